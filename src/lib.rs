@@ -1,1 +1,167 @@
-//! cainjector: placeholder while the policy lands.
+//! cainjector: a Kubewarden mutating policy that injects the enterprise trust
+//! bundle into pods. This file decodes the request once, routes it, and
+//! encodes the answer; the rules live in the modules below.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented,
+        clippy::string_slice,
+        clippy::cast_possible_truncation,
+        clippy::exit
+    )
+)]
+
+pub mod inject;
+pub mod names;
+pub mod overrides;
+pub mod selection;
+pub mod settings;
+pub mod workload;
+
+use std::borrow::Cow;
+
+use kubewarden_policy_sdk::settings::SettingsValidationResponse;
+use kubewarden_policy_sdk::wapc_guest::CallResult;
+use kubewarden_policy_sdk::{accept_request, mutate_request, reject_request};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use crate::selection::namespace_selected;
+use crate::settings::Settings;
+
+#[cfg(target_arch = "wasm32")]
+#[no_mangle]
+pub extern "C" fn wapc_init() {
+    use kubewarden_policy_sdk::wapc_guest::register_function;
+    register_function("validate", validate);
+    register_function("validate_settings", validate_settings);
+    register_function(
+        "protocol_version",
+        kubewarden_policy_sdk::protocol_version_guest,
+    );
+}
+
+/// The outcome of one admission, before it is encoded for the host.
+#[derive(Debug, PartialEq)]
+pub enum Verdict {
+    Accept,
+    Reject(String),
+    Mutate(Value),
+}
+
+/// The fields of the ValidationRequest the policy reads. The object stays raw
+/// until a rule needs it, so accepted requests are never fully parsed.
+#[derive(Deserialize)]
+struct Payload<'a> {
+    #[serde(borrow)]
+    request: Request<'a>,
+    #[serde(default)]
+    settings: Value,
+}
+
+#[derive(Deserialize)]
+struct Request<'a> {
+    #[serde(default, borrow)]
+    operation: Cow<'a, str>,
+    #[serde(default, borrow)]
+    kind: Kind<'a>,
+    #[serde(default, borrow)]
+    namespace: Cow<'a, str>,
+    #[serde(default, borrow)]
+    object: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize, Default)]
+struct Kind<'a> {
+    #[serde(default, borrow)]
+    group: Cow<'a, str>,
+    #[serde(default, borrow)]
+    kind: Cow<'a, str>,
+}
+
+fn object_namespace(object: &Value) -> &str {
+    object
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
+/// Decide one admission request (the waPC `validate` payload).
+pub fn evaluate(payload: &[u8]) -> Verdict {
+    let payload: Payload<'_> = match serde_json::from_slice(payload) {
+        Ok(payload) => payload,
+        Err(e) => return Verdict::Reject(format!("cannot read the admission request: {e}")),
+    };
+    let request = payload.request;
+    let Some(path) = workload::template_path(&request.kind.group, &request.kind.kind) else {
+        return Verdict::Accept;
+    };
+    // A pod's volumes are immutable, and templates are injected when created.
+    if request.operation != "CREATE" {
+        return Verdict::Accept;
+    }
+    let settings = match Settings::from_json(&payload.settings) {
+        Ok(settings) => settings,
+        Err(e) => return Verdict::Reject(format!("invalid policy settings: {e}")),
+    };
+    let selected = |namespace: &str| {
+        namespace_selected(
+            &settings.include_namespaces,
+            &settings.exclude_namespaces,
+            namespace,
+        )
+    };
+    if !request.namespace.is_empty() && !selected(&request.namespace) {
+        return Verdict::Accept;
+    }
+    let Some(raw) = request.object else {
+        return Verdict::Reject(format!(
+            "the {} CREATE request carries no object",
+            request.kind.kind
+        ));
+    };
+    let mut object: Value = match serde_json::from_str(raw.get()) {
+        Ok(object) => object,
+        Err(e) => return Verdict::Reject(format!("cannot read the {}: {e}", request.kind.kind)),
+    };
+    if request.namespace.is_empty() && !selected(object_namespace(&object)) {
+        return Verdict::Accept;
+    }
+    match workload::inject_template(&mut object, path, &settings) {
+        Ok(true) => Verdict::Mutate(object),
+        Ok(false) => Verdict::Accept,
+        Err(e) => Verdict::Reject(format!("malformed {}: {e}", request.kind.kind)),
+    }
+}
+
+/// waPC `validate`: evaluate, then encode the verdict as the SDK does.
+pub fn validate(payload: &[u8]) -> CallResult {
+    match evaluate(payload) {
+        Verdict::Accept => accept_request(),
+        Verdict::Reject(message) => reject_request(Some(message), None, None, None),
+        Verdict::Mutate(object) => mutate_request(object),
+    }
+}
+
+/// Check settings as the host's `validate_settings` call sends them.
+pub fn check_settings(payload: &[u8]) -> Result<(), String> {
+    let value: Value = serde_json::from_slice(payload)
+        .map_err(|e| format!("the settings are not valid JSON: {e}"))?;
+    Settings::from_json(&value).map(|_| ())
+}
+
+/// waPC `validate_settings`.
+pub fn validate_settings(payload: &[u8]) -> CallResult {
+    let outcome = check_settings(payload);
+    Ok(serde_json::to_vec(&SettingsValidationResponse {
+        valid: outcome.is_ok(),
+        message: outcome.err(),
+    })?)
+}

@@ -1,0 +1,413 @@
+//! Per-pod annotations merged over the settings into one plan, or a rejection
+//! naming the annotation. A skipped pod is decided before anything else is
+//! read, so that the policy never blocks a pod it would not touch.
+
+use serde_json::{Map, Value};
+
+use crate::names;
+use crate::selection::{any_matches, Glob};
+use crate::settings::{edit_distance, kind_of, Override, Settings, Source};
+
+/// What to inject into one pod (or pod template).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan<'s> {
+    pub source: Source,
+    pub cert_file: String,
+    pub mount_path: String,
+    /// The env vars' value; `None` when `setEnvVar` is false.
+    pub env_value: Option<String>,
+    pub env_vars: &'s [String],
+    exclude: &'s [Glob],
+    extra_exclude: Vec<Glob>,
+    pub init_containers: bool,
+}
+
+impl Plan<'_> {
+    pub fn excludes(&self, container: &str) -> bool {
+        any_matches(self.exclude, container) || any_matches(&self.extra_exclude, container)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision<'s> {
+    Skip,
+    Inject(Plan<'s>),
+}
+
+struct Annotation<'a> {
+    which: Override,
+    key: &'a str,
+    value: &'a str,
+}
+
+impl Annotation<'_> {
+    fn invalid(&self, reason: &str) -> String {
+        format!("annotation \"{}\": {:?} {reason}", self.key, self.value)
+    }
+
+    fn checked(&self, check: fn(&str) -> Result<(), String>) -> Result<String, String> {
+        check(self.value)
+            .map(|()| self.value.to_string())
+            .map_err(|reason| self.invalid(&reason))
+    }
+
+    fn boolean(&self) -> Result<bool, String> {
+        parse_bool(self.value).ok_or_else(|| self.invalid("must be \"true\" or \"false\""))
+    }
+}
+
+/// The values Go's strconv.ParseBool accepts, as the webhook did.
+fn parse_bool(value: &str) -> Option<bool> {
+    match value {
+        "true" | "True" | "TRUE" | "t" | "T" | "1" => Some(true),
+        "false" | "False" | "FALSE" | "f" | "F" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+fn our_annotation<'a>(
+    settings: &Settings,
+    key: &'a str,
+    value: &'a Value,
+) -> Result<Option<Annotation<'a>>, String> {
+    let Some(name) = key
+        .strip_prefix(settings.annotation_prefix.as_str())
+        .and_then(|rest| rest.strip_prefix('/'))
+    else {
+        return Ok(None);
+    };
+    let which = Override::from_key(name).ok_or_else(|| unknown_annotation(settings, key, name))?;
+    if !settings.allowed_overrides.allows(which) {
+        let allowed = settings.allowed_overrides.keys();
+        let what = if allowed.is_empty() {
+            "none of its annotations".to_string()
+        } else {
+            format!("only {}", allowed.join(", "))
+        };
+        return Err(format!(
+            "annotation \"{key}\" is not allowed: the cluster's cainjector policy lets pods use \
+             {what} (setting allowedOverrides)"
+        ));
+    }
+    let value = value.as_str().ok_or_else(|| {
+        format!(
+            "annotation \"{key}\" must be a string, found {}",
+            kind_of(value)
+        )
+    })?;
+    Ok(Some(Annotation { which, key, value }))
+}
+
+fn unknown_annotation(settings: &Settings, key: &str, name: &str) -> String {
+    let hint = Override::ALL
+        .iter()
+        .map(|o| o.key())
+        .find(|k| k.eq_ignore_ascii_case(name) || edit_distance(k, name) <= 2)
+        .map(|k| format!(" (did you mean \"{}/{k}\"?)", settings.annotation_prefix))
+        .unwrap_or_default();
+    format!(
+        "annotation \"{key}\" is not an annotation of cainjector{hint}; the annotations are: {}",
+        Override::all_keys()
+    )
+}
+
+/// Decide whether and how to inject, from the settings and the pod's
+/// (or template's) annotations.
+pub fn plan<'s>(
+    settings: &'s Settings,
+    annotations: Option<&Map<String, Value>>,
+) -> Result<Decision<'s>, String> {
+    let empty = Map::new();
+    let annotations = annotations.unwrap_or(&empty);
+
+    let inject_key = format!("{}/{}", settings.annotation_prefix, Override::Inject.key());
+    let inject = match annotations.get_key_value(inject_key.as_str()) {
+        Some((key, value)) => match our_annotation(settings, key, value)? {
+            Some(a) => a.boolean()?,
+            None => settings.inject,
+        },
+        None => settings.inject,
+    };
+    if !inject {
+        return Ok(Decision::Skip);
+    }
+
+    let mut plan = Plan {
+        source: settings.source.clone(),
+        cert_file: settings.cert_file.clone(),
+        mount_path: settings.mount_path.clone(),
+        env_value: None,
+        env_vars: &settings.env_vars,
+        exclude: &settings.exclude_containers,
+        extra_exclude: Vec::new(),
+        init_containers: settings.inject_init_containers,
+    };
+    let mut set_env_var = settings.set_env_var;
+    let mut ssl_cert_file = settings.ssl_cert_file.clone();
+    let mut source_key: Option<&str> = None;
+
+    for (key, value) in annotations {
+        let Some(a) = our_annotation(settings, key, value)? else {
+            continue;
+        };
+        match a.which {
+            Override::Inject => {}
+            Override::ConfigMap | Override::Secret => {
+                if let Some(other) = source_key {
+                    return Err(format!(
+                        "annotations \"{other}\" and \"{}\" are mutually exclusive: a pod takes \
+                         its bundle from one ConfigMap or one Secret",
+                        a.key
+                    ));
+                }
+                source_key = Some(a.key);
+                let name = a.checked(names::dns_subdomain)?;
+                plan.source = if a.which == Override::ConfigMap {
+                    Source::ConfigMap(name)
+                } else {
+                    Source::Secret(name)
+                };
+            }
+            Override::CertFile => plan.cert_file = a.checked(names::config_map_key)?,
+            Override::MountPath => plan.mount_path = a.checked(names::mount_path)?,
+            Override::SslCertFile => ssl_cert_file = Some(a.checked(names::absolute_path)?),
+            Override::SetEnvVar => set_env_var = a.boolean()?,
+            Override::ExcludeContainers => {
+                plan.extra_exclude = a
+                    .value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| {
+                        Glob::parse(p).map_err(|reason| {
+                            a.invalid(&format!("has {p:?}, which is not a valid glob: {reason}"))
+                        })
+                    })
+                    .collect::<Result<_, _>>()?;
+            }
+        }
+    }
+
+    if set_env_var {
+        plan.env_value = Some(
+            ssl_cert_file.unwrap_or_else(|| format!("{}/{}", plan.mount_path, plan.cert_file)),
+        );
+    }
+    Ok(Decision::Inject(plan))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn settings(v: Value) -> Settings {
+        Settings::from_json(&v).unwrap()
+    }
+
+    fn decide(s: &Settings, annotations: Value) -> Result<Decision<'_>, String> {
+        plan(s, annotations.as_object())
+    }
+
+    fn injected<'s>(s: &'s Settings, annotations: Value) -> Plan<'s> {
+        match decide(s, annotations).unwrap() {
+            Decision::Inject(p) => p,
+            Decision::Skip => panic!("expected injection"),
+        }
+    }
+
+    #[test]
+    fn no_annotations_use_the_settings() {
+        let s = settings(json!({"configMap": "ca-bundle"}));
+        let p = injected(&s, json!({}));
+        assert_eq!(p.source, Source::ConfigMap("ca-bundle".into()));
+        assert_eq!(p.mount_path, "/cacerts");
+        assert_eq!(p.cert_file, "ca.crt");
+        assert_eq!(p.env_value.as_deref(), Some("/cacerts/ca.crt"));
+        assert!(p.init_containers);
+    }
+
+    #[test]
+    fn inject_false_annotation_skips_the_pod() {
+        let s = settings(json!({"configMap": "a"}));
+        assert_eq!(
+            decide(&s, json!({"cainjector.lestak.sh/inject": "false"})),
+            Ok(Decision::Skip)
+        );
+    }
+
+    #[test]
+    fn opt_in_mode_skips_pods_without_inject_true() {
+        let s = settings(json!({"configMap": "a", "inject": false}));
+        assert_eq!(decide(&s, json!({})), Ok(Decision::Skip));
+        assert!(matches!(
+            decide(&s, json!({"cainjector.lestak.sh/inject": "true"})),
+            Ok(Decision::Inject(_))
+        ));
+    }
+
+    #[test]
+    fn skipped_pod_is_not_checked_further() {
+        let s = settings(json!({"configMap": "a"}));
+        assert_eq!(
+            decide(
+                &s,
+                json!({"cainjector.lestak.sh/inject": "false", "cainjector.lestak.sh/mountPath": "rel"})
+            ),
+            Ok(Decision::Skip)
+        );
+    }
+
+    #[test]
+    fn inject_annotation_accepts_go_booleans_only() {
+        let s = settings(json!({"configMap": "a"}));
+        assert_eq!(
+            decide(&s, json!({"cainjector.lestak.sh/inject": "False"})),
+            Ok(Decision::Skip)
+        );
+        assert_eq!(
+            decide(&s, json!({"cainjector.lestak.sh/inject": "maybe"})),
+            Err("annotation \"cainjector.lestak.sh/inject\": \"maybe\" must be \"true\" or \"false\"".into())
+        );
+    }
+
+    #[test]
+    fn every_annotation_overrides_its_setting() {
+        let s = settings(json!({"configMap": "a"}));
+        let p = injected(
+            &s,
+            json!({
+                "cainjector.lestak.sh/secret": "other",
+                "cainjector.lestak.sh/certFile": "bundle.pem",
+                "cainjector.lestak.sh/mountPath": "/etc/ssl/custom",
+                "cainjector.lestak.sh/excludeContainers": "sidecar, log-*",
+            }),
+        );
+        assert_eq!(p.source, Source::Secret("other".into()));
+        assert_eq!(p.cert_file, "bundle.pem");
+        assert_eq!(p.mount_path, "/etc/ssl/custom");
+        assert_eq!(p.env_value.as_deref(), Some("/etc/ssl/custom/bundle.pem"));
+        assert!(p.excludes("sidecar"));
+        assert!(p.excludes("log-shipper"));
+        assert!(!p.excludes("app"));
+    }
+
+    #[test]
+    fn ssl_cert_file_annotation_sets_the_env_value() {
+        let s = settings(json!({"configMap": "a"}));
+        let p = injected(&s, json!({"cainjector.lestak.sh/sslCertFile": "/x/y.pem"}));
+        assert_eq!(p.env_value.as_deref(), Some("/x/y.pem"));
+    }
+
+    #[test]
+    fn set_env_var_false_annotation_sets_no_env() {
+        let s = settings(json!({"configMap": "a"}));
+        let p = injected(&s, json!({"cainjector.lestak.sh/setEnvVar": "false"}));
+        assert_eq!(p.env_value, None);
+    }
+
+    #[test]
+    fn exclude_containers_annotation_adds_to_the_settings_list() {
+        let s = settings(json!({"configMap": "a", "excludeContainers": ["istio-proxy"]}));
+        let p = injected(
+            &s,
+            json!({"cainjector.lestak.sh/excludeContainers": "debug"}),
+        );
+        assert!(p.excludes("istio-proxy"));
+        assert!(p.excludes("debug"));
+    }
+
+    #[test]
+    fn both_source_annotations_are_refused() {
+        let s = settings(json!({"configMap": "a"}));
+        assert_eq!(
+            decide(&s, json!({"cainjector.lestak.sh/configMap": "x", "cainjector.lestak.sh/secret": "y"})),
+            Err("annotations \"cainjector.lestak.sh/configMap\" and \"cainjector.lestak.sh/secret\" \
+                 are mutually exclusive: a pod takes its bundle from one ConfigMap or one Secret"
+                .into())
+        );
+    }
+
+    #[test]
+    fn invalid_annotation_values_name_the_annotation() {
+        let s = settings(json!({"configMap": "a"}));
+        let cases = [
+            ("configMap", "Bad_Name", "annotation \"cainjector.lestak.sh/configMap\": \"Bad_Name\" must be a valid Kubernetes object name"),
+            ("mountPath", "certs", "annotation \"cainjector.lestak.sh/mountPath\": \"certs\" must be an absolute path (starting with '/')"),
+            ("mountPath", "/proc/x", "annotation \"cainjector.lestak.sh/mountPath\": \"/proc/x\" must not be at or under /proc"),
+            ("certFile", "../x", "annotation \"cainjector.lestak.sh/certFile\": \"../x\" must be a valid ConfigMap key"),
+            ("setEnvVar", "maybe", "annotation \"cainjector.lestak.sh/setEnvVar\": \"maybe\" must be \"true\" or \"false\""),
+            ("sslCertFile", "x.pem", "annotation \"cainjector.lestak.sh/sslCertFile\": \"x.pem\" must be an absolute path"),
+            ("excludeContainers", "a,[", "annotation \"cainjector.lestak.sh/excludeContainers\": \"a,[\" has \"[\", which is not a valid glob"),
+        ];
+        for (key, value, start) in cases {
+            let err =
+                decide(&s, json!({ format!("cainjector.lestak.sh/{key}"): value })).unwrap_err();
+            assert!(err.starts_with(start), "{key}={value}: {err}");
+        }
+    }
+
+    #[test]
+    fn unknown_annotation_under_prefix_is_refused_with_a_hint() {
+        let s = settings(json!({"configMap": "a"}));
+        assert_eq!(
+            decide(&s, json!({"cainjector.lestak.sh/mountpath": "/x"})).unwrap_err(),
+            format!(
+                "annotation \"cainjector.lestak.sh/mountpath\" is not an annotation of cainjector \
+                 (did you mean \"cainjector.lestak.sh/mountPath\"?); the annotations are: {}",
+                Override::all_keys()
+            )
+        );
+    }
+
+    #[test]
+    fn disallowed_override_is_rejected_naming_it() {
+        let s = settings(json!({"configMap": "a", "allowedOverrides": ["inject"]}));
+        assert_eq!(
+            decide(&s, json!({"cainjector.lestak.sh/mountPath": "/x"})).unwrap_err(),
+            "annotation \"cainjector.lestak.sh/mountPath\" is not allowed: the cluster's cainjector \
+             policy lets pods use only inject (setting allowedOverrides)"
+        );
+        let locked = settings(json!({"configMap": "a", "allowedOverrides": []}));
+        assert_eq!(
+            decide(&locked, json!({"cainjector.lestak.sh/inject": "false"})).unwrap_err(),
+            "annotation \"cainjector.lestak.sh/inject\" is not allowed: the cluster's cainjector \
+             policy lets pods use none of its annotations (setting allowedOverrides)"
+        );
+    }
+
+    #[test]
+    fn annotation_prefix_is_configurable() {
+        let s = settings(json!({"configMap": "a", "annotationPrefix": "trust.example.com"}));
+        assert_eq!(
+            decide(&s, json!({"trust.example.com/inject": "false"})),
+            Ok(Decision::Skip)
+        );
+        // The default prefix means nothing under another prefix.
+        assert!(matches!(
+            decide(&s, json!({"cainjector.lestak.sh/inject": "false"})),
+            Ok(Decision::Inject(_))
+        ));
+    }
+
+    #[test]
+    fn other_annotations_are_ignored() {
+        let s = settings(json!({"configMap": "a"}));
+        assert!(matches!(
+            decide(
+                &s,
+                json!({"example.com/x": 1, "cainjector.lestak.sh.other/y": "z"})
+            ),
+            Ok(Decision::Inject(_))
+        ));
+    }
+
+    #[test]
+    fn non_string_annotation_value_is_refused() {
+        let s = settings(json!({"configMap": "a"}));
+        assert_eq!(
+            decide(&s, json!({"cainjector.lestak.sh/certFile": 5})).unwrap_err(),
+            "annotation \"cainjector.lestak.sh/certFile\" must be a string, found a number"
+        );
+    }
+}

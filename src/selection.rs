@@ -1,0 +1,263 @@
+//! Namespace and container matching with shell-style globs, with the syntax of
+//! Go's `path.Match` that the webhook's configuration was written for:
+//! `*` any run of characters, `?` one character, `[a-z]` / `[^0-9]` / `[!x]`
+//! a class, `\` escapes the next character.
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Token {
+    Literal(char),
+    AnyOne,
+    AnyRun,
+    Class {
+        negated: bool,
+        ranges: Vec<(char, char)>,
+    },
+}
+
+impl Token {
+    fn matches_one(&self, c: char) -> bool {
+        match self {
+            Token::Literal(l) => *l == c,
+            Token::AnyOne => true,
+            Token::AnyRun => false,
+            Token::Class { negated, ranges } => {
+                ranges.iter().any(|(lo, hi)| *lo <= c && c <= *hi) != *negated
+            }
+        }
+    }
+}
+
+/// A parsed, valid glob. Parsing is where a bad pattern is refused, so that
+/// matching can never fail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Glob {
+    source: String,
+    tokens: Vec<Token>,
+}
+
+impl fmt::Display for Glob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.source)
+    }
+}
+
+impl Glob {
+    pub fn parse(pattern: &str) -> Result<Glob, String> {
+        if pattern.is_empty() {
+            return Err("an empty pattern matches nothing".to_string());
+        }
+        let mut tokens = Vec::new();
+        let mut chars = pattern.chars();
+        while let Some(c) = chars.next() {
+            let token = match c {
+                '*' => Token::AnyRun,
+                '?' => Token::AnyOne,
+                '\\' => Token::Literal(escaped(&mut chars)?),
+                '[' => parse_class(&mut chars)?,
+                other => Token::Literal(other),
+            };
+            // Consecutive stars mean the same as one.
+            if !(token == Token::AnyRun && tokens.last() == Some(&Token::AnyRun)) {
+                tokens.push(token);
+            }
+        }
+        Ok(Glob {
+            source: pattern.to_string(),
+            tokens,
+        })
+    }
+
+    /// Linear-time matching: on a mismatch, backtrack only to the last `*`.
+    pub fn matches(&self, name: &str) -> bool {
+        let text: Vec<char> = name.chars().collect();
+        let (mut t, mut i) = (0usize, 0usize);
+        let mut resume: Option<(usize, usize)> = None;
+        while let Some(c) = text.get(i) {
+            match self.tokens.get(t) {
+                Some(Token::AnyRun) => {
+                    t += 1;
+                    resume = Some((t, i));
+                    continue;
+                }
+                Some(token) if token.matches_one(*c) => {
+                    t += 1;
+                    i += 1;
+                    continue;
+                }
+                _ => {}
+            }
+            match resume {
+                Some((after_star, from)) => {
+                    t = after_star;
+                    i = from + 1;
+                    resume = Some((after_star, i));
+                }
+                None => return false,
+            }
+        }
+        self.tokens
+            .get(t..)
+            .is_some_and(|rest| rest.iter().all(|tok| *tok == Token::AnyRun))
+    }
+}
+
+fn escaped(chars: &mut std::str::Chars<'_>) -> Result<char, String> {
+    chars
+        .next()
+        .ok_or_else(|| "a '\\' at the end escapes nothing".to_string())
+}
+
+fn parse_class(chars: &mut std::str::Chars<'_>) -> Result<Token, String> {
+    const UNCLOSED: &str = "'[' opens a character class that is never closed with ']'";
+    let mut negated = false;
+    let mut ranges = Vec::new();
+    let mut first = true;
+    loop {
+        let c = chars.next().ok_or_else(|| UNCLOSED.to_string())?;
+        if first && (c == '^' || c == '!') {
+            negated = true;
+            first = false;
+            continue;
+        }
+        first = false;
+        let lo = match c {
+            ']' if !ranges.is_empty() => return Ok(Token::Class { negated, ranges }),
+            ']' | '-' => return Err(format!("'{c}' cannot start a character class item")),
+            '\\' => escaped(chars)?,
+            other => other,
+        };
+        let mut lookahead = chars.clone();
+        if lookahead.next() == Some('-') {
+            let hi = match lookahead.next() {
+                Some(']') | None => return Err(format!("the range '{lo}-' has no end")),
+                Some('\\') => escaped(&mut lookahead)?,
+                Some(other) => other,
+            };
+            if hi < lo {
+                return Err(format!("the range '{lo}-{hi}' is backwards"));
+            }
+            *chars = lookahead;
+            ranges.push((lo, hi));
+        } else {
+            ranges.push((lo, lo));
+        }
+    }
+}
+
+/// A list of globs: `any_matches` is false for an empty list.
+pub fn any_matches(globs: &[Glob], name: &str) -> bool {
+    globs.iter().any(|g| g.matches(name))
+}
+
+/// Whether a namespace is in scope: exclusion always wins over inclusion, and
+/// an empty inclusion list includes every namespace.
+pub fn namespace_selected(include: &[Glob], exclude: &[Glob], namespace: &str) -> bool {
+    if any_matches(exclude, namespace) {
+        return false;
+    }
+    include.is_empty() || any_matches(include, namespace)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn glob(p: &str) -> Glob {
+        Glob::parse(p).unwrap()
+    }
+
+    #[test]
+    fn literal_matches_only_itself() {
+        assert!(glob("istio-proxy").matches("istio-proxy"));
+        assert!(!glob("istio-proxy").matches("istio-proxy2"));
+        assert!(!glob("istio-proxy").matches("istio"));
+    }
+
+    #[test]
+    fn star_matches_any_run() {
+        let g = glob("kube-*");
+        assert!(g.matches("kube-system"));
+        assert!(g.matches("kube-"));
+        assert!(!g.matches("kube"));
+        assert!(glob("*").matches(""));
+        assert!(glob("*-system").matches("kube-system"));
+        assert!(glob("a*b*c").matches("aXXbYYbc"));
+        assert!(!glob("a*b*c").matches("aXXbYYb"));
+        assert!(glob("**x").matches("x"));
+    }
+
+    #[test]
+    fn question_mark_matches_one_character() {
+        assert!(glob("team-?").matches("team-a"));
+        assert!(!glob("team-?").matches("team-ab"));
+        assert!(!glob("team-?").matches("team-"));
+    }
+
+    #[test]
+    fn classes_ranges_and_negation() {
+        assert!(glob("ns-[0-9]").matches("ns-7"));
+        assert!(!glob("ns-[0-9]").matches("ns-x"));
+        assert!(glob("ns-[^0-9]").matches("ns-x"));
+        assert!(glob("ns-[!0-9]").matches("ns-x"));
+        assert!(!glob("ns-[!0-9]").matches("ns-1"));
+        assert!(glob("[ab]c").matches("bc"));
+        assert!(Glob::parse("[]a]").is_err());
+    }
+
+    #[test]
+    fn escape_makes_metacharacters_literal() {
+        assert!(glob("a\\*").matches("a*"));
+        assert!(!glob("a\\*").matches("ab"));
+    }
+
+    #[test]
+    fn invalid_globs_are_refused_with_a_reason() {
+        assert_eq!(
+            Glob::parse("kube-[").unwrap_err(),
+            "'[' opens a character class that is never closed with ']'"
+        );
+        assert_eq!(
+            Glob::parse("a\\").unwrap_err(),
+            "a '\\' at the end escapes nothing"
+        );
+        assert_eq!(
+            Glob::parse("[z-a]").unwrap_err(),
+            "the range 'z-a' is backwards"
+        );
+        assert_eq!(
+            Glob::parse("[]").unwrap_err(),
+            "']' cannot start a character class item"
+        );
+        assert_eq!(
+            Glob::parse("").unwrap_err(),
+            "an empty pattern matches nothing"
+        );
+        assert_eq!(
+            Glob::parse("[a-]").unwrap_err(),
+            "the range 'a-' has no end"
+        );
+    }
+
+    #[test]
+    fn exclude_namespace_wins_over_include() {
+        let include = [glob("team-*")];
+        let exclude = [glob("team-secret")];
+        assert!(namespace_selected(&include, &exclude, "team-a"));
+        assert!(!namespace_selected(&include, &exclude, "team-secret"));
+        assert!(!namespace_selected(&include, &exclude, "default"));
+    }
+
+    #[test]
+    fn empty_include_list_includes_every_namespace() {
+        assert!(namespace_selected(&[], &[], "anything"));
+        assert!(!namespace_selected(&[], &[glob("kube-*")], "kube-system"));
+    }
+
+    #[test]
+    fn star_backtracking_handles_long_names() {
+        let name = "a".repeat(10_000);
+        assert!(!glob("*a*a*a*a*a*b").matches(&name));
+    }
+}
