@@ -12,10 +12,14 @@ use crate::settings::{kind_of, Source};
 const VOLUME_PREFIX: &str = "cainjector-";
 const LABEL_MAX: usize = 63;
 
-/// The place in the object being mutated, for messages (`spec.template.spec`).
-struct At<'p>(&'p str);
+/// The place in the object being read, for messages (`spec.template.spec`).
+struct At(String);
 
-impl At<'_> {
+impl At {
+    fn item(&self, field: &str, index: usize) -> At {
+        At(format!("{}.{field}[{index}]", self.0))
+    }
+
     fn wrong(&self, field: &str, expected: &str, found: &Value) -> String {
         format!(
             "{}.{field} must be {expected}, found {}",
@@ -30,7 +34,7 @@ impl At<'_> {
 }
 
 /// A list field that may be absent (or null, which the API treats the same).
-fn list<'v>(map: &'v Map<String, Value>, at: &At<'_>, field: &str) -> Result<&'v [Value], String> {
+fn list<'v>(map: &'v Map<String, Value>, at: &At, field: &str) -> Result<&'v [Value], String> {
     match map.get(field) {
         None | Some(Value::Null) => Ok(&[]),
         Some(Value::Array(items)) => Ok(items),
@@ -49,12 +53,12 @@ fn list_mut<'v>(map: &'v mut Map<String, Value>, field: &str) -> Option<&'v mut 
     slot.as_array_mut()
 }
 
-fn object<'v>(item: &'v Value, at: &At<'_>, field: &str) -> Result<&'v Map<String, Value>, String> {
+fn object<'v>(item: &'v Value, here: &At) -> Result<&'v Map<String, Value>, String> {
     item.as_object()
-        .ok_or_else(|| at.wrong(field, "an object", item))
+        .ok_or_else(|| format!("{} must be an object, found {}", here.0, kind_of(item)))
 }
 
-fn string<'v>(map: &'v Map<String, Value>, at: &At<'_>, field: &str) -> Result<&'v str, String> {
+fn string<'v>(map: &'v Map<String, Value>, at: &At, field: &str) -> Result<&'v str, String> {
     match map.get(field) {
         Some(Value::String(s)) => Ok(s),
         None | Some(Value::Null) => Err(at.missing(field, "a string")),
@@ -109,14 +113,14 @@ pub fn volume_name(source_name: &str, attempt: usize) -> String {
 /// The name of the volume to mount, and whether it still has to be added.
 fn choose_volume(
     spec: &Map<String, Value>,
-    at: &At<'_>,
+    at: &At,
     source: &Source,
 ) -> Result<(String, bool), String> {
     let mut taken: Vec<&str> = Vec::new();
     for (i, item) in list(spec, at, "volumes")?.iter().enumerate() {
-        let field = format!("volumes[{i}]");
-        let volume = object(item, at, &field)?;
-        let name = string(volume, at, &format!("{field}.name"))?;
+        let here = at.item("volumes", i);
+        let volume = object(item, &here)?;
+        let name = string(volume, &here, "name")?;
         if carries_source(volume, source) {
             return Ok((name.to_string(), false));
         }
@@ -167,23 +171,21 @@ struct Missing<'p> {
 
 fn missing<'p>(
     container: &Map<String, Value>,
-    at: &At<'_>,
+    at: &At,
     plan: &'p Plan<'_>,
 ) -> Result<Missing<'p>, String> {
     let mut mounted = false;
     for (i, item) in list(container, at, "volumeMounts")?.iter().enumerate() {
-        let field = format!("volumeMounts[{i}]");
-        let path = string(object(item, at, &field)?, at, &format!("{field}.mountPath"))?;
-        mounted |= same_path(path, &plan.mount_path);
+        let here = at.item("volumeMounts", i);
+        mounted |= same_path(
+            string(object(item, &here)?, &here, "mountPath")?,
+            &plan.mount_path,
+        );
     }
     let mut present: Vec<&str> = Vec::new();
     for (i, item) in list(container, at, "env")?.iter().enumerate() {
-        let field = format!("env[{i}]");
-        present.push(string(
-            object(item, at, &field)?,
-            at,
-            &format!("{field}.name"),
-        )?);
+        let here = at.item("env", i);
+        present.push(string(object(item, &here)?, &here, "name")?);
     }
     let env = match plan.env_value {
         Some(_) => plan
@@ -204,7 +206,7 @@ fn missing<'p>(
 /// `spec.template.spec`). Returns whether anything was added; on a malformed
 /// spec, returns a message naming the field, and the caller drops the copy.
 pub fn inject(spec: &mut Map<String, Value>, at: &str, plan: &Plan<'_>) -> Result<bool, String> {
-    let at = At(at);
+    let at = At(at.to_string());
     let (volume_name, volume_missing) = choose_volume(spec, &at, &plan.source)?;
     let mut changed = false;
     let mut volume_used = false;
@@ -224,14 +226,10 @@ pub fn inject(spec: &mut Map<String, Value>, at: &str, plan: &Plan<'_>) -> Resul
             other => return Err(at.wrong(field, "a list", other)),
         };
         for (i, item) in items.iter_mut().enumerate() {
-            let here = format!("{}.{field}[{i}]", at.0);
-            let here = At(&here);
+            let here = at.item(field, i);
+            object(item, &here)?;
             let Some(container) = item.as_object_mut() else {
-                return Err(format!(
-                    "{} must be an object, found {}",
-                    here.0,
-                    kind_of(item)
-                ));
+                continue;
             };
             if plan.excludes(string(container, &here, "name")?) {
                 continue;

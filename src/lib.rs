@@ -35,6 +35,7 @@ use serde_json::Value;
 
 use crate::selection::namespace_selected;
 use crate::settings::Settings;
+use crate::workload::Refusal;
 
 #[cfg(target_arch = "wasm32")]
 #[no_mangle]
@@ -137,7 +138,10 @@ pub fn evaluate(payload: &[u8]) -> Verdict {
     match workload::inject_template(&mut object, path, &settings) {
         Ok(true) => Verdict::Mutate(object),
         Ok(false) => Verdict::Accept,
-        Err(e) => Verdict::Reject(format!("malformed {}: {e}", request.kind.kind)),
+        Err(Refusal::Malformed(e)) => {
+            Verdict::Reject(format!("malformed {}: {e}", request.kind.kind))
+        }
+        Err(Refusal::Annotation(e)) => Verdict::Reject(e),
     }
 }
 

@@ -68,18 +68,26 @@ fn child<'v>(
     }
 }
 
+/// Why a pod (or template) is refused.
+#[derive(Debug, PartialEq)]
+pub enum Refusal {
+    /// The object does not have the shape of its kind; says which field.
+    Malformed(String),
+    /// One of our annotations is invalid or not allowed; names it.
+    Annotation(String),
+}
+
 /// Inject into the pod template found at `path` in `object`. Returns whether
-/// the object changed, or a message saying what in it is malformed.
+/// the object changed.
 pub fn inject_template(
     object: &mut Value,
     path: &[&str],
     settings: &Settings,
-) -> Result<bool, String> {
-    let (template, at) = descend(object, path)?;
-    let metadata = child(template, &at, "metadata")?;
+) -> Result<bool, Refusal> {
+    let (template, at) = descend(object, path).map_err(Refusal::Malformed)?;
     let metadata_at = join(&at, "metadata");
-    let annotations = match metadata {
-        Some(m) => child(m, &metadata_at, "annotations")?,
+    let annotations = match child(template, &at, "metadata").map_err(Refusal::Malformed)? {
+        Some(m) => child(m, &metadata_at, "annotations").map_err(Refusal::Malformed)?,
         None => None,
     };
     if annotations.is_some_and(|a| a.contains_key(MIRROR_POD_ANNOTATION)) {
@@ -88,26 +96,27 @@ pub fn inject_template(
     let spec_at = join(&at, "spec");
     let spec = match template.get("spec") {
         Some(Value::Object(spec)) => spec,
-        None | Some(Value::Null) => return Err(format!("{spec_at} is missing")),
+        None | Some(Value::Null) => {
+            return Err(Refusal::Malformed(format!("{spec_at} is missing")))
+        }
         Some(other) => {
-            return Err(format!(
+            return Err(Refusal::Malformed(format!(
                 "{spec_at} must be an object, found {}",
                 kind_of(other)
-            ))
+            )))
         }
     };
-    if let Some(os) = child(spec, &spec_at, "os")? {
-        if os.get("name").and_then(Value::as_str) == Some("windows") {
-            return Ok(false);
-        }
+    let os = child(spec, &spec_at, "os").map_err(Refusal::Malformed)?;
+    if os.and_then(|os| os.get("name")).and_then(Value::as_str) == Some("windows") {
+        return Ok(false);
     }
 
-    let plan = match plan(settings, annotations)? {
+    let plan = match plan(settings, annotations).map_err(Refusal::Annotation)? {
         Decision::Skip => return Ok(false),
         Decision::Inject(plan) => plan,
     };
     match template.get_mut("spec") {
-        Some(Value::Object(spec)) => inject(spec, &spec_at, &plan),
+        Some(Value::Object(spec)) => inject(spec, &spec_at, &plan).map_err(Refusal::Malformed),
         _ => Ok(false),
     }
 }

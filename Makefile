@@ -1,0 +1,65 @@
+# cainjector: build, test and run the Kubewarden policy module.
+SHELL := /bin/bash
+.DEFAULT_GOAL := policy.wasm
+
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
+POLICY_SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
+RUNNER_SOURCES := $(shell find runner/src -name '*.rs') runner/Cargo.toml Cargo.lock
+RUNNER := target/runner/policy-runner
+# e2e.bats runs `$KWCTL run ...`: the real kwctl when installed, else our runner.
+KWCTL ?= $(or $(shell command -v kwctl 2>/dev/null),$(CURDIR)/$(RUNNER))
+REQUEST ?= test_data/pod-realistic.json
+SETTINGS ?= policy-settings/default.yaml
+
+policy.wasm: $(POLICY_SOURCES)
+	cargo build --release --target wasm32-wasip1 -p cainjector
+	cp target/wasm32-wasip1/release/cainjector.wasm policy.wasm
+
+$(RUNNER): $(RUNNER_SOURCES)
+	cargo build -p policy-runner --profile runner
+
+.PHONY: runner
+runner: $(RUNNER)
+
+.PHONY: fmt
+fmt:
+	cargo fmt --all -- --check
+
+.PHONY: lint
+lint:
+	cargo clippy --workspace --all-targets -- -D warnings
+
+.PHONY: unit-tests
+unit-tests:
+	cargo test --workspace
+
+.PHONY: e2e-tests
+e2e-tests: policy.wasm $(if $(findstring $(RUNNER),$(KWCTL)),$(RUNNER))
+	KWCTL="$(KWCTL)" bats e2e.bats
+
+.PHONY: test
+test: fmt lint unit-tests e2e-tests
+
+# Run the policy on a realistic pod and show the answer and the decoded patch.
+.PHONY: run
+run: policy.wasm $(RUNNER)
+	@$(RUNNER) run --request-path $(REQUEST) --settings-path $(SETTINGS) policy.wasm > target/run-response.json
+	@echo "== AdmissionResponse ($(REQUEST), $(SETTINGS))"
+	@jq . target/run-response.json
+	@echo "== decoded patch"
+	@jq -r 'if .patch then (.patch | @base64d | fromjson) else "no patch" end' target/run-response.json
+
+annotated-policy.wasm: policy.wasm metadata.yml README.md
+	@command -v kwctl >/dev/null || { echo "kwctl is not installed: get it from https://github.com/kubewarden/kwctl/releases to annotate the policy"; exit 1; }
+	kwctl annotate -m metadata.yml -u README.md -o annotated-policy.wasm policy.wasm
+
+.PHONY: artifacthub-pkg.yml
+artifacthub-pkg.yml: metadata.yml Cargo.toml
+	@command -v kwctl >/dev/null || { echo "kwctl is not installed: get it from https://github.com/kubewarden/kwctl/releases to scaffold artifacthub-pkg.yml"; exit 1; }
+	kwctl scaffold artifacthub --metadata-path metadata.yml --version $(VERSION) \
+		--questions-path questions-ui.yml --output artifacthub-pkg.yml
+
+.PHONY: clean
+clean:
+	cargo clean
+	rm -f policy.wasm annotated-policy.wasm
