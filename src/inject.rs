@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::names::{is_dns_label, same_path};
 use crate::overrides::Plan;
-use crate::settings::{kind_of, Source};
+use crate::settings::{kind_of, JAVA_TOOL_OPTIONS};
 
 const VOLUME_PREFIX: &str = "cainjector-";
 const LABEL_MAX: usize = 63;
@@ -66,21 +66,6 @@ fn string<'v>(map: &'v Map<String, Value>, at: &At, field: &str) -> Result<&'v s
     }
 }
 
-/// A volume that already carries our whole source can be mounted as it is.
-fn carries_source(volume: &Map<String, Value>, source: &Source) -> bool {
-    let (field, key, name) = match source {
-        Source::ConfigMap(name) => ("configMap", "name", name),
-        Source::Secret(name) => ("secret", "secretName", name),
-    };
-    volume
-        .get(field)
-        .and_then(Value::as_object)
-        .is_some_and(|src| {
-            src.get(key).and_then(Value::as_str) == Some(name.as_str())
-                && src.get("items").is_none_or(Value::is_null)
-        })
-}
-
 /// FNV-1a: a stable, dependency-free hash to keep truncated names unique.
 fn fnv1a(text: &str) -> u32 {
     text.bytes().fold(0x811c_9dc5_u32, |hash, byte| {
@@ -92,14 +77,25 @@ fn fnv1a(text: &str) -> u32 {
 /// (`my-org.com` → `cainjector-my-org-com`); `attempt` > 0 avoids a name the
 /// pod already uses for something else.
 pub fn volume_name(source_name: &str, attempt: usize) -> String {
-    let stem = format!("{VOLUME_PREFIX}{}", source_name.replace('.', "-"));
+    let cleaned: String = source_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let stem = format!("{VOLUME_PREFIX}{}", cleaned.trim_matches('-'));
+    let stem = stem.trim_end_matches('-');
     let suffix = if attempt == 0 {
         String::new()
     } else {
         format!("-{}", attempt.saturating_add(1))
     };
     if stem.len().saturating_add(suffix.len()) <= LABEL_MAX {
-        return stem + &suffix;
+        return format!("{stem}{suffix}");
     }
     let hash = format!("-{:08x}", fnv1a(source_name));
     let room = LABEL_MAX.saturating_sub(hash.len().saturating_add(suffix.len()));
@@ -110,41 +106,36 @@ pub fn volume_name(source_name: &str, attempt: usize) -> String {
     format!("{head}{hash}{suffix}")
 }
 
-/// The name of the volume to mount, and whether it still has to be added.
+/// The volume already carrying our source, if any; else a free name for a new one.
 fn choose_volume(
     spec: &Map<String, Value>,
     at: &At,
-    source: &Source,
+    plan: &Plan<'_>,
 ) -> Result<(String, bool), String> {
     let mut taken: Vec<&str> = Vec::new();
     for (i, item) in list(spec, at, "volumes")?.iter().enumerate() {
         let here = at.item("volumes", i);
         let volume = object(item, &here)?;
         let name = string(volume, &here, "name")?;
-        if carries_source(volume, source) {
-            return Ok((name.to_string(), false));
+        if plan.source.carried_by(volume, &plan.cert_file) {
+            return Ok((name.to_string(), true));
         }
         taken.push(name);
     }
-    let (Source::ConfigMap(source_name) | Source::Secret(source_name)) = source;
+    let label = plan.source.label();
     let name = (0..=taken.len())
-        .map(|attempt| volume_name(source_name, attempt))
+        .map(|attempt| volume_name(label, attempt))
         .find(|candidate| !taken.contains(&candidate.as_str()))
-        .unwrap_or_else(|| volume_name(source_name, taken.len().saturating_add(1)));
+        .unwrap_or_else(|| volume_name(label, taken.len().saturating_add(1)));
     debug_assert!(is_dns_label(&name));
-    Ok((name, true))
+    Ok((name, false))
 }
 
-fn volume(name: &str, source: &Source) -> Value {
+fn volume(name: &str, plan: &Plan<'_>) -> Value {
+    let (field, source) = plan.source.volume_source(&plan.cert_file);
     let mut volume = Map::new();
     volume.insert("name".into(), Value::String(name.into()));
-    let (field, key, source_name) = match source {
-        Source::ConfigMap(n) => ("configMap", "name", n),
-        Source::Secret(n) => ("secret", "secretName", n),
-    };
-    let mut src = Map::new();
-    src.insert(key.into(), Value::String(source_name.clone()));
-    volume.insert(field.into(), Value::Object(src));
+    volume.insert(field.into(), source);
     Value::Object(volume)
 }
 
@@ -163,10 +154,37 @@ fn env_var(name: &str, value: &str) -> Value {
     Value::Object(env)
 }
 
+/// What to do with a container's JAVA_TOOL_OPTIONS.
+enum Java {
+    Leave,
+    Add,
+    /// Append our options after the container's own literal value, at this index.
+    Append(usize, String),
+}
+
 /// What one container lacks of the plan.
 struct Missing<'p> {
     mount: bool,
     env: Vec<&'p str>,
+    java: Java,
+}
+
+fn java_edit(env: &[Value]) -> Java {
+    let Some((index, entry)) = env
+        .iter()
+        .enumerate()
+        .find(|(_, e)| e.get("name").and_then(Value::as_str) == Some(JAVA_TOOL_OPTIONS))
+    else {
+        return Java::Add;
+    };
+    if entry.get("valueFrom").is_some_and(|v| !v.is_null()) {
+        return Java::Leave;
+    }
+    match entry.get("value") {
+        Some(Value::String(own)) if own.contains("javax.net.ssl.trustStore") => Java::Leave,
+        Some(Value::String(own)) => Java::Append(index, own.clone()),
+        _ => Java::Append(index, String::new()),
+    }
 }
 
 fn missing<'p>(
@@ -182,8 +200,9 @@ fn missing<'p>(
             &plan.mount_path,
         );
     }
-    let mut present: Vec<&str> = Vec::new();
-    for (i, item) in list(container, at, "env")?.iter().enumerate() {
+    let env_list = list(container, at, "env")?;
+    let mut present: Vec<&str> = Vec::with_capacity(env_list.len());
+    for (i, item) in env_list.iter().enumerate() {
         let here = at.item("env", i);
         present.push(string(object(item, &here)?, &here, "name")?);
     }
@@ -196,19 +215,108 @@ fn missing<'p>(
             .collect(),
         None => Vec::new(),
     };
+    let java = match plan.java_options {
+        Some(_) => java_edit(env_list),
+        None => Java::Leave,
+    };
     Ok(Missing {
         mount: !mounted,
         env,
+        java,
     })
 }
 
+/// What one container got.
+#[derive(Default)]
+struct Touched {
+    changed: bool,
+    mounted: bool,
+}
+
+/// Add to one container (not excluded) what it lacks.
+fn inject_container(
+    item: &mut Value,
+    here: &At,
+    plan: &Plan<'_>,
+    volume: &str,
+) -> Result<Touched, String> {
+    object(item, here)?;
+    let Some(container) = item.as_object_mut() else {
+        return Ok(Touched::default());
+    };
+    if plan.excludes(string(container, here, "name")?) {
+        return Ok(Touched::default());
+    }
+    let missing = missing(container, here, plan)?;
+    let mut touched = Touched::default();
+    if missing.mount {
+        if let Some(mounts) = list_mut(container, "volumeMounts") {
+            mounts.push(mount(volume, &plan.mount_path));
+            touched = Touched {
+                changed: true,
+                mounted: true,
+            };
+        }
+    }
+    let java = match (&plan.java_options, missing.java) {
+        (Some(options), Java::Add) => Some((None, options.clone())),
+        (Some(options), Java::Append(index, own)) if own.trim().is_empty() => {
+            Some((Some(index), options.clone()))
+        }
+        (Some(options), Java::Append(index, own)) => {
+            Some((Some(index), format!("{own} {options}")))
+        }
+        _ => None,
+    };
+    let value = plan.env_value.as_deref().unwrap_or_default();
+    if missing.env.is_empty() && java.is_none() {
+        return Ok(touched);
+    }
+    if let Some(env) = list_mut(container, "env") {
+        env.extend(missing.env.iter().map(|name| env_var(name, value)));
+        match java {
+            Some((None, options)) => env.push(env_var(JAVA_TOOL_OPTIONS, &options)),
+            Some((Some(index), options)) => {
+                if let Some(Value::Object(entry)) = env.get_mut(index) {
+                    entry.insert("value".into(), Value::String(options));
+                }
+            }
+            None => {}
+        }
+        touched.changed = true;
+    }
+    Ok(touched)
+}
+
+/// What was injected into a pod spec, for the status annotation.
+#[derive(Debug, Default, PartialEq)]
+pub struct Report {
+    pub volume: String,
+    pub containers: Vec<String>,
+    pub init_containers: Vec<String>,
+}
+
+fn container_name(item: &Value) -> String {
+    item.get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// Add the bundle to a pod spec. `at` names the spec in messages (`spec`,
-/// `spec.template.spec`). Returns whether anything was added; on a malformed
+/// `spec.template.spec`). Returns what was added, if anything; on a malformed
 /// spec, returns a message naming the field, and the caller drops the copy.
-pub fn inject(spec: &mut Map<String, Value>, at: &str, plan: &Plan<'_>) -> Result<bool, String> {
+pub fn inject(
+    spec: &mut Map<String, Value>,
+    at: &str,
+    plan: &Plan<'_>,
+) -> Result<Option<Report>, String> {
     let at = At(at.to_string());
-    let (volume_name, volume_missing) = choose_volume(spec, &at, &plan.source)?;
-    let mut changed = false;
+    let (volume_name, volume_present) = choose_volume(spec, &at, plan)?;
+    let mut report = Report {
+        volume: volume_name,
+        ..Report::default()
+    };
     let mut volume_used = false;
 
     let lists: &[&str] = if plan.init_containers {
@@ -217,46 +325,60 @@ pub fn inject(spec: &mut Map<String, Value>, at: &str, plan: &Plan<'_>) -> Resul
         &["containers"]
     };
     for field in lists {
-        let Some(items) = spec.get_mut(*field) else {
-            continue;
-        };
-        let items = match items {
-            Value::Null => continue,
-            Value::Array(items) => items,
-            other => return Err(at.wrong(field, "a list", other)),
+        let items = match spec.get_mut(*field) {
+            None | Some(Value::Null) => continue,
+            Some(Value::Array(items)) => items,
+            Some(other) => return Err(at.wrong(field, "a list", other)),
         };
         for (i, item) in items.iter_mut().enumerate() {
-            let here = at.item(field, i);
-            object(item, &here)?;
-            let Some(container) = item.as_object_mut() else {
-                continue;
-            };
-            if plan.excludes(string(container, &here, "name")?) {
-                continue;
-            }
-            let missing = missing(container, &here, plan)?;
-            if missing.mount {
-                if let Some(mounts) = list_mut(container, "volumeMounts") {
-                    mounts.push(mount(&volume_name, &plan.mount_path));
-                    volume_used = true;
-                    changed = true;
-                }
-            }
-            if let (Some(value), false) = (&plan.env_value, missing.env.is_empty()) {
-                if let Some(env) = list_mut(container, "env") {
-                    for name in &missing.env {
-                        env.push(env_var(name, value));
-                    }
-                    changed = true;
-                }
+            let touched = inject_container(item, &at.item(field, i), plan, &report.volume)?;
+            volume_used |= touched.mounted;
+            if touched.changed {
+                let names = if *field == "containers" {
+                    &mut report.containers
+                } else {
+                    &mut report.init_containers
+                };
+                names.push(container_name(item));
             }
         }
     }
 
-    if volume_used && volume_missing {
+    if volume_used && !volume_present {
         if let Some(volumes) = list_mut(spec, "volumes") {
-            volumes.push(volume(&volume_name, &plan.source));
+            volumes.push(volume(&report.volume, plan));
         }
+    }
+    let changed = !report.containers.is_empty() || !report.init_containers.is_empty();
+    Ok(changed.then_some(report))
+}
+
+/// Add the bundle to the ephemeral (debug) containers that `kubectl debug`
+/// adds, those not in `existing`. A pod's volumes cannot change, so this only
+/// works when the pod already has a volume with the bundle.
+pub fn inject_ephemeral(
+    spec: &mut Map<String, Value>,
+    at: &str,
+    plan: &Plan<'_>,
+    existing: &[String],
+) -> Result<bool, String> {
+    let at = At(at.to_string());
+    let (volume_name, volume_present) = choose_volume(spec, &at, plan)?;
+    if !volume_present {
+        return Ok(false);
+    }
+    let field = "ephemeralContainers";
+    let items = match spec.get_mut(field) {
+        None | Some(Value::Null) => return Ok(false),
+        Some(Value::Array(items)) => items,
+        Some(other) => return Err(at.wrong(field, "a list", other)),
+    };
+    let mut changed = false;
+    for (i, item) in items.iter_mut().enumerate() {
+        if existing.contains(&container_name(item)) {
+            continue;
+        }
+        changed |= inject_container(item, &at.item(field, i), plan, &volume_name)?.changed;
     }
     Ok(changed)
 }

@@ -17,15 +17,18 @@
     )
 )]
 
+pub mod cluster;
 pub mod inject;
 pub mod names;
 pub mod overrides;
 pub mod selection;
 pub mod settings;
+pub mod source;
 pub mod workload;
 
 use std::borrow::Cow;
 
+use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use kubewarden_policy_sdk::wapc_guest::CallResult;
 use kubewarden_policy_sdk::{accept_request, mutate_request, reject_request};
@@ -33,8 +36,9 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
+use crate::cluster::{missing_source, Cluster, KubewardenHost};
 use crate::selection::namespace_selected;
-use crate::settings::Settings;
+use crate::settings::{Settings, SourceCheck};
 use crate::workload::Refusal;
 
 #[cfg(target_arch = "wasm32")]
@@ -53,6 +57,8 @@ pub extern "C" fn wapc_init() {
 #[derive(Debug, PartialEq)]
 pub enum Verdict {
     Accept,
+    /// Accepted unchanged, with a warning for the client (`sourceCheck: warn`).
+    Warn(String),
     Reject(String),
     Mutate(Value),
 }
@@ -75,8 +81,12 @@ struct Request<'a> {
     kind: Kind<'a>,
     #[serde(default, borrow)]
     namespace: Cow<'a, str>,
+    #[serde(default, borrow, rename = "subResource")]
+    sub_resource: Cow<'a, str>,
     #[serde(default, borrow)]
     object: Option<&'a RawValue>,
+    #[serde(default, borrow, rename = "oldObject")]
+    old_object: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize, Default)]
@@ -96,16 +106,25 @@ fn object_namespace(object: &Value) -> &str {
 
 /// Decide one admission request (the waPC `validate` payload).
 pub fn evaluate(payload: &[u8]) -> Verdict {
+    evaluate_with(payload, &KubewardenHost)
+}
+
+/// `evaluate`, asking `cluster` when `sourceCheck` needs to.
+pub fn evaluate_with(payload: &[u8], cluster: &dyn Cluster) -> Verdict {
     let payload: Payload<'_> = match serde_json::from_slice(payload) {
         Ok(payload) => payload,
         Err(e) => return Verdict::Reject(format!("cannot read the admission request: {e}")),
     };
     let request = payload.request;
-    let Some(path) = workload::template_path(&request.kind.group, &request.kind.kind) else {
+    let kind = &request.kind.kind;
+    let Some(path) = workload::template_path(&request.kind.group, kind) else {
         return Verdict::Accept;
     };
+    let debug = path.is_empty()
+        && request.operation == "UPDATE"
+        && request.sub_resource == "ephemeralcontainers";
     // A pod's volumes are immutable, and templates are injected when created.
-    if request.operation != "CREATE" {
+    if request.operation != "CREATE" && !debug {
         return Verdict::Accept;
     }
     let settings = match Settings::from_json(&payload.settings) {
@@ -124,31 +143,70 @@ pub fn evaluate(payload: &[u8]) -> Verdict {
     }
     let Some(raw) = request.object else {
         return Verdict::Reject(format!(
-            "the {} CREATE request carries no object",
-            request.kind.kind
+            "the {kind} {} request carries no object",
+            request.operation
         ));
     };
     let mut object: Value = match serde_json::from_str(raw.get()) {
         Ok(object) => object,
-        Err(e) => return Verdict::Reject(format!("cannot read the {}: {e}", request.kind.kind)),
+        Err(e) => return Verdict::Reject(format!("cannot read the {kind}: {e}")),
     };
-    if request.namespace.is_empty() && !selected(object_namespace(&object)) {
+    let namespace = if request.namespace.is_empty() {
+        object_namespace(&object).to_string()
+    } else {
+        request.namespace.to_string()
+    };
+    if !selected(&namespace) {
         return Verdict::Accept;
     }
-    match workload::inject_template(&mut object, path, &settings) {
-        Ok(true) => Verdict::Mutate(object),
-        Ok(false) => Verdict::Accept,
-        Err(Refusal::Malformed(e)) => {
-            Verdict::Reject(format!("malformed {}: {e}", request.kind.kind))
-        }
-        Err(Refusal::Annotation(e)) => Verdict::Reject(e),
+    let refused = |refusal| match refusal {
+        Refusal::Malformed(e) => Verdict::Reject(format!("malformed {kind}: {e}")),
+        Refusal::Annotation(e) => Verdict::Reject(e),
+    };
+
+    if debug {
+        // The old pod only names the ephemeral containers that already exist.
+        let old = request
+            .old_object
+            .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok());
+        return match workload::inject_debug_containers(&mut object, old.as_ref(), &settings) {
+            Ok(true) => Verdict::Mutate(object),
+            Ok(false) => Verdict::Accept,
+            Err(refusal) => refused(refusal),
+        };
     }
+    let injected = match workload::inject_template(&mut object, path, &settings) {
+        Ok(Some(injected)) => injected,
+        Ok(None) => return Verdict::Accept,
+        Err(refusal) => return refused(refusal),
+    };
+    if settings.source_check != SourceCheck::Off {
+        if let Some(problem) = missing_source(cluster, &injected, &namespace) {
+            return match settings.source_check {
+                SourceCheck::Reject => Verdict::Reject(format!(
+                    "the trust bundle cannot be injected: {problem} (setting sourceCheck: reject)"
+                )),
+                _ => Verdict::Warn(format!(
+                    "cainjector did not inject the trust bundle: {problem}"
+                )),
+            };
+        }
+    }
+    Verdict::Mutate(object)
 }
 
 /// waPC `validate`: evaluate, then encode the verdict as the SDK does.
 pub fn validate(payload: &[u8]) -> CallResult {
     match evaluate(payload) {
         Verdict::Accept => accept_request(),
+        Verdict::Warn(warning) => Ok(serde_json::to_vec(&ValidationResponse {
+            accepted: true,
+            message: None,
+            code: None,
+            mutated_object: None,
+            audit_annotations: None,
+            warnings: Some(vec![warning]),
+        })?),
         Verdict::Reject(message) => reject_request(Some(message), None, None, None),
         Verdict::Mutate(object) => mutate_request(object),
     }

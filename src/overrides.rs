@@ -6,7 +6,12 @@ use serde_json::{Map, Value};
 
 use crate::names;
 use crate::selection::{any_matches, Glob};
-use crate::settings::{edit_distance, kind_of, Override, Settings, Source};
+use crate::settings::{edit_distance, kind_of, trust_store_path, Override, Settings, Source};
+
+/// The annotation the policy writes on what it injected; pods may carry it
+/// (copied from a template or another pod), so it is neither unknown nor an
+/// override.
+pub const STATUS: &str = "status";
 
 /// What to inject into one pod (or pod template).
 #[derive(Debug, Clone, PartialEq)]
@@ -17,6 +22,10 @@ pub struct Plan<'s> {
     /// The env vars' value; `None` when `setEnvVar` is false.
     pub env_value: Option<String>,
     pub env_vars: &'s [String],
+    /// The `-Djavax.net.ssl.trustStore...` options for JAVA_TOOL_OPTIONS.
+    pub java_options: Option<String>,
+    /// The key of the Java trust store in the source, when it is injected.
+    pub java_key: Option<String>,
     exclude: &'s [Glob],
     extra_exclude: Vec<Glob>,
     pub init_containers: bool,
@@ -26,12 +35,6 @@ impl Plan<'_> {
     pub fn excludes(&self, container: &str) -> bool {
         any_matches(self.exclude, container) || any_matches(&self.extra_exclude, container)
     }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Decision<'s> {
-    Skip,
-    Inject(Plan<'s>),
 }
 
 struct Annotation<'a> {
@@ -76,6 +79,9 @@ fn our_annotation<'a>(
     else {
         return Ok(None);
     };
+    if name == STATUS {
+        return Ok(None);
+    }
     let which = Override::from_key(name).ok_or_else(|| unknown_annotation(settings, key, name))?;
     if !settings.allowed_overrides.allows(which) {
         let allowed = settings.allowed_overrides.keys();
@@ -112,11 +118,11 @@ fn unknown_annotation(settings: &Settings, key: &str, name: &str) -> String {
 }
 
 /// Decide whether and how to inject, from the settings and the pod's
-/// (or template's) annotations.
+/// (or template's) annotations; `None` when the pod is skipped.
 pub fn plan<'s>(
     settings: &'s Settings,
     annotations: Option<&Map<String, Value>>,
-) -> Result<Decision<'s>, String> {
+) -> Result<Option<Plan<'s>>, String> {
     let empty = Map::new();
     let annotations = annotations.unwrap_or(&empty);
 
@@ -129,7 +135,7 @@ pub fn plan<'s>(
         None => settings.inject,
     };
     if !inject {
-        return Ok(Decision::Skip);
+        return Ok(None);
     }
 
     let mut plan = Plan {
@@ -138,11 +144,14 @@ pub fn plan<'s>(
         mount_path: settings.mount_path.clone(),
         env_value: None,
         env_vars: &settings.env_vars,
+        java_options: None,
+        java_key: None,
         exclude: &settings.exclude_containers,
         extra_exclude: Vec::new(),
         init_containers: settings.inject_init_containers,
     };
     let mut set_env_var = settings.set_env_var;
+    let mut java = settings.java_trust_store.is_some();
     let mut ssl_cert_file = settings.ssl_cert_file.clone();
     let mut source_key: Option<&str> = None;
 
@@ -172,6 +181,7 @@ pub fn plan<'s>(
             Override::MountPath => plan.mount_path = a.checked(names::mount_path)?,
             Override::SslCertFile => ssl_cert_file = Some(a.checked(names::absolute_path)?),
             Override::SetEnvVar => set_env_var = a.boolean()?,
+            Override::JavaTrustStore => java = a.boolean()?,
             Override::ExcludeContainers => {
                 plan.extra_exclude = a
                     .value
@@ -188,12 +198,24 @@ pub fn plan<'s>(
         }
     }
 
+    // Settings refuse a trust store with a ClusterTrustBundle, and annotations
+    // can only switch to a ConfigMap or Secret, so the store is in the source.
+    if let (true, Some(store)) = (java, &settings.java_trust_store) {
+        trust_store_path(&plan.mount_path, store).map_err(|reason| {
+            format!(
+                "annotation \"{}/mountPath\": {reason}",
+                settings.annotation_prefix
+            )
+        })?;
+        plan.java_options = Some(store.options(&plan.mount_path));
+        plan.java_key = Some(store.key.clone());
+    }
     if set_env_var {
         plan.env_value = Some(
             ssl_cert_file.unwrap_or_else(|| format!("{}/{}", plan.mount_path, plan.cert_file)),
         );
     }
-    Ok(Decision::Inject(plan))
+    Ok(Some(plan))
 }
 
 #[cfg(test)]
@@ -205,15 +227,12 @@ mod tests {
         Settings::from_json(&v).unwrap()
     }
 
-    fn decide(s: &Settings, annotations: Value) -> Result<Decision<'_>, String> {
+    fn decide(s: &Settings, annotations: Value) -> Result<Option<Plan<'_>>, String> {
         plan(s, annotations.as_object())
     }
 
     fn injected<'s>(s: &'s Settings, annotations: Value) -> Plan<'s> {
-        match decide(s, annotations).unwrap() {
-            Decision::Inject(p) => p,
-            Decision::Skip => panic!("expected injection"),
-        }
+        decide(s, annotations).unwrap().expect("expected injection")
     }
 
     #[test]
@@ -232,17 +251,17 @@ mod tests {
         let s = settings(json!({"configMap": "a"}));
         assert_eq!(
             decide(&s, json!({"cainjector.lestak.sh/inject": "false"})),
-            Ok(Decision::Skip)
+            Ok(None)
         );
     }
 
     #[test]
     fn opt_in_mode_skips_pods_without_inject_true() {
         let s = settings(json!({"configMap": "a", "inject": false}));
-        assert_eq!(decide(&s, json!({})), Ok(Decision::Skip));
+        assert_eq!(decide(&s, json!({})), Ok(None));
         assert!(matches!(
             decide(&s, json!({"cainjector.lestak.sh/inject": "true"})),
-            Ok(Decision::Inject(_))
+            Ok(Some(_))
         ));
     }
 
@@ -254,7 +273,7 @@ mod tests {
                 &s,
                 json!({"cainjector.lestak.sh/inject": "false", "cainjector.lestak.sh/mountPath": "rel"})
             ),
-            Ok(Decision::Skip)
+            Ok(None)
         );
     }
 
@@ -263,7 +282,7 @@ mod tests {
         let s = settings(json!({"configMap": "a"}));
         assert_eq!(
             decide(&s, json!({"cainjector.lestak.sh/inject": "False"})),
-            Ok(Decision::Skip)
+            Ok(None)
         );
         assert_eq!(
             decide(&s, json!({"cainjector.lestak.sh/inject": "maybe"})),
@@ -381,12 +400,12 @@ mod tests {
         let s = settings(json!({"configMap": "a", "annotationPrefix": "trust.example.com"}));
         assert_eq!(
             decide(&s, json!({"trust.example.com/inject": "false"})),
-            Ok(Decision::Skip)
+            Ok(None)
         );
         // The default prefix means nothing under another prefix.
         assert!(matches!(
             decide(&s, json!({"cainjector.lestak.sh/inject": "false"})),
-            Ok(Decision::Inject(_))
+            Ok(Some(_))
         ));
     }
 
@@ -398,7 +417,7 @@ mod tests {
                 &s,
                 json!({"example.com/x": 1, "cainjector.lestak.sh.other/y": "z"})
             ),
-            Ok(Decision::Inject(_))
+            Ok(Some(_))
         ));
     }
 

@@ -5,11 +5,17 @@ use serde_json::{Map, Value};
 
 use crate::names;
 use crate::selection::Glob;
+use crate::source::parse_trust_bundle;
+pub use crate::source::Source;
 
 pub const DEFAULT_CERT_FILE: &str = "ca.crt";
 pub const DEFAULT_MOUNT_PATH: &str = "/cacerts";
 pub const DEFAULT_ENV_VAR: &str = "SSL_CERT_FILE";
 pub const DEFAULT_ANNOTATION_PREFIX: &str = "cainjector.lestak.sh";
+pub const DEFAULT_TRUST_STORE_TYPE: &str = "PKCS12";
+/// trust-manager's default password for the PKCS12/JKS files it writes.
+pub const DEFAULT_TRUST_STORE_PASSWORD: &str = "changeit";
+pub const JAVA_TOOL_OPTIONS: &str = "JAVA_TOOL_OPTIONS";
 
 const KNOWN_KEYS: &[&str] = &[
     "configMap",
@@ -26,13 +32,37 @@ const KNOWN_KEYS: &[&str] = &[
     "annotationPrefix",
     "allowedOverrides",
     "injectInitContainers",
+    "clusterTrustBundle",
+    "javaTrustStore",
+    "sourceCheck",
+    "statusAnnotation",
 ];
 
-/// Where the bundle comes from, in the pod's namespace.
+/// A Java trust store in the bundle, for `JAVA_TOOL_OPTIONS`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    ConfigMap(String),
-    Secret(String),
+pub struct JavaTrustStore {
+    pub key: String,
+    pub store_type: String,
+    pub password: String,
+}
+
+impl JavaTrustStore {
+    /// The JVM options that point at the store under `mount_path`.
+    pub fn options(&self, mount_path: &str) -> String {
+        format!(
+            "-Djavax.net.ssl.trustStore={mount_path}/{} -Djavax.net.ssl.trustStoreType={} \
+             -Djavax.net.ssl.trustStorePassword={}",
+            self.key, self.store_type, self.password
+        )
+    }
+}
+
+/// What to do when the bundle is missing in the pod's namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceCheck {
+    Off,
+    Warn,
+    Reject,
 }
 
 /// The per-pod annotations, each of which `allowedOverrides` may permit.
@@ -46,10 +76,11 @@ pub enum Override {
     SslCertFile,
     SetEnvVar,
     ExcludeContainers,
+    JavaTrustStore,
 }
 
 impl Override {
-    pub const ALL: [Override; 8] = [
+    pub const ALL: [Override; 9] = [
         Override::Inject,
         Override::ConfigMap,
         Override::Secret,
@@ -58,6 +89,7 @@ impl Override {
         Override::SslCertFile,
         Override::SetEnvVar,
         Override::ExcludeContainers,
+        Override::JavaTrustStore,
     ];
 
     /// The annotation's name after `<prefix>/`.
@@ -71,6 +103,7 @@ impl Override {
             Override::SslCertFile => "sslCertFile",
             Override::SetEnvVar => "setEnvVar",
             Override::ExcludeContainers => "excludeContainers",
+            Override::JavaTrustStore => "javaTrustStore",
         }
     }
 
@@ -134,6 +167,10 @@ pub struct Settings {
     pub annotation_prefix: String,
     pub allowed_overrides: Overrides,
     pub inject_init_containers: bool,
+    pub java_trust_store: Option<JavaTrustStore>,
+    pub source_check: SourceCheck,
+    /// Record what was injected in the `<prefix>/status` annotation.
+    pub status_annotation: bool,
 }
 
 /// How a JSON value is named in messages.
@@ -248,23 +285,27 @@ impl Settings {
 
         let config_map = r.checked_string("configMap", names::dns_subdomain)?;
         let secret = r.checked_string("secret", names::dns_subdomain)?;
-        let source = match (config_map, secret) {
-            (Some(name), None) => Source::ConfigMap(name),
-            (None, Some(name)) => Source::Secret(name),
-            (Some(_), Some(_)) => {
-                return Err(
-                    "the settings \"configMap\" and \"secret\" are mutually exclusive: \
-                     set only the one that holds the trust bundle"
-                        .to_string(),
-                )
-            }
-            (None, None) => {
+        let trust_bundle = r
+            .get("clusterTrustBundle")
+            .map(parse_trust_bundle)
+            .transpose()?;
+        let source = match (config_map, secret, trust_bundle) {
+            (Some(name), None, None) => Source::ConfigMap(name),
+            (None, Some(name), None) => Source::Secret(name),
+            (None, None, Some(bundle)) => Source::ClusterTrustBundle(bundle),
+            (None, None, None) => {
                 return Err(
                     "one of the settings \"configMap\" or \"secret\" is required: \
                      the name of the ConfigMap or Secret holding the trust bundle in each \
-                     namespace (e.g. configMap: ca-bundle)"
+                     namespace (e.g. configMap: ca-bundle), or \"clusterTrustBundle\""
                         .to_string(),
                 )
+            }
+            _ => {
+                return Err("the settings \"configMap\", \"secret\" and \
+                     \"clusterTrustBundle\" are mutually exclusive: set only the one that \
+                     holds the trust bundle"
+                    .to_string())
             }
         };
 
@@ -298,14 +339,30 @@ impl Settings {
             );
         }
 
+        let mount_path = r
+            .checked_string("mountPath", names::mount_path)?
+            .unwrap_or_else(|| DEFAULT_MOUNT_PATH.to_string());
+        let java_trust_store = r.get("javaTrustStore").map(parse_java).transpose()?;
+        if let Some(java) = &java_trust_store {
+            java_conflicts(java, &source, &env_vars, &mount_path)?;
+        }
+        let source_check = match r.string("sourceCheck")? {
+            None | Some("off") => SourceCheck::Off,
+            Some("warn") => SourceCheck::Warn,
+            Some("reject") => SourceCheck::Reject,
+            Some(other) => {
+                return Err(format!(
+                    "setting \"sourceCheck\": {other:?} must be \"off\", \"warn\" or \"reject\""
+                ))
+            }
+        };
+
         Ok(Settings {
             source,
             cert_file: r
                 .checked_string("certFile", names::config_map_key)?
                 .unwrap_or_else(|| DEFAULT_CERT_FILE.to_string()),
-            mount_path: r
-                .checked_string("mountPath", names::mount_path)?
-                .unwrap_or_else(|| DEFAULT_MOUNT_PATH.to_string()),
+            mount_path,
             set_env_var: r.boolean("setEnvVar", true)?,
             ssl_cert_file: r.checked_string("sslCertFile", names::absolute_path)?,
             env_vars,
@@ -318,8 +375,108 @@ impl Settings {
                 .unwrap_or_else(|| DEFAULT_ANNOTATION_PREFIX.to_string()),
             allowed_overrides,
             inject_init_containers: r.boolean("injectInitContainers", true)?,
+            java_trust_store,
+            source_check,
+            status_annotation: r.boolean("statusAnnotation", false)?,
         })
     }
+}
+
+/// The `javaTrustStore` setting: `{key, type, password}`.
+fn parse_java(value: &Value) -> Result<JavaTrustStore, String> {
+    const KEY: &str = "javaTrustStore";
+    let Value::Object(map) = value else {
+        return Err(format!(
+            "setting \"{KEY}\" must be an object with \"key\" and optionally \"type\" and \
+             \"password\", found {}",
+            kind_of(value)
+        ));
+    };
+    if let Some(unknown) = map
+        .keys()
+        .find(|k| !matches!(k.as_str(), "key" | "type" | "password"))
+    {
+        return Err(format!(
+            "setting \"{KEY}.{unknown}\" is not known: use \"key\", \"type\" and \"password\""
+        ));
+    }
+    let text = |field: &str| -> Result<Option<&str>, String> {
+        match map.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(other) => Err(format!(
+                "setting \"{KEY}.{field}\" must be a string, found {}",
+                kind_of(other)
+            )),
+        }
+    };
+    let key = text("key")?.ok_or_else(|| {
+        format!(
+            "setting \"{KEY}.key\" is required: the key of the trust store in the bundle \
+             (e.g. trust-manager's additionalFormats output \"truststore.p12\")"
+        )
+    })?;
+    names::config_map_key(key)
+        .map_err(|reason| format!("setting \"{KEY}.key\": {key:?} {reason}"))?;
+    let store_type = match text("type")? {
+        None => DEFAULT_TRUST_STORE_TYPE,
+        Some(t @ ("PKCS12" | "JKS")) => t,
+        Some(other) => {
+            return Err(format!(
+                "setting \"{KEY}.type\": {other:?} must be \"PKCS12\" or \"JKS\""
+            ))
+        }
+    };
+    let password = text("password")?.unwrap_or(DEFAULT_TRUST_STORE_PASSWORD);
+    if password.is_empty()
+        || password
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\'')
+    {
+        return Err(format!(
+            "setting \"{KEY}.password\" must be non-empty, without spaces or quotes: \
+             JAVA_TOOL_OPTIONS is split on spaces"
+        ));
+    }
+    Ok(JavaTrustStore {
+        key: key.to_string(),
+        store_type: store_type.to_string(),
+        password: password.to_string(),
+    })
+}
+
+fn java_conflicts(
+    java: &JavaTrustStore,
+    source: &Source,
+    env_vars: &[String],
+    mount_path: &str,
+) -> Result<(), String> {
+    if matches!(source, Source::ClusterTrustBundle(_)) {
+        return Err(
+            "setting \"javaTrustStore\" needs a ConfigMap or Secret source: a \
+             ClusterTrustBundle projects only the PEM bundle"
+                .to_string(),
+        );
+    }
+    if env_vars.iter().any(|v| v == JAVA_TOOL_OPTIONS) {
+        return Err(format!(
+            "setting \"envVars\" must not list {JAVA_TOOL_OPTIONS} when \"javaTrustStore\" \
+             is set: the policy adds the trust store options to it"
+        ));
+    }
+    trust_store_path(mount_path, java).map_err(|reason| format!("setting \"mountPath\": {reason}"))
+}
+
+/// JAVA_TOOL_OPTIONS is split on whitespace, so the store's path cannot hold any.
+pub fn trust_store_path(mount_path: &str, java: &JavaTrustStore) -> Result<(), String> {
+    if mount_path.contains(char::is_whitespace) {
+        return Err(format!(
+            "{mount_path:?} contains whitespace, which JAVA_TOOL_OPTIONS cannot carry (setting \
+             javaTrustStore, key {:?})",
+            java.key
+        ));
+    }
+    Ok(())
 }
 
 fn env_var_list(names_in: &[&str]) -> Result<Vec<String>, String> {
@@ -443,7 +600,7 @@ mod tests {
             parse(Value::Null).unwrap_err(),
             "one of the settings \"configMap\" or \"secret\" is required: the name of the \
              ConfigMap or Secret holding the trust bundle in each namespace (e.g. configMap: \
-             ca-bundle)"
+             ca-bundle), or \"clusterTrustBundle\""
         );
     }
 
@@ -451,8 +608,8 @@ mod tests {
     fn config_map_and_secret_are_exclusive() {
         assert_eq!(
             parse(json!({"configMap": "a", "secret": "b"})).unwrap_err(),
-            "the settings \"configMap\" and \"secret\" are mutually exclusive: set only the one \
-             that holds the trust bundle"
+            "the settings \"configMap\", \"secret\" and \"clusterTrustBundle\" are mutually \
+             exclusive: set only the one that holds the trust bundle"
         );
     }
 

@@ -1,0 +1,98 @@
+//! `sourceCheck`: ask the cluster, through Kubewarden's `kubernetes` host
+//! capability, whether the bundle a pod is about to mount exists in its
+//! namespace, so that a missing one is reported at admission instead of as a
+//! pod stuck in ContainerCreating.
+
+use serde_json::{json, Value};
+
+use crate::settings::Source;
+use crate::workload::Injected;
+
+/// Read access to cluster resources.
+pub trait Cluster {
+    /// The resource as JSON, or why it could not be had.
+    fn get_resource(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Value, String>;
+}
+
+/// The policy-server (or kwctl) answering the `kubewarden/kubernetes/get_resource` call.
+pub struct KubewardenHost;
+
+impl Cluster for KubewardenHost {
+    fn get_resource(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Value, String> {
+        let request = json!({
+            "api_version": api_version,
+            "kind": kind,
+            "name": name,
+            "namespace": namespace,
+            "disable_cache": false,
+        });
+        let payload = serde_json::to_vec(&request).map_err(|e| e.to_string())?;
+        let answer = kubewarden_policy_sdk::wapc_guest::host_call(
+            "kubewarden",
+            "kubernetes",
+            "get_resource",
+            &payload,
+        )
+        .map_err(|e| e.to_string())?;
+        serde_json::from_slice(&answer).map_err(|e| format!("the host's answer is not JSON: {e}"))
+    }
+}
+
+/// Why the injected source cannot serve the pod, if it cannot. A
+/// ClusterTrustBundle is cluster-scoped and selected by the kubelet, so it is
+/// not checked.
+pub fn missing_source(
+    cluster: &dyn Cluster,
+    injected: &Injected,
+    namespace: &str,
+) -> Option<String> {
+    let (kind, name) = match &injected.source {
+        Source::ConfigMap(name) => ("ConfigMap", name),
+        Source::Secret(name) => ("Secret", name),
+        Source::ClusterTrustBundle(_) => return None,
+    };
+    let resource = match cluster.get_resource("v1", kind, namespace, name) {
+        Ok(resource) => resource,
+        Err(e) => {
+            let reason = if e.is_empty() {
+                String::new()
+            } else {
+                format!(": {e}")
+            };
+            return Some(format!(
+                "{kind} {name:?} could not be read in namespace {namespace:?}{reason}"
+            ));
+        }
+    };
+    let has = |key: &str| {
+        ["data", "binaryData"]
+            .iter()
+            .any(|field| resource.get(*field).and_then(|d| d.get(key)).is_some())
+    };
+    let absent: Vec<String> = injected
+        .keys
+        .iter()
+        .filter(|key| !has(key))
+        .map(|key| format!("{key:?}"))
+        .collect();
+    if absent.is_empty() {
+        None
+    } else {
+        Some(format!(
+            "{kind} {name:?} in namespace {namespace:?} has no key {}",
+            absent.join(" nor ")
+        ))
+    }
+}

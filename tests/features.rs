@@ -1,0 +1,492 @@
+//! Beyond the webhook: Java trust stores, ClusterTrustBundle sources, the
+//! status annotation, the missing-bundle check and debug containers.
+
+mod common;
+
+use cainjector::cluster::Cluster;
+use cainjector::{evaluate_with, Verdict};
+use common::*;
+use serde_json::{json, Value};
+use std::cell::RefCell;
+
+const C0: &str = "/spec/containers/0";
+const JAVA_OPTIONS: &str = "-Djavax.net.ssl.trustStore=/cacerts/truststore.p12 \
+    -Djavax.net.ssl.trustStoreType=PKCS12 -Djavax.net.ssl.trustStorePassword=changeit";
+
+fn java_settings() -> Value {
+    json!({"configMap": "ca-bundle", "javaTrustStore": {"key": "truststore.p12"}})
+}
+
+fn java_env(pod: &Value) -> Value {
+    pod["spec"]["containers"][0]["env"].clone()
+}
+
+#[test]
+fn java_tool_options_is_added_when_absent() {
+    let pod = simple_pod();
+    let mut expected = injected(&pod, &[C0]);
+    push(
+        &mut expected,
+        &format!("{C0}/env"),
+        env("JAVA_TOOL_OPTIONS", JAVA_OPTIONS),
+    );
+    assert_eq!(mutated(&pod_request(pod), java_settings()), expected);
+}
+
+#[test]
+fn java_options_follow_the_containers_own_literal_value() {
+    let mut pod = simple_pod();
+    push(
+        &mut pod,
+        &format!("{C0}/env"),
+        env("JAVA_TOOL_OPTIONS", "-Xmx512m -XX:+UseG1GC"),
+    );
+    let result = mutated(&pod_request(pod), java_settings());
+    assert_eq!(
+        java_env(&result),
+        json!([
+            env(
+                "JAVA_TOOL_OPTIONS",
+                &format!("-Xmx512m -XX:+UseG1GC {JAVA_OPTIONS}")
+            ),
+            env("SSL_CERT_FILE", "/cacerts/ca.crt"),
+        ])
+    );
+}
+
+#[test]
+fn java_options_already_naming_a_trust_store_are_left_alone() {
+    let mut pod = simple_pod();
+    push(
+        &mut pod,
+        &format!("{C0}/env"),
+        env("JAVA_TOOL_OPTIONS", "-Djavax.net.ssl.trustStore=/own.jks"),
+    );
+    let result = mutated(&pod_request(pod), java_settings());
+    assert_eq!(
+        java_env(&result),
+        json!([
+            env("JAVA_TOOL_OPTIONS", "-Djavax.net.ssl.trustStore=/own.jks"),
+            env("SSL_CERT_FILE", "/cacerts/ca.crt")
+        ])
+    );
+}
+
+#[test]
+fn java_options_from_value_from_are_left_alone() {
+    let mut pod = simple_pod();
+    let from = json!({"name": "JAVA_TOOL_OPTIONS", "valueFrom": {"configMapKeyRef": {"name": "jvm", "key": "opts"}}});
+    push(&mut pod, &format!("{C0}/env"), from.clone());
+    let result = mutated(&pod_request(pod), java_settings());
+    assert_eq!(
+        java_env(&result),
+        json!([from, env("SSL_CERT_FILE", "/cacerts/ca.crt")])
+    );
+}
+
+#[test]
+fn java_trust_store_type_password_and_mount_path_are_used() {
+    let settings = json!({"configMap": "ca-bundle", "mountPath": "/etc/ssl/corp",
+        "javaTrustStore": {"key": "truststore.jks", "type": "JKS", "password": "s3cret"}});
+    let result = mutated(&pod_request(simple_pod()), settings);
+    assert_eq!(
+        java_env(&result)[1],
+        env(
+            "JAVA_TOOL_OPTIONS",
+            "-Djavax.net.ssl.trustStore=/etc/ssl/corp/truststore.jks \
+            -Djavax.net.ssl.trustStoreType=JKS -Djavax.net.ssl.trustStorePassword=s3cret"
+        )
+    );
+}
+
+#[test]
+fn java_trust_store_annotation_false_skips_it() {
+    let mut pod = simple_pod();
+    pod["metadata"]["annotations"] = json!({"cainjector.lestak.sh/javaTrustStore": "false"});
+    assert_eq!(
+        mutated(&pod_request(pod.clone()), java_settings()),
+        injected(&pod, &[C0])
+    );
+}
+
+#[test]
+fn java_injection_is_idempotent() {
+    let mut pod = simple_pod();
+    push(
+        &mut pod,
+        &format!("{C0}/env"),
+        env("JAVA_TOOL_OPTIONS", "-Xmx1g"),
+    );
+    let once = mutated(&pod_request(pod), java_settings());
+    assert_eq!(run(&pod_request(once), java_settings()), Verdict::Accept);
+}
+
+#[test]
+fn java_settings_are_checked() {
+    let cases = [
+        (
+            json!({"configMap": "a", "javaTrustStore": {}}),
+            "setting \"javaTrustStore.key\" is required",
+        ),
+        (
+            json!({"configMap": "a", "javaTrustStore": {"key": "t.p12", "type": "pem"}}),
+            "setting \"javaTrustStore.type\": \"pem\" must be \"PKCS12\" or \"JKS\"",
+        ),
+        (
+            json!({"configMap": "a", "javaTrustStore": {"key": "t.p12", "password": "a b"}}),
+            "setting \"javaTrustStore.password\" must be non-empty, without spaces or quotes",
+        ),
+        (
+            json!({"configMap": "a", "javaTrustStore": {"key": "t.p12", "pass": "x"}}),
+            "setting \"javaTrustStore.pass\" is not known",
+        ),
+        (
+            json!({"configMap": "a", "javaTrustStore": "t.p12"}),
+            "setting \"javaTrustStore\" must be an object",
+        ),
+        (
+            json!({"configMap": "a", "envVars": ["JAVA_TOOL_OPTIONS"], "javaTrustStore": {"key": "t.p12"}}),
+            "setting \"envVars\" must not list JAVA_TOOL_OPTIONS",
+        ),
+        (
+            json!({"clusterTrustBundle": {"name": "b"}, "javaTrustStore": {"key": "t.p12"}}),
+            "setting \"javaTrustStore\" needs a ConfigMap or Secret source",
+        ),
+        (
+            json!({"configMap": "a", "mountPath": "/ca certs", "javaTrustStore": {"key": "t.p12"}}),
+            "setting \"mountPath\": \"/ca certs\" contains whitespace",
+        ),
+    ];
+    for (settings, start) in cases {
+        let err = cainjector::check_settings(settings.to_string().as_bytes()).unwrap_err();
+        assert!(err.starts_with(start), "{settings}: {err}");
+    }
+}
+
+#[test]
+fn cluster_trust_bundle_by_name_is_a_projected_volume() {
+    let pod = simple_pod();
+    let settings = json!({"clusterTrustBundle": {"name": "example.com:corp:root"}});
+    let mut expected = pod.clone();
+    push(
+        &mut expected,
+        &format!("{C0}/volumeMounts"),
+        bundle_mount("cainjector-example-com-corp-root", "/cacerts"),
+    );
+    push(
+        &mut expected,
+        &format!("{C0}/env"),
+        env("SSL_CERT_FILE", "/cacerts/ca.crt"),
+    );
+    push(
+        &mut expected,
+        "/spec/volumes",
+        json!({"name": "cainjector-example-com-corp-root",
+        "projected": {"sources": [{"clusterTrustBundle": {"name": "example.com:corp:root", "path": "ca.crt"}}]}}),
+    );
+    let result = mutated(&pod_request(pod), settings.clone());
+    assert_eq!(result, expected);
+    assert_eq!(run(&pod_request(result.clone()), settings), Verdict::Accept);
+    let _: k8s_openapi::api::core::v1::Pod = serde_json::from_value(result).unwrap();
+}
+
+#[test]
+fn cluster_trust_bundle_by_signer_and_selector() {
+    let settings = json!({"clusterTrustBundle": {"signerName": "example.com/corp", "labelSelector": {"matchLabels": {"trust": "corp"}}}, "certFile": "bundle.pem"});
+    let result = mutated(&pod_request(simple_pod()), settings);
+    assert_eq!(
+        result["spec"]["volumes"],
+        json!([{"name": "cainjector-example-com-corp", "projected": {"sources": [{"clusterTrustBundle":
+            {"signerName": "example.com/corp", "labelSelector": {"matchLabels": {"trust": "corp"}}, "path": "bundle.pem"}}]}}])
+    );
+    assert_eq!(
+        result["spec"]["containers"][0]["env"],
+        json!([env("SSL_CERT_FILE", "/cacerts/bundle.pem")])
+    );
+}
+
+#[test]
+fn cluster_trust_bundle_is_exclusive_with_config_map_and_secret() {
+    let err =
+        cainjector::check_settings(br#"{"configMap": "a", "clusterTrustBundle": {"name": "b"}}"#)
+            .unwrap_err();
+    assert_eq!(err, "the settings \"configMap\", \"secret\" and \"clusterTrustBundle\" are mutually exclusive: set only the one that holds the trust bundle");
+}
+
+fn status_of(object: &Value, at: &str) -> Value {
+    let text = object
+        .pointer(&format!(
+            "{at}/metadata/annotations/cainjector.lestak.sh~1status"
+        ))
+        .unwrap();
+    serde_json::from_str(text.as_str().unwrap()).unwrap()
+}
+
+#[test]
+fn status_annotation_says_what_was_injected() {
+    let mut pod = simple_pod();
+    push(
+        &mut pod,
+        "/spec/initContainers",
+        json!({"name": "setup", "image": "busybox"}),
+    );
+    let settings = json!({"configMap": "ca-bundle", "statusAnnotation": true, "envVars": ["SSL_CERT_FILE", "CURL_CA_BUNDLE"],
+        "javaTrustStore": {"key": "truststore.p12"}});
+    let result = mutated(&pod_request(pod), settings.clone());
+    assert_eq!(
+        result["metadata"]["annotations"]["cainjector.lestak.sh/status"],
+        json!(
+            r#"{"source":{"configMap":"ca-bundle"},"volume":"cainjector-ca-bundle","mountPath":"/cacerts","containers":["app"],"initContainers":["setup"],"envVars":["SSL_CERT_FILE","CURL_CA_BUNDLE"],"javaTrustStore":"/cacerts/truststore.p12"}"#
+        )
+    );
+    // The pod may carry the annotation, and the second run changes nothing.
+    assert_eq!(run(&pod_request(result), settings), Verdict::Accept);
+}
+
+#[test]
+fn status_annotation_goes_on_the_template_of_a_workload() {
+    let object = json!({"spec": {"template": {"metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "app"}]}}}});
+    let request = admission(("apps", "Deployment"), "CREATE", "default", object);
+    let result = mutated(
+        &request,
+        json!({"secret": "ca", "statusAnnotation": true, "setEnvVar": false}),
+    );
+    assert_eq!(
+        status_of(&result, "/spec/template"),
+        json!({"source": {"secret": "ca"}, "volume": "cainjector-ca", "mountPath": "/cacerts", "containers": ["app"], "initContainers": [], "envVars": []})
+    );
+    assert_eq!(result["metadata"], Value::Null);
+}
+
+#[test]
+fn status_annotation_is_off_by_default_so_the_patch_stays_minimal() {
+    let result = mutated(&pod_request(simple_pod()), default_settings());
+    assert_eq!(result["metadata"], simple_pod()["metadata"]);
+}
+
+/// A cluster that answers from a fixed set of resources and counts questions.
+struct FakeCluster {
+    resources: Vec<Value>,
+    asked: RefCell<Vec<String>>,
+}
+
+impl Cluster for FakeCluster {
+    fn get_resource(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Value, String> {
+        self.asked
+            .borrow_mut()
+            .push(format!("{api_version} {kind} {namespace}/{name}"));
+        self.resources
+            .iter()
+            .find(|r| {
+                r["kind"] == kind
+                    && r["metadata"]["namespace"] == namespace
+                    && r["metadata"]["name"] == name
+            })
+            .cloned()
+            .ok_or_else(|| format!("{kind}s \"{name}\" not found"))
+    }
+}
+
+fn cluster(resources: Vec<Value>) -> FakeCluster {
+    FakeCluster {
+        resources,
+        asked: RefCell::new(Vec::new()),
+    }
+}
+
+fn checked(request: &Value, settings: Value, cluster: &FakeCluster) -> Verdict {
+    let payload = json!({"request": request, "settings": settings});
+    evaluate_with(&serde_json::to_vec(&payload).unwrap(), cluster)
+}
+
+fn bundle(kind: &str, keys: &[&str]) -> Value {
+    let data: serde_json::Map<String, Value> =
+        keys.iter().map(|k| (k.to_string(), json!("x"))).collect();
+    json!({"apiVersion": "v1", "kind": kind, "metadata": {"name": "ca-bundle", "namespace": "default"}, "data": data})
+}
+
+#[test]
+fn source_check_injects_when_the_bundle_is_there() {
+    let c = cluster(vec![bundle("ConfigMap", &["ca.crt"])]);
+    let verdict = checked(
+        &pod_request(simple_pod()),
+        json!({"configMap": "ca-bundle", "sourceCheck": "reject"}),
+        &c,
+    );
+    assert_eq!(verdict, Verdict::Mutate(injected(&simple_pod(), &[C0])));
+    assert_eq!(*c.asked.borrow(), vec!["v1 ConfigMap default/ca-bundle"]);
+}
+
+#[test]
+fn source_check_warn_accepts_unchanged_with_a_warning() {
+    let c = cluster(vec![]);
+    let verdict = checked(
+        &pod_request(simple_pod()),
+        json!({"configMap": "ca-bundle", "sourceCheck": "warn"}),
+        &c,
+    );
+    assert_eq!(
+        verdict,
+        Verdict::Warn("cainjector did not inject the trust bundle: ConfigMap \"ca-bundle\" could not be read in namespace \"default\": ConfigMaps \"ca-bundle\" not found".into())
+    );
+}
+
+#[test]
+fn source_check_reject_names_the_missing_key() {
+    let c = cluster(vec![bundle("Secret", &["other.pem"])]);
+    let verdict = checked(
+        &pod_request(simple_pod()),
+        json!({"secret": "ca-bundle", "sourceCheck": "reject"}),
+        &c,
+    );
+    assert_eq!(
+        verdict,
+        Verdict::Reject("the trust bundle cannot be injected: Secret \"ca-bundle\" in namespace \"default\" has no key \"ca.crt\" (setting sourceCheck: reject)".into())
+    );
+}
+
+#[test]
+fn source_check_looks_for_the_java_trust_store_in_binary_data() {
+    let mut cm = bundle("ConfigMap", &["ca.crt"]);
+    cm["binaryData"] = json!({"truststore.p12": "AAAA"});
+    let settings = json!({"configMap": "ca-bundle", "sourceCheck": "reject", "javaTrustStore": {"key": "truststore.p12"}});
+    assert!(matches!(
+        checked(
+            &pod_request(simple_pod()),
+            settings.clone(),
+            &cluster(vec![cm])
+        ),
+        Verdict::Mutate(_)
+    ));
+    let verdict = checked(
+        &pod_request(simple_pod()),
+        settings,
+        &cluster(vec![bundle("ConfigMap", &["ca.crt"])]),
+    );
+    assert_eq!(
+        verdict,
+        Verdict::Reject("the trust bundle cannot be injected: ConfigMap \"ca-bundle\" in namespace \"default\" has no key \"truststore.p12\" (setting sourceCheck: reject)".into())
+    );
+}
+
+#[test]
+fn source_check_off_and_unchanged_pods_ask_nothing() {
+    let c = cluster(vec![]);
+    assert!(matches!(
+        checked(&pod_request(simple_pod()), default_settings(), &c),
+        Verdict::Mutate(_)
+    ));
+    let done = pod_request(injected(&simple_pod(), &[C0]));
+    assert_eq!(
+        checked(
+            &done,
+            json!({"configMap": "ca-bundle", "sourceCheck": "reject"}),
+            &c
+        ),
+        Verdict::Accept
+    );
+    assert!(c.asked.borrow().is_empty());
+}
+
+#[test]
+fn source_check_setting_values() {
+    let err =
+        cainjector::check_settings(br#"{"configMap": "a", "sourceCheck": "strict"}"#).unwrap_err();
+    assert_eq!(
+        err,
+        "setting \"sourceCheck\": \"strict\" must be \"off\", \"warn\" or \"reject\""
+    );
+}
+
+fn debug_request(old: &Value, new: &Value) -> Value {
+    let mut request = admission(("", "Pod"), "UPDATE", "default", new.clone());
+    request["subResource"] = json!("ephemeralcontainers");
+    request["oldObject"] = old.clone();
+    request
+}
+
+#[test]
+fn new_debug_container_gets_the_mount_and_env() {
+    let old = injected(&simple_pod(), &[C0]);
+    let mut new = old.clone();
+    push(
+        &mut new,
+        "/spec/ephemeralContainers",
+        json!({"name": "debugger-abc", "image": "busybox", "targetContainerName": "app"}),
+    );
+    let mut expected = new.clone();
+    push(
+        &mut expected,
+        "/spec/ephemeralContainers/0/volumeMounts",
+        bundle_mount("cainjector-ca-bundle", "/cacerts"),
+    );
+    push(
+        &mut expected,
+        "/spec/ephemeralContainers/0/env",
+        env("SSL_CERT_FILE", "/cacerts/ca.crt"),
+    );
+    assert_eq!(
+        mutated(&debug_request(&old, &new), default_settings()),
+        expected
+    );
+}
+
+#[test]
+fn existing_debug_containers_are_never_touched() {
+    let mut old = injected(&simple_pod(), &[C0]);
+    push(
+        &mut old,
+        "/spec/ephemeralContainers",
+        json!({"name": "first", "image": "busybox"}),
+    );
+    let mut new = old.clone();
+    push(
+        &mut new,
+        "/spec/ephemeralContainers",
+        json!({"name": "second", "image": "busybox"}),
+    );
+    let result = mutated(&debug_request(&old, &new), default_settings());
+    assert_eq!(
+        result["spec"]["ephemeralContainers"][0],
+        json!({"name": "first", "image": "busybox"})
+    );
+    assert_eq!(
+        result["spec"]["ephemeralContainers"][1]["volumeMounts"],
+        json!([bundle_mount("cainjector-ca-bundle", "/cacerts")])
+    );
+}
+
+#[test]
+fn debug_container_without_the_bundle_volume_is_accepted_unchanged() {
+    let old = simple_pod();
+    let mut new = old.clone();
+    push(
+        &mut new,
+        "/spec/ephemeralContainers",
+        json!({"name": "debugger", "image": "busybox"}),
+    );
+    assert_eq!(
+        run(&debug_request(&old, &new), default_settings()),
+        Verdict::Accept
+    );
+}
+
+#[test]
+fn other_pod_updates_are_accepted_unchanged() {
+    let old = injected(&simple_pod(), &[C0]);
+    let mut new = old.clone();
+    push(
+        &mut new,
+        "/spec/ephemeralContainers",
+        json!({"name": "debugger", "image": "busybox"}),
+    );
+    let mut request = debug_request(&old, &new);
+    request["subResource"] = json!("status");
+    assert_eq!(run(&request, default_settings()), Verdict::Accept);
+}
