@@ -1,0 +1,514 @@
+//! The files that make cainjector a Kubewarden policy like the others
+//! (metadata.yml, artifacthub-pkg.yml, questions-ui.yml, policy-settings/,
+//! examples/) stay in step with each other and with the code: every settings
+//! object they carry is checked by the policy's own `check_settings`.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use cainjector::check_settings;
+use cainjector::settings::{Overrides, Settings, Source};
+use serde_json::{json, Map, Value};
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+fn path(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+fn text(relative: &str) -> String {
+    fs::read_to_string(path(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"))
+}
+
+fn yaml(relative: &str) -> Value {
+    serde_yaml::from_str(&text(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"))
+}
+
+fn check(settings: &Value) -> Result<(), String> {
+    check_settings(&serde_json::to_vec(settings).unwrap())
+}
+
+fn str_at<'v>(value: &'v Value, pointer: &str) -> &'v str {
+    value
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("{pointer} is not a string in {value}"))
+}
+
+fn metadata() -> Value {
+    yaml("metadata.yml")
+}
+
+fn annotation<'v>(metadata: &'v Value, key: &str) -> &'v str {
+    metadata["annotations"][key]
+        .as_str()
+        .unwrap_or_else(|| panic!("metadata.yml has no annotation {key}"))
+}
+
+/// `io.artifacthub.keywords` split as kwctl splits it.
+fn keywords(metadata: &Value) -> Vec<String> {
+    annotation(metadata, "io.artifacthub.keywords")
+        .split(',')
+        .map(|k| k.trim_matches(' ').to_string())
+        .collect()
+}
+
+/// The OCI reference kwctl derives from `io.kubewarden.policy.ociUrl`.
+fn oci_reference(metadata: &Value) -> String {
+    format!(
+        "{}:v{VERSION}",
+        annotation(metadata, "io.kubewarden.policy.ociUrl")
+    )
+}
+
+fn questions() -> Vec<Value> {
+    match yaml("questions-ui.yml")["questions"].clone() {
+        Value::Array(questions) => questions,
+        other => panic!("questions-ui.yml: questions must be a list, found {other}"),
+    }
+}
+
+fn variable(question: &Value) -> &str {
+    str_at(question, "/variable")
+}
+
+/// The settings keys the policy knows, as it lists them when it refuses an
+/// unknown key.
+fn known_settings() -> BTreeSet<String> {
+    let message = check(&json!({"configMap": "ca-bundle", "notASetting": true}))
+        .expect_err("an unknown key must be refused");
+    let (_, list) = message
+        .split_once("the settings are: ")
+        .unwrap_or_else(|| panic!("the refusal does not list the settings: {message}"));
+    list.split(", ").map(str::to_string).collect()
+}
+
+#[test]
+fn metadata_version_is_the_crate_version() {
+    assert_eq!(
+        annotation(&metadata(), "io.kubewarden.policy.version"),
+        VERSION
+    );
+}
+
+#[test]
+fn metadata_has_what_kwctl_requires() {
+    let m = metadata();
+    assert_eq!(
+        m["rules"],
+        json!([{
+            "apiGroups": [""],
+            "apiVersions": ["v1"],
+            "resources": ["pods"],
+            "operations": ["CREATE"]
+        }])
+    );
+    assert_eq!(m["mutating"], json!(true));
+    assert_eq!(m["backgroundAudit"], json!(false));
+    assert_eq!(m["contextAware"], json!(false));
+    assert_eq!(m["executionMode"], json!("kubewarden-wapc"));
+    assert_eq!(annotation(&m, "io.kubewarden.policy.title"), "cainjector");
+    assert_eq!(annotation(&m, "io.kubewarden.policy.license"), "Apache-2.0");
+    assert_eq!(
+        annotation(&m, "io.kubewarden.policy.author"),
+        "cainjector maintainers <maintainers@cainjector.dev>"
+    );
+    for key in ["io.kubewarden.policy.url", "io.kubewarden.policy.source"] {
+        assert_eq!(
+            annotation(&m, key),
+            "https://github.com/cainjector/cainjector"
+        );
+    }
+    // kwctl appends ":v<version>" itself: the annotation carries no tag.
+    assert_eq!(
+        annotation(&m, "io.kubewarden.policy.ociUrl"),
+        "ghcr.io/cainjector/policies/cainjector"
+    );
+    assert_eq!(annotation(&m, "io.artifacthub.resources"), "Pod");
+    assert!(
+        !annotation(&m, "io.kubewarden.policy.description").is_empty()
+            && !annotation(&m, "io.artifacthub.displayName").is_empty()
+    );
+    // kwctl refuses an empty keyword (",," or a trailing comma).
+    let words = keywords(&m);
+    assert!(words.iter().all(|w| !w.is_empty()), "{words:?}");
+    assert!(["info", "low", "medium", "high", "critical"]
+        .contains(&annotation(&m, "io.kubewarden.policy.severity")));
+    assert!(!annotation(&m, "io.kubewarden.policy.category").is_empty());
+}
+
+#[test]
+fn artifacthub_package_is_what_kwctl_scaffolds_from_metadata() {
+    let m = metadata();
+    let raw = text("artifacthub-pkg.yml");
+    assert!(raw.starts_with("# Kubewarden Artifacthub Package config\n"));
+    let pkg = yaml("artifacthub-pkg.yml");
+    let fields: Vec<&str> = pkg
+        .as_object()
+        .map(|o| o.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        fields,
+        [
+            "version",
+            "name",
+            "displayName",
+            "createdAt",
+            "description",
+            "license",
+            "homeURL",
+            "containersImages",
+            "keywords",
+            "links",
+            "install",
+            "maintainers",
+            "provider",
+            "recommendations",
+            "annotations"
+        ]
+    );
+    assert_eq!(pkg["version"], json!(VERSION));
+    assert_eq!(
+        pkg["name"],
+        json!(annotation(&m, "io.kubewarden.policy.title"))
+    );
+    assert_eq!(
+        pkg["displayName"],
+        json!(annotation(&m, "io.artifacthub.displayName"))
+    );
+    assert_eq!(
+        pkg["description"],
+        json!(annotation(&m, "io.kubewarden.policy.description"))
+    );
+    assert_eq!(
+        pkg["license"],
+        json!(annotation(&m, "io.kubewarden.policy.license"))
+    );
+    assert_eq!(
+        pkg["homeURL"],
+        json!(annotation(&m, "io.kubewarden.policy.url"))
+    );
+    assert_eq!(pkg["keywords"], json!(keywords(&m)));
+    let oci = oci_reference(&m);
+    assert_eq!(
+        pkg["containersImages"],
+        json!([{"name": "policy", "image": oci}])
+    );
+    let source = annotation(&m, "io.kubewarden.policy.source");
+    assert_eq!(
+        pkg["links"],
+        json!([
+            {"name": "policy", "url": format!("{source}/releases/download/v{VERSION}/policy.wasm")},
+            {"name": "source", "url": source}
+        ])
+    );
+    let install = str_at(&pkg, "/install");
+    assert!(
+        install.contains(&format!("kwctl pull {oci}\n")),
+        "{install}"
+    );
+    assert!(
+        install.contains(&format!(
+            "kwctl scaffold manifest -t ClusterAdmissionPolicy registry://{oci}\n"
+        )),
+        "{install}"
+    );
+    assert_eq!(
+        pkg["maintainers"],
+        json!([{"name": "cainjector maintainers", "email": "maintainers@cainjector.dev"}])
+    );
+    assert_eq!(pkg["provider"], json!({"name": "kubewarden"}));
+    assert_eq!(
+        pkg["recommendations"],
+        json!([{"url": "https://artifacthub.io/packages/helm/kubewarden/kubewarden-controller"}])
+    );
+}
+
+#[test]
+fn artifacthub_annotations_follow_metadata_and_questions() {
+    let m = metadata();
+    let pkg = yaml("artifacthub-pkg.yml");
+    let annotations = pkg["annotations"].as_object().cloned().unwrap_or_default();
+    let keys: Vec<&str> = annotations.keys().map(String::as_str).collect();
+    // No contextAwareResources: the policy reads nothing from the cluster.
+    assert_eq!(
+        keys,
+        [
+            "kubewarden/mutation",
+            "kubewarden/questions-ui",
+            "kubewarden/resources",
+            "kubewarden/rules"
+        ]
+    );
+    assert_eq!(
+        annotations["kubewarden/mutation"],
+        json!(m["mutating"].to_string())
+    );
+    assert_eq!(
+        annotations["kubewarden/resources"],
+        json!(annotation(&m, "io.artifacthub.resources"))
+    );
+    let rules: Value = serde_yaml::from_str(str_at(&pkg, "/annotations/kubewarden~1rules"))
+        .expect("kubewarden/rules is YAML");
+    assert_eq!(rules, m["rules"]);
+    assert_eq!(
+        str_at(&pkg, "/annotations/kubewarden~1questions-ui"),
+        text("questions-ui.yml")
+    );
+}
+
+#[test]
+fn every_settings_file_is_accepted() {
+    let mut names: Vec<String> = fs::read_dir(path("policy-settings"))
+        .expect("policy-settings/")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|name| name.ends_with(".yaml") || name.ends_with(".yml"))
+        .collect();
+    names.sort();
+    for expected in [
+        "default.yaml",
+        "language-env.yaml",
+        "locked-overrides.yaml",
+        "opt-in.yaml",
+        "secret-source.yaml",
+        "trust-manager.yaml",
+        "webhook-migration.yaml",
+    ] {
+        assert!(names.iter().any(|n| n == expected), "{expected} missing");
+    }
+    for name in &names {
+        let relative = format!("policy-settings/{name}");
+        assert!(
+            text(&relative).starts_with('#'),
+            "{relative} has no header comment"
+        );
+        assert_eq!(check(&yaml(&relative)), Ok(()), "{relative}");
+    }
+}
+
+fn settings_file(name: &str) -> Settings {
+    Settings::from_json(&yaml(&format!("policy-settings/{name}")))
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[test]
+fn settings_files_configure_what_their_names_say() {
+    assert_eq!(
+        settings_file("language-env.yaml").env_vars,
+        [
+            "SSL_CERT_FILE",
+            "NODE_EXTRA_CA_CERTS",
+            "REQUESTS_CA_BUNDLE",
+            "CURL_CA_BUNDLE",
+            "GIT_SSL_CAINFO",
+            "AWS_CA_BUNDLE"
+        ]
+    );
+    assert_eq!(
+        settings_file("locked-overrides.yaml")
+            .allowed_overrides
+            .keys(),
+        ["inject", "excludeContainers"]
+    );
+    assert!(!settings_file("opt-in.yaml").inject);
+    assert_eq!(
+        settings_file("secret-source.yaml").source,
+        Source::Secret("ca-bundle".into())
+    );
+    let trust_manager = settings_file("trust-manager.yaml");
+    assert_eq!(trust_manager.source, Source::ConfigMap("ca-bundle".into()));
+    assert_eq!(
+        (
+            trust_manager.cert_file.as_str(),
+            trust_manager.mount_path.as_str()
+        ),
+        ("ca.crt", "/cacerts")
+    );
+}
+
+#[test]
+fn webhook_migration_uses_only_the_webhook_config_keys() {
+    let keys: BTreeSet<String> = yaml("policy-settings/webhook-migration.yaml")
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
+    let webhook_keys: BTreeSet<String> = [
+        "inject",
+        "secret",
+        "configMap",
+        "certFile",
+        "mountPath",
+        "setEnvVar",
+        "includeNamespaces",
+        "excludeContainers",
+        "excludeNamespaces",
+    ]
+    .map(String::from)
+    .into();
+    assert!(keys.is_subset(&webhook_keys), "{keys:?}");
+    // A dotted ConfigMap name, as in the webhook's own example, is valid.
+    assert_eq!(
+        settings_file("webhook-migration.yaml").source,
+        Source::ConfigMap("my-org.com".into())
+    );
+}
+
+#[test]
+fn questions_cover_exactly_the_known_settings() {
+    let known = known_settings();
+    assert!(known.contains("configMap") && known.len() > 1, "{known:?}");
+    let asked: Vec<String> = questions()
+        .iter()
+        .map(|q| variable(q).to_string())
+        .collect();
+    let asked_set: BTreeSet<String> = asked.iter().cloned().collect();
+    assert_eq!(asked_set.len(), asked.len(), "a setting is asked twice");
+    assert_eq!(asked_set, known);
+    // Each one is accepted on its own (null means "the default").
+    for key in &asked {
+        let mut settings = Map::new();
+        settings.insert("configMap".into(), json!("ca-bundle"));
+        if key != "configMap" {
+            settings.insert(key.clone(), Value::Null);
+        }
+        assert_eq!(check(&Value::Object(settings)), Ok(()), "{key}");
+    }
+}
+
+#[test]
+fn questions_have_what_the_rancher_ui_needs() {
+    let questions = questions();
+    let booleans: BTreeSet<&str> = questions
+        .iter()
+        .filter(|q| q["type"] == "boolean")
+        .map(variable)
+        .collect();
+    for q in &questions {
+        let name = variable(q);
+        for field in ["label", "type", "group", "description"] {
+            assert!(
+                q[field].as_str().is_some_and(|s| !s.is_empty()),
+                "{name}: {field}"
+            );
+        }
+        assert!(q.get("default").is_some(), "{name}: default");
+        assert!(
+            ["string", "boolean", "array["].contains(&str_at(q, "/type")),
+            "{name}: type"
+        );
+        if let Some(condition) = q.get("show_if") {
+            let condition = condition.as_str().unwrap_or_default();
+            let (other, _) = condition.split_once('=').unwrap_or_default();
+            assert!(booleans.contains(other), "{name}: show_if {condition}");
+        }
+    }
+}
+
+#[test]
+fn question_defaults_are_the_policy_defaults() {
+    let defaults: Map<String, Value> = questions()
+        .iter()
+        .filter(|q| !q["default"].is_null())
+        .map(|q| (variable(q).to_string(), q["default"].clone()))
+        .collect();
+    let from_ui = Settings::from_json(&Value::Object(defaults)).expect("defaults are valid");
+    let from_code = Settings::from_json(&json!({"configMap": "ca-bundle"})).expect("valid");
+    assert_eq!(from_ui.source, from_code.source);
+    assert_eq!(from_ui.cert_file, from_code.cert_file);
+    assert_eq!(from_ui.mount_path, from_code.mount_path);
+    assert_eq!(from_ui.set_env_var, from_code.set_env_var);
+    assert_eq!(from_ui.ssl_cert_file, from_code.ssl_cert_file);
+    assert_eq!(from_ui.env_vars, from_code.env_vars);
+    assert_eq!(from_ui.exclude_containers, from_code.exclude_containers);
+    assert_eq!(from_ui.include_namespaces, from_code.include_namespaces);
+    assert_eq!(from_ui.exclude_namespaces, from_code.exclude_namespaces);
+    assert_eq!(from_ui.inject, from_code.inject);
+    assert_eq!(from_ui.annotation_prefix, from_code.annotation_prefix);
+    assert_eq!(from_ui.allowed_overrides, Overrides::all());
+    assert_eq!(
+        from_ui.inject_init_containers,
+        from_code.inject_init_containers
+    );
+}
+
+fn example(name: &str) -> Value {
+    yaml(&format!("examples/{name}"))
+}
+
+#[test]
+fn example_policies_carry_accepted_settings() {
+    for name in ["cluster-admission-policy.yaml", "admission-policy.yaml"] {
+        let policy = example(name);
+        assert_eq!(check(&policy["spec"]["settings"]), Ok(()), "{name}");
+    }
+}
+
+#[test]
+fn example_policies_match_metadata() {
+    let m = metadata();
+    let module = format!("registry://{}", oci_reference(&m));
+    for (name, kind) in [
+        ("cluster-admission-policy.yaml", "ClusterAdmissionPolicy"),
+        ("admission-policy.yaml", "AdmissionPolicy"),
+    ] {
+        let policy = example(name);
+        assert_eq!(policy["apiVersion"], "policies.kubewarden.io/v1", "{name}");
+        assert_eq!(policy["kind"], kind, "{name}");
+        let spec = &policy["spec"];
+        assert_eq!(spec["module"], json!(module), "{name}");
+        assert_eq!(spec["mutating"], m["mutating"], "{name}");
+        assert_eq!(spec["backgroundAudit"], m["backgroundAudit"], "{name}");
+        assert_eq!(spec["rules"], m["rules"], "{name}");
+        assert!(
+            ["Fail", "Ignore"].contains(&str_at(spec, "/failurePolicy")),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn cluster_policy_keeps_system_namespaces_out() {
+    let policy = example("cluster-admission-policy.yaml");
+    let selector = &policy["spec"]["namespaceSelector"];
+    // The controller merges only matchExpressions with its own exclusion.
+    assert!(selector.get("matchLabels").is_none());
+    assert_eq!(
+        selector["matchExpressions"],
+        json!([{
+            "key": "kubernetes.io/metadata.name",
+            "operator": "NotIn",
+            "values": ["kube-system", "kubewarden", "cert-manager"]
+        }])
+    );
+}
+
+#[test]
+fn trust_manager_bundle_produces_what_the_cluster_policy_mounts() {
+    let bundle = example("trust-manager-bundle.yaml");
+    assert_eq!(bundle["apiVersion"], "trust.cert-manager.io/v1alpha1");
+    assert_eq!(bundle["kind"], "Bundle");
+    assert_eq!(
+        bundle["spec"]["sources"][0],
+        json!({"useDefaultCAs": true}),
+        "the public roots must stay in a bundle that replaces the default store"
+    );
+    assert!(bundle["spec"]["sources"][1]["secret"]["name"].is_string());
+    let policy = example("cluster-admission-policy.yaml");
+    let settings = Settings::from_json(&policy["spec"]["settings"]).expect("valid");
+    // trust-manager names the target ConfigMap after the Bundle.
+    assert_eq!(
+        settings.source,
+        Source::ConfigMap(str_at(&bundle, "/metadata/name").to_string())
+    );
+    assert_eq!(
+        settings.cert_file,
+        str_at(&bundle, "/spec/target/configMap/key")
+    );
+}
