@@ -1,0 +1,160 @@
+//! A policy module instantiated under waPC, called the way policy-evaluator calls it.
+
+use std::path::Path;
+
+use anyhow::{anyhow, Context, Result};
+use serde_json::{Map, Value};
+use wapc::WapcHost;
+use wasmtime_provider::{wasmtime, WasmtimeEngineProviderBuilder};
+
+use crate::{
+    callbacks::HostCallbacks,
+    request::{settings_payload, validate_payload, AdmissionRequest},
+    response::{AdmissionResponse, SettingsValidationResponse, ValidationResponse},
+};
+
+/// How the engine is set up.
+#[derive(Debug, Clone, Copy)]
+pub struct EngineOptions {
+    /// Cache compiled modules on disk, as kwctl does unless `--disable-wasmtime-cache`.
+    pub wasmtime_cache: bool,
+    /// Report engine set-up problems that do not stop the run (e.g. no cache).
+    pub verbose: bool,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self {
+            wasmtime_cache: true,
+            verbose: false,
+        }
+    }
+}
+
+/// One instance of a policy module. `validate_settings` and `validate` run in the
+/// same instance, one after the other, as in kwctl.
+pub struct Policy {
+    host: WapcHost,
+}
+
+impl Policy {
+    /// Loads and instantiates the module at `path`.
+    pub fn load(path: &Path, callbacks: HostCallbacks, options: EngineOptions) -> Result<Self> {
+        let engine = engine(options)?;
+        let module = wasmtime::Module::from_file(&engine, path)
+            .map_err(|e| anyhow!("cannot load policy module {}: {e:?}", path.display()))?;
+        Self::instantiate(engine, module, callbacks)
+    }
+
+    /// Instantiates a module given as wasm bytes or WAT text.
+    pub fn from_bytes(
+        bytes: &[u8],
+        callbacks: HostCallbacks,
+        options: EngineOptions,
+    ) -> Result<Self> {
+        let engine = engine(options)?;
+        let module = wasmtime::Module::new(&engine, bytes)
+            .map_err(|e| anyhow!("cannot compile policy module: {e:?}"))?;
+        Self::instantiate(engine, module, callbacks)
+    }
+
+    fn instantiate(
+        engine: wasmtime::Engine,
+        module: wasmtime::Module,
+        callbacks: HostCallbacks,
+    ) -> Result<Self> {
+        // No WASI parameters: policy-evaluator gives the module none either (no
+        // arguments, no environment, no directories; stdio inherited).
+        let provider = WasmtimeEngineProviderBuilder::new()
+            .engine(engine)
+            .module(module)
+            .build()
+            .context("cannot prepare the policy module")?;
+        let host = WapcHost::new(Box::new(provider), Some(callbacks.into_wapc_callback()))
+            .context("cannot start the policy module")?;
+        Ok(Self { host })
+    }
+
+    /// Calls `validate_settings`. Failures become an invalid answer whose message
+    /// is worded as policy-evaluator words it.
+    pub fn validate_settings(&self, settings: &Map<String, Value>) -> SettingsValidationResponse {
+        let payload = match settings_payload(settings) {
+            Ok(payload) => payload,
+            Err(e) => {
+                return SettingsValidationResponse {
+                    valid: false,
+                    message: Some(format!("could not marshal settings: {e}")),
+                }
+            }
+        };
+        match self.host.call("validate_settings", payload.as_bytes()) {
+            Ok(answer) => serde_json::from_slice(&answer).unwrap_or_else(|e| {
+                SettingsValidationResponse {
+                    valid: false,
+                    // Upstream prints its error enum with `{:?}`.
+                    message: Some(format!("error: InvalidResponseWithError({e:?})")),
+                }
+            }),
+            Err(e) => SettingsValidationResponse {
+                valid: false,
+                message: Some(format!(
+                    "Error invoking settings validation callback: {e:?}"
+                )),
+            },
+        }
+    }
+
+    /// Calls `validate` and builds the AdmissionResponse. A trap, a guest error or
+    /// an unreadable answer gives a code 500 rejection, as in kwctl.
+    pub fn validate(
+        &self,
+        request: &AdmissionRequest,
+        settings: &Map<String, Value>,
+    ) -> AdmissionResponse {
+        let uid = request.uid.clone();
+        let built = match validate_payload(request, settings) {
+            Ok(built) => built,
+            Err(e) => return AdmissionResponse::internal_server_error(uid, e.to_string()),
+        };
+        let answer = match self.host.call("validate", built.payload.as_bytes()) {
+            Ok(answer) => answer,
+            Err(e) => return AdmissionResponse::internal_server_error(uid, e.to_string()),
+        };
+        let answer: ValidationResponse = match serde_json::from_slice(&answer) {
+            Ok(answer) => answer,
+            Err(e) => {
+                return AdmissionResponse::internal_server_error(
+                    uid,
+                    format!("invalid response from policy: {e}"),
+                )
+            }
+        };
+        AdmissionResponse::from_validation_response(
+            uid.clone(),
+            built.original_object.as_ref(),
+            answer,
+        )
+        .unwrap_or_else(|e| {
+            AdmissionResponse::internal_server_error(uid, format!("invalid response format: {e}"))
+        })
+    }
+}
+
+/// The engine configuration policy-evaluator builds for kwctl.
+fn engine(options: EngineOptions) -> Result<wasmtime::Engine> {
+    let mut config = wasmtime::Config::new();
+    if options.wasmtime_cache {
+        // kwctl fails when the cache cannot be set up; a test host is better off
+        // compiling without it.
+        match wasmtime::Cache::new(wasmtime::CacheConfig::new()) {
+            Ok(cache) => {
+                config.cache(Some(cache));
+            }
+            Err(e) if options.verbose => eprintln!("wasmtime cache disabled: {e}"),
+            Err(_) => {}
+        }
+    }
+    // Required by modules built by Go >= 1.26; policy-evaluator always enables it.
+    config.wasm_function_references(true);
+    wasmtime::Engine::new(&config).map_err(|e| anyhow!("cannot build the wasmtime engine: {e:?}"))
+}
