@@ -1,0 +1,238 @@
+//! The `policy-runner` binary: arguments, stdout, stderr and exit codes.
+
+mod common;
+
+use std::{
+    path::Path,
+    process::{Command, Output},
+};
+
+use common::{temp_dir, write_module, OnValidate, POD_CREATE_UID, SETTINGS_VALID};
+
+fn runner(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_policy-runner"))
+        .args(args)
+        // anyhow appends a backtrace to the error when these ask for one.
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE")
+        .output()
+        .expect("policy-runner starts")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+fn run(module: &Path, extra: &[&str]) -> Output {
+    let request = common::pod_create_request();
+    let mut args = vec![
+        "run",
+        "--disable-wasmtime-cache",
+        "--request-path",
+        request.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    args.push(module.to_str().unwrap());
+    runner(&args)
+}
+
+#[test]
+fn accepted_request_prints_one_compact_line_and_exits_0() {
+    let dir = temp_dir("cli-accept");
+    let module = write_module(
+        &dir,
+        SETTINGS_VALID,
+        &OnValidate::Answer(r#"{"accepted":true}"#),
+    );
+    let output = run(&module, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(
+        text(&output.stdout),
+        format!(
+            r#"{{"uid":"{POD_CREATE_UID}","allowed":true,"auditAnnotations":null,"warnings":null}}"#
+        ) + "\n"
+    );
+}
+
+#[test]
+fn rejected_request_still_exits_0() {
+    let dir = temp_dir("cli-reject");
+    let module = write_module(
+        &dir,
+        SETTINGS_VALID,
+        &OnValidate::Answer(
+            r#"{"accepted":false,"message":"no trust bundle","code":400,"warnings":["w"]}"#,
+        ),
+    );
+    let output = run(&module, &[]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        text(&output.stdout),
+        format!(
+            r#"{{"uid":"{POD_CREATE_UID}","allowed":false,"status":{{"message":"no trust bundle","code":400}},"auditAnnotations":null,"warnings":["w"]}}"#
+        ) + "\n"
+    );
+}
+
+#[test]
+fn a_trapping_module_gives_a_500_answer_and_exits_0() {
+    let dir = temp_dir("cli-trap");
+    let module = write_module(&dir, SETTINGS_VALID, &OnValidate::Trap);
+    let output = run(&module, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let response: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(response["uid"], POD_CREATE_UID);
+    assert_eq!(response["allowed"], false);
+    assert_eq!(response["status"]["code"], 500);
+    assert!(response["status"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("internal server error: Guest call failure: "));
+}
+
+#[test]
+fn an_admission_review_gives_the_same_answer_as_its_request() {
+    let dir = temp_dir("cli-review");
+    let module = write_module(
+        &dir,
+        SETTINGS_VALID,
+        &OnValidate::Answer(r#"{"accepted":true}"#),
+    );
+    let review = common::pod_create_request().with_file_name("pod_create_review.json");
+    let from_review = runner(&[
+        "run",
+        "--disable-wasmtime-cache",
+        "-r",
+        review.to_str().unwrap(),
+        module.to_str().unwrap(),
+    ]);
+    assert_eq!(from_review.stdout, run(&module, &[]).stdout);
+}
+
+#[test]
+fn invalid_settings_print_kwctls_error_on_stderr_only_and_exit_1() {
+    let dir = temp_dir("cli-settings");
+    let module = write_module(
+        &dir,
+        r#"{"valid":false,"message":"exactly one of configMap or secret is required"}"#,
+        &OnValidate::Trap,
+    );
+    let output = run(&module, &["--settings-json", "{}"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(text(&output.stdout), "");
+    assert_eq!(
+        text(&output.stderr),
+        "Error: Provided settings are not valid: exactly one of configMap or secret is required\n"
+    );
+}
+
+#[test]
+fn settings_file_is_yaml() {
+    let dir = temp_dir("cli-settings-yaml");
+    let module = write_module(
+        &dir,
+        SETTINGS_VALID,
+        &OnValidate::Answer(r#"{"accepted":true}"#),
+    );
+    let settings = dir.join("settings.yaml");
+    std::fs::write(
+        &settings,
+        "configMap: trust-bundle\nenvVars:\n  - NODE_EXTRA_CA_CERTS\n",
+    )
+    .unwrap();
+    let output = run(&module, &["--settings-path", settings.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+}
+
+#[test]
+fn settings_that_are_not_an_object_are_refused_before_loading_the_module() {
+    let output = run(
+        Path::new("/nonexistent/module.wasm"),
+        &["--settings-json", "[]"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        text(&output.stderr),
+        "Error: Invalid settings in CRD, not an object\n"
+    );
+}
+
+#[test]
+fn settings_path_and_settings_json_are_exclusive() {
+    let output = run(
+        Path::new("/nonexistent/module.wasm"),
+        &["--settings-json", "{}", "--settings-path", "s.yaml"],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("cannot be used with"));
+}
+
+#[test]
+fn a_missing_request_file_is_named() {
+    let output = runner(&[
+        "run",
+        "--request-path",
+        "/nonexistent/request.json",
+        "/nonexistent/module.wasm",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stderr)
+        .starts_with("Error: Error opening request file /nonexistent/request.json; "));
+}
+
+#[test]
+fn a_missing_module_is_named() {
+    let output = run(Path::new("/nonexistent/module.wasm"), &[]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stderr)
+        .starts_with("Error: cannot load policy module /nonexistent/module.wasm"));
+}
+
+#[test]
+fn policy_log_lines_go_to_stderr_only_with_verbose() {
+    let dir = temp_dir("cli-log");
+    let module = write_module(
+        &dir,
+        SETTINGS_VALID,
+        &OnValidate::ForwardPayload {
+            namespace: "tracing",
+            operation: "log",
+            answer: r#"{"accepted":true}"#,
+        },
+    );
+    let quiet = run(&module, &[]);
+    assert_eq!(text(&quiet.stderr), "");
+    let verbose = run(&module, &["--verbose"]);
+    assert_eq!(verbose.stdout, quiet.stdout);
+    assert!(text(&verbose.stderr).starts_with("policy log: {\"request\":"));
+}
+
+#[test]
+fn bench_reports_both_calls() {
+    let dir = temp_dir("cli-bench");
+    let module = write_module(
+        &dir,
+        SETTINGS_VALID,
+        &OnValidate::Answer(r#"{"accepted":true}"#),
+    );
+    let request = common::pod_create_request();
+    let output = runner(&[
+        "bench",
+        "--disable-wasmtime-cache",
+        "--iterations",
+        "5",
+        "--warmup",
+        "1",
+        "-r",
+        request.to_str().unwrap(),
+        module.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{stdout}");
+    assert!(lines[0].starts_with("validate_settings [5 iterations in "));
+    assert!(lines[2].starts_with("validate [5 iterations in "));
+    assert!(lines[3].starts_with("\telapsed\t[min median mean max]:\t["));
+}
