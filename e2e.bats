@@ -1,0 +1,300 @@
+#!/usr/bin/env bats
+# End to end: the real policy.wasm, run the way the cluster runs it, through kwctl
+# (or policy-runner, which answers as kwctl does: `make e2e-tests` picks one).
+# Each test decodes the JSONPatch and asserts it exactly, or the exact message.
+
+bats_require_minimum_version 1.5.0
+
+KWCTL=${KWCTL:-kwctl}
+POLICY=${POLICY:-policy.wasm}
+DEFAULT='{"configMap": "ca-bundle"}'
+
+setup() {
+  cd "$BATS_TEST_DIRNAME"
+}
+
+# evaluate REQUEST_FILE SETTINGS_JSON [extra kwctl args]
+evaluate() {
+  local request=$1 settings=$2
+  shift 2
+  run --separate-stderr "$KWCTL" run --request-path "test_data/$request" --settings-json "$settings" "$@" "$POLICY"
+}
+
+# The decoded patch, compact, or "none".
+patch() {
+  echo "$output" | jq -c 'if .patch then (.patch | @base64d | fromjson) else "none" end'
+}
+
+# assert_patch EXPECTED_JSON: the response allows the request with exactly this patch.
+assert_patch() {
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | jq -r .allowed)" = "true" ]
+  [ "$(echo "$output" | jq -r .patchType)" = "JSONPatch" ]
+  local expected
+  expected=$(echo "$1" | jq -c .)
+  if [ "$(patch)" != "$expected" ]; then
+    echo "expected: $expected"
+    echo "actual:   $(patch)"
+    return 1
+  fi
+}
+
+# assert_unchanged: allowed, no patch, no message.
+assert_unchanged() {
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | jq -c '[.allowed, .patch, .status]')" = '[true,null,null]' ]
+}
+
+# assert_rejected MESSAGE: not allowed, with exactly this message.
+assert_rejected() {
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | jq -r .allowed)" = "false" ]
+  local message
+  message=$(echo "$output" | jq -r .status.message)
+  if [ "$message" != "$1" ]; then
+    echo "expected: $1"
+    echo "actual:   $message"
+    return 1
+  fi
+}
+
+MOUNT='{"mountPath": "/cacerts", "name": "cainjector-ca-bundle", "readOnly": true}'
+ENV='{"name": "SSL_CERT_FILE", "value": "/cacerts/ca.crt"}'
+VOLUME='{"configMap": {"name": "ca-bundle"}, "name": "cainjector-ca-bundle"}'
+
+@test "a pod gets the volume, a read-only mount and SSL_CERT_FILE" {
+  evaluate pod-simple.json "$DEFAULT"
+  assert_patch "[
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/env\", \"value\": [$ENV]},
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/volumeMounts\", \"value\": [$MOUNT]},
+    {\"op\": \"add\", \"path\": \"/spec/volumes\", \"value\": [$VOLUME]}
+  ]"
+}
+
+@test "a realistic pod: lists grow at their end, the excluded sidecar is untouched" {
+  run --separate-stderr "$KWCTL" run --request-path test_data/pod-realistic.json \
+    --settings-path policy-settings/default.yaml "$POLICY"
+  assert_patch "[
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/env/2\", \"value\": $ENV},
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/volumeMounts/2\", \"value\": $MOUNT},
+    {\"op\": \"add\", \"path\": \"/spec/initContainers/0/env/1\", \"value\": $ENV},
+    {\"op\": \"add\", \"path\": \"/spec/initContainers/0/volumeMounts\", \"value\": [$MOUNT]},
+    {\"op\": \"add\", \"path\": \"/spec/volumes/2\", \"value\": $VOLUME}
+  ]"
+}
+
+@test "the request may be an AdmissionReview" {
+  evaluate admission-review-pod.json "$DEFAULT"
+  assert_patch "[
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/env\", \"value\": [$ENV]},
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/volumeMounts\", \"value\": [$MOUNT]},
+    {\"op\": \"add\", \"path\": \"/spec/volumes\", \"value\": [$VOLUME]}
+  ]"
+  [ "$(echo "$output" | jq -r .uid)" = "e2e-pod-create" ]
+}
+
+@test "a ConfigMap named my-org.com gets a DNS-1123 volume name" {
+  evaluate pod-simple.json '{"configMap": "my-org.com"}'
+  assert_patch '[
+    {"op": "add", "path": "/spec/containers/0/env", "value": [{"name": "SSL_CERT_FILE", "value": "/cacerts/ca.crt"}]},
+    {"op": "add", "path": "/spec/containers/0/volumeMounts", "value": [{"mountPath": "/cacerts", "name": "cainjector-my-org-com", "readOnly": true}]},
+    {"op": "add", "path": "/spec/volumes", "value": [{"configMap": {"name": "my-org.com"}, "name": "cainjector-my-org-com"}]}
+  ]'
+}
+
+@test "a Secret source mounts the whole Secret" {
+  evaluate pod-simple.json '{"secret": "ca-bundle", "certFile": "bundle.pem", "mountPath": "/etc/ssl/corp", "envVars": ["SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS"]}'
+  assert_patch '[
+    {"op": "add", "path": "/spec/containers/0/env", "value": [
+      {"name": "SSL_CERT_FILE", "value": "/etc/ssl/corp/bundle.pem"},
+      {"name": "NODE_EXTRA_CA_CERTS", "value": "/etc/ssl/corp/bundle.pem"}]},
+    {"op": "add", "path": "/spec/containers/0/volumeMounts", "value": [{"mountPath": "/etc/ssl/corp", "name": "cainjector-ca-bundle", "readOnly": true}]},
+    {"op": "add", "path": "/spec/volumes", "value": [{"name": "cainjector-ca-bundle", "secret": {"secretName": "ca-bundle"}}]}
+  ]'
+}
+
+@test "sslCertFile and setEnvVar settings" {
+  evaluate pod-simple.json '{"configMap": "ca-bundle", "sslCertFile": "/cacerts/all.pem"}'
+  [ "$(patch | jq -c '.[0].value')" = '[{"name":"SSL_CERT_FILE","value":"/cacerts/all.pem"}]' ]
+  evaluate pod-simple.json '{"configMap": "ca-bundle", "setEnvVar": false}'
+  assert_patch "[
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/volumeMounts\", \"value\": [$MOUNT]},
+    {\"op\": \"add\", \"path\": \"/spec/volumes\", \"value\": [$VOLUME]}
+  ]"
+}
+
+@test "init containers and native sidecars are injected, excluded containers are not" {
+  evaluate pod-sidecars.json '{"configMap": "ca-bundle", "excludeContainers": ["istio-*"]}'
+  assert_patch "[
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/env\", \"value\": [$ENV]},
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/volumeMounts\", \"value\": [$MOUNT]},
+    {\"op\": \"add\", \"path\": \"/spec/initContainers/0/env\", \"value\": [$ENV]},
+    {\"op\": \"add\", \"path\": \"/spec/initContainers/0/volumeMounts\", \"value\": [$MOUNT]},
+    {\"op\": \"add\", \"path\": \"/spec/initContainers/1/env\", \"value\": [$ENV]},
+    {\"op\": \"add\", \"path\": \"/spec/initContainers/1/volumeMounts\", \"value\": [$MOUNT]},
+    {\"op\": \"add\", \"path\": \"/spec/volumes\", \"value\": [$VOLUME]}
+  ]"
+}
+
+@test "injectInitContainers false leaves init containers alone" {
+  evaluate pod-sidecars.json '{"configMap": "ca-bundle", "excludeContainers": ["istio-proxy"], "injectInitContainers": false}'
+  assert_patch "[
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/env\", \"value\": [$ENV]},
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/volumeMounts\", \"value\": [$MOUNT]},
+    {\"op\": \"add\", \"path\": \"/spec/volumes\", \"value\": [$VOLUME]}
+  ]"
+}
+
+@test "an excluded namespace is accepted unchanged" {
+  evaluate pod-kube-system.json '{"configMap": "ca-bundle", "excludeNamespaces": ["kube-*"]}'
+  assert_unchanged
+}
+
+@test "includeNamespaces limits injection, exclusion wins" {
+  evaluate pod-simple.json '{"configMap": "ca-bundle", "includeNamespaces": ["team-*"]}'
+  assert_unchanged
+  evaluate pod-simple.json '{"configMap": "ca-bundle", "includeNamespaces": ["def*"], "excludeNamespaces": ["default"]}'
+  assert_unchanged
+  evaluate pod-simple.json '{"configMap": "ca-bundle", "includeNamespaces": ["def*"]}'
+  [ "$(patch | jq length)" -eq 3 ]
+}
+
+@test "opt-out: inject false skips the pod" {
+  evaluate pod-opt-out.json "$DEFAULT"
+  assert_unchanged
+}
+
+@test "opt-in: with inject false only annotated pods are injected" {
+  evaluate pod-simple.json '{"configMap": "ca-bundle", "inject": false}'
+  assert_unchanged
+  evaluate pod-opt-in.json '{"configMap": "ca-bundle", "inject": false}'
+  assert_patch "[
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/env\", \"value\": [$ENV]},
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/volumeMounts\", \"value\": [$MOUNT]},
+    {\"op\": \"add\", \"path\": \"/spec/volumes\", \"value\": [$VOLUME]}
+  ]"
+}
+
+@test "annotations: configMap, certFile, mountPath, sslCertFile, setEnvVar, excludeContainers" {
+  evaluate pod-annotations.json '{"secret": "cluster-bundle"}'
+  assert_patch '[
+    {"op": "add", "path": "/spec/containers/0/env", "value": [{"name": "SSL_CERT_FILE", "value": "/etc/ssl/team-a/bundle.pem"}]},
+    {"op": "add", "path": "/spec/containers/0/volumeMounts", "value": [{"mountPath": "/etc/ssl/team-a", "name": "cainjector-team-a-example-com", "readOnly": true}]},
+    {"op": "add", "path": "/spec/volumes", "value": [{"configMap": {"name": "team-a.example.com"}, "name": "cainjector-team-a-example-com"}]}
+  ]'
+}
+
+@test "annotations: secret, and setEnvVar false" {
+  evaluate pod-secret-annotation.json "$DEFAULT"
+  assert_patch '[
+    {"op": "add", "path": "/spec/containers/0/volumeMounts", "value": [{"mountPath": "/cacerts", "name": "cainjector-team-ca", "readOnly": true}]},
+    {"op": "add", "path": "/spec/volumes", "value": [{"name": "cainjector-team-ca", "secret": {"secretName": "team-ca"}}]}
+  ]'
+}
+
+@test "an annotation allowedOverrides does not permit rejects the pod" {
+  evaluate pod-secret-annotation.json '{"configMap": "ca-bundle", "allowedOverrides": ["inject", "setEnvVar"]}'
+  assert_rejected 'annotation "cainjector.lestak.sh/secret" is not allowed: the cluster'"'"'s cainjector policy lets pods use only inject, setEnvVar (setting allowedOverrides)'
+}
+
+@test "a white-labelled prefix replaces cainjector.lestak.sh" {
+  evaluate pod-opt-out.json '{"configMap": "ca-bundle", "annotationPrefix": "trust.example.com"}'
+  [ "$(patch | jq length)" -eq 3 ]
+}
+
+@test "an invalid annotation rejects the pod, naming it" {
+  evaluate pod-bad-annotation.json "$DEFAULT"
+  assert_rejected "annotation \"cainjector.lestak.sh/mountPath\": \"certs\" must be an absolute path (starting with '/')"
+}
+
+@test "a typo under the prefix rejects the pod with a hint" {
+  evaluate pod-typo-annotation.json "$DEFAULT"
+  assert_rejected 'annotation "cainjector.lestak.sh/mountpath" is not an annotation of cainjector (did you mean "cainjector.lestak.sh/mountPath"?); the annotations are: inject, configMap, secret, certFile, mountPath, sslCertFile, setEnvVar, excludeContainers, javaTrustStore'
+}
+
+@test "a malformed pod is rejected with the field, not a trap" {
+  evaluate pod-malformed.json "$DEFAULT"
+  assert_rejected "malformed Pod: spec.containers[0].env must be a list, found a string"
+}
+
+@test "UPDATE of a pod is accepted unchanged" {
+  evaluate pod-update.json "$DEFAULT"
+  assert_unchanged
+}
+
+@test "Windows and mirror pods are accepted unchanged" {
+  evaluate pod-windows.json "$DEFAULT"
+  assert_unchanged
+  evaluate pod-mirror.json "$DEFAULT"
+  assert_unchanged
+}
+
+@test "a second run on the injected pod changes nothing" {
+  evaluate pod-already-injected.json "$DEFAULT"
+  assert_unchanged
+}
+
+@test "workload templates: Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job" {
+  for kind in deployment statefulset daemonset replicaset replicationcontroller job; do
+    evaluate "$kind.json" "$DEFAULT"
+    assert_patch "[
+      {\"op\": \"add\", \"path\": \"/spec/template/spec/containers/0/env\", \"value\": [$ENV]},
+      {\"op\": \"add\", \"path\": \"/spec/template/spec/containers/0/volumeMounts\", \"value\": [$MOUNT]},
+      {\"op\": \"add\", \"path\": \"/spec/template/spec/volumes\", \"value\": [$VOLUME]}
+    ]"
+  done
+}
+
+@test "workload templates: CronJob" {
+  evaluate cronjob.json "$DEFAULT"
+  assert_patch "[
+    {\"op\": \"add\", \"path\": \"/spec/jobTemplate/spec/template/spec/containers/0/env\", \"value\": [$ENV]},
+    {\"op\": \"add\", \"path\": \"/spec/jobTemplate/spec/template/spec/containers/0/volumeMounts\", \"value\": [$MOUNT]},
+    {\"op\": \"add\", \"path\": \"/spec/jobTemplate/spec/template/spec/volumes\", \"value\": [$VOLUME]}
+  ]"
+}
+
+@test "bad settings are refused before any evaluation" {
+  evaluate pod-simple.json '{"configMap": "ca-bundle", "excludeNamespace": ["kube-system"]}'
+  [ "$status" -eq 1 ]
+  [ -z "$output" ]
+  [[ "$stderr" == *'setting "excludeNamespace" is not a known setting (did you mean "excludeNamespaces"?)'* ]]
+  evaluate pod-simple.json '{"configMap": "ca-bundle", "secret": "x"}'
+  [ "$status" -eq 1 ]
+  [[ "$stderr" == *'the settings "configMap", "secret" and "clusterTrustBundle" are mutually exclusive'* ]]
+  evaluate pod-simple.json '{"configMap": "ca-bundle", "mountPath": "/etc"}'
+  [ "$status" -eq 1 ]
+  [[ "$stderr" == *'setting "mountPath": "/etc" must not be /etc'* ]]
+}
+
+@test "Java: JAVA_TOOL_OPTIONS gets the trust store after the container's own options" {
+  evaluate pod-java.json '{"configMap": "ca-bundle", "javaTrustStore": {"key": "truststore.p12"}}'
+  assert_patch '[
+    {"op": "replace", "path": "/spec/containers/0/env/0/value", "value": "-Xmx512m -Djavax.net.ssl.trustStore=/cacerts/truststore.p12 -Djavax.net.ssl.trustStoreType=PKCS12 -Djavax.net.ssl.trustStorePassword=changeit"},
+    {"op": "add", "path": "/spec/containers/0/volumeMounts", "value": [{"mountPath": "/cacerts", "name": "cainjector-ca-bundle", "readOnly": true}]},
+    {"op": "add", "path": "/spec/volumes", "value": [{"configMap": {"name": "ca-bundle"}, "name": "cainjector-ca-bundle"}]}
+  ]'
+}
+
+@test "ClusterTrustBundle source: a projected volume" {
+  evaluate pod-simple.json '{"clusterTrustBundle": {"signerName": "example.com/corp", "labelSelector": {"matchLabels": {"trust": "corp"}}}}'
+  assert_patch '[
+    {"op": "add", "path": "/spec/containers/0/env", "value": [{"name": "SSL_CERT_FILE", "value": "/cacerts/ca.crt"}]},
+    {"op": "add", "path": "/spec/containers/0/volumeMounts", "value": [{"mountPath": "/cacerts", "name": "cainjector-example-com-corp", "readOnly": true}]},
+    {"op": "add", "path": "/spec/volumes", "value": [{"name": "cainjector-example-com-corp", "projected": {"sources": [{"clusterTrustBundle": {"labelSelector": {"matchLabels": {"trust": "corp"}}, "path": "ca.crt", "signerName": "example.com/corp"}}]}}]}
+  ]'
+}
+
+@test "statusAnnotation records what was injected" {
+  evaluate pod-simple.json '{"configMap": "ca-bundle", "statusAnnotation": true}'
+  [ "$status" -eq 0 ]
+  [ "$(patch | jq -c '.[0]')" = '{"op":"add","path":"/metadata/annotations","value":{"cainjector.lestak.sh/status":"{\"source\":{\"configMap\":\"ca-bundle\"},\"volume\":\"cainjector-ca-bundle\",\"mountPath\":\"/cacerts\",\"containers\":[\"app\"],\"initContainers\":[],\"envVars\":[\"SSL_CERT_FILE\"]}"}}' ]
+}
+
+@test "kubectl debug: a new ephemeral container gets the mount and env, the old one nothing" {
+  evaluate pod-debug-container.json "$DEFAULT"
+  assert_patch "[
+    {\"op\": \"add\", \"path\": \"/spec/ephemeralContainers/1/env\", \"value\": [$ENV]},
+    {\"op\": \"add\", \"path\": \"/spec/ephemeralContainers/1/volumeMounts\", \"value\": [$MOUNT]}
+  ]"
+}
