@@ -1,0 +1,357 @@
+//! Structured fuzzing of the mutation: the fuzz data picks settings, a kind, a
+//! namespace, annotations and a pod spec whose names collide with ours, plus
+//! unknown fields at every level. Whenever the policy mutates, the result must
+//! only add to the original, add nothing twice, and be accepted unchanged by a
+//! second run (the same checks as tests/properties.rs, shared by path).
+#![no_main]
+
+#[path = "../../tests/common/mod.rs"]
+mod common;
+#[path = "../../tests/invariants/mod.rs"]
+mod invariants;
+
+use arbitrary::{Result, Unstructured};
+use libfuzzer_sys::fuzz_target;
+use serde_json::{json, Map, Value};
+
+const PREFIX: &str = "cainjector.lestak.sh";
+
+const KINDS: &[(&str, &str)] = &[
+    ("", "Pod"),
+    ("apps", "Deployment"),
+    ("apps", "StatefulSet"),
+    ("apps", "DaemonSet"),
+    ("apps", "ReplicaSet"),
+    ("", "ReplicationController"),
+    ("batch", "Job"),
+    ("batch", "CronJob"),
+];
+const SOURCES: &[&str] = &[
+    "ca-bundle",
+    "my-org.com",
+    "a",
+    "trust.bundle.example.com",
+    "x-y",
+];
+const CERT_FILES: &[&str] = &["ca.crt", "bundle.pem", ".hidden", "a_b-c.d"];
+const MOUNT_PATHS: &[&str] = &["/cacerts", "/etc/ssl/certs", "/a/b", "/cacerts/sub"];
+const ENV_NAMES: &[&str] = &[
+    "SSL_CERT_FILE",
+    "NODE_EXTRA_CA_CERTS",
+    "REQUESTS_CA_BUNDLE",
+    "node.extra",
+    "A",
+];
+const CONTAINER_GLOBS: &[&str] = &["istio-*", "app", "*", "[a-c]*", "side?car", "x"];
+const NAMESPACE_GLOBS: &[&str] = &["team-*", "default", "kube-*", "*", "[!d]*"];
+const NAMESPACES: &[&str] = &["default", "team-a", "kube-system", "payments", ""];
+const CONTAINER_NAMES: &[&str] = &["app", "istio-proxy", "sidecar", "setup", "b", "x"];
+const VOLUME_NAMES: &[&str] = &[
+    "cainjector-ca-bundle",
+    "cainjector-my-org-com",
+    "cainjector-ca-bundle-2",
+    "cainjector-a",
+    "config",
+    "data",
+];
+const POD_MOUNT_PATHS: &[&str] = &[
+    "/cacerts",
+    "/cacerts/",
+    "/etc/ssl/certs",
+    "/a/b",
+    "/data",
+    "/",
+];
+const ANNOTATION_KEYS: &[&str] = &[
+    "inject",
+    "configMap",
+    "secret",
+    "certFile",
+    "mountPath",
+    "sslCertFile",
+    "setEnvVar",
+    "excludeContainers",
+    "mountpath",
+    "unknown",
+];
+const ANNOTATION_VALUES: &[&str] = &[
+    "true",
+    "false",
+    "True",
+    "0",
+    "maybe",
+    "",
+    "ca-bundle",
+    "my-org.com",
+    "Bad_Name",
+    "/cacerts",
+    "/etc/ssl/certs",
+    "/proc/x",
+    "relative",
+    "/a//b",
+    "bundle.pem",
+    "../x",
+    "app, istio-*",
+    "a,[",
+    "*",
+    "/x/y.pem",
+];
+const UNKNOWN_KEYS: &[&str] = &["futureField", "x-extension", "name2", "zzz"];
+
+/// One of `pool`, or (rarely) any string the fuzzer likes.
+fn pick(u: &mut Unstructured, pool: &[&str]) -> Result<String> {
+    let i = u.choose_index(pool.len() + 1)?;
+    match pool.get(i) {
+        Some(s) => Ok((*s).to_string()),
+        None => u.arbitrary(),
+    }
+}
+
+fn some_of(u: &mut Unstructured, pool: &[&str], max: usize) -> Result<Vec<Value>> {
+    let n = u.int_in_range(0..=max)?;
+    (0..n).map(|_| pick(u, pool).map(Value::String)).collect()
+}
+
+/// Any small JSON value, for unknown fields.
+fn leaf(u: &mut Unstructured) -> Result<Value> {
+    Ok(match u.int_in_range(0..=5)? {
+        0 => Value::Null,
+        1 => Value::Bool(u.arbitrary()?),
+        2 => json!(u.arbitrary::<i64>()?),
+        3 => Value::String(u.arbitrary()?),
+        4 => json!([u.arbitrary::<u8>()?, {"k": u.arbitrary::<String>()?}]),
+        _ => json!({"nested": {"deeper": u.arbitrary::<bool>()?}}),
+    })
+}
+
+/// Adds unknown fields, each at a position the fuzzer chooses.
+fn unknown_fields(u: &mut Unstructured, map: &mut Map<String, Value>) -> Result<()> {
+    let n = u.int_in_range(0..=2)?;
+    for _ in 0..n {
+        let key = pick(u, UNKNOWN_KEYS)?;
+        let value = leaf(u)?;
+        if !map.contains_key(&key) {
+            let at = u.choose_index(map.len() + 1)?;
+            map.shift_insert(at, key, value);
+        }
+    }
+    Ok(())
+}
+
+/// An optional list field: absent, null, or a list of `item`s.
+fn list_field(
+    u: &mut Unstructured,
+    map: &mut Map<String, Value>,
+    field: &str,
+    max: usize,
+    item: fn(&mut Unstructured) -> Result<Value>,
+) -> Result<()> {
+    match u.int_in_range(0..=5)? {
+        0 => {}
+        1 => {
+            map.insert(field.into(), Value::Null);
+        }
+        _ => {
+            let n = u.int_in_range(0..=max)?;
+            let list = (0..n).map(|_| item(u)).collect::<Result<Vec<_>>>()?;
+            map.insert(field.into(), Value::Array(list));
+        }
+    }
+    Ok(())
+}
+
+fn mount(u: &mut Unstructured) -> Result<Value> {
+    let mut m = Map::new();
+    m.insert("name".into(), pick(u, VOLUME_NAMES)?.into());
+    m.insert("mountPath".into(), pick(u, POD_MOUNT_PATHS)?.into());
+    if u.arbitrary()? {
+        m.insert("readOnly".into(), u.arbitrary::<bool>()?.into());
+    }
+    unknown_fields(u, &mut m)?;
+    Ok(Value::Object(m))
+}
+
+fn env_var(u: &mut Unstructured) -> Result<Value> {
+    let mut e = Map::new();
+    e.insert("name".into(), pick(u, ENV_NAMES)?.into());
+    if u.arbitrary()? {
+        e.insert("value".into(), pick(u, &["/pod/own.pem", ""])?.into());
+    } else {
+        e.insert(
+            "valueFrom".into(),
+            json!({"configMapKeyRef": {"name": "x", "key": "y"}}),
+        );
+    }
+    unknown_fields(u, &mut e)?;
+    Ok(Value::Object(e))
+}
+
+fn container(u: &mut Unstructured) -> Result<Value> {
+    let mut c = Map::new();
+    c.insert("name".into(), pick(u, CONTAINER_NAMES)?.into());
+    c.insert("image".into(), "busybox".into());
+    list_field(u, &mut c, "volumeMounts", 3, mount)?;
+    list_field(u, &mut c, "env", 3, env_var)?;
+    if u.ratio(1, 8)? {
+        c.insert("restartPolicy".into(), "Always".into());
+    }
+    unknown_fields(u, &mut c)?;
+    Ok(Value::Object(c))
+}
+
+fn volume(u: &mut Unstructured) -> Result<Value> {
+    let mut v = Map::new();
+    v.insert("name".into(), pick(u, VOLUME_NAMES)?.into());
+    let source = pick(u, SOURCES)?;
+    match u.int_in_range(0..=3)? {
+        0 => v.insert("configMap".into(), json!({"name": source})),
+        1 => v.insert(
+            "configMap".into(),
+            json!({"name": source, "items": [{"key": "ca.crt", "path": "ca.crt"}]}),
+        ),
+        2 => v.insert("secret".into(), json!({"secretName": source})),
+        _ => v.insert("emptyDir".into(), json!({})),
+    };
+    unknown_fields(u, &mut v)?;
+    Ok(Value::Object(v))
+}
+
+fn settings(u: &mut Unstructured) -> Result<Value> {
+    let mut s = Map::new();
+    let source_key = if u.arbitrary()? {
+        "configMap"
+    } else {
+        "secret"
+    };
+    s.insert(source_key.into(), pick(u, SOURCES)?.into());
+    if u.arbitrary()? {
+        s.insert("certFile".into(), pick(u, CERT_FILES)?.into());
+    }
+    if u.arbitrary()? {
+        s.insert("mountPath".into(), pick(u, MOUNT_PATHS)?.into());
+    }
+    if u.arbitrary()? {
+        s.insert("setEnvVar".into(), u.arbitrary::<bool>()?.into());
+    }
+    if u.ratio(1, 4)? {
+        s.insert("sslCertFile".into(), "/x/y.pem".into());
+    }
+    if u.arbitrary()? {
+        s.insert("envVars".into(), Value::Array(some_of(u, ENV_NAMES, 4)?));
+    }
+    if u.arbitrary()? {
+        let globs = some_of(u, CONTAINER_GLOBS, 2)?;
+        s.insert("excludeContainers".into(), Value::Array(globs));
+    }
+    if u.arbitrary()? {
+        let globs = some_of(u, NAMESPACE_GLOBS, 2)?;
+        s.insert("includeNamespaces".into(), Value::Array(globs));
+    }
+    if u.arbitrary()? {
+        let globs = some_of(u, NAMESPACE_GLOBS, 2)?;
+        s.insert("excludeNamespaces".into(), Value::Array(globs));
+    }
+    if u.ratio(1, 4)? {
+        s.insert("inject".into(), false.into());
+    }
+    if u.ratio(1, 4)? {
+        let keys = some_of(u, &ANNOTATION_KEYS[..8], 4)?;
+        s.insert("allowedOverrides".into(), Value::Array(keys));
+    }
+    if u.ratio(1, 4)? {
+        s.insert("injectInitContainers".into(), u.arbitrary::<bool>()?.into());
+    }
+    Ok(Value::Object(s))
+}
+
+fn annotations(u: &mut Unstructured) -> Result<Value> {
+    let mut a = Map::new();
+    let n = u.int_in_range(0..=4)?;
+    for _ in 0..n {
+        let key = match u.int_in_range(0..=9)? {
+            0 => "example.com/other".to_string(),
+            1 => "kubernetes.io/config.mirror".to_string(),
+            _ => format!("{PREFIX}/{}", pick(u, ANNOTATION_KEYS)?),
+        };
+        let value = if u.ratio(1, 16)? {
+            leaf(u)?
+        } else {
+            pick(u, ANNOTATION_VALUES)?.into()
+        };
+        a.insert(key, value);
+    }
+    Ok(Value::Object(a))
+}
+
+/// A pod template (metadata + spec), or the pod itself without apiVersion/kind.
+fn template(u: &mut Unstructured, namespace: &str) -> Result<Map<String, Value>> {
+    let mut metadata = Map::new();
+    metadata.insert("name".into(), "web".into());
+    if !namespace.is_empty() {
+        metadata.insert("namespace".into(), namespace.into());
+    }
+    if u.int_in_range(0..=4)? > 0 {
+        metadata.insert("annotations".into(), annotations(u)?);
+    }
+    unknown_fields(u, &mut metadata)?;
+
+    let mut spec = Map::new();
+    list_field(u, &mut spec, "initContainers", 2, container)?;
+    let n = u.int_in_range(0..=3)?;
+    let containers = (0..n).map(|_| container(u)).collect::<Result<Vec<_>>>()?;
+    spec.insert("containers".into(), Value::Array(containers));
+    list_field(u, &mut spec, "volumes", 3, volume)?;
+    if u.ratio(1, 10)? {
+        spec.insert(
+            "os".into(),
+            json!({"name": pick(u, &["windows", "linux"])?}),
+        );
+    }
+    unknown_fields(u, &mut spec)?;
+
+    let mut t = Map::new();
+    t.insert("metadata".into(), Value::Object(metadata));
+    t.insert("spec".into(), Value::Object(spec));
+    unknown_fields(u, &mut t)?;
+    Ok(t)
+}
+
+fn object(u: &mut Unstructured, kind: (&str, &str), namespace: &str) -> Result<Value> {
+    let template = Value::Object(template(u, namespace)?);
+    let api_version = if kind.0.is_empty() {
+        "v1".to_string()
+    } else {
+        format!("{}/v1", kind.0)
+    };
+    let mut object = match kind.1 {
+        "Pod" => template,
+        "CronJob" => json!({
+            "metadata": {"name": "w", "namespace": namespace},
+            "spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": template}}}
+        }),
+        _ => json!({
+            "metadata": {"name": "w", "namespace": namespace},
+            "spec": {"selector": {"matchLabels": {"app": "w"}}, "template": template}
+        }),
+    };
+    if let Some(map) = object.as_object_mut() {
+        map.shift_insert(0, "apiVersion".into(), api_version.into());
+        map.shift_insert(1, "kind".into(), kind.1.into());
+    }
+    Ok(object)
+}
+
+fn run(u: &mut Unstructured) -> Result<()> {
+    let kind = *u.choose(KINDS)?;
+    let namespace = pick(u, NAMESPACES)?;
+    let settings = settings(u)?;
+    let object = object(u, kind, &namespace)?;
+    let operation = if u.ratio(1, 10)? { "UPDATE" } else { "CREATE" };
+    let request = common::admission(kind, operation, &namespace, object);
+    invariants::evaluate_checked(&request, &settings);
+    Ok(())
+}
+
+fuzz_target!(|data: &[u8]| {
+    let _ = run(&mut Unstructured::new(data));
+});

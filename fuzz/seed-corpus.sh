@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Seeds the fuzz corpora (fuzz/corpus/, gitignored) from the fixtures in test_data/.
+#   validate_payload: every fixture that is an AdmissionRequest, wrapped as a
+#     waPC `validate` payload with each of a few settings, and re-kinded as each
+#     workload kind (its object wrapped in a pod template).
+#   mutation: its input is the choices of an `arbitrary` generator, which no
+#     fixture encodes; it gets a few random seeds and grows its own corpus.
+set -euo pipefail
+cd "$(dirname "$0")"
+payloads=corpus/validate_payload
+choices=corpus/mutation
+mkdir -p "$payloads" "$choices"
+
+settings=(
+  '{"configMap":"ca-bundle"}'
+  '{"secret":"my-org.com","mountPath":"/etc/ssl/certs","envVars":["SSL_CERT_FILE","NODE_EXTRA_CA_CERTS"],"excludeContainers":["istio-*"]}'
+  '{"configMap":"ca-bundle","inject":false,"includeNamespaces":["team-*","payments"],"excludeNamespaces":["kube-*"]}'
+  '{"configMap":"ca-bundle","allowedOverrides":["inject"],"injectInitContainers":false,"setEnvVar":false}'
+)
+kinds=(
+  'apps Deployment .spec.template'
+  'batch Job .spec.template'
+  'batch CronJob .spec.jobTemplate.spec.template'
+)
+
+n=0
+for fixture in ../test_data/*.json; do
+  # Only AdmissionRequests (with an object) make a payload.
+  jq -e 'type == "object" and has("object") and has("kind")' "$fixture" >/dev/null 2>&1 || continue
+  for s in "${settings[@]}"; do
+    jq -c --argjson s "$s" '{request: ., settings: $s}' "$fixture" >"$payloads/$(basename "$fixture" .json)-$n.json"
+    n=$((n + 1))
+  done
+  # A pod fixture's metadata and spec also make the template of each workload kind.
+  jq -e '.kind.kind == "Pod"' "$fixture" >/dev/null || continue
+  for k in "${kinds[@]}"; do
+    read -r group kind path <<<"$k"
+    jq -c --arg g "$group" --arg k "$kind" --arg p "$path" '
+      (.object | {metadata, spec}) as $template
+      | {request: (.kind = {group: $g, version: "v1", kind: $k}
+                 | .object = ({apiVersion: ($g + "/v1"), kind: $k, metadata: {name: "w"}}
+                              | setpath($p | ltrimstr(".") | split("."); $template))),
+       settings: {configMap: "ca-bundle"}}' "$fixture" >"$payloads/$(basename "$fixture" .json)-$kind.json"
+  done
+done
+
+for i in $(seq 1 16); do
+  head -c 512 /dev/urandom >"$choices/random-$i"
+done
+echo "seeded $(ls "$payloads" | wc -l) payloads and $(ls "$choices" | wc -l) mutation inputs"
