@@ -8,7 +8,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use cainjector::check_settings;
-use cainjector::settings::{Overrides, Settings, Source};
+use cainjector::settings::{
+    Overrides, Settings, Source, DEFAULT_TRUST_STORE_PASSWORD, DEFAULT_TRUST_STORE_TYPE,
+};
 use serde_json::{json, Map, Value};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -106,7 +108,16 @@ fn metadata_has_what_kwctl_requires() {
     );
     assert_eq!(m["mutating"], json!(true));
     assert_eq!(m["backgroundAudit"], json!(false));
-    assert_eq!(m["contextAware"], json!(false));
+    // sourceCheck reads the bundle's ConfigMap or Secret through the host.
+    assert_eq!(m["contextAware"], json!(true));
+    assert_eq!(
+        m["contextAwareResources"],
+        json!([
+            {"apiVersion": "v1", "kind": "ConfigMap"},
+            {"apiVersion": "v1", "kind": "Secret"}
+        ])
+    );
+    assert_eq!(m["hostCapabilities"], json!(["kubernetes/get_resource"]));
     assert_eq!(m["executionMode"], json!("kubewarden-wapc"));
     assert_eq!(annotation(&m, "io.kubewarden.policy.title"), "cainjector");
     assert_eq!(annotation(&m, "io.kubewarden.policy.license"), "Apache-2.0");
@@ -231,10 +242,10 @@ fn artifacthub_annotations_follow_metadata_and_questions() {
     let pkg = yaml("artifacthub-pkg.yml");
     let annotations = pkg["annotations"].as_object().cloned().unwrap_or_default();
     let keys: Vec<&str> = annotations.keys().map(String::as_str).collect();
-    // No contextAwareResources: the policy reads nothing from the cluster.
     assert_eq!(
         keys,
         [
+            "kubewarden/contextAwareResources",
             "kubewarden/mutation",
             "kubewarden/questions-ui",
             "kubewarden/resources",
@@ -252,6 +263,12 @@ fn artifacthub_annotations_follow_metadata_and_questions() {
     let rules: Value = serde_yaml::from_str(str_at(&pkg, "/annotations/kubewarden~1rules"))
         .expect("kubewarden/rules is YAML");
     assert_eq!(rules, m["rules"]);
+    let resources: Value = serde_yaml::from_str(str_at(
+        &pkg,
+        "/annotations/kubewarden~1contextAwareResources",
+    ))
+    .expect("kubewarden/contextAwareResources is YAML");
+    assert_eq!(resources, m["contextAwareResources"]);
     assert_eq!(
         str_at(&pkg, "/annotations/kubewarden~1questions-ui"),
         text("questions-ui.yml")
@@ -316,6 +333,23 @@ fn settings_files_configure_what_their_names_say() {
             .allowed_overrides
             .keys(),
         ["inject", "excludeContainers"]
+    );
+    let java = settings_file("language-env.yaml")
+        .java_trust_store
+        .expect("a Java trust store");
+    let bundle = example("trust-manager-bundle.yaml");
+    let pkcs12 = &bundle["spec"]["target"]["additionalFormats"]["pkcs12"];
+    assert_eq!(
+        (
+            java.key.as_str(),
+            java.store_type.as_str(),
+            java.password.as_str()
+        ),
+        (
+            str_at(pkcs12, "/key"),
+            "PKCS12",
+            str_at(pkcs12, "/password")
+        )
     );
     assert!(!settings_file("opt-in.yaml").inject);
     assert_eq!(
@@ -382,6 +416,51 @@ fn questions_cover_exactly_the_known_settings() {
     }
 }
 
+fn subquestions(question: &Value) -> &[Value] {
+    question["subquestions"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+}
+
+/// The fields of an object setting, as the policy lists them when it
+/// refuses an unknown one.
+fn known_fields(setting: &str) -> BTreeSet<String> {
+    let message = check(&json!({"configMap": "ca-bundle", setting: {"notAField": "x"}}))
+        .expect_err("an unknown field must be refused");
+    let (_, list) = message
+        .split_once("is not known: ")
+        .unwrap_or_else(|| panic!("the refusal does not list the fields: {message}"));
+    list.split('"')
+        .skip(1)
+        .step_by(2)
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn subquestions_cover_exactly_the_known_fields() {
+    let with_fields: Vec<Value> = questions()
+        .into_iter()
+        .filter(|q| !subquestions(q).is_empty())
+        .collect();
+    let names: Vec<&str> = with_fields.iter().map(variable).collect();
+    assert_eq!(names, ["clusterTrustBundle", "javaTrustStore"]);
+    for q in &with_fields {
+        let parent = variable(q);
+        let fields: BTreeSet<String> = subquestions(q)
+            .iter()
+            .map(|sub| {
+                let path = variable(sub)
+                    .strip_prefix(&format!("{parent}."))
+                    .unwrap_or_else(|| panic!("{} is not under {parent}", variable(sub)));
+                path.split('.').next().unwrap_or_default().to_string()
+            })
+            .collect();
+        assert_eq!(fields, known_fields(parent), "{parent}");
+    }
+}
+
 #[test]
 fn questions_have_what_the_rancher_ui_needs() {
     let questions = questions();
@@ -390,7 +469,10 @@ fn questions_have_what_the_rancher_ui_needs() {
         .filter(|q| q["type"] == "boolean")
         .map(variable)
         .collect();
-    for q in &questions {
+    let all = questions
+        .iter()
+        .flat_map(|q| std::iter::once(q).chain(subquestions(q)));
+    for q in all {
         let name = variable(q);
         for field in ["label", "type", "group", "description"] {
             assert!(
@@ -399,10 +481,24 @@ fn questions_have_what_the_rancher_ui_needs() {
             );
         }
         assert!(q.get("default").is_some(), "{name}: default");
+        let kind = str_at(q, "/type");
         assert!(
-            ["string", "boolean", "array["].contains(&str_at(q, "/type")),
-            "{name}: type"
+            ["string", "boolean", "array[", "enum", "map["].contains(&kind),
+            "{name}: type {kind}"
         );
+        assert_eq!(
+            kind == "map[" && name.split('.').count() == 1,
+            !subquestions(q).is_empty(),
+            "{name}: subquestions"
+        );
+        if kind == "enum" {
+            let options = q["options"].as_array().cloned().unwrap_or_default();
+            assert!(!options.is_empty(), "{name}: options");
+            assert!(
+                q["default"] == "" || options.contains(&q["default"]),
+                "{name}: default not among the options"
+            );
+        }
         if let Some(condition) = q.get("show_if") {
             let condition = condition.as_str().unwrap_or_default();
             let (other, _) = condition.split_once('=').unwrap_or_default();
@@ -411,14 +507,66 @@ fn questions_have_what_the_rancher_ui_needs() {
     }
 }
 
+fn set_dotted(settings: &mut Map<String, Value>, variable: &str, value: Value) {
+    match variable.split_once('.') {
+        None => {
+            settings.insert(variable.to_string(), value);
+        }
+        Some((head, rest)) => {
+            let child = settings
+                .entry(head.to_string())
+                .or_insert_with(|| json!({}));
+            if !child.is_object() {
+                *child = json!({});
+            }
+            if let Value::Object(child) = child {
+                set_dotted(child, rest, value);
+            }
+        }
+    }
+}
+
+/// Nulls, empty strings, empty lists and empty objects are dropped before the
+/// kubewarden UI submits a policy.
+fn drop_empty(settings: &mut Map<String, Value>) {
+    for value in settings.values_mut() {
+        if let Value::Object(child) = value {
+            drop_empty(child);
+        }
+    }
+    settings.retain(|_, value| match value {
+        Value::Null => false,
+        Value::String(s) => !s.is_empty(),
+        Value::Array(items) => !items.is_empty(),
+        Value::Object(map) => !map.is_empty(),
+        _ => true,
+    });
+}
+
+/// The settings the kubewarden UI submits when the questions are left at
+/// their defaults, with `filled` typed in.
+fn ui_settings(filled: &[(&str, Value)]) -> Value {
+    let mut settings = Map::new();
+    for q in questions() {
+        let leaves = match subquestions(&q) {
+            [] => vec![q.clone()],
+            subs => subs.to_vec(),
+        };
+        for leaf in leaves {
+            set_dotted(&mut settings, variable(&leaf), leaf["default"].clone());
+        }
+    }
+    for (name, value) in filled {
+        set_dotted(&mut settings, name, value.clone());
+    }
+    drop_empty(&mut settings);
+    Value::Object(settings)
+}
+
 #[test]
 fn question_defaults_are_the_policy_defaults() {
-    let defaults: Map<String, Value> = questions()
-        .iter()
-        .filter(|q| !q["default"].is_null())
-        .map(|q| (variable(q).to_string(), q["default"].clone()))
-        .collect();
-    let from_ui = Settings::from_json(&Value::Object(defaults)).expect("defaults are valid");
+    let submitted = ui_settings(&[]);
+    let from_ui = Settings::from_json(&submitted).expect("defaults are valid");
     let from_code = Settings::from_json(&json!({"configMap": "ca-bundle"})).expect("valid");
     assert_eq!(from_ui.source, from_code.source);
     assert_eq!(from_ui.cert_file, from_code.cert_file);
@@ -435,6 +583,26 @@ fn question_defaults_are_the_policy_defaults() {
     assert_eq!(
         from_ui.inject_init_containers,
         from_code.inject_init_containers
+    );
+    assert_eq!(from_ui.java_trust_store, None);
+    assert_eq!(from_ui.source_check, from_code.source_check);
+    assert_eq!(from_ui.status_annotation, from_code.status_annotation);
+}
+
+#[test]
+fn java_trust_store_question_defaults_are_the_policy_defaults() {
+    let submitted = ui_settings(&[("javaTrustStore.key", json!("truststore.p12"))]);
+    assert_eq!(
+        submitted["javaTrustStore"],
+        json!({"key": "truststore.p12"})
+    );
+    let java = Settings::from_json(&submitted)
+        .expect("valid")
+        .java_trust_store
+        .expect("a Java trust store");
+    assert_eq!(
+        (java.store_type.as_str(), java.password.as_str()),
+        (DEFAULT_TRUST_STORE_TYPE, DEFAULT_TRUST_STORE_PASSWORD)
     );
 }
 
