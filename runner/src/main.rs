@@ -1,6 +1,6 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
+use std::{path::PathBuf, process::ExitCode};
 
 use anyhow::{anyhow, Result};
 use clap::{Args, Parser, Subcommand};
@@ -107,12 +107,37 @@ impl RunArgs {
 }
 
 // Like kwctl, an error ends the process with "Error: ..." on stderr and exit code 1.
-fn main() -> Result<()> {
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    match &cli.command {
+    let result = match &cli.command {
         Command::Run(args) => run(args, cli.verbose),
         Command::Bench(args) => bench(args, cli.verbose),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("Error: {}", error_report(&error));
+            ExitCode::FAILURE
+        }
     }
+}
+
+/// The error as kwctl's `main` prints it (anyhow's `{:?}`), but never with a
+/// backtrace: output must not depend on RUST_BACKTRACE.
+fn error_report(error: &anyhow::Error) -> String {
+    let mut report = error.to_string();
+    let causes: Vec<String> = error.chain().skip(1).map(ToString::to_string).collect();
+    match causes.as_slice() {
+        [] => {}
+        [cause] => report.push_str(&format!("\n\nCaused by:\n    {cause}")),
+        _ => {
+            report.push_str("\n\nCaused by:");
+            for (index, cause) in causes.iter().enumerate() {
+                report.push_str(&format!("\n    {index}: {cause}"));
+            }
+        }
+    }
+    report
 }
 
 fn run(args: &RunArgs, verbose: bool) -> Result<()> {

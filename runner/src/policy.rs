@@ -40,9 +40,12 @@ pub struct Policy {
 impl Policy {
     /// Loads and instantiates the module at `path`.
     pub fn load(path: &Path, callbacks: HostCallbacks, options: EngineOptions) -> Result<Self> {
+        // Read here rather than by wasmtime, whose error leaves out the I/O cause.
+        let bytes = std::fs::read(path)
+            .map_err(|e| anyhow!("cannot read policy module {}: {e}", path.display()))?;
         let engine = engine(options)?;
-        let module = wasmtime::Module::from_file(&engine, path)
-            .map_err(|e| anyhow!("cannot load policy module {}: {e:?}", path.display()))?;
+        let module = wasmtime::Module::new(&engine, bytes)
+            .map_err(|e| anyhow!("cannot load policy module {}: {e:#}", path.display()))?;
         Self::instantiate(engine, module, callbacks)
     }
 
@@ -54,7 +57,7 @@ impl Policy {
     ) -> Result<Self> {
         let engine = engine(options)?;
         let module = wasmtime::Module::new(&engine, bytes)
-            .map_err(|e| anyhow!("cannot compile policy module: {e:?}"))?;
+            .map_err(|e| anyhow!("cannot compile policy module: {e:#}"))?;
         Self::instantiate(engine, module, callbacks)
     }
 
@@ -156,5 +159,5 @@ fn engine(options: EngineOptions) -> Result<wasmtime::Engine> {
     }
     // Required by modules built by Go >= 1.26; policy-evaluator always enables it.
     config.wasm_function_references(true);
-    wasmtime::Engine::new(&config).map_err(|e| anyhow!("cannot build the wasmtime engine: {e:?}"))
+    wasmtime::Engine::new(&config).map_err(|e| anyhow!("cannot build the wasmtime engine: {e:#}"))
 }

@@ -186,7 +186,7 @@ fn a_missing_module_is_named() {
     let output = run(Path::new("/nonexistent/module.wasm"), &[]);
     assert_eq!(output.status.code(), Some(1));
     assert!(text(&output.stderr)
-        .starts_with("Error: cannot load policy module /nonexistent/module.wasm"));
+        .starts_with("Error: cannot read policy module /nonexistent/module.wasm: No such file"));
 }
 
 #[test]
