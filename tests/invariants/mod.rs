@@ -9,6 +9,11 @@ use serde_json::{Map, Value};
 
 use crate::common::{assert_only_adds, run};
 
+const DEFAULT_PREFIX: &str = "cainjector.lestak.sh";
+const JAVA_TOOL_OPTIONS: &str = "JAVA_TOOL_OPTIONS";
+const TRUST_STORE_OPTION: &str = "-Djavax.net.ssl.trustStore=";
+const CONTAINER_LISTS: [&str; 3] = ["containers", "initContainers", "ephemeralContainers"];
+
 /// JSON pointer to the pod spec of each kind the policy handles, by (group, kind).
 pub fn spec_pointer(group: &str, kind: &str) -> Option<&'static str> {
     match (group, kind) {
@@ -37,11 +42,73 @@ fn has_duplicates<T: PartialEq>(list: &[T], same: impl Fn(&T, &T) -> bool) -> bo
         .any(|(i, a)| list.iter().skip(i + 1).any(|b| same(a, b)))
 }
 
-/// Checks one mutated object against its original: only additions, the added
-/// items well-formed and not duplicated, every added mount backed by a volume.
-/// `spec_at` is the JSON pointer to the pod spec.
-pub fn check_additions(original: &Value, result: &Value, spec_at: &str) {
-    assert_only_adds(original, result, "");
+/// The original with the two changes the policy may make to what it did not
+/// add, taken from the result once they are checked: the `<prefix>/status`
+/// annotation it owns (`statusAnnotation`), and the Java trust store options
+/// appended to a container's own JAVA_TOOL_OPTIONS (`javaTrustStore`, as the
+/// README documents). Everything else must be exactly as it came in.
+fn with_allowed_rewrites(original: &Value, result: &Value, spec_at: &str, prefix: &str) -> Value {
+    let mut base = original.clone();
+    let template_at = spec_at.strip_suffix("/spec").unwrap_or_default();
+    let status_at = format!(
+        "{template_at}/metadata/annotations/{}",
+        format!("{prefix}/status")
+            .replace('~', "~0")
+            .replace('/', "~1")
+    );
+    if let (Some(own), Some(ours)) = (base.pointer_mut(&status_at), result.pointer(&status_at)) {
+        *own = ours.clone();
+    }
+    for field in CONTAINER_LISTS {
+        let containers = format!("{spec_at}/{field}");
+        let count = base
+            .pointer(&containers)
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        for c in 0..count {
+            let env_at = format!("{containers}/{c}/env");
+            let count = base
+                .pointer(&env_at)
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
+            for e in 0..count {
+                let at = format!("{env_at}/{e}");
+                let Some(own) = base.pointer_mut(&at).and_then(Value::as_object_mut) else {
+                    continue;
+                };
+                if own.get("name").and_then(Value::as_str) != Some(JAVA_TOOL_OPTIONS) {
+                    continue;
+                }
+                let ours = result
+                    .pointer(&format!("{at}/value"))
+                    .and_then(Value::as_str);
+                let own_value = own.get("value");
+                let (Some(ours), false) = (ours, own_value.and_then(Value::as_str) == ours) else {
+                    continue;
+                };
+                let expected_head = match own_value.and_then(Value::as_str) {
+                    Some(v) if !v.trim().is_empty() => format!("{v} {TRUST_STORE_OPTION}"),
+                    _ => TRUST_STORE_OPTION.to_string(),
+                };
+                assert!(
+                    ours.starts_with(&expected_head),
+                    "JAVA_TOOL_OPTIONS at {at} rewritten from {own_value:?} to {ours:?}, \
+                     not only appended to"
+                );
+                own.insert("value".into(), Value::String(ours.to_string()));
+            }
+        }
+    }
+    base
+}
+
+/// Checks one mutated object against its original: only additions (but for
+/// the two documented rewrites), the added items well-formed and not
+/// duplicated, every added mount backed by a volume. `spec_at` is the JSON
+/// pointer to the pod spec, `prefix` the annotation prefix of the settings.
+pub fn check_additions(original: &Value, result: &Value, spec_at: &str, prefix: &str) {
+    let base = with_allowed_rewrites(original, result, spec_at, prefix);
+    assert_only_adds(&base, result, "");
     let before = original
         .pointer(spec_at)
         .and_then(Value::as_object)
@@ -66,7 +133,7 @@ pub fn check_additions(original: &Value, result: &Value, spec_at: &str) {
             !names_before.contains(&Some(name.clone())),
             "added volume {name:?} takes a name the pod already uses"
         );
-        let sources = ["configMap", "secret"]
+        let sources = ["configMap", "secret", "projected"]
             .iter()
             .filter(|f| volume.get(**f).is_some())
             .count();
@@ -81,7 +148,7 @@ pub fn check_additions(original: &Value, result: &Value, spec_at: &str) {
     }
 
     let mut mounts_added = 0;
-    for field in ["containers", "initContainers"] {
+    for field in CONTAINER_LISTS {
         let list_before = items(before, field);
         let list_after = items(after, field);
         assert_eq!(list_before.len(), list_after.len(), "{field} count changed");
@@ -178,7 +245,11 @@ pub fn evaluate_checked(request: &Value, settings: &Value) -> Verdict {
         let spec_at = spec_pointer(group, kind).unwrap_or_else(|| {
             panic!("a {group}/{kind} that the policy does not handle was mutated")
         });
-        check_additions(&request["object"], result, spec_at);
+        let prefix = settings
+            .get("annotationPrefix")
+            .and_then(Value::as_str)
+            .unwrap_or(DEFAULT_PREFIX);
+        check_additions(&request["object"], result, spec_at, prefix);
         let mut again = request.clone();
         again["object"] = result.clone();
         assert_eq!(
