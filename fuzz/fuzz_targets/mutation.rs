@@ -42,6 +42,19 @@ const ENV_NAMES: &[&str] = &[
     "node.extra",
     "A",
 ];
+const POD_ENV_NAMES: &[&str] = &[
+    "SSL_CERT_FILE",
+    "NODE_EXTRA_CA_CERTS",
+    "node.extra",
+    "A",
+    "JAVA_TOOL_OPTIONS",
+];
+const POD_ENV_VALUES: &[&str] = &[
+    "/pod/own.pem",
+    "",
+    "-Xmx512m",
+    "-Djavax.net.ssl.trustStore=/own.p12",
+];
 const CONTAINER_GLOBS: &[&str] = &["istio-*", "app", "*", "[a-c]*", "side?car", "x"];
 const NAMESPACE_GLOBS: &[&str] = &["team-*", "default", "kube-*", "*", "[!d]*"];
 const NAMESPACES: &[&str] = &["default", "team-a", "kube-system", "payments", ""];
@@ -71,6 +84,8 @@ const ANNOTATION_KEYS: &[&str] = &[
     "sslCertFile",
     "setEnvVar",
     "excludeContainers",
+    "javaTrustStore",
+    "status",
     "mountpath",
     "unknown",
 ];
@@ -124,7 +139,8 @@ fn leaf(u: &mut Unstructured) -> Result<Value> {
     })
 }
 
-/// Adds unknown fields, each at a position the fuzzer chooses.
+/// Adds unknown fields, each at a position the fuzzer chooses (where serde_json
+/// keeps key order; otherwise keys are sorted anyway).
 fn unknown_fields(u: &mut Unstructured, map: &mut Map<String, Value>) -> Result<()> {
     let n = u.int_in_range(0..=2)?;
     for _ in 0..n {
@@ -132,10 +148,16 @@ fn unknown_fields(u: &mut Unstructured, map: &mut Map<String, Value>) -> Result<
         let value = leaf(u)?;
         if !map.contains_key(&key) {
             let at = u.choose_index(map.len() + 1)?;
-            map.shift_insert(at, key, value);
+            insert_at(map, at, key, value);
         }
     }
     Ok(())
+}
+
+fn insert_at(map: &mut Map<String, Value>, at: usize, key: String, value: Value) {
+    let mut entries: Vec<(String, Value)> = std::mem::take(map).into_iter().collect();
+    entries.insert(at.min(entries.len()), (key, value));
+    *map = entries.into_iter().collect();
 }
 
 /// An optional list field: absent, null, or a list of `item`s.
@@ -173,9 +195,9 @@ fn mount(u: &mut Unstructured) -> Result<Value> {
 
 fn env_var(u: &mut Unstructured) -> Result<Value> {
     let mut e = Map::new();
-    e.insert("name".into(), pick(u, ENV_NAMES)?.into());
+    e.insert("name".into(), pick(u, POD_ENV_NAMES)?.into());
     if u.arbitrary()? {
-        e.insert("value".into(), pick(u, &["/pod/own.pem", ""])?.into());
+        e.insert("value".into(), pick(u, POD_ENV_VALUES)?.into());
     } else {
         e.insert(
             "valueFrom".into(),
@@ -218,12 +240,27 @@ fn volume(u: &mut Unstructured) -> Result<Value> {
 
 fn settings(u: &mut Unstructured) -> Result<Value> {
     let mut s = Map::new();
-    let source_key = if u.arbitrary()? {
-        "configMap"
-    } else {
-        "secret"
+    let source = pick(u, SOURCES)?;
+    let projected = match u.int_in_range(0..=4)? {
+        0 | 1 => s.insert("configMap".into(), source.into()).is_some(),
+        2 | 3 => s.insert("secret".into(), source.into()).is_some(),
+        _ => {
+            let bundle = if u.arbitrary()? {
+                json!({"name": source})
+            } else {
+                json!({"signerName": format!("{source}/signer"), "labelSelector": {}})
+            };
+            s.insert("clusterTrustBundle".into(), bundle);
+            true
+        }
     };
-    s.insert(source_key.into(), pick(u, SOURCES)?.into());
+    if !projected && u.ratio(1, 4)? {
+        let key = pick(u, &["truststore.p12", "trust.jks"])?;
+        s.insert("javaTrustStore".into(), json!({ "key": key }));
+    }
+    if u.ratio(1, 4)? {
+        s.insert("statusAnnotation".into(), u.arbitrary::<bool>()?.into());
+    }
     if u.arbitrary()? {
         s.insert("certFile".into(), pick(u, CERT_FILES)?.into());
     }
@@ -255,7 +292,7 @@ fn settings(u: &mut Unstructured) -> Result<Value> {
         s.insert("inject".into(), false.into());
     }
     if u.ratio(1, 4)? {
-        let keys = some_of(u, &ANNOTATION_KEYS[..8], 4)?;
+        let keys = some_of(u, &ANNOTATION_KEYS[..9], 4)?;
         s.insert("allowedOverrides".into(), Value::Array(keys));
     }
     if u.ratio(1, 4)? {
@@ -335,10 +372,43 @@ fn object(u: &mut Unstructured, kind: (&str, &str), namespace: &str) -> Result<V
         }),
     };
     if let Some(map) = object.as_object_mut() {
-        map.shift_insert(0, "apiVersion".into(), api_version.into());
-        map.shift_insert(1, "kind".into(), kind.1.into());
+        insert_at(map, 0, "apiVersion".into(), api_version.into());
+        insert_at(map, 1, "kind".into(), kind.1.into());
     }
     Ok(object)
+}
+
+/// `kubectl debug`: the pod as created (injected when the policy did) gets
+/// ephemeral containers, of which the old pod has the first `existing`.
+fn debug_request(
+    u: &mut Unstructured,
+    namespace: &str,
+    object: Value,
+    settings: &Value,
+) -> Result<Value> {
+    let create = common::admission(("", "Pod"), "CREATE", namespace, object.clone());
+    let mut old = match common::run(&create, settings.clone()) {
+        cainjector::Verdict::Mutate(created) => created,
+        _ => object,
+    };
+    let n = u.int_in_range(1..=2)?;
+    let ephemeral = (0..n).map(|_| container(u)).collect::<Result<Vec<_>>>()?;
+    let existing = u.int_in_range(0..=n)?;
+    let mut object = old.clone();
+    if let Some(spec) = object.get_mut("spec").and_then(Value::as_object_mut) {
+        spec.insert(
+            "ephemeralContainers".into(),
+            Value::Array(ephemeral.clone()),
+        );
+    }
+    if let Some(spec) = old.get_mut("spec").and_then(Value::as_object_mut) {
+        let before = ephemeral.into_iter().take(existing).collect();
+        spec.insert("ephemeralContainers".into(), Value::Array(before));
+    }
+    let mut request = common::admission(("", "Pod"), "UPDATE", namespace, object);
+    request["subResource"] = "ephemeralcontainers".into();
+    request["oldObject"] = old;
+    Ok(request)
 }
 
 fn run(u: &mut Unstructured) -> Result<()> {
@@ -346,8 +416,12 @@ fn run(u: &mut Unstructured) -> Result<()> {
     let namespace = pick(u, NAMESPACES)?;
     let settings = settings(u)?;
     let object = object(u, kind, &namespace)?;
-    let operation = if u.ratio(1, 10)? { "UPDATE" } else { "CREATE" };
-    let request = common::admission(kind, operation, &namespace, object);
+    let request = if kind.1 == "Pod" && u.ratio(1, 4)? {
+        debug_request(u, &namespace, object, &settings)?
+    } else {
+        let operation = if u.ratio(1, 10)? { "UPDATE" } else { "CREATE" };
+        common::admission(kind, operation, &namespace, object)
+    };
     invariants::evaluate_checked(&request, &settings);
     Ok(())
 }
