@@ -37,8 +37,25 @@ unit-tests:
 e2e-tests: policy.wasm $(if $(findstring $(RUNNER),$(KWCTL)),$(RUNNER))
 	KWCTL="$(KWCTL)" bats e2e.bats
 
+# policy.wasm must stay within the size budget (it drives policy-server start-up).
+SIZE_BUDGET := 400000
+.PHONY: size-check
+size-check: policy.wasm
+	@size=$$(stat -c %s policy.wasm); \
+	if [ $$size -gt $(SIZE_BUDGET) ]; then echo "policy.wasm is $$size bytes, over the $(SIZE_BUDGET)-byte budget"; exit 1; fi; \
+	echo "policy.wasm: $$size bytes (budget $(SIZE_BUDGET))"
+
 .PHONY: test
-test: fmt lint unit-tests e2e-tests
+test: fmt lint unit-tests e2e-tests size-check
+
+BASELINE := target/wasm32-wasip1/release/baseline_policy.wasm
+$(BASELINE): benches/baseline-policy/src/lib.rs benches/baseline-policy/Cargo.toml Cargo.lock
+	cargo build --release --target wasm32-wasip1 -p baseline-policy
+
+# Speed against the do-nothing baseline; see BENCHMARKS.md. Not part of `make test`.
+.PHONY: bench
+bench: policy.wasm $(BASELINE) $(RUNNER)
+	RUNNER=$(RUNNER) BASELINE=$(BASELINE) benches/compare.sh
 
 # Run the policy on a realistic pod and show the answer and the decoded patch.
 .PHONY: run

@@ -21,22 +21,20 @@ pub mod cluster;
 pub mod inject;
 pub mod names;
 pub mod overrides;
+pub mod request;
 pub mod selection;
 pub mod settings;
 pub mod source;
 pub mod workload;
 
-use std::borrow::Cow;
-
 use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use kubewarden_policy_sdk::wapc_guest::CallResult;
 use kubewarden_policy_sdk::{accept_request, mutate_request, reject_request};
-use serde::Deserialize;
-use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::cluster::{missing_source, Cluster, KubewardenHost};
+use crate::request::Payload;
 use crate::selection::namespace_selected;
 use crate::settings::{Settings, SourceCheck};
 use crate::workload::Refusal;
@@ -63,40 +61,6 @@ pub enum Verdict {
     Mutate(Value),
 }
 
-/// The fields of the ValidationRequest the policy reads. The object stays raw
-/// until a rule needs it, so accepted requests are never fully parsed.
-#[derive(Deserialize)]
-struct Payload<'a> {
-    #[serde(borrow)]
-    request: Request<'a>,
-    #[serde(default)]
-    settings: Value,
-}
-
-#[derive(Deserialize)]
-struct Request<'a> {
-    #[serde(default, borrow)]
-    operation: Cow<'a, str>,
-    #[serde(default, borrow)]
-    kind: Kind<'a>,
-    #[serde(default, borrow)]
-    namespace: Cow<'a, str>,
-    #[serde(default, borrow, rename = "subResource")]
-    sub_resource: Cow<'a, str>,
-    #[serde(default, borrow)]
-    object: Option<&'a RawValue>,
-    #[serde(default, borrow, rename = "oldObject")]
-    old_object: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize, Default)]
-struct Kind<'a> {
-    #[serde(default, borrow)]
-    group: Cow<'a, str>,
-    #[serde(default, borrow)]
-    kind: Cow<'a, str>,
-}
-
 fn object_namespace(object: &Value) -> &str {
     object
         .pointer("/metadata/namespace")
@@ -115,18 +79,14 @@ pub fn evaluate_with(payload: &[u8], cluster: &dyn Cluster) -> Verdict {
         Ok(payload) => payload,
         Err(e) => return Verdict::Reject(format!("cannot read the admission request: {e}")),
     };
-    let request = payload.request;
-    let kind = &request.kind.kind;
-    let Some(path) = workload::template_path(&request.kind.group, kind) else {
+    let mut request = payload.request;
+    // A pod's volumes are immutable, and templates are injected when created;
+    // other kinds are not ours.
+    let Some(path) = request.template_path().filter(|_| request.is_mutable()) else {
         return Verdict::Accept;
     };
-    let debug = path.is_empty()
-        && request.operation == "UPDATE"
-        && request.sub_resource == "ephemeralcontainers";
-    // A pod's volumes are immutable, and templates are injected when created.
-    if request.operation != "CREATE" && !debug {
-        return Verdict::Accept;
-    }
+    let kind = &request.kind.kind;
+    let debug = request.is_debug();
     let settings = match Settings::from_json(&payload.settings) {
         Ok(settings) => settings,
         Err(e) => return Verdict::Reject(format!("invalid policy settings: {e}")),
@@ -141,20 +101,20 @@ pub fn evaluate_with(payload: &[u8], cluster: &dyn Cluster) -> Verdict {
     if !request.namespace.is_empty() && !selected(&request.namespace) {
         return Verdict::Accept;
     }
-    let Some(raw) = request.object else {
-        return Verdict::Reject(format!(
-            "the {kind} {} request carries no object",
-            request.operation
-        ));
-    };
-    let mut object: Value = match serde_json::from_str(raw.get()) {
-        Ok(object) => object,
+    let mut object = match std::mem::take(&mut request.object).into_value() {
+        Ok(Some(object)) => object,
+        Ok(None) => {
+            return Verdict::Reject(format!(
+                "the {kind} {} request carries no object",
+                request.operation
+            ))
+        }
         Err(e) => return Verdict::Reject(format!("cannot read the {kind}: {e}")),
     };
     let namespace = if request.namespace.is_empty() {
         object_namespace(&object).to_string()
     } else {
-        request.namespace.to_string()
+        request.namespace.clone()
     };
     if !selected(&namespace) {
         return Verdict::Accept;

@@ -1,0 +1,206 @@
+//! Decoding the ValidationRequest in one pass. The host sends the request's
+//! kind, operation and namespace before the object, so by the time the object
+//! arrives we know whether any rule will read it: if so it is parsed once into
+//! a `Value`, if not it is only skimmed (`RawValue`) and never built.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use crate::workload::template_path;
+
+#[derive(Deserialize)]
+pub struct Payload<'a> {
+    #[serde(borrow)]
+    pub request: Request<'a>,
+    #[serde(default)]
+    pub settings: Value,
+}
+
+#[derive(Deserialize, Default)]
+pub struct Kind {
+    #[serde(default)]
+    pub group: String,
+    #[serde(default)]
+    pub kind: String,
+}
+
+/// The object as far as it was decoded.
+pub enum Object<'a> {
+    Absent,
+    Raw(&'a RawValue),
+    Parsed(Value),
+}
+
+impl Object<'_> {
+    /// The object as a `Value`; `None` when absent or null.
+    pub fn into_value(self) -> Result<Option<Value>, serde_json::Error> {
+        let value = match self {
+            Object::Absent => return Ok(None),
+            Object::Raw(raw) => serde_json::from_str(raw.get())?,
+            Object::Parsed(value) => value,
+        };
+        Ok((!value.is_null()).then_some(value))
+    }
+}
+
+/// The fields of the AdmissionRequest the policy reads.
+#[derive(Default)]
+pub struct Request<'a> {
+    pub operation: String,
+    pub kind: Kind,
+    pub namespace: String,
+    pub sub_resource: String,
+    pub object: Object<'a>,
+    pub old_object: Option<&'a RawValue>,
+}
+
+impl Default for Object<'_> {
+    fn default() -> Self {
+        Object::Absent
+    }
+}
+
+impl Request<'_> {
+    /// Where the pod template is, for the kinds the policy handles.
+    pub fn template_path(&self) -> Option<&'static [&'static str]> {
+        template_path(&self.kind.group, &self.kind.kind)
+    }
+
+    /// `kubectl debug` adding ephemeral containers to a pod.
+    pub fn is_debug(&self) -> bool {
+        self.kind.group.is_empty()
+            && self.kind.kind == "Pod"
+            && self.operation == "UPDATE"
+            && self.sub_resource == "ephemeralcontainers"
+    }
+
+    /// Whether the policy may mutate this request at all.
+    pub fn is_mutable(&self) -> bool {
+        self.template_path().is_some() && (self.operation == "CREATE" || self.is_debug())
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Request<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(RequestVisitor)
+    }
+}
+
+struct RequestVisitor;
+
+impl<'de> Visitor<'de> for RequestVisitor {
+    type Value = Request<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an AdmissionRequest object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Request<'de>, A::Error> {
+        let mut request = Request::default();
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            match key.0.as_ref() {
+                "operation" => request.operation = text(&mut map)?,
+                "kind" => request.kind = map.next_value::<Option<Kind>>()?.unwrap_or_default(),
+                "namespace" => request.namespace = text(&mut map)?,
+                "subResource" => request.sub_resource = text(&mut map)?,
+                "object" if request.is_mutable() => {
+                    request.object = Object::Parsed(map.next_value()?);
+                }
+                "object" => {
+                    request.object = match map.next_value::<Option<&'de RawValue>>()? {
+                        Some(raw) => Object::Raw(raw),
+                        None => Object::Absent,
+                    };
+                }
+                "oldObject" => request.old_object = map.next_value()?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(request)
+    }
+}
+
+/// A string field where null means empty, as the SDK treats it.
+fn text<'de, A: MapAccess<'de>>(map: &mut A) -> Result<String, A::Error> {
+    Ok(map.next_value::<Option<String>>()?.unwrap_or_default())
+}
+
+/// A map key, borrowed from the payload unless it has escapes.
+struct Key<'a>(std::borrow::Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Key<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(v.into()))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(v.to_string().into()))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn decode(payload: &str) -> Request<'_> {
+        serde_json::from_str::<Payload<'_>>(payload)
+            .unwrap()
+            .request
+    }
+
+    #[test]
+    fn object_of_a_pod_create_is_parsed_once() {
+        let payload =
+            r#"{"request": {"kind": {"kind": "Pod"}, "operation": "CREATE", "object": {"a": 1}}}"#;
+        assert!(matches!(decode(payload).object, Object::Parsed(v) if v == json!({"a": 1})));
+    }
+
+    #[test]
+    fn object_of_an_update_or_other_kind_is_only_skimmed() {
+        let update =
+            r#"{"request": {"kind": {"kind": "Pod"}, "operation": "UPDATE", "object": {"a": 1}}}"#;
+        assert!(matches!(decode(update).object, Object::Raw(_)));
+        let other = r#"{"request": {"kind": {"kind": "Secret"}, "operation": "CREATE", "object": {"a": 1}}}"#;
+        assert!(matches!(decode(other).object, Object::Raw(_)));
+    }
+
+    #[test]
+    fn object_before_the_operation_is_parsed_when_needed() {
+        let late =
+            r#"{"request": {"object": {"a": 1}, "kind": {"kind": "Pod"}, "operation": "CREATE"}}"#;
+        let request = decode(late);
+        assert!(request.is_mutable());
+        assert_eq!(request.object.into_value().unwrap(), Some(json!({"a": 1})));
+    }
+
+    #[test]
+    fn null_fields_read_as_absent() {
+        let payload = r#"{"request": {"kind": null, "operation": null, "namespace": null, "object": null, "oldObject": null}}"#;
+        let request = decode(payload);
+        assert_eq!(request.operation, "");
+        assert!(request.old_object.is_none());
+        assert_eq!(request.object.into_value().unwrap(), None);
+    }
+
+    #[test]
+    fn escaped_keys_are_read() {
+        let payload = r#"{"request": {"oper\u0061tion": "CREATE"}}"#;
+        assert_eq!(decode(payload).operation, "CREATE");
+    }
+}
