@@ -2,9 +2,8 @@
 //!
 //! Kubewarden policies call the host with binding `kubewarden` and a namespace per
 //! capability (`tracing`, `kubernetes`, `oci`, `net`, `crypto`). Each namespace the
-//! runner can answer is a [`Capability`] registered in [`HostCallbacks`]; adding one
-//! (for instance `kubernetes` answered from recorded interactions) is one more
-//! `register` call, with no change to the dispatch.
+//! runner can answer is a [`Capability`] registered in [`HostCallbacks`]: `tracing`
+//! always, `kubernetes` by the command line (see [`crate::kubernetes`]).
 
 use std::{collections::BTreeMap, error::Error};
 
@@ -62,7 +61,8 @@ impl HostCallbacks {
         } else if KNOWN_NAMESPACES.contains(&namespace) {
             Err(format!(
                 "policy-runner does not answer the '{namespace}/{operation}' host capability: \
-                 it only answers kubewarden/tracing/log"
+                 it answers kubewarden/tracing/log and, from a recorded session, \
+                 kubewarden/kubernetes/get_resource"
             ))
         } else {
             Err(format!("unknown namespace: {namespace}"))
@@ -149,8 +149,8 @@ mod tests {
     fn unanswered_capabilities_are_refused_by_name() {
         let callbacks = HostCallbacks::new(false);
         assert_eq!(
-            callbacks.dispatch("kubewarden", "kubernetes", "get_resource", b"{}"),
-            Err("policy-runner does not answer the 'kubernetes/get_resource' host capability: it only answers kubewarden/tracing/log".to_owned())
+            callbacks.dispatch("kubewarden", "oci", "v1/manifest_digest", b"{}"),
+            Err("policy-runner does not answer the 'oci/v1/manifest_digest' host capability: it answers kubewarden/tracing/log and, from a recorded session, kubewarden/kubernetes/get_resource".to_owned())
         );
         assert_eq!(
             callbacks.dispatch("kubewarden", "nosuch", "op", b""),

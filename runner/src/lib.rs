@@ -14,7 +14,10 @@
 pub mod bench;
 pub mod callbacks;
 pub mod json;
+pub mod kubernetes;
+pub mod metadata;
 pub mod policy;
+pub mod replay;
 pub mod request;
 pub mod response;
 pub mod settings;

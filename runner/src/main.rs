@@ -1,6 +1,6 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::{path::PathBuf, process::ExitCode};
+use std::{collections::BTreeSet, path::PathBuf, process::ExitCode, sync::Arc};
 
 use anyhow::{anyhow, Result};
 use clap::{Args, Parser, Subcommand};
@@ -8,8 +8,11 @@ use policy_runner::{
     bench::{measure, Report},
     callbacks::HostCallbacks,
     check_settings, evaluate,
+    kubernetes::Kubernetes,
+    metadata,
     policy::{EngineOptions, Policy},
     read_request,
+    replay::Replay,
     request::AdmissionRequest,
     settings::{self, SettingsSource},
 };
@@ -33,6 +36,8 @@ enum Command {
     Run(RunArgs),
     /// Time repeated evaluations of one request, like `kwctl bench`
     Bench(BenchArgs),
+    /// Embed policy metadata in a module, as `kwctl annotate` does (without its checks)
+    Annotate(AnnotateArgs),
 }
 
 #[derive(Args)]
@@ -59,8 +64,36 @@ struct RunArgs {
     #[arg(long)]
     disable_wasmtime_cache: bool,
 
+    /// Grant access to the Kubernetes resources listed in the module's metadata
+    /// (`contextAwareResources`)
+    #[arg(long)]
+    allow_context_aware: bool,
+
+    /// Answer the policy's host capability calls from this file, recorded by
+    /// `kwctl run --record-host-capabilities-interactions`
+    #[arg(long, value_name = "FILE")]
+    replay_host_capabilities_interactions: Option<PathBuf>,
+
     /// Policy module (.wasm)
     module: PathBuf,
+}
+
+#[derive(Args)]
+struct AnnotateArgs {
+    /// File containing the metadata
+    #[arg(short = 'm', long, value_name = "PATH")]
+    metadata_path: PathBuf,
+
+    /// File containing the usage information of the policy
+    #[arg(short = 'u', long, value_name = "PATH")]
+    usage_path: Option<PathBuf>,
+
+    /// Output file
+    #[arg(short = 'o', long, value_name = "PATH")]
+    output_path: PathBuf,
+
+    /// Path to WebAssembly module to be annotated
+    wasm_path: PathBuf,
 }
 
 #[derive(Args)]
@@ -82,6 +115,8 @@ struct Loaded {
     settings: Map<String, Value>,
     request: AdmissionRequest,
     policy: Policy,
+    /// The recorded session, to tell what was left unused.
+    replay: Option<Arc<Replay>>,
 }
 
 impl RunArgs {
@@ -97,12 +132,61 @@ impl RunArgs {
             wasmtime_cache: !self.disable_wasmtime_cache,
             verbose,
         };
-        let policy = Policy::load(&self.module, HostCallbacks::new(verbose), options)?;
+        let replay = self
+            .replay_host_capabilities_interactions
+            .as_deref()
+            .map(Replay::load)
+            .transpose()?
+            .map(Arc::new);
+        let mut callbacks = HostCallbacks::new(verbose);
+        let granted = self.granted_resources(verbose)?;
+        callbacks.register("kubernetes", Kubernetes::new(granted, replay.clone()));
+        let policy = Policy::load(&self.module, callbacks, options)?;
         Ok(Loaded {
             settings,
             request,
             policy,
+            replay,
         })
+    }
+
+    /// What `--allow-context-aware` grants: the resources of the module's metadata,
+    /// none when the module carries no metadata.
+    fn granted_resources(
+        &self,
+        verbose: bool,
+    ) -> Result<BTreeSet<policy_runner::kubernetes::ContextAwareResource>> {
+        if !self.allow_context_aware {
+            return Ok(BTreeSet::new());
+        }
+        let module = std::fs::read(&self.module)
+            .map_err(|e| anyhow!("cannot read policy module {}: {e}", self.module.display()))?;
+        let resources = metadata::context_aware_resources(&module).map_err(|e| {
+            anyhow!(
+                "cannot read the metadata of policy module {}: {e}",
+                self.module.display()
+            )
+        })?;
+        Ok(resources.unwrap_or_else(|| {
+            if verbose {
+                eprintln!("Policy is not annotated, access to Kubernetes resources is not allowed");
+            }
+            BTreeSet::new()
+        }))
+    }
+}
+
+impl Loaded {
+    /// kwctl warns about recorded exchanges that were not used (with `--verbose` here).
+    fn report_leftovers(&self, verbose: bool) {
+        if let Some(replay) = &self.replay {
+            let leftovers = replay.leftovers();
+            if verbose && leftovers > 0 {
+                eprintln!(
+                    "Some of the recorded exchanges have not been replayed: {leftovers} left"
+                );
+            }
+        }
     }
 }
 
@@ -112,6 +196,12 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Run(args) => run(args, cli.verbose),
         Command::Bench(args) => bench(args, cli.verbose),
+        Command::Annotate(args) => metadata::annotate_file(
+            &args.wasm_path,
+            &args.metadata_path,
+            args.usage_path.as_deref(),
+            &args.output_path,
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -144,6 +234,7 @@ fn run(args: &RunArgs, verbose: bool) -> Result<()> {
     let loaded = args.load(verbose)?;
     let response = evaluate(&loaded.policy, &loaded.request, &loaded.settings)?;
     println!("{}", serde_json::to_string(&response)?);
+    loaded.report_leftovers(verbose);
     Ok(())
 }
 
@@ -153,6 +244,7 @@ fn bench(args: &BenchArgs, verbose: bool) -> Result<()> {
         settings,
         request,
         policy,
+        ..
     } = &loaded;
     check_settings(policy, settings)?;
 
@@ -181,5 +273,6 @@ fn bench(args: &BenchArgs, verbose: bool) -> Result<()> {
             stats: &validate_stats,
         }
     );
+    loaded.report_leftovers(verbose);
     Ok(())
 }

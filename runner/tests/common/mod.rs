@@ -23,6 +23,14 @@ pub enum OnValidate<'a> {
         operation: &'a str,
         answer: &'a str,
     },
+    /// Calls the host as `kubewarden/<namespace>/<operation>` with this payload and
+    /// passes the outcome on unchanged: the host's answer as its own answer, the
+    /// host's error as a guest error.
+    RelayHostCall {
+        namespace: &'a str,
+        operation: &'a str,
+        payload: &'a str,
+    },
 }
 
 pub const SETTINGS_VALID: &str = r#"{"valid":true}"#;
@@ -38,6 +46,7 @@ const VALIDATE_TEXT: usize = 4096;
 const BINDING: usize = 8192;
 const OPERATION_IN: usize = 12288;
 const PAYLOAD_IN: usize = 16384;
+const HOST_ANSWER: usize = 65536;
 
 /// WAT text of a waPC guest.
 pub fn module_wat(settings_answer: &str, on_validate: &OnValidate<'_>) -> String {
@@ -78,14 +87,55 @@ pub fn module_wat(settings_answer: &str, on_validate: &OnValidate<'_>) -> String
                 ),
             )
         }
+        OnValidate::RelayHostCall {
+            namespace,
+            operation,
+            payload,
+        } => {
+            let binding = "kubewarden";
+            let ns_at = BINDING + binding.len();
+            let op_at = ns_at + namespace.len();
+            (
+                payload.to_string(),
+                format!(
+                    "(if (result i32) (call $host_call (i32.const {BINDING}) (i32.const {}) (i32.const {ns_at}) (i32.const {}) \
+                     (i32.const {op_at}) (i32.const {}) (i32.const {VALIDATE_TEXT}) (i32.const {})) \
+                     (then (call $host_response (i32.const {HOST_ANSWER})) \
+                       (call $guest_response (i32.const {HOST_ANSWER}) (call $host_response_len)) (i32.const 1)) \
+                     (else (call $host_error (i32.const {HOST_ANSWER})) \
+                       (call $guest_error (i32.const {HOST_ANSWER}) (call $host_error_len)) (i32.const 0)))",
+                    binding.len(),
+                    namespace.len(),
+                    operation.len(),
+                    payload.len()
+                ),
+            )
+        }
     };
     let host_names = match on_validate {
         OnValidate::ForwardPayload {
             namespace,
             operation,
             ..
+        }
+        | OnValidate::RelayHostCall {
+            namespace,
+            operation,
+            ..
         } => format!("kubewarden{namespace}{operation}"),
         _ => String::new(),
+    };
+    // Only the relaying guest imports these, so that the other guests' function
+    // indices (which trap messages show) stay put.
+    let host_answer_imports = match on_validate {
+        OnValidate::RelayHostCall { .. } => {
+            r#"  (import "wapc" "__host_response" (func $host_response (param i32)))
+  (import "wapc" "__host_response_len" (func $host_response_len (result i32)))
+  (import "wapc" "__host_error" (func $host_error (param i32)))
+  (import "wapc" "__host_error_len" (func $host_error_len (result i32)))
+"#
+        }
+        _ => "",
     };
     format!(
         r#"(module
@@ -93,7 +143,7 @@ pub fn module_wat(settings_answer: &str, on_validate: &OnValidate<'_>) -> String
   (import "wapc" "__guest_response" (func $guest_response (param i32 i32)))
   (import "wapc" "__guest_error" (func $guest_error (param i32 i32)))
   (import "wapc" "__host_call" (func $host_call (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
-  (memory (export "memory") 16)
+{host_answer_imports}  (memory (export "memory") 16)
   (data (i32.const {SETTINGS_ANSWER}) "{settings}")
   (data (i32.const {VALIDATE_TEXT}) "{validate}")
   (data (i32.const {BINDING}) "{host_names}")
