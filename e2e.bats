@@ -298,3 +298,61 @@ VOLUME='{"configMap": {"name": "ca-bundle"}, "name": "cainjector-ca-bundle"}'
     {\"op\": \"add\", \"path\": \"/spec/ephemeralContainers/1/volumeMounts\", \"value\": [$MOUNT]}
   ]"
 }
+
+# ---- sourceCheck against recorded cluster answers (kubernetes/get_resource) ----
+# The sessions in test_data/replay-*.yml are in the format of
+# `kwctl run --record-host-capabilities-interactions`. kwctl lets a module read a
+# Kubernetes resource only with --allow-context-aware and only when the module's
+# metadata lists it (contextAwareResources), so a copy annotated with
+# metadata.yml is run.
+
+# evaluate_replayed REQUEST_FILE SETTINGS_JSON SESSION_FILE [extra kwctl args]
+evaluate_replayed() {
+  local request=$1 settings=$2 session=$3
+  shift 3
+  local module=$POLICY
+  local POLICY="$BATS_TEST_TMPDIR/annotated-policy.wasm"
+  "$KWCTL" annotate -m metadata.yml -u README.md -o "$POLICY" "$module"
+  evaluate "$request" "$settings" --replay-host-capabilities-interactions "test_data/$session" "$@"
+}
+
+MISSING_BUNDLE="ConfigMap \"ca-bundle\" could not be read in namespace \"default\": Host error: Callback evaluation failure: Cannot find v1/ConfigMap named 'ca-bundle' inside of namespace 'Some(\"default\")'"
+
+@test "sourceCheck warn, bundle missing in the cluster: allowed unchanged, with a warning" {
+  evaluate_replayed pod-simple.json '{"configMap": "ca-bundle", "sourceCheck": "warn"}' \
+    replay-bundle-missing.yml --allow-context-aware
+  assert_unchanged
+  [ "$(echo "$output" | jq -r '.warnings | length')" = 1 ]
+  [ "$(echo "$output" | jq -r '.warnings[0]')" = "cainjector did not inject the trust bundle: $MISSING_BUNDLE" ]
+}
+
+@test "sourceCheck reject, bundle without the certFile key: rejected, naming the key" {
+  evaluate_replayed pod-simple.json '{"configMap": "ca-bundle", "sourceCheck": "reject"}' \
+    replay-bundle-no-key.yml --allow-context-aware
+  assert_rejected 'the trust bundle cannot be injected: ConfigMap "ca-bundle" in namespace "default" has no key "ca.crt" (setting sourceCheck: reject)'
+  [ "$(echo "$output" | jq -c .warnings)" = null ]
+}
+
+@test "sourceCheck reject, bundle missing in the cluster: rejected with the host's reason" {
+  evaluate_replayed pod-simple.json '{"configMap": "ca-bundle", "sourceCheck": "reject"}' \
+    replay-bundle-missing.yml --allow-context-aware
+  assert_rejected "the trust bundle cannot be injected: $MISSING_BUNDLE (setting sourceCheck: reject)"
+}
+
+@test "sourceCheck reject, bundle present with its key: the usual patch" {
+  evaluate_replayed pod-simple.json '{"configMap": "ca-bundle", "sourceCheck": "reject"}' \
+    replay-bundle-present.yml --allow-context-aware
+  assert_patch "[
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/env\", \"value\": [$ENV]},
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/volumeMounts\", \"value\": [$MOUNT]},
+    {\"op\": \"add\", \"path\": \"/spec/volumes\", \"value\": [$VOLUME]}
+  ]"
+  [ "$(echo "$output" | jq -c .warnings)" = null ]
+}
+
+@test "sourceCheck without --allow-context-aware: the host refuses the lookup, as kwctl does" {
+  evaluate_replayed pod-simple.json '{"configMap": "ca-bundle", "sourceCheck": "warn"}' \
+    replay-bundle-present.yml
+  assert_unchanged
+  [ "$(echo "$output" | jq -r '.warnings[0]')" = 'cainjector did not inject the trust bundle: ConfigMap "ca-bundle" could not be read in namespace "default": Host error: Policy has not been granted access to Kubernetes v1/ConfigMap resources. The violation has been reported.' ]
+}
