@@ -1,68 +1,114 @@
-//! The mutation itself: a pure function from a pod spec (as JSON) and a plan
-//! to the same spec with only our additions. It never removes, rewrites or
-//! reorders anything it finds, and adds nothing that is already there, so a
-//! second run changes nothing.
+//! The mutation itself: from a pod spec (as the host sent it) and a plan, the
+//! insertions that give each container the bundle. It never removes, rewrites
+//! or reorders anything it finds, and adds nothing already there, so a second
+//! run changes nothing. The only value it may change is JAVA_TOOL_OPTIONS,
+//! and only when `javaTrustStore` asks for it.
 
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::fmt;
 
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::json::{self, kind_of, to_json, Edits, Object, Raw};
 use crate::names::{is_dns_label, same_path};
 use crate::overrides::Plan;
-use crate::settings::{kind_of, JAVA_TOOL_OPTIONS};
+use crate::settings::JAVA_TOOL_OPTIONS;
 
 const VOLUME_PREFIX: &str = "cainjector-";
 const LABEL_MAX: usize = 63;
 
-/// The place in the object being read, for messages (`spec.template.spec`).
-struct At(String);
+/// Where a value is in the object (`spec.containers[0].env`), for messages;
+/// only written out when there is something to say.
+#[derive(Clone, Copy)]
+pub enum At<'p> {
+    Root(&'p str),
+    Field(&'p At<'p>, &'p str),
+    Item(&'p At<'p>, &'p str, usize),
+}
 
-impl At {
-    fn item(&self, field: &str, index: usize) -> At {
-        At(format!("{}.{field}[{index}]", self.0))
-    }
-
-    fn wrong(&self, field: &str, expected: &str, found: &Value) -> String {
-        format!(
-            "{}.{field} must be {expected}, found {}",
-            self.0,
-            kind_of(found)
-        )
-    }
-
-    fn missing(&self, field: &str, expected: &str) -> String {
-        format!("{}.{field} is missing: it must be {expected}", self.0)
+impl fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parent = |f: &mut fmt::Formatter<'_>, p: &At<'_>| match p {
+            At::Root("") => Ok(()),
+            other => write!(f, "{other}."),
+        };
+        match self {
+            At::Root(path) => f.write_str(path),
+            At::Field(p, field) => {
+                parent(f, p)?;
+                f.write_str(field)
+            }
+            At::Item(p, field, index) => {
+                parent(f, p)?;
+                write!(f, "{field}[{index}]")
+            }
+        }
     }
 }
 
-/// A list field that may be absent (or null, which the API treats the same).
-fn list<'v>(map: &'v Map<String, Value>, at: &At, field: &str) -> Result<&'v [Value], String> {
-    match map.get(field) {
-        None | Some(Value::Null) => Ok(&[]),
-        Some(Value::Array(items)) => Ok(items),
-        Some(other) => Err(at.wrong(field, "a list", other)),
+pub fn wrong(at: &At<'_>, expected: &str, found: Raw<'_>) -> String {
+    format!("{at} must be {expected}, found {}", kind_of(found))
+}
+
+/// `raw` as an object, or a message naming where it is.
+pub fn object<'a>(raw: Raw<'a>, at: &At<'_>) -> Result<Object<'a>, String> {
+    Object::read(raw).ok_or_else(|| wrong(at, "an object", raw))
+}
+
+/// A member that must be a string.
+fn string<'a>(parent: &Object<'a>, at: &At<'_>, field: &str) -> Result<Cow<'a, str>, String> {
+    match parent.present(field) {
+        None => Err(format!(
+            "{} is missing: it must be a string",
+            At::Field(at, field)
+        )),
+        Some(raw) => json::string(raw).ok_or_else(|| wrong(&At::Field(at, field), "a string", raw)),
     }
 }
 
-/// The same list, made present so that we can append to it.
-fn list_mut<'v>(map: &'v mut Map<String, Value>, field: &str) -> Option<&'v mut Vec<Value>> {
-    let slot = map
-        .entry(field.to_string())
-        .or_insert_with(|| Value::Array(Vec::new()));
-    if slot.is_null() {
-        *slot = Value::Array(Vec::new());
+/// A list member as found: absent, null, or its items.
+pub enum Slot<'a> {
+    Absent,
+    Null(Raw<'a>),
+    List(Raw<'a>, Vec<Raw<'a>>),
+}
+
+impl<'a> Slot<'a> {
+    pub fn read(parent: &Object<'a>, at: &At<'_>, field: &str) -> Result<Slot<'a>, String> {
+        match parent.get(field) {
+            None => Ok(Slot::Absent),
+            Some(raw) if json::is_null(raw) => Ok(Slot::Null(raw)),
+            Some(raw) => json::items(raw)
+                .map(|items| Slot::List(raw, items))
+                .ok_or_else(|| wrong(&At::Field(at, field), "a list", raw)),
+        }
     }
-    slot.as_array_mut()
-}
 
-fn object<'v>(item: &'v Value, here: &At) -> Result<&'v Map<String, Value>, String> {
-    item.as_object()
-        .ok_or_else(|| format!("{} must be an object, found {}", here.0, kind_of(item)))
-}
+    pub fn items(&self) -> &[Raw<'a>] {
+        match self {
+            Slot::List(_, items) => items,
+            _ => &[],
+        }
+    }
 
-fn string<'v>(map: &'v Map<String, Value>, at: &At, field: &str) -> Result<&'v str, String> {
-    match map.get(field) {
-        Some(Value::String(s)) => Ok(s),
-        None | Some(Value::Null) => Err(at.missing(field, "a string")),
-        Some(other) => Err(at.wrong(field, "a string", other)),
+    /// Add `items` (JSON texts) at the end of the list, making the list if
+    /// there is none.
+    pub fn extend(
+        &self,
+        edits: &mut Edits<'_>,
+        parent: &Object<'_>,
+        field: &str,
+        items: &[String],
+    ) {
+        if items.is_empty() {
+            return;
+        }
+        match self {
+            Slot::Absent => edits.add_member(parent, field, &format!("[{}]", items.join(","))),
+            Slot::Null(raw) => edits.replace(raw, format!("[{}]", items.join(","))),
+            Slot::List(raw, list) => edits.append(raw, list.len(), items),
+        }
     }
 }
 
@@ -106,124 +152,120 @@ pub fn volume_name(source_name: &str, attempt: usize) -> String {
     format!("{head}{hash}{suffix}")
 }
 
-/// The volume already carrying our source, if any; else a free name for a new one.
-fn choose_volume(
-    spec: &Map<String, Value>,
-    at: &At,
+/// The pod's volumes, and the one to mount: an existing volume that already
+/// carries our whole source, or a free name for a new one.
+struct Volumes<'a> {
+    slot: Slot<'a>,
+    name: String,
+    present: bool,
+}
+
+fn choose_volume<'a>(
+    spec: &Object<'a>,
+    at: &At<'_>,
     plan: &Plan<'_>,
-) -> Result<(String, bool), String> {
-    let mut taken: Vec<&str> = Vec::new();
-    for (i, item) in list(spec, at, "volumes")?.iter().enumerate() {
-        let here = at.item("volumes", i);
+) -> Result<Volumes<'a>, String> {
+    let slot = Slot::read(spec, at, "volumes")?;
+    let mut taken: Vec<Cow<'a, str>> = Vec::with_capacity(slot.items().len());
+    for (i, item) in slot.items().iter().enumerate() {
+        let here = At::Item(at, "volumes", i);
         let volume = object(item, &here)?;
-        let name = string(volume, &here, "name")?;
-        if plan.source.carried_by(volume, &plan.cert_file) {
-            return Ok((name.to_string(), true));
+        let name = string(&volume, &here, "name")?;
+        if let Value::Object(parsed) = json::value(item) {
+            if plan.source.carried_by(&parsed, &plan.cert_file) {
+                return Ok(Volumes {
+                    name: name.into_owned(),
+                    present: true,
+                    slot,
+                });
+            }
         }
         taken.push(name);
     }
     let label = plan.source.label();
     let name = (0..=taken.len())
         .map(|attempt| volume_name(label, attempt))
-        .find(|candidate| !taken.contains(&candidate.as_str()))
+        .find(|candidate| !taken.iter().any(|t| t == candidate))
         .unwrap_or_else(|| volume_name(label, taken.len().saturating_add(1)));
     debug_assert!(is_dns_label(&name));
-    Ok((name, false))
-}
-
-fn volume(name: &str, plan: &Plan<'_>) -> Value {
-    let (field, source) = plan.source.volume_source(&plan.cert_file);
-    let mut volume = Map::new();
-    volume.insert("name".into(), Value::String(name.into()));
-    volume.insert(field.into(), source);
-    Value::Object(volume)
-}
-
-fn mount(volume: &str, path: &str) -> Value {
-    let mut mount = Map::new();
-    mount.insert("name".into(), Value::String(volume.into()));
-    mount.insert("mountPath".into(), Value::String(path.into()));
-    mount.insert("readOnly".into(), Value::Bool(true));
-    Value::Object(mount)
-}
-
-fn env_var(name: &str, value: &str) -> Value {
-    let mut env = Map::new();
-    env.insert("name".into(), Value::String(name.into()));
-    env.insert("value".into(), Value::String(value.into()));
-    Value::Object(env)
-}
-
-/// What to do with a container's JAVA_TOOL_OPTIONS.
-enum Java {
-    Leave,
-    Add,
-    /// Append our options after the container's own literal value, at this index.
-    Append(usize, String),
-}
-
-/// What one container lacks of the plan.
-struct Missing<'p> {
-    mount: bool,
-    env: Vec<&'p str>,
-    java: Java,
-}
-
-fn java_edit(env: &[Value]) -> Java {
-    let Some((index, entry)) = env
-        .iter()
-        .enumerate()
-        .find(|(_, e)| e.get("name").and_then(Value::as_str) == Some(JAVA_TOOL_OPTIONS))
-    else {
-        return Java::Add;
-    };
-    if entry.get("valueFrom").is_some_and(|v| !v.is_null()) {
-        return Java::Leave;
-    }
-    match entry.get("value") {
-        Some(Value::String(own)) if own.contains("javax.net.ssl.trustStore") => Java::Leave,
-        Some(Value::String(own)) => Java::Append(index, own.clone()),
-        _ => Java::Append(index, String::new()),
-    }
-}
-
-fn missing<'p>(
-    container: &Map<String, Value>,
-    at: &At,
-    plan: &'p Plan<'_>,
-) -> Result<Missing<'p>, String> {
-    let mut mounted = false;
-    for (i, item) in list(container, at, "volumeMounts")?.iter().enumerate() {
-        let here = at.item("volumeMounts", i);
-        mounted |= same_path(
-            string(object(item, &here)?, &here, "mountPath")?,
-            &plan.mount_path,
-        );
-    }
-    let env_list = list(container, at, "env")?;
-    let mut present: Vec<&str> = Vec::with_capacity(env_list.len());
-    for (i, item) in env_list.iter().enumerate() {
-        let here = at.item("env", i);
-        present.push(string(object(item, &here)?, &here, "name")?);
-    }
-    let env = match plan.env_value {
-        Some(_) => plan
-            .env_vars
-            .iter()
-            .map(String::as_str)
-            .filter(|name| !present.contains(name))
-            .collect(),
-        None => Vec::new(),
-    };
-    let java = match plan.java_options {
-        Some(_) => java_edit(env_list),
-        None => Java::Leave,
-    };
-    Ok(Missing {
-        mount: !mounted,
-        env,
-        java,
+    Ok(Volumes {
+        slot,
+        name,
+        present: false,
     })
+}
+
+/// The volume, as JSON: `{"name": ..., "<source field>": ...}`.
+fn volume(name: &str, plan: &Plan<'_>) -> String {
+    let (field, source) = plan.source.volume_source(&plan.cert_file);
+    format!(
+        "{{\"name\":{},{}:{}}}",
+        to_json(name),
+        to_json(field),
+        to_json(&source)
+    )
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Mount<'p> {
+    name: &'p str,
+    mount_path: &'p str,
+    read_only: bool,
+}
+
+fn mount(volume: &str, path: &str) -> String {
+    to_json(&Mount {
+        name: volume,
+        mount_path: path,
+        read_only: true,
+    })
+}
+
+#[derive(Serialize)]
+struct EnvVar<'p> {
+    name: &'p str,
+    value: &'p str,
+}
+
+fn env_var(name: &str, value: &str) -> String {
+    to_json(&EnvVar { name, value })
+}
+
+/// Add the trust store options to the container's own JAVA_TOOL_OPTIONS: after
+/// its literal value, unless it comes from `valueFrom` or already names a
+/// trust store. Returns whether anything changed.
+fn extend_java_options(
+    edits: &mut Edits<'_>,
+    entry: &Object<'_>,
+    at: &At<'_>,
+    options: &str,
+) -> Result<bool, String> {
+    if entry.present("valueFrom").is_some() {
+        return Ok(false);
+    }
+    let value = match entry.get("value") {
+        None => {
+            edits.add_member(entry, "value", &to_json(options));
+            return Ok(true);
+        }
+        Some(raw) => raw,
+    };
+    let own = if json::is_null(value) {
+        Cow::Borrowed("")
+    } else {
+        json::string(value).ok_or_else(|| wrong(&At::Field(at, "value"), "a string", value))?
+    };
+    if own.contains("javax.net.ssl.trustStore") {
+        return Ok(false);
+    }
+    let combined = if own.trim().is_empty() {
+        options.to_string()
+    } else {
+        format!("{own} {options}")
+    };
+    edits.replace(value, to_json(&combined));
+    Ok(true)
 }
 
 /// What one container got.
@@ -233,59 +275,77 @@ struct Touched {
     mounted: bool,
 }
 
-/// Add to one container (not excluded) what it lacks.
+/// Add to one container, unless excluded, what it lacks of the plan.
 fn inject_container(
-    item: &mut Value,
-    here: &At,
+    edits: &mut Edits<'_>,
+    raw: Raw<'_>,
+    at: &At<'_>,
     plan: &Plan<'_>,
     volume: &str,
-) -> Result<Touched, String> {
-    object(item, here)?;
-    let Some(container) = item.as_object_mut() else {
-        return Ok(Touched::default());
-    };
-    if plan.excludes(string(container, here, "name")?) {
-        return Ok(Touched::default());
+) -> Result<(Touched, String), String> {
+    let container = object(raw, at)?;
+    let name = string(&container, at, "name")?.into_owned();
+    if plan.excludes(&name) {
+        return Ok((Touched::default(), name));
     }
-    let missing = missing(container, here, plan)?;
+
+    let mounts = Slot::read(&container, at, "volumeMounts")?;
+    let mut mounted = false;
+    for (i, item) in mounts.items().iter().enumerate() {
+        let here = At::Item(at, "volumeMounts", i);
+        mounted |= same_path(
+            &string(&object(item, &here)?, &here, "mountPath")?,
+            &plan.mount_path,
+        );
+    }
+
+    let env = Slot::read(&container, at, "env")?;
+    let mut present: Vec<Cow<'_, str>> = Vec::with_capacity(env.items().len());
+    let mut java_entry = None;
+    for (i, item) in env.items().iter().enumerate() {
+        let here = At::Item(at, "env", i);
+        let entry = object(item, &here)?;
+        let entry_name = string(&entry, &here, "name")?;
+        if entry_name == JAVA_TOOL_OPTIONS {
+            java_entry = Some((entry, i));
+        }
+        present.push(entry_name);
+    }
+    let mut added: Vec<String> = match &plan.env_value {
+        Some(value) => plan
+            .env_vars
+            .iter()
+            .filter(|name| !present.iter().any(|p| p == name.as_str()))
+            .map(|name| env_var(name, value))
+            .collect(),
+        None => Vec::new(),
+    };
+
     let mut touched = Touched::default();
-    if missing.mount {
-        if let Some(mounts) = list_mut(container, "volumeMounts") {
-            mounts.push(mount(volume, &plan.mount_path));
-            touched = Touched {
-                changed: true,
-                mounted: true,
-            };
-        }
-    }
-    let java = match (&plan.java_options, missing.java) {
-        (Some(options), Java::Add) => Some((None, options.clone())),
-        (Some(options), Java::Append(index, own)) if own.trim().is_empty() => {
-            Some((Some(index), options.clone()))
-        }
-        (Some(options), Java::Append(index, own)) => {
-            Some((Some(index), format!("{own} {options}")))
-        }
-        _ => None,
-    };
-    let value = plan.env_value.as_deref().unwrap_or_default();
-    if missing.env.is_empty() && java.is_none() {
-        return Ok(touched);
-    }
-    if let Some(env) = list_mut(container, "env") {
-        env.extend(missing.env.iter().map(|name| env_var(name, value)));
-        match java {
-            Some((None, options)) => env.push(env_var(JAVA_TOOL_OPTIONS, &options)),
-            Some((Some(index), options)) => {
-                if let Some(Value::Object(entry)) = env.get_mut(index) {
-                    entry.insert("value".into(), Value::String(options));
-                }
+    if let Some(options) = &plan.java_options {
+        match java_entry {
+            None => added.push(env_var(JAVA_TOOL_OPTIONS, options)),
+            Some((entry, i)) => {
+                touched.changed |=
+                    extend_java_options(edits, &entry, &At::Item(at, "env", i), options)?;
             }
-            None => {}
         }
+    }
+    if !mounted {
+        mounts.extend(
+            edits,
+            &container,
+            "volumeMounts",
+            &[mount(volume, &plan.mount_path)],
+        );
+        touched.changed = true;
+        touched.mounted = true;
+    }
+    if !added.is_empty() {
+        env.extend(edits, &container, "env", &added);
         touched.changed = true;
     }
-    Ok(touched)
+    Ok((touched, name))
 }
 
 /// What was injected into a pod spec, for the status annotation.
@@ -296,25 +356,18 @@ pub struct Report {
     pub init_containers: Vec<String>,
 }
 
-fn container_name(item: &Value) -> String {
-    item.get("name")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
-}
-
 /// Add the bundle to a pod spec. `at` names the spec in messages (`spec`,
 /// `spec.template.spec`). Returns what was added, if anything; on a malformed
-/// spec, returns a message naming the field, and the caller drops the copy.
+/// spec, a message naming the field (and the caller drops the edits).
 pub fn inject(
-    spec: &mut Map<String, Value>,
-    at: &str,
+    edits: &mut Edits<'_>,
+    spec: &Object<'_>,
+    at: &At<'_>,
     plan: &Plan<'_>,
 ) -> Result<Option<Report>, String> {
-    let at = At(at.to_string());
-    let (volume_name, volume_present) = choose_volume(spec, &at, plan)?;
+    let volumes = choose_volume(spec, at, plan)?;
     let mut report = Report {
-        volume: volume_name,
+        volume: volumes.name.clone(),
         ..Report::default()
     };
     let mut volume_used = false;
@@ -325,29 +378,25 @@ pub fn inject(
         &["containers"]
     };
     for field in lists {
-        let items = match spec.get_mut(*field) {
-            None | Some(Value::Null) => continue,
-            Some(Value::Array(items)) => items,
-            Some(other) => return Err(at.wrong(field, "a list", other)),
-        };
-        for (i, item) in items.iter_mut().enumerate() {
-            let touched = inject_container(item, &at.item(field, i), plan, &report.volume)?;
+        let slot = Slot::read(spec, at, field)?;
+        for (i, item) in slot.items().iter().enumerate() {
+            let (touched, name) =
+                inject_container(edits, item, &At::Item(at, field, i), plan, &report.volume)?;
             volume_used |= touched.mounted;
             if touched.changed {
-                let names = if *field == "containers" {
-                    &mut report.containers
+                if *field == "containers" {
+                    report.containers.push(name);
                 } else {
-                    &mut report.init_containers
-                };
-                names.push(container_name(item));
+                    report.init_containers.push(name);
+                }
             }
         }
     }
 
-    if volume_used && !volume_present {
-        if let Some(volumes) = list_mut(spec, "volumes") {
-            volumes.push(volume(&report.volume, plan));
-        }
+    if volume_used && !volumes.present {
+        volumes
+            .slot
+            .extend(edits, spec, "volumes", &[volume(&report.volume, plan)]);
     }
     let changed = !report.containers.is_empty() || !report.init_containers.is_empty();
     Ok(changed.then_some(report))
@@ -357,28 +406,28 @@ pub fn inject(
 /// adds, those not in `existing`. A pod's volumes cannot change, so this only
 /// works when the pod already has a volume with the bundle.
 pub fn inject_ephemeral(
-    spec: &mut Map<String, Value>,
-    at: &str,
+    edits: &mut Edits<'_>,
+    spec: &Object<'_>,
+    at: &At<'_>,
     plan: &Plan<'_>,
     existing: &[String],
 ) -> Result<bool, String> {
-    let at = At(at.to_string());
-    let (volume_name, volume_present) = choose_volume(spec, &at, plan)?;
-    if !volume_present {
+    let volumes = choose_volume(spec, at, plan)?;
+    if !volumes.present {
         return Ok(false);
     }
     let field = "ephemeralContainers";
-    let items = match spec.get_mut(field) {
-        None | Some(Value::Null) => return Ok(false),
-        Some(Value::Array(items)) => items,
-        Some(other) => return Err(at.wrong(field, "a list", other)),
-    };
+    let slot = Slot::read(spec, at, field)?;
     let mut changed = false;
-    for (i, item) in items.iter_mut().enumerate() {
-        if existing.contains(&container_name(item)) {
+    for (i, item) in slot.items().iter().enumerate() {
+        let here = At::Item(at, field, i);
+        let name = string(&object(item, &here)?, &here, "name")?;
+        if existing.iter().any(|e| *e == name) {
             continue;
         }
-        changed |= inject_container(item, &at.item(field, i), plan, &volume_name)?.changed;
+        changed |= inject_container(edits, item, &here, plan, &volumes.name)?
+            .0
+            .changed;
     }
     Ok(changed)
 }
@@ -391,6 +440,14 @@ mod tests {
     fn volume_name_is_a_label_for_dotted_sources() {
         assert_eq!(volume_name("my-org.com", 0), "cainjector-my-org-com");
         assert_eq!(volume_name("ca-bundle", 1), "cainjector-ca-bundle-2");
+        assert_eq!(
+            volume_name("example.com/corp-signer", 0),
+            "cainjector-example-com-corp-signer"
+        );
+        assert_eq!(
+            volume_name("example.com:corp:root", 0),
+            "cainjector-example-com-corp-root"
+        );
     }
 
     #[test]
@@ -409,5 +466,17 @@ mod tests {
         let source = format!("{}.{}", "x".repeat(41), "y".repeat(30));
         let name = volume_name(&source, 0);
         assert!(is_dns_label(&name), "{name}");
+    }
+
+    #[test]
+    fn paths_in_messages() {
+        let root = At::Root("spec.template.spec");
+        let item = At::Item(&root, "containers", 2);
+        assert_eq!(
+            At::Field(&item, "env").to_string(),
+            "spec.template.spec.containers[2].env"
+        );
+        let top = At::Root("");
+        assert_eq!(At::Field(&top, "metadata").to_string(), "metadata");
     }
 }

@@ -19,6 +19,7 @@
 
 pub mod cluster;
 pub mod inject;
+pub mod json;
 pub mod names;
 pub mod overrides;
 pub mod request;
@@ -30,7 +31,8 @@ pub mod workload;
 use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use kubewarden_policy_sdk::wapc_guest::CallResult;
-use kubewarden_policy_sdk::{accept_request, mutate_request, reject_request};
+use kubewarden_policy_sdk::{accept_request, reject_request};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::cluster::{missing_source, Cluster, KubewardenHost};
@@ -53,18 +55,33 @@ pub extern "C" fn wapc_init() {
 
 /// The outcome of one admission, before it is encoded for the host.
 #[derive(Debug, PartialEq)]
-pub enum Verdict {
+pub enum Answer {
     Accept,
     /// Accepted unchanged, with a warning for the client (`sourceCheck: warn`).
+    Warn(String),
+    Reject(String),
+    /// The object's text with our additions.
+    Mutate(String),
+}
+
+/// `Answer` with the mutated object parsed, as the host reads it: what tests
+/// and fuzzing compare.
+#[derive(Debug, PartialEq)]
+pub enum Verdict {
+    Accept,
     Warn(String),
     Reject(String),
     Mutate(Value),
 }
 
-fn object_namespace(object: &Value) -> &str {
-    object
-        .pointer("/metadata/namespace")
-        .and_then(Value::as_str)
+/// `metadata.namespace` of the object, when the request names none.
+fn object_namespace(object: &RawValue) -> String {
+    json::Object::read(object)
+        .and_then(|o| o.present("metadata"))
+        .and_then(json::Object::read)
+        .and_then(|m| m.present("namespace"))
+        .and_then(json::string)
+        .map(|n| n.into_owned())
         .unwrap_or_default()
 }
 
@@ -75,21 +92,33 @@ pub fn evaluate(payload: &[u8]) -> Verdict {
 
 /// `evaluate`, asking `cluster` when `sourceCheck` needs to.
 pub fn evaluate_with(payload: &[u8], cluster: &dyn Cluster) -> Verdict {
+    match answer(payload, cluster) {
+        Answer::Accept => Verdict::Accept,
+        Answer::Warn(warning) => Verdict::Warn(warning),
+        Answer::Reject(message) => Verdict::Reject(message),
+        Answer::Mutate(text) => match serde_json::from_str(&text) {
+            Ok(object) => Verdict::Mutate(object),
+            Err(e) => Verdict::Reject(format!("the mutated object is not JSON: {e}")),
+        },
+    }
+}
+
+/// Decide one admission request, asking `cluster` when `sourceCheck` needs to.
+pub fn answer(payload: &[u8], cluster: &dyn Cluster) -> Answer {
     let payload: Payload<'_> = match serde_json::from_slice(payload) {
         Ok(payload) => payload,
-        Err(e) => return Verdict::Reject(format!("cannot read the admission request: {e}")),
+        Err(e) => return Answer::Reject(format!("cannot read the admission request: {e}")),
     };
-    let mut request = payload.request;
+    let request = payload.request;
     // A pod's volumes are immutable, and templates are injected when created;
     // other kinds are not ours.
     let Some(path) = request.template_path().filter(|_| request.is_mutable()) else {
-        return Verdict::Accept;
+        return Answer::Accept;
     };
     let kind = &request.kind.kind;
-    let debug = request.is_debug();
     let settings = match Settings::from_json(&payload.settings) {
         Ok(settings) => settings,
-        Err(e) => return Verdict::Reject(format!("invalid policy settings: {e}")),
+        Err(e) => return Answer::Reject(format!("invalid policy settings: {e}")),
     };
     let selected = |namespace: &str| {
         namespace_selected(
@@ -99,67 +128,67 @@ pub fn evaluate_with(payload: &[u8], cluster: &dyn Cluster) -> Verdict {
         )
     };
     if !request.namespace.is_empty() && !selected(&request.namespace) {
-        return Verdict::Accept;
+        return Answer::Accept;
     }
-    let mut object = match std::mem::take(&mut request.object).into_value() {
-        Ok(Some(object)) => object,
-        Ok(None) => {
-            return Verdict::Reject(format!(
-                "the {kind} {} request carries no object",
-                request.operation
-            ))
-        }
-        Err(e) => return Verdict::Reject(format!("cannot read the {kind}: {e}")),
+    let Some(object) = request.object else {
+        return Answer::Reject(format!(
+            "the {kind} {} request carries no object",
+            request.operation
+        ));
     };
     let namespace = if request.namespace.is_empty() {
-        object_namespace(&object).to_string()
+        object_namespace(object)
     } else {
         request.namespace.clone()
     };
     if !selected(&namespace) {
-        return Verdict::Accept;
+        return Answer::Accept;
+    }
+    if let Err(e) = json::check(object.get()) {
+        return Answer::Reject(format!("cannot read the {kind}: {e}"));
     }
     let refused = |refusal| match refusal {
-        Refusal::Malformed(e) => Verdict::Reject(format!("malformed {kind}: {e}")),
-        Refusal::Annotation(e) => Verdict::Reject(e),
+        Refusal::Malformed(e) => Answer::Reject(format!("malformed {kind}: {e}")),
+        Refusal::Annotation(e) => Answer::Reject(e),
     };
 
-    if debug {
-        // The old pod only names the ephemeral containers that already exist.
-        let old = request
-            .old_object
-            .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok());
-        return match workload::inject_debug_containers(&mut object, old.as_ref(), &settings) {
-            Ok(true) => Verdict::Mutate(object),
-            Ok(false) => Verdict::Accept,
+    if request.is_debug() {
+        return match workload::inject_debug_containers(
+            object,
+            request.old_object,
+            &settings,
+            &namespace,
+        ) {
+            Ok(Some(text)) => Answer::Mutate(text),
+            Ok(None) => Answer::Accept,
             Err(refusal) => refused(refusal),
         };
     }
-    let injected = match workload::inject_template(&mut object, path, &settings) {
+    let injected = match workload::inject_template(object, path, &settings, &namespace) {
         Ok(Some(injected)) => injected,
-        Ok(None) => return Verdict::Accept,
+        Ok(None) => return Answer::Accept,
         Err(refusal) => return refused(refusal),
     };
     if settings.source_check != SourceCheck::Off {
         if let Some(problem) = missing_source(cluster, &injected, &namespace) {
             return match settings.source_check {
-                SourceCheck::Reject => Verdict::Reject(format!(
+                SourceCheck::Reject => Answer::Reject(format!(
                     "the trust bundle cannot be injected: {problem} (setting sourceCheck: reject)"
                 )),
-                _ => Verdict::Warn(format!(
+                _ => Answer::Warn(format!(
                     "cainjector did not inject the trust bundle: {problem}"
                 )),
             };
         }
     }
-    Verdict::Mutate(object)
+    Answer::Mutate(injected.object)
 }
 
-/// waPC `validate`: evaluate, then encode the verdict as the SDK does.
+/// waPC `validate`: decide, then encode the answer as the SDK does.
 pub fn validate(payload: &[u8]) -> CallResult {
-    match evaluate(payload) {
-        Verdict::Accept => accept_request(),
-        Verdict::Warn(warning) => Ok(serde_json::to_vec(&ValidationResponse {
+    match answer(payload, &KubewardenHost) {
+        Answer::Accept => accept_request(),
+        Answer::Warn(warning) => Ok(serde_json::to_vec(&ValidationResponse {
             accepted: true,
             message: None,
             code: None,
@@ -167,9 +196,21 @@ pub fn validate(payload: &[u8]) -> CallResult {
             audit_annotations: None,
             warnings: Some(vec![warning]),
         })?),
-        Verdict::Reject(message) => reject_request(Some(message), None, None, None),
-        Verdict::Mutate(object) => mutate_request(object),
+        Answer::Reject(message) => reject_request(Some(message), None, None, None),
+        Answer::Mutate(object) => Ok(mutation_response(&object)),
     }
+}
+
+/// The SDK's ValidationResponse for a mutation, written around the object's
+/// text so that the object is never parsed into a tree or re-serialised.
+fn mutation_response(object: &str) -> Vec<u8> {
+    const HEAD: &str = r#"{"accepted":true,"message":null,"code":null,"mutated_object":"#;
+    const TAIL: &str = r#","audit_annotations":null,"warnings":null}"#;
+    let mut out = Vec::with_capacity(HEAD.len() + object.len() + TAIL.len());
+    out.extend_from_slice(HEAD.as_bytes());
+    out.extend_from_slice(object.as_bytes());
+    out.extend_from_slice(TAIL.as_bytes());
+    out
 }
 
 /// Check settings as the host's `validate_settings` call sends them.

@@ -16,6 +16,15 @@ fn is_label_body(part: &str) -> bool {
     }
 }
 
+/// The values Go's strconv.ParseBool accepts, as the webhook read them.
+pub fn parse_bool(value: &str) -> Option<bool> {
+    match value {
+        "true" | "True" | "TRUE" | "t" | "T" | "1" => Some(true),
+        "false" | "False" | "FALSE" | "f" | "F" | "0" => Some(false),
+        _ => None,
+    }
+}
+
 /// A DNS-1123 subdomain: the rule for ConfigMap, Secret and annotation-prefix names.
 pub fn dns_subdomain(value: &str) -> Result<(), String> {
     if value.len() > SUBDOMAIN_MAX {

@@ -54,17 +54,22 @@ impl Annotation<'_> {
             .map_err(|reason| self.invalid(&reason))
     }
 
-    fn boolean(&self) -> Result<bool, String> {
-        parse_bool(self.value).ok_or_else(|| self.invalid("must be \"true\" or \"false\""))
+    /// A comma-separated list of globs.
+    fn globs(&self) -> Result<Vec<Glob>, String> {
+        self.value
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                Glob::parse(p).map_err(|reason| {
+                    self.invalid(&format!("has {p:?}, which is not a valid glob: {reason}"))
+                })
+            })
+            .collect()
     }
-}
 
-/// The values Go's strconv.ParseBool accepts, as the webhook did.
-fn parse_bool(value: &str) -> Option<bool> {
-    match value {
-        "true" | "True" | "TRUE" | "t" | "T" | "1" => Some(true),
-        "false" | "False" | "FALSE" | "f" | "F" | "0" => Some(false),
-        _ => None,
+    fn boolean(&self) -> Result<bool, String> {
+        names::parse_bool(self.value).ok_or_else(|| self.invalid("must be \"true\" or \"false\""))
     }
 }
 
@@ -122,6 +127,7 @@ fn unknown_annotation(settings: &Settings, key: &str, name: &str) -> String {
 pub fn plan<'s>(
     settings: &'s Settings,
     annotations: Option<&Map<String, Value>>,
+    namespace: &str,
 ) -> Result<Option<Plan<'s>>, String> {
     let empty = Map::new();
     let annotations = annotations.unwrap_or(&empty);
@@ -154,6 +160,7 @@ pub fn plan<'s>(
     let mut java = settings.java_trust_store.is_some();
     let mut ssl_cert_file = settings.ssl_cert_file.clone();
     let mut source_key: Option<&str> = None;
+    let mut skip_namespace = false;
 
     for (key, value) in annotations {
         let Some(a) = our_annotation(settings, key, value)? else {
@@ -182,22 +189,21 @@ pub fn plan<'s>(
             Override::SslCertFile => ssl_cert_file = Some(a.checked(names::absolute_path)?),
             Override::SetEnvVar => set_env_var = a.boolean()?,
             Override::JavaTrustStore => java = a.boolean()?,
-            Override::ExcludeContainers => {
-                plan.extra_exclude = a
-                    .value
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty())
-                    .map(|p| {
-                        Glob::parse(p).map_err(|reason| {
-                            a.invalid(&format!("has {p:?}, which is not a valid glob: {reason}"))
-                        })
-                    })
-                    .collect::<Result<_, _>>()?;
+            Override::ExcludeContainers => plan.extra_exclude = a.globs()?,
+            // A pod can narrow the namespaces it is injected in, never widen them.
+            Override::ExcludeNamespaces => {
+                skip_namespace |= any_matches(&a.globs()?, namespace);
+            }
+            Override::IncludeNamespaces => {
+                let include = a.globs()?;
+                skip_namespace |= !include.is_empty() && !any_matches(&include, namespace);
             }
         }
     }
 
+    if skip_namespace {
+        return Ok(None);
+    }
     // Settings refuse a trust store with a ClusterTrustBundle, and annotations
     // can only switch to a ConfigMap or Secret, so the store is in the source.
     if let (true, Some(store)) = (java, &settings.java_trust_store) {
@@ -228,7 +234,7 @@ mod tests {
     }
 
     fn decide(s: &Settings, annotations: Value) -> Result<Option<Plan<'_>>, String> {
-        plan(s, annotations.as_object())
+        plan(s, annotations.as_object(), "default")
     }
 
     fn injected<'s>(s: &'s Settings, annotations: Value) -> Plan<'s> {

@@ -1,7 +1,6 @@
-//! Decoding the ValidationRequest in one pass. The host sends the request's
-//! kind, operation and namespace before the object, so by the time the object
-//! arrives we know whether any rule will read it: if so it is parsed once into
-//! a `Value`, if not it is only skimmed (`RawValue`) and never built.
+//! Decoding the ValidationRequest in one pass. The object is only skimmed
+//! (kept as the raw text the host sent); the rules read the few parts of it
+//! they need, and a mutation is made by inserting text into it.
 
 use std::fmt;
 
@@ -28,25 +27,6 @@ pub struct Kind {
     pub kind: String,
 }
 
-/// The object as far as it was decoded.
-pub enum Object<'a> {
-    Absent,
-    Raw(&'a RawValue),
-    Parsed(Value),
-}
-
-impl Object<'_> {
-    /// The object as a `Value`; `None` when absent or null.
-    pub fn into_value(self) -> Result<Option<Value>, serde_json::Error> {
-        let value = match self {
-            Object::Absent => return Ok(None),
-            Object::Raw(raw) => serde_json::from_str(raw.get())?,
-            Object::Parsed(value) => value,
-        };
-        Ok((!value.is_null()).then_some(value))
-    }
-}
-
 /// The fields of the AdmissionRequest the policy reads.
 #[derive(Default)]
 pub struct Request<'a> {
@@ -54,14 +34,8 @@ pub struct Request<'a> {
     pub kind: Kind,
     pub namespace: String,
     pub sub_resource: String,
-    pub object: Object<'a>,
+    pub object: Option<&'a RawValue>,
     pub old_object: Option<&'a RawValue>,
-}
-
-impl Default for Object<'_> {
-    fn default() -> Self {
-        Object::Absent
-    }
 }
 
 impl Request<'_> {
@@ -107,15 +81,7 @@ impl<'de> Visitor<'de> for RequestVisitor {
                 "kind" => request.kind = map.next_value::<Option<Kind>>()?.unwrap_or_default(),
                 "namespace" => request.namespace = text(&mut map)?,
                 "subResource" => request.sub_resource = text(&mut map)?,
-                "object" if request.is_mutable() => {
-                    request.object = Object::Parsed(map.next_value()?);
-                }
-                "object" => {
-                    request.object = match map.next_value::<Option<&'de RawValue>>()? {
-                        Some(raw) => Object::Raw(raw),
-                        None => Object::Absent,
-                    };
-                }
+                "object" => request.object = map.next_value()?,
                 "oldObject" => request.old_object = map.next_value()?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -156,7 +122,6 @@ impl<'de: 'a, 'a> Deserialize<'de> for Key<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     fn decode(payload: &str) -> Request<'_> {
         serde_json::from_str::<Payload<'_>>(payload)
@@ -165,28 +130,11 @@ mod tests {
     }
 
     #[test]
-    fn object_of_a_pod_create_is_parsed_once() {
-        let payload =
-            r#"{"request": {"kind": {"kind": "Pod"}, "operation": "CREATE", "object": {"a": 1}}}"#;
-        assert!(matches!(decode(payload).object, Object::Parsed(v) if v == json!({"a": 1})));
-    }
-
-    #[test]
-    fn object_of_an_update_or_other_kind_is_only_skimmed() {
-        let update =
-            r#"{"request": {"kind": {"kind": "Pod"}, "operation": "UPDATE", "object": {"a": 1}}}"#;
-        assert!(matches!(decode(update).object, Object::Raw(_)));
-        let other = r#"{"request": {"kind": {"kind": "Secret"}, "operation": "CREATE", "object": {"a": 1}}}"#;
-        assert!(matches!(decode(other).object, Object::Raw(_)));
-    }
-
-    #[test]
-    fn object_before_the_operation_is_parsed_when_needed() {
-        let late =
-            r#"{"request": {"object": {"a": 1}, "kind": {"kind": "Pod"}, "operation": "CREATE"}}"#;
-        let request = decode(late);
+    fn object_is_kept_as_sent() {
+        let payload = r#"{"request": {"kind": {"kind": "Pod"}, "operation": "CREATE", "object": {"b": 1.0, "a": [ ]}}}"#;
+        let request = decode(payload);
         assert!(request.is_mutable());
-        assert_eq!(request.object.into_value().unwrap(), Some(json!({"a": 1})));
+        assert_eq!(request.object.unwrap().get(), r#"{"b": 1.0, "a": [ ]}"#);
     }
 
     #[test]
@@ -195,7 +143,7 @@ mod tests {
         let request = decode(payload);
         assert_eq!(request.operation, "");
         assert!(request.old_object.is_none());
-        assert_eq!(request.object.into_value().unwrap(), None);
+        assert!(request.object.is_none());
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub const DEFAULT_MOUNT_PATH: &str = "/cacerts";
 pub const DEFAULT_ENV_VAR: &str = "SSL_CERT_FILE";
 pub const DEFAULT_ANNOTATION_PREFIX: &str = "cainjector.lestak.sh";
 pub const DEFAULT_TRUST_STORE_TYPE: &str = "PKCS12";
-/// trust-manager's default password for the PKCS12/JKS files it writes.
+/// The conventional trust store password, trust-manager's default for JKS.
 pub const DEFAULT_TRUST_STORE_PASSWORD: &str = "changeit";
 pub const JAVA_TOOL_OPTIONS: &str = "JAVA_TOOL_OPTIONS";
 
@@ -47,13 +47,18 @@ pub struct JavaTrustStore {
 }
 
 impl JavaTrustStore {
-    /// The JVM options that point at the store under `mount_path`.
+    /// The JVM options that point at the store under `mount_path`; an empty
+    /// password (a PKCS12 store written without one) sets no password option.
     pub fn options(&self, mount_path: &str) -> String {
-        format!(
-            "-Djavax.net.ssl.trustStore={mount_path}/{} -Djavax.net.ssl.trustStoreType={} \
-             -Djavax.net.ssl.trustStorePassword={}",
-            self.key, self.store_type, self.password
-        )
+        let mut options = format!(
+            "-Djavax.net.ssl.trustStore={mount_path}/{} -Djavax.net.ssl.trustStoreType={}",
+            self.key, self.store_type
+        );
+        if !self.password.is_empty() {
+            options.push_str(" -Djavax.net.ssl.trustStorePassword=");
+            options.push_str(&self.password);
+        }
+        options
     }
 }
 
@@ -76,11 +81,13 @@ pub enum Override {
     SslCertFile,
     SetEnvVar,
     ExcludeContainers,
+    ExcludeNamespaces,
+    IncludeNamespaces,
     JavaTrustStore,
 }
 
 impl Override {
-    pub const ALL: [Override; 9] = [
+    pub const ALL: [Override; 11] = [
         Override::Inject,
         Override::ConfigMap,
         Override::Secret,
@@ -89,6 +96,8 @@ impl Override {
         Override::SslCertFile,
         Override::SetEnvVar,
         Override::ExcludeContainers,
+        Override::ExcludeNamespaces,
+        Override::IncludeNamespaces,
         Override::JavaTrustStore,
     ];
 
@@ -103,6 +112,8 @@ impl Override {
             Override::SslCertFile => "sslCertFile",
             Override::SetEnvVar => "setEnvVar",
             Override::ExcludeContainers => "excludeContainers",
+            Override::ExcludeNamespaces => "excludeNamespaces",
+            Override::IncludeNamespaces => "includeNamespaces",
             Override::JavaTrustStore => "javaTrustStore",
         }
     }
@@ -217,10 +228,14 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A boolean; the strings "true" and "false" (as Go's ParseBool spells
+    /// them) are taken too, as the webhook's config.yaml had them.
     fn boolean(&self, key: &str, default: bool) -> Result<bool, String> {
         match self.get(key) {
             None => Ok(default),
             Some(Value::Bool(b)) => Ok(*b),
+            Some(Value::String(s)) => names::parse_bool(s)
+                .ok_or_else(|| format!("setting \"{key}\": {s:?} must be true or false")),
             Some(other) => Err(format!(
                 "setting \"{key}\" must be true or false, found {}",
                 kind_of(other)
@@ -346,15 +361,19 @@ impl Settings {
         if let Some(java) = &java_trust_store {
             java_conflicts(java, &source, &env_vars, &mount_path)?;
         }
-        let source_check = match r.string("sourceCheck")? {
-            None | Some("off") => SourceCheck::Off,
-            Some("warn") => SourceCheck::Warn,
-            Some("reject") => SourceCheck::Reject,
-            Some(other) => {
-                return Err(format!(
-                    "setting \"sourceCheck\": {other:?} must be \"off\", \"warn\" or \"reject\""
-                ))
-            }
+        // An unquoted `off` reaches us as false from YAML 1.1 readers (kubectl).
+        let source_check = match r.get("sourceCheck") {
+            None | Some(Value::Bool(false)) => SourceCheck::Off,
+            Some(_) => match r.string("sourceCheck")? {
+                Some("off") | None => SourceCheck::Off,
+                Some("warn") => SourceCheck::Warn,
+                Some("reject") => SourceCheck::Reject,
+                Some(other) => {
+                    return Err(format!(
+                        "setting \"sourceCheck\": {other:?} must be \"off\", \"warn\" or \"reject\""
+                    ))
+                }
+            },
         };
 
         Ok(Settings {
@@ -428,14 +447,13 @@ fn parse_java(value: &Value) -> Result<JavaTrustStore, String> {
         }
     };
     let password = text("password")?.unwrap_or(DEFAULT_TRUST_STORE_PASSWORD);
-    if password.is_empty()
-        || password
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\'')
+    if password
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\'')
     {
         return Err(format!(
-            "setting \"{KEY}.password\" must be non-empty, without spaces or quotes: \
-             JAVA_TOOL_OPTIONS is split on spaces"
+            "setting \"{KEY}.password\" must be without spaces or quotes: JAVA_TOOL_OPTIONS \
+             is split on spaces"
         ));
     }
     Ok(JavaTrustStore {
@@ -640,7 +658,11 @@ mod tests {
         );
         assert_eq!(
             parse(json!({"configMap": "a", "setEnvVar": "yes"})).unwrap_err(),
-            "setting \"setEnvVar\" must be true or false, found a string"
+            "setting \"setEnvVar\": \"yes\" must be true or false"
+        );
+        assert_eq!(
+            parse(json!({"configMap": "a", "inject": 1})).unwrap_err(),
+            "setting \"inject\" must be true or false, found a number"
         );
         assert_eq!(
             parse(json!({"configMap": "a", "envVars": "SSL_CERT_FILE"})).unwrap_err(),
@@ -738,6 +760,23 @@ mod tests {
         let s = parse(json!({"configMap": "a", "mountPath": null, "envVars": null})).unwrap();
         assert_eq!(s.mount_path, "/cacerts");
         assert_eq!(s.env_vars, vec!["SSL_CERT_FILE"]);
+    }
+
+    #[test]
+    fn webhook_string_booleans_are_read() {
+        let s = parse(json!({"configMap": "a", "setEnvVar": "false", "inject": "true"})).unwrap();
+        assert!(!s.set_env_var);
+        assert!(s.inject);
+    }
+
+    #[test]
+    fn yaml_off_reads_as_source_check_off() {
+        let s = parse(json!({"configMap": "a", "sourceCheck": false})).unwrap();
+        assert_eq!(s.source_check, SourceCheck::Off);
+        assert_eq!(
+            parse(json!({"configMap": "a", "sourceCheck": true})).unwrap_err(),
+            "setting \"sourceCheck\" must be a string, found a boolean"
+        );
     }
 
     #[test]

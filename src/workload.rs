@@ -1,11 +1,13 @@
 //! Where the pod template lives in each kind the policy handles, and the
 //! checks that apply to a pod or template before anything is injected.
 
+use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::inject::{inject, inject_ephemeral, Report};
+use crate::inject::{inject, inject_ephemeral, wrong, At, Report};
+use crate::json::{self, to_json, Edits, Object, Raw};
 use crate::overrides::{plan, Plan, STATUS};
-use crate::settings::{kind_of, Settings, Source};
+use crate::settings::{Settings, Source};
 
 const MIRROR_POD_ANNOTATION: &str = "kubernetes.io/config.mirror";
 
@@ -22,50 +24,8 @@ pub fn template_path(group: &str, kind: &str) -> Option<&'static [&'static str]>
     }
 }
 
-fn descend<'v>(
-    object: &'v mut Value,
-    path: &[&str],
-) -> Result<(&'v mut Map<String, Value>, String), String> {
-    let mut at = String::new();
-    let mut here = object
-        .as_object_mut()
-        .ok_or_else(|| "the object must be a JSON object".to_string())?;
-    for key in path {
-        if !at.is_empty() {
-            at.push('.');
-        }
-        at.push_str(key);
-        here = match here.get_mut(*key) {
-            Some(Value::Object(map)) => map,
-            None | Some(Value::Null) => return Err(format!("{at} is missing")),
-            Some(other) => return Err(format!("{at} must be an object, found {}", kind_of(other))),
-        };
-    }
-    Ok((here, at))
-}
-
-fn join(at: &str, field: &str) -> String {
-    if at.is_empty() {
-        field.to_string()
-    } else {
-        format!("{at}.{field}")
-    }
-}
-
-fn child<'v>(
-    map: &'v Map<String, Value>,
-    at: &str,
-    field: &str,
-) -> Result<Option<&'v Map<String, Value>>, String> {
-    match map.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(m)) => Ok(Some(m)),
-        Some(other) => Err(format!(
-            "{} must be an object, found {}",
-            join(at, field),
-            kind_of(other)
-        )),
-    }
+fn not_object(at: &At<'_>, raw: Raw<'_>) -> Refusal {
+    Refusal::Malformed(wrong(at, "an object", raw))
 }
 
 /// Why a pod (or template) is refused.
@@ -77,97 +37,140 @@ pub enum Refusal {
     Annotation(String),
 }
 
-/// What was injected, for checking that the source exists.
+/// What was injected: the object's new text, and what to check the source for.
 #[derive(Debug, PartialEq)]
 pub struct Injected {
+    pub object: String,
     pub source: Source,
     /// The keys the pod will read from the source.
     pub keys: Vec<String>,
 }
 
 /// A pod template, read up to the decision whether to inject it.
-struct Template<'o, 's> {
-    map: &'o mut Map<String, Value>,
-    spec_at: String,
+struct Template<'a, 's> {
+    template: Object<'a>,
+    metadata: Option<Object<'a>>,
+    annotations: Option<Object<'a>>,
+    spec: Object<'a>,
     plan: Plan<'s>,
 }
 
-fn read_template<'o, 's>(
-    object: &'o mut Value,
-    path: &[&str],
+/// The template at `path` in `object`, with what the rules read of it.
+/// `spec_at` is where its spec is, for messages.
+fn read_template<'a, 's>(
+    object: Raw<'a>,
+    path: &[&'static str],
     settings: &'s Settings,
-) -> Result<Option<Template<'o, 's>>, Refusal> {
-    let (map, at) = descend(object, path).map_err(Refusal::Malformed)?;
-    let metadata_at = join(&at, "metadata");
-    let annotations = match child(map, &at, "metadata").map_err(Refusal::Malformed)? {
-        Some(m) => child(m, &metadata_at, "annotations").map_err(Refusal::Malformed)?,
+    namespace: &str,
+    spec_at: &mut String,
+) -> Result<Option<Template<'a, 's>>, Refusal> {
+    let mut template = Object::read(object)
+        .ok_or_else(|| Refusal::Malformed("the object must be a JSON object".to_string()))?;
+    let mut at = String::new();
+    for key in path {
+        if !at.is_empty() {
+            at.push('.');
+        }
+        at.push_str(key);
+        let here = At::Root(&at);
+        template = match template.present(key) {
+            None => return Err(Refusal::Malformed(format!("{at} is missing"))),
+            Some(raw) => Object::read(raw).ok_or_else(|| not_object(&here, raw))?,
+        };
+    }
+    let here = At::Root(&at);
+    let metadata = match template.present("metadata") {
         None => None,
-    };
-    if annotations.is_some_and(|a| a.contains_key(MIRROR_POD_ANNOTATION)) {
-        return Ok(None);
-    }
-    let spec_at = join(&at, "spec");
-    let spec = match map.get("spec") {
-        Some(Value::Object(spec)) => spec,
-        None | Some(Value::Null) => {
-            return Err(Refusal::Malformed(format!("{spec_at} is missing")))
-        }
-        Some(other) => {
-            return Err(Refusal::Malformed(format!(
-                "{spec_at} must be an object, found {}",
-                kind_of(other)
-            )))
+        Some(raw) => {
+            Some(Object::read(raw).ok_or_else(|| not_object(&At::Field(&here, "metadata"), raw))?)
         }
     };
-    let os = child(spec, &spec_at, "os").map_err(Refusal::Malformed)?;
-    if os.and_then(|os| os.get("name")).and_then(Value::as_str) == Some("windows") {
+    let metadata_at = At::Field(&here, "metadata");
+    let (annotations, annotation_map) =
+        match metadata.as_ref().and_then(|m| m.present("annotations")) {
+            None => (None, None),
+            Some(raw) => {
+                let object = Object::read(raw)
+                    .ok_or_else(|| not_object(&At::Field(&metadata_at, "annotations"), raw))?;
+                let map = match json::value(raw) {
+                    Value::Object(map) => map,
+                    _ => Map::new(),
+                };
+                (Some(object), Some(map))
+            }
+        };
+    if annotation_map
+        .as_ref()
+        .is_some_and(|a| a.contains_key(MIRROR_POD_ANNOTATION))
+    {
         return Ok(None);
     }
-    let plan = plan(settings, annotations).map_err(Refusal::Annotation)?;
-    Ok(plan.map(|plan| Template { map, spec_at, plan }))
-}
-
-fn spec_of(map: &mut Map<String, Value>) -> Option<&mut Map<String, Value>> {
-    map.get_mut("spec").and_then(Value::as_object_mut)
+    *spec_at = At::Field(&here, "spec").to_string();
+    let spec = match template.present("spec") {
+        None => return Err(Refusal::Malformed(format!("{spec_at} is missing"))),
+        Some(raw) => Object::read(raw).ok_or_else(|| not_object(&At::Root(spec_at), raw))?,
+    };
+    if let Some(os) = spec.present("os") {
+        let os_object =
+            Object::read(os).ok_or_else(|| not_object(&At::Field(&At::Root(spec_at), "os"), os))?;
+        let name = os_object.get("name").and_then(json::string);
+        if name.as_deref() == Some("windows") {
+            return Ok(None);
+        }
+    }
+    let plan = plan(settings, annotation_map.as_ref(), namespace).map_err(Refusal::Annotation)?;
+    Ok(plan.map(|plan| Template {
+        template,
+        metadata,
+        annotations,
+        spec,
+        plan,
+    }))
 }
 
 /// Inject into the pod template found at `path` in `object`, and record what
-/// was injected in the `<prefix>/status` annotation.
+/// was injected in the `<prefix>/status` annotation when the settings ask.
 pub fn inject_template(
-    object: &mut Value,
-    path: &[&str],
+    object: Raw<'_>,
+    path: &[&'static str],
     settings: &Settings,
+    namespace: &str,
 ) -> Result<Option<Injected>, Refusal> {
-    let Some(template) = read_template(object, path, settings)? else {
+    let mut spec_at = String::new();
+    let Some(t) = read_template(object, path, settings, namespace, &mut spec_at)? else {
         return Ok(None);
     };
-    let Template { map, spec_at, plan } = template;
-    let Some(spec) = spec_of(map) else {
-        return Ok(None);
-    };
-    let Some(report) = inject(spec, &spec_at, &plan).map_err(Refusal::Malformed)? else {
+    let mut edits = Edits::new(object);
+    let Some(report) =
+        inject(&mut edits, &t.spec, &At::Root(&spec_at), &t.plan).map_err(Refusal::Malformed)?
+    else {
         return Ok(None);
     };
     if settings.status_annotation {
         let key = format!("{}/{}", settings.annotation_prefix, STATUS);
-        set_annotation(map, key, status(&plan, &report).to_string());
+        set_annotation(&mut edits, &t, &key, &status(&t.plan, &report));
     }
-    let mut keys = vec![plan.cert_file.clone()];
-    keys.extend(plan.java_key.clone());
+    let mut keys = vec![t.plan.cert_file.clone()];
+    keys.extend(t.plan.java_key.clone());
     Ok(Some(Injected {
-        source: plan.source,
+        object: edits.apply(),
+        source: t.plan.source,
         keys,
     }))
 }
 
 /// `kubectl debug` adds ephemeral containers with an UPDATE of the
 /// `ephemeralcontainers` subresource: inject the new ones (not in `old`).
+/// Returns the object's new text when anything was added.
 pub fn inject_debug_containers(
-    object: &mut Value,
-    old: Option<&Value>,
+    object: Raw<'_>,
+    old: Option<Raw<'_>>,
     settings: &Settings,
-) -> Result<bool, Refusal> {
+    namespace: &str,
+) -> Result<Option<String>, Refusal> {
     let existing: Vec<String> = old
+        .map(json::value)
+        .as_ref()
         .and_then(|o| o.pointer("/spec/ephemeralContainers"))
         .and_then(Value::as_array)
         .map(|items| {
@@ -178,60 +181,74 @@ pub fn inject_debug_containers(
                 .collect()
         })
         .unwrap_or_default();
-    let Some(template) = read_template(object, &[], settings)? else {
-        return Ok(false);
+    let mut spec_at = String::new();
+    let Some(t) = read_template(object, &[], settings, namespace, &mut spec_at)? else {
+        return Ok(None);
     };
-    let Template { map, spec_at, plan } = template;
-    match spec_of(map) {
-        Some(spec) => {
-            inject_ephemeral(spec, &spec_at, &plan, &existing).map_err(Refusal::Malformed)
+    let mut edits = Edits::new(object);
+    let changed = inject_ephemeral(&mut edits, &t.spec, &At::Root(&spec_at), &t.plan, &existing)
+        .map_err(Refusal::Malformed)?;
+    Ok(changed.then(|| edits.apply()))
+}
+
+/// Set one annotation on the template, making `metadata` and `annotations`
+/// when they are absent; the value replaces an older one of the same key.
+fn set_annotation(edits: &mut Edits<'_>, t: &Template<'_, '_>, key: &str, value: &str) {
+    let text = to_json(value);
+    if let Some(annotations) = &t.annotations {
+        match annotations.get(key) {
+            Some(old) => edits.replace(old, text),
+            None => edits.add_member(annotations, key, &text),
         }
-        None => Ok(false),
-    }
-}
-
-fn set_annotation(template: &mut Map<String, Value>, key: String, value: String) {
-    let metadata = template
-        .entry("metadata")
-        .or_insert_with(|| Value::Object(Map::new()));
-    if metadata.is_null() {
-        *metadata = Value::Object(Map::new());
-    }
-    let Some(metadata) = metadata.as_object_mut() else {
         return;
-    };
-    let annotations = metadata
-        .entry("annotations")
-        .or_insert_with(|| Value::Object(Map::new()));
-    if annotations.is_null() {
-        *annotations = Value::Object(Map::new());
     }
-    if let Some(annotations) = annotations.as_object_mut() {
-        annotations.insert(key, Value::String(value));
+    let annotations = format!("{{{}:{text}}}", to_json(key));
+    match (&t.metadata, t.template.get("metadata")) {
+        (Some(metadata), _) => match metadata.get("annotations") {
+            Some(null) => edits.replace(null, annotations),
+            None => edits.add_member(metadata, "annotations", &annotations),
+        },
+        (None, Some(null)) => edits.replace(null, format!("{{\"annotations\":{annotations}}}")),
+        (None, None) => edits.add_member(
+            &t.template,
+            "metadata",
+            &format!("{{\"annotations\":{annotations}}}"),
+        ),
     }
 }
 
-/// The `<prefix>/status` annotation: what this pod was given.
-fn status(plan: &Plan<'_>, report: &Report) -> Value {
-    let names = |list: &[String]| Value::Array(list.iter().cloned().map(Value::String).collect());
-    let mut status = Map::new();
-    status.insert("source".into(), plan.source.describe());
-    status.insert("volume".into(), Value::String(report.volume.clone()));
-    status.insert("mountPath".into(), Value::String(plan.mount_path.clone()));
-    status.insert("containers".into(), names(&report.containers));
-    status.insert("initContainers".into(), names(&report.init_containers));
-    let env_vars: &[String] = match plan.env_value {
-        Some(_) => plan.env_vars,
-        None => &[],
+/// The `<prefix>/status` annotation's value: what this pod was given, as JSON
+/// with its members in a fixed order.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Status<'p> {
+    source: Value,
+    volume: &'p str,
+    mount_path: &'p str,
+    containers: &'p [String],
+    init_containers: &'p [String],
+    env_vars: &'p [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    java_trust_store: Option<String>,
+}
+
+fn status(plan: &Plan<'_>, report: &Report) -> String {
+    let status = Status {
+        source: plan.source.describe(),
+        volume: &report.volume,
+        mount_path: &plan.mount_path,
+        containers: &report.containers,
+        init_containers: &report.init_containers,
+        env_vars: match plan.env_value {
+            Some(_) => plan.env_vars,
+            None => &[],
+        },
+        java_trust_store: plan
+            .java_key
+            .as_ref()
+            .map(|key| format!("{}/{key}", plan.mount_path)),
     };
-    status.insert("envVars".into(), names(env_vars));
-    if let Some(key) = &plan.java_key {
-        status.insert(
-            "javaTrustStore".into(),
-            Value::String(format!("{}/{key}", plan.mount_path)),
-        );
-    }
-    Value::Object(status)
+    serde_json::to_string(&status).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -134,7 +134,7 @@ fn java_settings_are_checked() {
         ),
         (
             json!({"configMap": "a", "javaTrustStore": {"key": "t.p12", "password": "a b"}}),
-            "setting \"javaTrustStore.password\" must be non-empty, without spaces or quotes",
+            "setting \"javaTrustStore.password\" must be without spaces or quotes",
         ),
         (
             json!({"configMap": "a", "javaTrustStore": {"key": "t.p12", "pass": "x"}}),

@@ -555,6 +555,8 @@ fn settings_of_every_wrong_type_are_refused_naming_the_key() {
         for key in strings {
             let expected = match &value {
                 Value::Null => null_is_default.clone(),
+                // YAML 1.1 (kubectl) reads an unquoted `off` as false.
+                Value::Bool(false) if key == "sourceCheck" => Expect::Mutate,
                 Value::String(_) => continue,
                 other => Expect::Reject(format!(
                     "invalid policy settings: setting \"{key}\" must be a string, found {}",
@@ -572,6 +574,10 @@ fn settings_of_every_wrong_type_are_refused_naming_the_key() {
             let expected = match &value {
                 Value::Null => null_is_default.clone(),
                 Value::Bool(_) => continue,
+                // The webhook's config.yaml spelled booleans as strings.
+                Value::String(s) => Expect::Reject(format!(
+                    "invalid policy settings: setting \"{key}\": {s:?} must be true or false"
+                )),
                 other => Expect::Reject(format!(
                     "invalid policy settings: setting \"{key}\" must be true or false, found {}",
                     found(other)

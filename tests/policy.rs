@@ -807,3 +807,56 @@ fn validate_encodes_the_verdict_for_the_host() {
     assert_eq!(answer["accepted"], json!(true));
     assert_eq!(answer["mutated_object"], injected(&simple_pod(), &[C0]));
 }
+
+#[test]
+fn webhook_exclude_namespaces_annotation_skips_the_pod_in_those_namespaces() {
+    let mut pod = simple_pod();
+    pod["metadata"]["annotations"] =
+        json!({"cainjector.lestak.sh/excludeNamespaces": "kube-system, default"});
+    assert_eq!(
+        run(&pod_request(pod.clone()), default_settings()),
+        Verdict::Accept
+    );
+    let elsewhere = admission(("", "Pod"), "CREATE", "team-a", pod.clone());
+    assert_eq!(
+        mutated(&elsewhere, default_settings()),
+        injected(&pod, &[C0])
+    );
+}
+
+#[test]
+fn include_namespaces_annotation_only_narrows() {
+    let mut pod = simple_pod();
+    pod["metadata"]["annotations"] = json!({"cainjector.lestak.sh/includeNamespaces": "team-*"});
+    assert_eq!(
+        run(&pod_request(pod.clone()), default_settings()),
+        Verdict::Accept
+    );
+    let in_team = admission(("", "Pod"), "CREATE", "team-a", pod.clone());
+    assert_eq!(mutated(&in_team, default_settings()), injected(&pod, &[C0]));
+    // It cannot bring back a namespace the settings exclude.
+    let settings = json!({"configMap": "ca-bundle", "excludeNamespaces": ["team-a"]});
+    assert_eq!(run(&in_team, settings), Verdict::Accept);
+}
+
+#[test]
+fn untouched_bytes_come_back_exactly() {
+    let object = r#"{"kind" : "Pod", "metadata":{"name":"caf\u00e9","namespace":"default","annotations":{"ratio":"1.50"}},
+      "spec": {"priority": 1.0e3, "x-future": [ 1 , {"b":2,"a":1} ],
+               "containers": [ {"name":"app","image":"nginx",  "env": [ ] } ] } }"#;
+    let payload = format!(
+        r#"{{"request": {{"kind": {{"group": "", "version": "v1", "kind": "Pod"}}, "namespace": "default", "operation": "CREATE", "object": {object}}}, "settings": {{"configMap": "ca-bundle"}}}}"#
+    );
+    let answer = cainjector::answer(payload.as_bytes(), &cainjector::cluster::KubewardenHost);
+    // Insertions go right before the closing bracket; all else is as sent.
+    let expected = object
+        .replace(
+            r#""env": [ ] }"#,
+            r#""env": [ {"name":"SSL_CERT_FILE","value":"/cacerts/ca.crt"}] ,"volumeMounts":[{"name":"cainjector-ca-bundle","mountPath":"/cacerts","readOnly":true}]}"#,
+        )
+        .replace(
+            "} ] } }",
+            r#"} ] ,"volumes":[{"name":"cainjector-ca-bundle","configMap":{"name":"ca-bundle"}}]} }"#,
+        );
+    assert_eq!(answer, cainjector::Answer::Mutate(expected));
+}
