@@ -29,9 +29,13 @@ fmt:
 lint:
 	cargo clippy --workspace --all-targets -- -D warnings
 
+# The runner is tested in its own (optimised) profile: a debug build of
+# wasmtime would be compiled a second time and run slowly. Its real-policy tests
+# need policy.wasm.
 .PHONY: unit-tests
-unit-tests:
-	cargo test --workspace
+unit-tests: policy.wasm
+	cargo test --workspace --exclude policy-runner
+	cargo test -p policy-runner --profile runner
 
 .PHONY: e2e-tests
 e2e-tests: policy.wasm $(if $(findstring $(RUNNER),$(KWCTL)),$(RUNNER))
@@ -66,15 +70,26 @@ run: policy.wasm $(RUNNER)
 	@echo "== decoded patch"
 	@jq -r 'if .patch then (.patch | @base64d | fromjson) else "no patch" end' target/run-response.json
 
+KWCTL_MISSING = echo "kwctl is not installed: see https://docs.kubewarden.io (Tools > kwctl) to $(1)"; exit 1
+
 annotated-policy.wasm: policy.wasm metadata.yml README.md
-	@command -v kwctl >/dev/null || { echo "kwctl is not installed: get it from https://github.com/kubewarden/kwctl/releases to annotate the policy"; exit 1; }
+	@command -v kwctl >/dev/null || { $(call KWCTL_MISSING,annotate the policy); }
 	kwctl annotate -m metadata.yml -u README.md -o annotated-policy.wasm policy.wasm
 
 .PHONY: artifacthub-pkg.yml
-artifacthub-pkg.yml: metadata.yml Cargo.toml
-	@command -v kwctl >/dev/null || { echo "kwctl is not installed: get it from https://github.com/kubewarden/kwctl/releases to scaffold artifacthub-pkg.yml"; exit 1; }
+artifacthub-pkg.yml: metadata.yml questions-ui.yml Cargo.toml
+	@command -v kwctl >/dev/null || { $(call KWCTL_MISSING,scaffold artifacthub-pkg.yml); }
 	kwctl scaffold artifacthub --metadata-path metadata.yml --version $(VERSION) \
 		--questions-path questions-ui.yml --output artifacthub-pkg.yml
+
+# Fuzz both targets (nightly and cargo-fuzz; see fuzz/README.md).
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz
+fuzz:
+	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+	cd fuzz && ./seed-corpus.sh
+	cd fuzz && cargo +nightly fuzz run validate_payload -- -max_total_time=$(FUZZ_SECONDS)
+	cd fuzz && cargo +nightly fuzz run mutation -- -max_total_time=$(FUZZ_SECONDS)
 
 .PHONY: clean
 clean:
