@@ -106,8 +106,8 @@ impl<'a> Slot<'a> {
         }
         match self {
             Slot::Absent => edits.add_member(parent, field, &format!("[{}]", items.join(","))),
-            Slot::Null(raw) => edits.replace(raw, format!("[{}]", items.join(","))),
-            Slot::List(raw, list) => edits.append(raw, list.len(), items),
+            Slot::Null(raw) => edits.replace(*raw, format!("[{}]", items.join(","))),
+            Slot::List(raw, list) => edits.append(*raw, list.len(), items),
         }
     }
 }
@@ -167,17 +167,20 @@ fn choose_volume<'a>(
 ) -> Result<Volumes<'a>, String> {
     let slot = Slot::read(spec, at, "volumes")?;
     let mut taken: Vec<Cow<'a, str>> = Vec::with_capacity(slot.items().len());
-    for (i, item) in slot.items().iter().enumerate() {
+    for (i, item) in slot.items().iter().copied().enumerate() {
         let here = At::Item(at, "volumes", i);
         let volume = object(item, &here)?;
         let name = string(&volume, &here, "name")?;
-        if let Value::Object(parsed) = json::value(item) {
-            if plan.source.carried_by(&parsed, &plan.cert_file) {
-                return Ok(Volumes {
-                    name: name.into_owned(),
-                    present: true,
-                    slot,
-                });
+        // Only a volume of the same kind can carry our source: parse no other.
+        if volume.present(plan.source.volume_field()).is_some() {
+            if let Value::Object(parsed) = json::value(item) {
+                if plan.source.carried_by(&parsed, &plan.cert_file) {
+                    return Ok(Volumes {
+                        name: name.into_owned(),
+                        present: true,
+                        slot,
+                    });
+                }
             }
         }
         taken.push(name);
@@ -291,7 +294,7 @@ fn inject_container(
 
     let mounts = Slot::read(&container, at, "volumeMounts")?;
     let mut mounted = false;
-    for (i, item) in mounts.items().iter().enumerate() {
+    for (i, item) in mounts.items().iter().copied().enumerate() {
         let here = At::Item(at, "volumeMounts", i);
         mounted |= same_path(
             &string(&object(item, &here)?, &here, "mountPath")?,
@@ -302,7 +305,7 @@ fn inject_container(
     let env = Slot::read(&container, at, "env")?;
     let mut present: Vec<Cow<'_, str>> = Vec::with_capacity(env.items().len());
     let mut java_entry = None;
-    for (i, item) in env.items().iter().enumerate() {
+    for (i, item) in env.items().iter().copied().enumerate() {
         let here = At::Item(at, "env", i);
         let entry = object(item, &here)?;
         let entry_name = string(&entry, &here, "name")?;
@@ -379,7 +382,7 @@ pub fn inject(
     };
     for field in lists {
         let slot = Slot::read(spec, at, field)?;
-        for (i, item) in slot.items().iter().enumerate() {
+        for (i, item) in slot.items().iter().copied().enumerate() {
             let (touched, name) =
                 inject_container(edits, item, &At::Item(at, field, i), plan, &report.volume)?;
             volume_used |= touched.mounted;
@@ -419,7 +422,7 @@ pub fn inject_ephemeral(
     let field = "ephemeralContainers";
     let slot = Slot::read(spec, at, field)?;
     let mut changed = false;
-    for (i, item) in slot.items().iter().enumerate() {
+    for (i, item) in slot.items().iter().copied().enumerate() {
         let here = At::Item(at, field, i);
         let name = string(&object(item, &here)?, &here, "name")?;
         if existing.iter().any(|e| *e == name) {

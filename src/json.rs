@@ -5,19 +5,101 @@
 //! pieces the rules read and the additions.
 
 use std::borrow::Cow;
-use std::fmt;
 
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-/// A JSON value left unparsed, borrowed from the request.
-pub type Raw<'a> = &'a RawValue;
+/// A JSON value left unparsed: its text, borrowed from the request. The
+/// payload was checked to be well-formed JSON when it was decoded, so the
+/// scanning below only has to find where values start and end.
+#[derive(Clone, Copy, Debug)]
+pub struct Raw<'a>(&'a str, Option<&'a Index>);
+
+impl<'a> Raw<'a> {
+    pub fn get(self) -> &'a str {
+        self.0
+    }
+
+    /// A document whose nesting was indexed in one pass.
+    pub fn indexed(text: &'a str, index: &'a Index) -> Raw<'a> {
+        Raw(text, Some(index))
+    }
+
+    /// A part of this value's text, sharing its index.
+    fn piece(self, from: usize, to: usize) -> Raw<'a> {
+        Raw(self.0.get(from..to).unwrap_or_default(), self.1)
+    }
+}
+
+impl<'a> From<&'a RawValue> for Raw<'a> {
+    fn from(raw: &'a RawValue) -> Self {
+        Raw(raw.get(), None)
+    }
+}
+
+/// Where every array and object of a document ends, found in one pass, so
+/// that reading a nested value never scans again what it steps over.
+#[derive(Debug, Default)]
+pub struct Index {
+    /// Addresses of each `[`/`{`, in order, and of the byte past its match.
+    starts: Vec<usize>,
+    ends: Vec<usize>,
+}
+
+impl Index {
+    /// Index `text`, refusing what skimming leaves unchecked and the host's
+    /// parser refuses: nesting deeper than it goes, and `\\u` escapes of
+    /// unpaired UTF-16 surrogates. A document that passes comes back
+    /// parseable with our insertions in it.
+    pub fn build(text: &str) -> Result<Index, String> {
+        let bytes = text.as_bytes();
+        let base = text.as_ptr() as usize;
+        let mut index = Index::default();
+        let mut open: Vec<usize> = Vec::new();
+        let mut i = 0usize;
+        let structural = |b: &u8| matches!(b, b'"' | b'[' | b'{' | b']' | b'}');
+        while let Some(k) = bytes
+            .get(i..)
+            .and_then(|rest| rest.iter().position(structural))
+        {
+            i = i.saturating_add(k);
+            match bytes.get(i) {
+                Some(b'"') => {
+                    i = checked_string_end(bytes, i)?;
+                    continue;
+                }
+                Some(b'[' | b'{') => {
+                    if open.len() >= DEPTH_LIMIT {
+                        return Err(format!(
+                            "recursion limit exceeded: nested deeper than {DEPTH_LIMIT} levels"
+                        ));
+                    }
+                    open.push(index.starts.len());
+                    index.starts.push(base.wrapping_add(i));
+                    index.ends.push(0);
+                }
+                _ => {
+                    if let Some(end) = open.pop().and_then(|n| index.ends.get_mut(n)) {
+                        *end = base.wrapping_add(i).wrapping_add(1);
+                    }
+                }
+            }
+            i = i.saturating_add(1);
+        }
+        Ok(index)
+    }
+
+    /// The address past the match of the bracket at `address`.
+    fn end_of(&self, address: usize) -> Option<usize> {
+        let n = self.starts.binary_search(&address).ok()?;
+        self.ends.get(n).copied().filter(|end| *end != 0)
+    }
+}
 
 /// What kind of JSON value a raw one is, for messages.
 pub fn kind_of(raw: Raw<'_>) -> &'static str {
-    match raw.get().as_bytes().first() {
+    match raw.0.as_bytes().first() {
         Some(b'{') => "an object",
         Some(b'[') => "a list",
         Some(b'"') => "a string",
@@ -28,7 +110,105 @@ pub fn kind_of(raw: Raw<'_>) -> &'static str {
 }
 
 pub fn is_null(raw: Raw<'_>) -> bool {
-    raw.get() == "null"
+    raw.0 == "null"
+}
+
+/// Where the string starting at `i` (its opening quote) ends, past its closing quote.
+fn string_end(bytes: &[u8], i: usize) -> usize {
+    let mut j = i.saturating_add(1);
+    loop {
+        let rest = bytes.get(j..).unwrap_or_default();
+        match rest.iter().position(|&b| b == b'"' || b == b'\\') {
+            Some(k) => {
+                j = j.saturating_add(k);
+                if bytes.get(j) == Some(&b'"') {
+                    return j.saturating_add(1);
+                }
+                j = j.saturating_add(2);
+            }
+            None => return bytes.len(),
+        }
+    }
+}
+
+/// Where the value starting at `i` of `raw` ends.
+fn value_end(raw: Raw<'_>, i: usize) -> usize {
+    let bytes = raw.0.as_bytes();
+    match bytes.get(i) {
+        Some(b'"') => string_end(bytes, i),
+        Some(b'{' | b'[') => {
+            let start = (raw.0.as_ptr() as usize).wrapping_add(i);
+            if let Some(end) = raw.1.and_then(|index| index.end_of(start)) {
+                return end.wrapping_sub(raw.0.as_ptr() as usize);
+            }
+            let mut depth = 0usize;
+            let mut j = i;
+            while let Some(&b) = bytes.get(j) {
+                match b {
+                    b'"' => {
+                        j = string_end(bytes, j);
+                        continue;
+                    }
+                    b'{' | b'[' => depth = depth.saturating_add(1),
+                    b'}' | b']' => {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            return j.saturating_add(1);
+                        }
+                    }
+                    _ => {}
+                }
+                j = j.saturating_add(1);
+            }
+            bytes.len()
+        }
+        _ => {
+            let rest = bytes.get(i..).unwrap_or_default();
+            let len = rest
+                .iter()
+                .position(|&b| matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
+                .unwrap_or(rest.len());
+            i.saturating_add(len)
+        }
+    }
+}
+
+fn skip_space(bytes: &[u8], mut i: usize) -> usize {
+    while matches!(bytes.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        i = i.saturating_add(1);
+    }
+    i
+}
+
+/// The values of an array or object one level down, with the keys of an
+/// object: `(key, value)` pairs where the key is its raw text with quotes.
+fn children(raw: Raw<'_>) -> Vec<(Option<Raw<'_>>, Raw<'_>)> {
+    let bytes = raw.0.as_bytes();
+    let is_object = bytes.first() == Some(&b'{');
+    let mut out = Vec::new();
+    let mut i = skip_space(bytes, 1);
+    let piece = |from: usize, to: usize| raw.piece(from, to);
+    while let Some(&b) = bytes.get(i) {
+        if b == b'}' || b == b']' {
+            break;
+        }
+        let key = if is_object {
+            let end = string_end(bytes, i);
+            let key = piece(i, end);
+            // past the key, the colon and the space around it
+            i = skip_space(bytes, skip_space(bytes, end).saturating_add(1));
+            Some(key)
+        } else {
+            None
+        };
+        let end = value_end(raw, i);
+        out.push((key, piece(i, end)));
+        i = skip_space(bytes, end);
+        if bytes.get(i) == Some(&b',') {
+            i = skip_space(bytes, i.saturating_add(1));
+        }
+    }
+    out
 }
 
 /// How deep an object may nest: serde_json, which the host parses our answer
@@ -37,71 +217,64 @@ const DEPTH_LIMIT: usize = 126;
 
 fn hex4(bytes: &[u8], at: usize) -> Option<u32> {
     let digits = bytes.get(at..at.saturating_add(4))?;
-    let text = std::str::from_utf8(digits).ok()?;
-    u32::from_str_radix(text, 16).ok()
+    u32::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
 }
 
-/// What skimming leaves unchecked and the host's parser refuses: nesting
-/// deeper than it goes, and `\u` escapes of unpaired UTF-16 surrogates. An
-/// object that passes comes back parseable with our insertions in it.
-pub fn check(text: &str) -> Result<(), String> {
-    let bytes = text.as_bytes();
-    let mut depth = 0usize;
-    let mut in_string = false;
-    let mut i = 0usize;
-    while let Some(&b) = bytes.get(i) {
-        i = i.saturating_add(1);
-        match (in_string, b) {
-            (false, b'"') | (true, b'"') => in_string = !in_string,
-            (false, b'[' | b'{') => {
-                depth = depth.saturating_add(1);
-                if depth > DEPTH_LIMIT {
-                    return Err(format!(
-                        "recursion limit exceeded: nested deeper than {DEPTH_LIMIT} levels"
-                    ));
-                }
-            }
-            (false, b']' | b'}') => depth = depth.saturating_sub(1),
-            (true, b'\\') => {
-                if bytes.get(i) != Some(&b'u') {
-                    i = i.saturating_add(1);
-                    continue;
-                }
-                let code = hex4(bytes, i.saturating_add(1)).unwrap_or_default();
-                i = i.saturating_add(5);
-                if (0xDC00..0xE000).contains(&code) {
-                    return Err("lone trailing surrogate in hex escape".to_string());
-                }
-                if (0xD800..0xDC00).contains(&code) {
-                    let paired = bytes.get(i..i.saturating_add(2)) == Some(b"\\u".as_slice())
-                        && hex4(bytes, i.saturating_add(2))
-                            .is_some_and(|c| (0xDC00..0xE000).contains(&c));
-                    if !paired {
-                        return Err("lone leading surrogate in hex escape".to_string());
-                    }
-                    i = i.saturating_add(6);
-                }
-            }
-            _ => {}
-        }
+/// Past the `\\uXXXX` escape at `i`, or why serde_json would refuse it.
+fn unicode_escape_end(bytes: &[u8], i: usize) -> Result<usize, String> {
+    let code = hex4(bytes, i.saturating_add(2)).unwrap_or_default();
+    let next = i.saturating_add(6);
+    if (0xDC00..0xE000).contains(&code) {
+        return Err("lone trailing surrogate in hex escape".to_string());
     }
-    Ok(())
+    if (0xD800..0xDC00).contains(&code) {
+        let paired = bytes.get(next..next.saturating_add(2)) == Some(b"\\u".as_slice())
+            && hex4(bytes, next.saturating_add(2)).is_some_and(|c| (0xDC00..0xE000).contains(&c));
+        if !paired {
+            return Err("lone leading surrogate in hex escape".to_string());
+        }
+        return Ok(next.saturating_add(6));
+    }
+    Ok(next)
+}
+
+/// Past the closing quote of the string at `i`, checking its escapes.
+fn checked_string_end(bytes: &[u8], mut i: usize) -> Result<usize, String> {
+    i = i.saturating_add(1);
+    loop {
+        let rest = bytes.get(i..).unwrap_or_default();
+        let Some(k) = rest.iter().position(|&b| b == b'"' || b == b'\\') else {
+            return Ok(bytes.len());
+        };
+        i = i.saturating_add(k);
+        if bytes.get(i) == Some(&b'"') {
+            return Ok(i.saturating_add(1));
+        }
+        i = if bytes.get(i.saturating_add(1)) == Some(&b'u') {
+            unicode_escape_end(bytes, i)?
+        } else {
+            i.saturating_add(2)
+        };
+    }
 }
 
 /// An object's members in order, their values left raw.
 #[derive(Debug)]
 pub struct Object<'a> {
     pub raw: Raw<'a>,
-    members: Vec<(Cow<'a, str>, Raw<'a>)>,
+    members: Vec<(Raw<'a>, Raw<'a>)>,
 }
 
 impl<'a> Object<'a> {
     /// `None` when `raw` is not an object.
     pub fn read(raw: Raw<'a>) -> Option<Object<'a>> {
-        if !raw.get().starts_with('{') {
+        if !raw.0.starts_with('{') {
             return None;
         }
-        let members = serde_json::from_str::<Members<'a>>(raw.get()).ok()?.0;
+        let members = children(raw)
+            .into_iter()
+            .filter_map(|(key, value)| key.map(|k| (k, value)))
+            .collect();
         Some(Object { raw, members })
     }
 
@@ -111,13 +284,13 @@ impl<'a> Object<'a> {
         self.members
             .iter()
             .rev()
-            .find(|(k, _)| k == key)
+            .find(|(k, _)| key_is(*k, key))
             .map(|(_, v)| *v)
     }
 
     /// A member, `None` when absent or null (the API treats both alike).
     pub fn present(&self, key: &str) -> Option<Raw<'a>> {
-        self.get(key).filter(|raw| !is_null(raw))
+        self.get(key).filter(|raw| !is_null(*raw))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -125,71 +298,40 @@ impl<'a> Object<'a> {
     }
 }
 
+/// Whether the raw key (with its quotes, maybe escaped) spells `key`.
+fn key_is(raw: Raw<'_>, key: &str) -> bool {
+    let inner = raw
+        .0
+        .get(1..raw.0.len().saturating_sub(1))
+        .unwrap_or_default();
+    if inner.contains('\\') {
+        string(raw).is_some_and(|k| k == key)
+    } else {
+        inner == key
+    }
+}
+
 /// An array's items, left raw. `None` when `raw` is not an array.
 pub fn items(raw: Raw<'_>) -> Option<Vec<Raw<'_>>> {
-    if !raw.get().starts_with('[') {
+    if !raw.0.starts_with('[') {
         return None;
     }
-    serde_json::from_str::<Vec<Raw<'_>>>(raw.get()).ok()
+    Some(children(raw).into_iter().map(|(_, v)| v).collect())
 }
 
 /// A string value. `None` when `raw` is not a string.
 pub fn string(raw: Raw<'_>) -> Option<Cow<'_, str>> {
-    serde_json::from_str::<Text<'_>>(raw.get())
-        .ok()
-        .map(|t| t.0)
+    let inner = raw.0.strip_prefix('"')?.strip_suffix('"')?;
+    if inner.contains('\\') {
+        serde_json::from_str::<String>(raw.0).ok().map(Cow::Owned)
+    } else {
+        Some(Cow::Borrowed(inner))
+    }
 }
 
 /// A small piece parsed into a tree, for rules that compare whole values.
 pub fn value(raw: Raw<'_>) -> Value {
-    serde_json::from_str(raw.get()).unwrap_or(Value::Null)
-}
-
-struct Members<'a>(Vec<(Cow<'a, str>, Raw<'a>)>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Members<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct MembersVisitor;
-        impl<'de> Visitor<'de> for MembersVisitor {
-            type Value = Members<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members<'de>, A::Error> {
-                let mut members = Vec::with_capacity(map.size_hint().unwrap_or(8));
-                while let Some(key) = map.next_key::<Text<'de>>()? {
-                    members.push((key.0, map.next_value::<Raw<'de>>()?));
-                }
-                Ok(Members(members))
-            }
-        }
-        deserializer.deserialize_map(MembersVisitor)
-    }
-}
-
-/// A string, borrowed from the request unless it has escapes.
-pub struct Text<'a>(pub Cow<'a, str>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct TextVisitor;
-        impl<'de> Visitor<'de> for TextVisitor {
-            type Value = Text<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Owned(v.to_string())))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Text<'de>, A::Error> {
-                Err(de::Error::invalid_type(de::Unexpected::Seq, &self))
-            }
-        }
-        deserializer.deserialize_str(TextVisitor)
-    }
+    serde_json::from_str(raw.0).unwrap_or(Value::Null)
 }
 
 /// One change to the object's text: at byte `at`, drop `remove` bytes and put `text`.
@@ -216,7 +358,7 @@ impl<'a> Edits<'a> {
     /// Edits to `base`, the object's whole text, of which every raw value is a part.
     pub fn new(base: Raw<'a>) -> Edits<'a> {
         Edits {
-            base: base.get(),
+            base: base.0,
             list: Vec::new(),
         }
     }
@@ -310,8 +452,9 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn raw(text: &str) -> &RawValue {
-        serde_json::from_str(text).unwrap()
+    fn raw(text: &str) -> Raw<'_> {
+        let checked: &RawValue = serde_json::from_str(text).unwrap();
+        Raw::from(checked)
     }
 
     #[test]
@@ -373,7 +516,8 @@ mod tests {
     }
 
     #[test]
-    fn check_refuses_what_the_host_cannot_parse() {
+    fn index_refuses_what_the_host_cannot_parse() {
+        let check = |text: &str| Index::build(text).map(|_| ());
         assert_eq!(check(r#"{"a": "\ud83d\ude00 [{"}"#), Ok(()));
         assert_eq!(check(r#"{"a": "\\u0000", "b": "\"["}"#), Ok(()));
         assert_eq!(
@@ -393,6 +537,37 @@ mod tests {
         // Every answer that passes parses.
         let parsed: Result<Value, _> = serde_json::from_str(&format!("{{\"o\": {deep}}}"));
         assert!(parsed.is_ok());
+    }
+
+    #[test]
+    fn indexed_and_scanned_reads_agree() {
+        let text = r#"{"a": [1, {"b": [[], {}]}, "]"], "c": {"d": "}"}, "e": 2}"#;
+        let index = Index::build(text).unwrap();
+        for r in [raw(text), Raw::indexed(text, &index)] {
+            let o = Object::read(r).unwrap();
+            let a: Vec<&str> = items(o.get("a").unwrap())
+                .unwrap()
+                .iter()
+                .map(|v| v.get())
+                .collect();
+            assert_eq!(a, vec!["1", r#"{"b": [[], {}]}"#, r#""]""#]);
+            assert_eq!(o.get("c").unwrap().get(), r#"{"d": "}"}"#);
+            assert_eq!(o.get("e").unwrap().get(), "2");
+        }
+    }
+
+    #[test]
+    fn scanning_finds_values_across_strings_escapes_and_nesting() {
+        let text = "{ \"a\\\"]}\" : \"x\\\\\",\n \"n\":-1.5e3 ,\"l\":[ [1,{\"k\":\"]\"}], \"}\" ,true],\"na\\u006de\":\"v\"\t}";
+        let o = Object::read(raw(text)).unwrap();
+        assert_eq!(o.get("a\"]}").unwrap().get(), "\"x\\\\\"");
+        assert_eq!(o.get("n").unwrap().get(), "-1.5e3");
+        let l = items(o.get("l").unwrap()).unwrap();
+        let l: Vec<&str> = l.iter().map(|r| r.get()).collect();
+        assert_eq!(l, vec!["[1,{\"k\":\"]\"}]", "\"}\"", "true"]);
+        assert_eq!(o.get("name").unwrap().get(), "\"v\"");
+        assert!(items(raw("[]")).unwrap().is_empty());
+        assert!(Object::read(raw("{ }")).unwrap().is_empty());
     }
 
     #[test]

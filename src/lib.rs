@@ -32,7 +32,6 @@ use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use kubewarden_policy_sdk::wapc_guest::CallResult;
 use kubewarden_policy_sdk::{accept_request, reject_request};
-use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::cluster::{missing_source, Cluster, KubewardenHost};
@@ -75,7 +74,7 @@ pub enum Verdict {
 }
 
 /// `metadata.namespace` of the object, when the request names none.
-fn object_namespace(object: &RawValue) -> String {
+fn object_namespace(object: json::Raw<'_>) -> String {
     json::Object::read(object)
         .and_then(|o| o.present("metadata"))
         .and_then(json::Object::read)
@@ -130,7 +129,7 @@ pub fn answer(payload: &[u8], cluster: &dyn Cluster) -> Answer {
     if !request.namespace.is_empty() && !selected(&request.namespace) {
         return Answer::Accept;
     }
-    let Some(object) = request.object else {
+    let Some(object) = request.object.map(json::Raw::from) else {
         return Answer::Reject(format!(
             "the {kind} {} request carries no object",
             request.operation
@@ -144,9 +143,11 @@ pub fn answer(payload: &[u8], cluster: &dyn Cluster) -> Answer {
     if !selected(&namespace) {
         return Answer::Accept;
     }
-    if let Err(e) = json::check(object.get()) {
-        return Answer::Reject(format!("cannot read the {kind}: {e}"));
-    }
+    let index = match json::Index::build(object.get()) {
+        Ok(index) => index,
+        Err(e) => return Answer::Reject(format!("cannot read the {kind}: {e}")),
+    };
+    let object = json::Raw::indexed(object.get(), &index);
     let refused = |refusal| match refusal {
         Refusal::Malformed(e) => Answer::Reject(format!("malformed {kind}: {e}")),
         Refusal::Annotation(e) => Answer::Reject(e),
@@ -155,7 +156,7 @@ pub fn answer(payload: &[u8], cluster: &dyn Cluster) -> Answer {
     if request.is_debug() {
         return match workload::inject_debug_containers(
             object,
-            request.old_object,
+            request.old_object.map(json::Raw::from),
             &settings,
             &namespace,
         ) {

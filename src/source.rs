@@ -34,6 +34,15 @@ impl Source {
         }
     }
 
+    /// The field of a volume that holds this kind of source.
+    pub fn volume_field(&self) -> &'static str {
+        match self {
+            Source::ConfigMap(_) => "configMap",
+            Source::Secret(_) => "secret",
+            Source::ClusterTrustBundle(_) => "projected",
+        }
+    }
+
     /// The ClusterTrustBundle projection item, which puts the PEM at `path`.
     fn projection(bundle: &TrustBundle, path: &str) -> Value {
         let mut item = Map::new();
