@@ -715,6 +715,43 @@ fn array_payload_is_not_read_as_a_request() {
     }
 }
 
+/// A fixture as the host sends it, wrapped in a payload without parsing it
+/// (serde_json would read these two differently, or not at all).
+fn raw_fixture_payload(name: &str) -> Vec<u8> {
+    let path = format!("{}/test_data/{name}", env!("CARGO_MANIFEST_DIR"));
+    let request = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    format!(r#"{{"request": {request}, "settings": {{"configMap": "ca-bundle"}}}}"#).into_bytes()
+}
+
+/// Found by fuzzing (validate_payload): an object whose first member is
+/// serde_json's raw-value token is echoed back in `mutated_object`, which
+/// serde_json with its `raw_value` feature (as this crate, and possibly the
+/// host, builds it) then reads as the JSON text in the member's value: here
+/// not JSON at all, so the host cannot read the answer. `evaluate` rejects it,
+/// `validate` answers with it.
+#[test]
+#[ignore = "the policy echoes an object its host may not parse back; see tests/hostile.rs"]
+fn raw_value_token_in_the_object_is_refused() {
+    expect_raw(
+        "hostile-raw-value-key.json",
+        &raw_fixture_payload("hostile-raw-value-key.json"),
+        &Expect::Undecodable("expected ident"),
+    );
+}
+
+/// Found while fuzzing (validate_payload): a number beyond f64 in a field the
+/// policy does not read is echoed back in `mutated_object`, which serde_json
+/// then refuses ("number out of range"). `evaluate` rejects, `validate` answers.
+#[test]
+#[ignore = "the policy echoes a number its host cannot parse back; see tests/hostile.rs"]
+fn number_out_of_range_in_the_object_is_refused() {
+    expect_raw(
+        "hostile-number-out-of-range.json",
+        &raw_fixture_payload("hostile-number-out-of-range.json"),
+        &Expect::Undecodable("number out of range"),
+    );
+}
+
 #[test]
 fn non_utf8_bytes_are_undecodable() {
     expect_raw(
@@ -770,7 +807,7 @@ fn deeply_nested_json_is_refused_wherever_it_is_read() {
         (
             "payload",
             nested.clone(),
-            Expect::Undecodable("invalid type: sequence"),
+            Expect::Undecodable("invalid type: "),
         ),
         (
             "settings",
