@@ -57,17 +57,22 @@ impl Index {
         let base = text.as_ptr() as usize;
         let mut index = Index::default();
         let mut open: Vec<usize> = Vec::new();
+        // Numbers with an exponent or hundreds of digits may be beyond f64,
+        // which serde_json refuses: rare enough to check by parsing.
+        let mut unusual_number = false;
         let mut i = 0usize;
-        let structural = |b: &u8| matches!(b, b'"' | b'[' | b'{' | b']' | b'}');
-        while let Some(k) = bytes
-            .get(i..)
-            .and_then(|rest| rest.iter().position(structural))
-        {
+        let stop = |b: &u8| matches!(b, b'"' | b'[' | b'{' | b']' | b'}' | b'e' | b'E');
+        while let Some(k) = bytes.get(i..).and_then(|rest| rest.iter().position(stop)) {
+            unusual_number |= k > LONG_NUMBER;
             i = i.saturating_add(k);
             match bytes.get(i) {
                 Some(b'"') => {
                     i = checked_string_end(bytes, i)?;
                     continue;
+                }
+                Some(b'e' | b'E') => {
+                    let before = i.checked_sub(1).and_then(|j| bytes.get(j));
+                    unusual_number |= before.is_some_and(|b| b.is_ascii_digit() || *b == b'.');
                 }
                 Some(b'[' | b'{') => {
                     if open.len() >= DEPTH_LIMIT {
@@ -86,6 +91,10 @@ impl Index {
                 }
             }
             i = i.saturating_add(1);
+        }
+        // serde_json gives a member named with this token a meaning of its own.
+        if unusual_number || text.contains("$serde_json::private::") {
+            serde_json::from_str::<Value>(text).map_err(|e| e.to_string())?;
         }
         Ok(index)
     }
@@ -214,6 +223,9 @@ fn children(raw: Raw<'_>) -> Vec<(Option<Raw<'_>>, Raw<'_>)> {
 /// How deep an object may nest: serde_json, which the host parses our answer
 /// with, refuses a 128th level, and the answer wraps the object in one more.
 const DEPTH_LIMIT: usize = 126;
+
+/// A run of this many bytes between two tokens may be a number beyond f64.
+const LONG_NUMBER: usize = 300;
 
 fn hex4(bytes: &[u8], at: usize) -> Option<u32> {
     let digits = bytes.get(at..at.saturating_add(4))?;
@@ -534,6 +546,15 @@ mod tests {
         assert!(check(&deeper)
             .unwrap_err()
             .starts_with("recursion limit exceeded"));
+        assert_eq!(
+            check(r#"{"a": 1e400}"#),
+            Err("number out of range at line 1 column 11".into())
+        );
+        assert_eq!(check(r#"{"a": 1.5e3, "t": true}"#), Ok(()));
+        assert_eq!(
+            check(&format!("[{}]", "9".repeat(400))),
+            Err("number out of range at line 1 column 401".into())
+        );
         // Every answer that passes parses.
         let parsed: Result<Value, _> = serde_json::from_str(&format!("{{\"o\": {deep}}}"));
         assert!(parsed.is_ok());

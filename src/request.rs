@@ -11,12 +11,39 @@ use serde_json::Value;
 
 use crate::workload::template_path;
 
-#[derive(Deserialize)]
+/// The waPC `validate` payload: `{"request": ..., "settings": ...}`, and
+/// only an object (serde would read a struct from an array by position).
 pub struct Payload<'a> {
-    #[serde(borrow)]
     pub request: Request<'a>,
-    #[serde(default)]
     pub settings: Value,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Payload<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PayloadVisitor;
+        impl<'de> Visitor<'de> for PayloadVisitor {
+            type Value = Payload<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object with \"request\" and \"settings\"")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Payload<'de>, A::Error> {
+                let mut request = None;
+                let mut settings = Value::Null;
+                while let Some(key) = map.next_key::<Key<'de>>()? {
+                    match key.0.as_ref() {
+                        "request" => request = Some(map.next_value()?),
+                        "settings" => settings = map.next_value()?,
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                let request = request.ok_or_else(|| de::Error::missing_field("request"))?;
+                Ok(Payload { request, settings })
+            }
+        }
+        deserializer.deserialize_map(PayloadVisitor)
+    }
 }
 
 #[derive(Deserialize, Default)]
