@@ -94,13 +94,7 @@ impl<'a> Slot<'a> {
 
     /// Add `items` (JSON texts) at the end of the list, making the list if
     /// there is none.
-    pub fn extend(
-        &self,
-        edits: &mut Edits<'_>,
-        parent: &Object<'_>,
-        field: &str,
-        items: &[String],
-    ) {
+    pub fn extend(&self, edits: &mut Edits<'_>, parent: &Object<'_>, field: &str, items: &[&str]) {
         if items.is_empty() {
             return;
         }
@@ -278,13 +272,42 @@ struct Touched {
     mounted: bool,
 }
 
+/// The JSON texts every container may get, written once per pod.
+struct Additions<'p> {
+    mount: String,
+    /// Env var names with the text of their entries.
+    env: Vec<(&'p str, String)>,
+    java: Option<String>,
+}
+
+impl<'p> Additions<'p> {
+    fn new(plan: &'p Plan<'_>, volume: &str) -> Additions<'p> {
+        let env = match &plan.env_value {
+            Some(value) => plan
+                .env_vars
+                .iter()
+                .map(|name| (name.as_str(), env_var(name, value)))
+                .collect(),
+            None => Vec::new(),
+        };
+        Additions {
+            mount: mount(volume, &plan.mount_path),
+            env,
+            java: plan
+                .java_options
+                .as_ref()
+                .map(|options| env_var(JAVA_TOOL_OPTIONS, options)),
+        }
+    }
+}
+
 /// Add to one container, unless excluded, what it lacks of the plan.
 fn inject_container(
     edits: &mut Edits<'_>,
     raw: Raw<'_>,
     at: &At<'_>,
     plan: &Plan<'_>,
-    volume: &str,
+    additions: &Additions<'_>,
 ) -> Result<(Touched, String), String> {
     let container = object(raw, at)?;
     let name = string(&container, at, "name")?.into_owned();
@@ -314,20 +337,17 @@ fn inject_container(
         }
         present.push(entry_name);
     }
-    let mut added: Vec<String> = match &plan.env_value {
-        Some(value) => plan
-            .env_vars
-            .iter()
-            .filter(|name| !present.iter().any(|p| p == name.as_str()))
-            .map(|name| env_var(name, value))
-            .collect(),
-        None => Vec::new(),
-    };
+    let mut added: Vec<&str> = additions
+        .env
+        .iter()
+        .filter(|(name, _)| !present.iter().any(|p| p == name))
+        .map(|(_, text)| text.as_str())
+        .collect();
 
     let mut touched = Touched::default();
     if let Some(options) = &plan.java_options {
         match java_entry {
-            None => added.push(env_var(JAVA_TOOL_OPTIONS, options)),
+            None => added.extend(additions.java.as_deref()),
             Some((entry, i)) => {
                 touched.changed |=
                     extend_java_options(edits, &entry, &At::Item(at, "env", i), options)?;
@@ -339,7 +359,7 @@ fn inject_container(
             edits,
             &container,
             "volumeMounts",
-            &[mount(volume, &plan.mount_path)],
+            &[additions.mount.as_str()],
         );
         touched.changed = true;
         touched.mounted = true;
@@ -374,6 +394,7 @@ pub fn inject(
         ..Report::default()
     };
     let mut volume_used = false;
+    let additions = Additions::new(plan, &report.volume);
 
     let lists: &[&str] = if plan.init_containers {
         &["containers", "initContainers"]
@@ -384,7 +405,7 @@ pub fn inject(
         let slot = Slot::read(spec, at, field)?;
         for (i, item) in slot.items().iter().copied().enumerate() {
             let (touched, name) =
-                inject_container(edits, item, &At::Item(at, field, i), plan, &report.volume)?;
+                inject_container(edits, item, &At::Item(at, field, i), plan, &additions)?;
             volume_used |= touched.mounted;
             if touched.changed {
                 if *field == "containers" {
@@ -397,9 +418,12 @@ pub fn inject(
     }
 
     if volume_used && !volumes.present {
-        volumes
-            .slot
-            .extend(edits, spec, "volumes", &[volume(&report.volume, plan)]);
+        volumes.slot.extend(
+            edits,
+            spec,
+            "volumes",
+            &[volume(&report.volume, plan).as_str()],
+        );
     }
     let changed = !report.containers.is_empty() || !report.init_containers.is_empty();
     Ok(changed.then_some(report))
@@ -421,6 +445,7 @@ pub fn inject_ephemeral(
     }
     let field = "ephemeralContainers";
     let slot = Slot::read(spec, at, field)?;
+    let additions = Additions::new(plan, &volumes.name);
     let mut changed = false;
     for (i, item) in slot.items().iter().copied().enumerate() {
         let here = At::Item(at, field, i);
@@ -428,7 +453,7 @@ pub fn inject_ephemeral(
         if existing.iter().any(|e| *e == name) {
             continue;
         }
-        changed |= inject_container(edits, item, &here, plan, &volumes.name)?
+        changed |= inject_container(edits, item, &here, plan, &additions)?
             .0
             .changed;
     }

@@ -398,7 +398,7 @@ impl<'a> Edits<'a> {
     }
 
     /// Append `items` (JSON texts) at the end of the array `raw` of `len` items.
-    pub fn append(&mut self, raw: Raw<'_>, len: usize, items: &[String]) {
+    pub fn append(&mut self, raw: Raw<'_>, len: usize, items: &[&str]) {
         let at = self.before_end(raw);
         let mut text = String::new();
         for item in items {
@@ -484,12 +484,8 @@ mod tests {
         let r = raw(text);
         let o = Object::read(r).unwrap();
         let mut edits = Edits::new(r);
-        edits.append(
-            o.get("a").unwrap(),
-            0,
-            &["1".into(), to_json(&json!({"k": "v"}))],
-        );
-        edits.append(o.get("b").unwrap(), 2, &["3".into()]);
+        edits.append(o.get("a").unwrap(), 0, &["1", &to_json(&json!({"k": "v"}))]);
+        edits.append(o.get("b").unwrap(), 2, &["3"]);
         assert_eq!(edits.apply(), r#"{"a": [1,{"k":"v"}], "b": [ 1 ,2 ,3]}"#);
     }
 
