@@ -356,3 +356,84 @@ MISSING_BUNDLE="ConfigMap \"ca-bundle\" could not be read in namespace \"default
   assert_unchanged
   [ "$(echo "$output" | jq -r '.warnings[0]')" = 'cainjector did not inject the trust bundle: ConfigMap "ca-bundle" could not be read in namespace "default": Host error: Policy has not been granted access to Kubernetes v1/ConfigMap resources. The violation has been reported.' ]
 }
+
+# ---- the ready settings files of policy-settings/, each on a pod ----
+
+# settings_file FILE REQUEST: run REQUEST with policy-settings/FILE.
+settings_file() {
+  run --separate-stderr "$KWCTL" run --request-path "test_data/$2" \
+    --settings-path "policy-settings/$1" "$POLICY"
+}
+
+STANDARD="[
+  {\"op\": \"add\", \"path\": \"/spec/containers/0/env\", \"value\": [$ENV]},
+  {\"op\": \"add\", \"path\": \"/spec/containers/0/volumeMounts\", \"value\": [$MOUNT]},
+  {\"op\": \"add\", \"path\": \"/spec/volumes\", \"value\": [$VOLUME]}
+]"
+
+@test "policy-settings/default.yaml and policy-settings/trust-manager.yaml: the standard injection" {
+  for file in default.yaml trust-manager.yaml; do
+    settings_file "$file" pod-simple.json
+    assert_patch "$STANDARD"
+  done
+}
+
+@test "policy-settings/language-env.yaml: every runtime's variable and the Java trust store" {
+  settings_file language-env.yaml pod-simple.json
+  local value='"/cacerts/ca.crt"'
+  assert_patch "[
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/env\", \"value\": [
+      {\"name\": \"SSL_CERT_FILE\", \"value\": $value},
+      {\"name\": \"NODE_EXTRA_CA_CERTS\", \"value\": $value},
+      {\"name\": \"REQUESTS_CA_BUNDLE\", \"value\": $value},
+      {\"name\": \"CURL_CA_BUNDLE\", \"value\": $value},
+      {\"name\": \"GIT_SSL_CAINFO\", \"value\": $value},
+      {\"name\": \"AWS_CA_BUNDLE\", \"value\": $value},
+      {\"name\": \"JAVA_TOOL_OPTIONS\", \"value\": \"-Djavax.net.ssl.trustStore=/cacerts/truststore.p12 -Djavax.net.ssl.trustStoreType=PKCS12 -Djavax.net.ssl.trustStorePassword=changeit\"}]},
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/volumeMounts\", \"value\": [$MOUNT]},
+    {\"op\": \"add\", \"path\": \"/spec/volumes\", \"value\": [$VOLUME]}
+  ]"
+}
+
+@test "policy-settings/locked-overrides.yaml: injects, and refuses annotations it does not allow" {
+  settings_file locked-overrides.yaml pod-simple.json
+  assert_patch "$STANDARD"
+  settings_file locked-overrides.yaml pod-annotations.json
+  assert_rejected 'annotation "cainjector.lestak.sh/certFile" is not allowed: the cluster'"'"'s cainjector policy lets pods use only inject, excludeContainers (setting allowedOverrides)'
+}
+
+@test "policy-settings/opt-in.yaml: only pods that opt in" {
+  settings_file opt-in.yaml pod-simple.json
+  assert_unchanged
+  settings_file opt-in.yaml pod-opt-in.json
+  assert_patch "$STANDARD"
+}
+
+@test "policy-settings/secret-source.yaml: the bundle from a Secret" {
+  settings_file secret-source.yaml pod-simple.json
+  assert_patch "[
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/env\", \"value\": [$ENV]},
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/volumeMounts\", \"value\": [$MOUNT]},
+    {\"op\": \"add\", \"path\": \"/spec/volumes\", \"value\": [{\"name\": \"cainjector-ca-bundle\", \"secret\": {\"secretName\": \"ca-bundle\"}}]}
+  ]"
+}
+
+@test "policy-settings/webhook-migration.yaml: the webhook's config.yaml as it was" {
+  settings_file webhook-migration.yaml pod-simple.json
+  assert_patch '[
+    {"op": "add", "path": "/spec/containers/0/env", "value": [{"name": "SSL_CERT_FILE", "value": "/cacerts/ca.crt"}]},
+    {"op": "add", "path": "/spec/containers/0/volumeMounts", "value": [{"mountPath": "/cacerts", "name": "cainjector-my-org-com", "readOnly": true}]},
+    {"op": "add", "path": "/spec/volumes", "value": [{"configMap": {"name": "my-org.com"}, "name": "cainjector-my-org-com"}]}
+  ]'
+  settings_file webhook-migration.yaml pod-kube-system.json
+  assert_unchanged
+}
+
+@test "every file of policy-settings/ has a test here" {
+  for file in policy-settings/*.yaml; do
+    grep -q "policy-settings/$(basename "$file")" "$BATS_TEST_FILENAME" || {
+      echo "no e2e test for $file"
+      return 1
+    }
+  done
+}
