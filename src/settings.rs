@@ -401,34 +401,63 @@ impl Settings {
     }
 }
 
-/// The `javaTrustStore` setting: `{key, type, password}`.
-fn parse_java(value: &Value) -> Result<JavaTrustStore, String> {
-    const KEY: &str = "javaTrustStore";
-    let Value::Object(map) = value else {
-        return Err(format!(
-            "setting \"{KEY}\" must be an object with \"key\" and optionally \"type\" and \
-             \"password\", found {}",
-            kind_of(value)
-        ));
-    };
-    if let Some(unknown) = map
-        .keys()
-        .find(|k| !matches!(k.as_str(), "key" | "type" | "password"))
-    {
-        return Err(format!(
-            "setting \"{KEY}.{unknown}\" is not known: use \"key\", \"type\" and \"password\""
-        ));
+/// A setting that is an object of its own fields, each named in messages as
+/// `setting.field`.
+pub struct Nested<'m> {
+    key: &'static str,
+    map: &'m Map<String, Value>,
+}
+
+impl<'m> Nested<'m> {
+    /// `value` as an object with only `fields`; `form` says what it should hold.
+    pub fn read(
+        value: &'m Value,
+        key: &'static str,
+        fields: &[&str],
+        form: &str,
+    ) -> Result<Nested<'m>, String> {
+        let Value::Object(map) = value else {
+            return Err(format!(
+                "setting \"{key}\" must be an object with {form}, found {}",
+                kind_of(value)
+            ));
+        };
+        if let Some(unknown) = map.keys().find(|k| !fields.contains(&k.as_str())) {
+            return Err(format!(
+                "setting \"{key}.{unknown}\" is not known: use {form}"
+            ));
+        }
+        Ok(Nested { key, map })
     }
-    let text = |field: &str| -> Result<Option<&str>, String> {
-        match map.get(field) {
+
+    /// A string field; absent or null is `None`.
+    pub fn text(&self, field: &str) -> Result<Option<&'m str>, String> {
+        match self.map.get(field) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
             Some(other) => Err(format!(
-                "setting \"{KEY}.{field}\" must be a string, found {}",
+                "setting \"{}.{field}\" must be a string, found {}",
+                self.key,
                 kind_of(other)
             )),
         }
-    };
+    }
+
+    pub fn get(&self, field: &str) -> Option<&'m Value> {
+        self.map.get(field).filter(|v| !v.is_null())
+    }
+}
+
+/// The `javaTrustStore` setting: `{key, type, password}`.
+fn parse_java(value: &Value) -> Result<JavaTrustStore, String> {
+    const KEY: &str = "javaTrustStore";
+    let nested = Nested::read(
+        value,
+        KEY,
+        &["key", "type", "password"],
+        "\"key\" and optionally \"type\" and \"password\"",
+    )?;
+    let text = |field: &str| nested.text(field);
     let key = text("key")?.ok_or_else(|| {
         format!(
             "setting \"{KEY}.key\" is required: the key of the trust store in the bundle \

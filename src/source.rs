@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::names;
-use crate::settings::kind_of;
+use crate::settings::{kind_of, Nested};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Source {
@@ -135,33 +135,14 @@ impl Source {
 /// The `clusterTrustBundle` setting: `{name}` or `{signerName, labelSelector}`.
 pub fn parse_trust_bundle(value: &Value) -> Result<TrustBundle, String> {
     const KEY: &str = "clusterTrustBundle";
-    let Value::Object(map) = value else {
-        return Err(format!(
-            "setting \"{KEY}\" must be an object with \"name\", or \"signerName\" and \
-             \"labelSelector\", found {}",
-            kind_of(value)
-        ));
-    };
-    if let Some(unknown) = map
-        .keys()
-        .find(|k| !matches!(k.as_str(), "name" | "signerName" | "labelSelector"))
-    {
-        return Err(format!(
-            "setting \"{KEY}.{unknown}\" is not known: use \"name\", or \"signerName\" and \
-             \"labelSelector\""
-        ));
-    }
-    let text = |field: &str| -> Result<Option<&str>, String> {
-        match map.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(other) => Err(format!(
-                "setting \"{KEY}.{field}\" must be a string, found {}",
-                kind_of(other)
-            )),
-        }
-    };
-    let selector = map.get("labelSelector").filter(|v| !v.is_null());
+    let nested = Nested::read(
+        value,
+        KEY,
+        &["name", "signerName", "labelSelector"],
+        "\"name\", or \"signerName\" and \"labelSelector\"",
+    )?;
+    let text = |field: &str| nested.text(field);
+    let selector = nested.get("labelSelector");
     match (text("name")?, text("signerName")?) {
         (Some(name), None) => {
             if selector.is_some() {
