@@ -60,6 +60,8 @@ impl Index {
         // Numbers with an exponent or hundreds of digits may be beyond f64,
         // which serde_json refuses: rare enough to check by parsing.
         let mut unusual_number = false;
+        // A `\\u` escape can spell serde_json's raw-value token in a key.
+        let mut escaped_unicode = false;
         let mut i = 0usize;
         let stop = |b: &u8| matches!(b, b'"' | b'[' | b'{' | b']' | b'}' | b'e' | b'E');
         while let Some(k) = bytes.get(i..).and_then(|rest| rest.iter().position(stop)) {
@@ -67,7 +69,7 @@ impl Index {
             i = i.saturating_add(k);
             match bytes.get(i) {
                 Some(b'"') => {
-                    i = checked_string_end(bytes, i)?;
+                    i = checked_string_end(bytes, i, &mut escaped_unicode)?;
                     continue;
                 }
                 Some(b'e' | b'E') => {
@@ -93,7 +95,7 @@ impl Index {
             i = i.saturating_add(1);
         }
         // serde_json gives a member named with this token a meaning of its own.
-        if unusual_number || text.contains("$serde_json::private::") {
+        if unusual_number || escaped_unicode || text.contains("$serde_json::private::") {
             serde_json::from_str::<Value>(text).map_err(|e| e.to_string())?;
         }
         Ok(index)
@@ -251,7 +253,11 @@ fn unicode_escape_end(bytes: &[u8], i: usize) -> Result<usize, String> {
 }
 
 /// Past the closing quote of the string at `i`, checking its escapes.
-fn checked_string_end(bytes: &[u8], mut i: usize) -> Result<usize, String> {
+fn checked_string_end(
+    bytes: &[u8],
+    mut i: usize,
+    escaped_unicode: &mut bool,
+) -> Result<usize, String> {
     i = i.saturating_add(1);
     loop {
         let rest = bytes.get(i..).unwrap_or_default();
@@ -263,6 +269,7 @@ fn checked_string_end(bytes: &[u8], mut i: usize) -> Result<usize, String> {
             return Ok(i.saturating_add(1));
         }
         i = if bytes.get(i.saturating_add(1)) == Some(&b'u') {
+            *escaped_unicode = true;
             unicode_escape_end(bytes, i)?
         } else {
             i.saturating_add(2)

@@ -736,6 +736,19 @@ fn raw_value_token_in_the_object_is_refused() {
     );
 }
 
+/// The same token with its `$` written as `\u0024`: serde_json compares the
+/// key once decoded, so any escape spells it. Found reviewing the fix for the
+/// case above; an object with any `\u` escape is now read in full before it
+/// is answered.
+#[test]
+fn escaped_raw_value_token_in_the_object_is_refused() {
+    expect_raw(
+        "hostile-raw-value-key-escaped.json",
+        &raw_fixture_payload("hostile-raw-value-key-escaped.json"),
+        &Expect::Undecodable("expected ident"),
+    );
+}
+
 /// Found while fuzzing (validate_payload): a number beyond f64 in a field the
 /// policy does not read was echoed back in `mutated_object`, which serde_json
 /// then refuses ("number out of range"). Now refused.
