@@ -96,8 +96,10 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 	cd fuzz && ./seed-corpus.sh
-	cd fuzz && cargo +nightly fuzz run validate_payload -- -max_total_time=$(FUZZ_SECONDS)
-	cd fuzz && cargo +nightly fuzz run mutation -- -max_total_time=$(FUZZ_SECONDS)
+	cd fuzz && cargo +nightly fuzz run validate_payload corpus/validate_payload -- \
+		-dict=payload.dict -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1
+	cd fuzz && cargo +nightly fuzz run mutation corpus/mutation -- \
+		-max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1
 
 .PHONY: clean
 clean:

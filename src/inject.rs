@@ -5,6 +5,7 @@
 //! and only when `javaTrustStore` asks for it.
 
 use std::borrow::Cow;
+use std::collections::BTreeSet;
 use std::fmt;
 
 use serde::Serialize;
@@ -160,7 +161,8 @@ fn choose_volume<'a>(
     plan: &Plan<'_>,
 ) -> Result<Volumes<'a>, String> {
     let slot = Slot::read(spec, at, "volumes")?;
-    let mut taken: Vec<Cow<'a, str>> = Vec::with_capacity(slot.items().len());
+    // A set: a pod may carry thousands of names that collide with ours.
+    let mut taken: BTreeSet<Cow<'a, str>> = BTreeSet::new();
     for (i, item) in slot.items().iter().copied().enumerate() {
         let here = At::Item(at, "volumes", i);
         let volume = object(item, &here)?;
@@ -177,12 +179,12 @@ fn choose_volume<'a>(
                 }
             }
         }
-        taken.push(name);
+        taken.insert(name);
     }
     let label = plan.source.label();
     let name = (0..=taken.len())
         .map(|attempt| volume_name(label, attempt))
-        .find(|candidate| !taken.iter().any(|t| t == candidate))
+        .find(|candidate| !taken.contains(candidate.as_str()))
         .unwrap_or_else(|| volume_name(label, taken.len().saturating_add(1)));
     debug_assert!(is_dns_label(&name));
     Ok(Volumes {

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::names;
 use crate::selection::{any_matches, Glob};
-use crate::settings::{edit_distance, kind_of, trust_store_path, Override, Settings, Source};
+use crate::settings::{is_near, kind_of, trust_store_path, Override, Settings, Source};
 
 /// The annotation the policy writes on what it injected; pods may carry it
 /// (copied from a template or another pod), so it is neither unknown nor an
@@ -113,7 +113,7 @@ fn unknown_annotation(settings: &Settings, key: &str, name: &str) -> String {
     let hint = Override::ALL
         .iter()
         .map(|o| o.key())
-        .find(|k| k.eq_ignore_ascii_case(name) || edit_distance(k, name) <= 2)
+        .find(|k| is_near(k, name))
         .map(|k| format!(" (did you mean \"{}/{k}\"?)", settings.annotation_prefix))
         .unwrap_or_default();
     format!(

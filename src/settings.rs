@@ -542,13 +542,21 @@ fn env_var_list(names_in: &[&str]) -> Result<Vec<String>, String> {
 fn unknown_key_message(unknown: &str) -> String {
     let hint = KNOWN_KEYS
         .iter()
-        .find(|k| k.eq_ignore_ascii_case(unknown) || edit_distance(k, unknown) <= 2)
+        .find(|k| is_near(k, unknown))
         .map(|k| format!(" (did you mean \"{k}\"?)"))
         .unwrap_or_default();
     format!(
         "setting \"{unknown}\" is not a known setting{hint}; the settings are: {}",
         KNOWN_KEYS.join(", ")
     )
+}
+
+/// Whether `typed` is likely a typo of `known`: the same but for case, or
+/// at most two edits away (compared only when the lengths allow it, so that a
+/// huge key costs nothing).
+pub fn is_near(known: &str, typed: &str) -> bool {
+    known.eq_ignore_ascii_case(typed)
+        || (known.len().abs_diff(typed.len()) <= 2 && edit_distance(known, typed) <= 2)
 }
 
 /// Levenshtein distance, for "did you mean" hints on short keys.
@@ -806,6 +814,13 @@ mod tests {
             parse(json!({"configMap": "a", "sourceCheck": true})).unwrap_err(),
             "setting \"sourceCheck\" must be a string, found a boolean"
         );
+    }
+
+    #[test]
+    fn typos_are_near_and_huge_keys_are_not_compared() {
+        assert!(is_near("excludeNamespaces", "excludeNamespace"));
+        assert!(is_near("mountPath", "mountpath"));
+        assert!(!is_near("mountPath", &"m".repeat(1_000_000)));
     }
 
     #[test]
