@@ -394,10 +394,6 @@ impl<'a> Edits<'a> {
             .saturating_sub(1)
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
-    }
-
     /// Whether an insertion at `at` follows content: the container had some,
     /// or an earlier edit already put some there.
     fn follows(&self, at: usize, had_content: bool) -> bool {
