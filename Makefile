@@ -11,42 +11,48 @@ KWCTL ?= $(or $(shell command -v kwctl 2>/dev/null),$(CURDIR)/$(RUNNER))
 REQUEST ?= test_data/pod-realistic.json
 SETTINGS ?= policy-settings/default.yaml
 
-# wasm-opt -Oz (Debian's binaryen) takes 15% off the module; without it the
-# module is only larger, so its absence is not an error.
+# What each command needs that a fresh machine lacks is installed first, before
+# any long build (scripts/tools.sh: rustup for the target, apt-get as root for
+# the packages; otherwise it stops and says what to install).
+.PHONY: build-tools run-tools test-tools
+build-tools:
+	@scripts/tools.sh wasm-target wasm-opt
+run-tools: build-tools
+	@scripts/tools.sh jq
+test-tools: build-tools
+	@scripts/tools.sh components jq bats
+
+# wasm-opt -Oz (binaryen) takes 15% off the module. It is always used, so that
+# policy.wasm is the same module whatever was installed when it was built.
 WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int --enable-mutable-globals
-policy.wasm: $(POLICY_SOURCES)
-	cargo build --release --target wasm32-wasip1 -p cainjector
-	@if command -v wasm-opt >/dev/null; then \
-		wasm-opt $(WASM_OPT_FLAGS) target/wasm32-wasip1/release/cainjector.wasm -o policy.wasm; \
-	else \
-		echo "wasm-opt not found (apt-get install binaryen): policy.wasm is not size-optimised"; \
-		cp target/wasm32-wasip1/release/cainjector.wasm policy.wasm; \
-	fi
+policy.wasm: $(POLICY_SOURCES) | build-tools
+	cargo build --locked --release --target wasm32-wasip1 -p cainjector
+	wasm-opt $(WASM_OPT_FLAGS) target/wasm32-wasip1/release/cainjector.wasm -o policy.wasm
 
 $(RUNNER): $(RUNNER_SOURCES)
-	cargo build -p policy-runner --profile runner
+	cargo build --locked -p policy-runner --profile runner
 
 .PHONY: runner
 runner: $(RUNNER)
 
 .PHONY: fmt
-fmt:
+fmt: test-tools
 	cargo fmt --all -- --check
 
 .PHONY: lint
 lint:
-	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy --locked --workspace --all-targets -- -D warnings
 
 # The runner is tested in its own (optimised) profile: a debug build of
 # wasmtime would be compiled a second time and run slowly. Its real-policy tests
 # need policy.wasm.
 .PHONY: unit-tests
 unit-tests: policy.wasm
-	cargo test --workspace --exclude policy-runner
-	cargo test -p policy-runner --profile runner
+	cargo test --locked --workspace --exclude policy-runner
+	cargo test --locked -p policy-runner --profile runner
 
 .PHONY: e2e-tests
-e2e-tests: policy.wasm $(if $(findstring $(RUNNER),$(KWCTL)),$(RUNNER))
+e2e-tests: test-tools policy.wasm $(if $(findstring $(RUNNER),$(KWCTL)),$(RUNNER))
 	KWCTL="$(KWCTL)" bats e2e.bats
 
 # policy.wasm must stay within the size budget (it drives policy-server start-up).
@@ -58,11 +64,11 @@ size-check: policy.wasm
 	echo "policy.wasm: $$size bytes (budget $(SIZE_BUDGET))"
 
 .PHONY: test
-test: fmt lint unit-tests e2e-tests size-check
+test: test-tools fmt lint unit-tests e2e-tests size-check
 
 BASELINE := target/wasm32-wasip1/release/baseline_policy.wasm
 $(BASELINE): benches/baseline-policy/src/lib.rs benches/baseline-policy/Cargo.toml Cargo.lock
-	cargo build --release --target wasm32-wasip1 -p baseline-policy
+	cargo build --locked --release --target wasm32-wasip1 -p baseline-policy
 
 # Speed against the do-nothing baseline; see BENCHMARKS.md. Not part of `make test`.
 .PHONY: bench
@@ -71,7 +77,7 @@ bench: policy.wasm $(BASELINE) $(RUNNER)
 
 # Run the policy on a realistic pod and show the answer and the decoded patch.
 .PHONY: run
-run: policy.wasm $(RUNNER)
+run: run-tools policy.wasm $(RUNNER)
 	@$(RUNNER) run --request-path $(REQUEST) --settings-path $(SETTINGS) policy.wasm > target/run-response.json
 	@echo "== AdmissionResponse ($(REQUEST), $(SETTINGS))"
 	@jq . target/run-response.json
