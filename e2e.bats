@@ -429,6 +429,93 @@ STANDARD="[
   assert_unchanged
 }
 
+# ---- action: require (coverage audit and guard) ----
+
+# patched_request REQUEST_FILE: the request with the last answer's patch applied
+# to its object, for the ops the policy emits (add, and replace for
+# JAVA_TOOL_OPTIONS): JSON pointers unescaped (~1 is /, ~0 is ~), `-` appends.
+patched_request() {
+  jq --argjson ops "$(patch)" '
+    def unescape: gsub("~1"; "/") | gsub("~0"; "~");
+    def position($key): if $key == "-" then length else ($key | tonumber) end;
+    def apply($op; $path):
+      ($path[0] | unescape) as $key
+      | if ($path | length) > 1 then
+          if type == "array" then .[position($key)] |= apply($op; $path[1:])
+          else .[$key] |= apply($op; $path[1:]) end
+        elif $op.op == "add" and type == "array" then
+          .[:position($key)] + [$op.value] + .[position($key):]
+        elif $op.op == "add" or $op.op == "replace" then
+          if type == "array" then .[position($key)] = $op.value else .[$key] = $op.value end
+        else error("unexpected op \($op.op)") end;
+    .object |= reduce $ops[] as $op (.; apply($op; $op.path | ltrimstr("/") | split("/")))
+  ' "test_data/$1"
+}
+
+# inject_then_require REQUEST_FILE INJECT_SETTINGS_JSON: inject, apply the
+# patch, and run the result through the same settings with action: require.
+inject_then_require() {
+  local request=$1 settings=$2
+  evaluate "$request" "$settings"
+  [ "$status" -eq 0 ]
+  [ "$(patch)" != none ]
+  patched_request "$request" > "$BATS_TEST_TMPDIR/injected.json"
+  run --separate-stderr "$KWCTL" run --request-path "$BATS_TEST_TMPDIR/injected.json" \
+    --settings-json "$(echo "$settings" | jq -c '. + {action: "require"}')" "$POLICY"
+}
+
+@test "action require: a pod without the bundle is refused, naming what it lacks, and not mutated" {
+  evaluate pod-simple.json '{"configMap": "ca-bundle", "action": "require"}'
+  assert_rejected 'pod lacks the trust bundle (ConfigMap "ca-bundle"): container "app" lacks the mount at /cacerts and SSL_CERT_FILE'
+  [ "$(echo "$output" | jq -c .patch)" = null ]
+}
+
+@test "action require: inject then require is always clean" {
+  inject_then_require pod-simple.json "$DEFAULT"
+  assert_unchanged
+  inject_then_require pod-realistic.json '{"configMap": "ca-bundle", "excludeContainers": ["istio-proxy"], "statusAnnotation": true}'
+  assert_unchanged
+  inject_then_require pod-java.json '{"configMap": "ca-bundle", "envVars": ["SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS"], "javaTrustStore": {"key": "truststore.p12"}}'
+  assert_unchanged
+  inject_then_require pod-annotations.json '{"secret": "cluster-bundle"}'
+  assert_unchanged
+  inject_then_require pod-simple.json '{"clusterTrustBundle": {"signerName": "example.com/corp", "labelSelector": {"matchLabels": {"trust": "corp"}}}}'
+  assert_unchanged
+  for kind in deployment statefulset daemonset replicaset replicationcontroller job cronjob; do
+    inject_then_require "$kind.json" "$DEFAULT"
+    assert_unchanged
+  done
+}
+
+@test "action require: the patch helper applies escaped pointers and appends" {
+  evaluate pod-realistic.json '{"configMap": "ca-bundle", "statusAnnotation": true}'
+  [ "$(patched_request pod-realistic.json | jq -c '.object.spec.containers[0].env[-1], (.object.metadata.annotations | has("cainjector.lestak.sh/status"))')" = "$(printf '%s\n%s' "$ENV" true | jq -c .)" ]
+}
+
+@test "action require: what injection skips is accepted" {
+  for request in pod-windows.json pod-mirror.json pod-opt-out.json pod-update.json pod-kube-system.json pod-already-injected.json; do
+    evaluate "$request" '{"configMap": "ca-bundle", "excludeNamespaces": ["kube-system"], "action": "require"}'
+    assert_unchanged
+  done
+}
+
+@test "action require: a bad value is refused naming the key and the values" {
+  evaluate pod-simple.json '{"configMap": "ca-bundle", "action": "audit"}'
+  [ "$status" -eq 1 ]
+  [[ "$stderr" == *'setting "action": "audit" must be "inject" or "require"'* ]]
+}
+
+@test "policy-settings/require.yaml: the audit scanner's request for a running pod, before and after injection" {
+  settings_file require.yaml audit-pod-running.json
+  assert_rejected 'pod lacks the trust bundle (ConfigMap "ca-bundle"): container "api" lacks the mount at /cacerts and SSL_CERT_FILE; init container "migrate" lacks the mount at /cacerts and SSL_CERT_FILE'
+  settings_file trust-manager.yaml audit-pod-running.json
+  [ "$status" -eq 0 ]
+  patched_request audit-pod-running.json > "$BATS_TEST_TMPDIR/injected.json"
+  run --separate-stderr "$KWCTL" run --request-path "$BATS_TEST_TMPDIR/injected.json" \
+    --settings-path policy-settings/require.yaml "$POLICY"
+  assert_unchanged
+}
+
 @test "every file of policy-settings/ has a test here" {
   for file in policy-settings/*.yaml; do
     grep -q "policy-settings/$(basename "$file")" "$BATS_TEST_FILENAME" || {

@@ -272,6 +272,10 @@ fn extend_java_options(
 struct Touched {
     changed: bool,
     mounted: bool,
+    /// The env vars added, JAVA_TOOL_OPTIONS included when it was absent.
+    env: Vec<String>,
+    /// The trust store options appended to the container's own JAVA_TOOL_OPTIONS.
+    java_options: bool,
 }
 
 /// The JSON texts every container may get, written once per pod.
@@ -339,20 +343,32 @@ fn inject_container(
         }
         present.push(entry_name);
     }
-    let mut added: Vec<&str> = additions
+    let missing: Vec<&(&str, String)> = additions
         .env
         .iter()
         .filter(|(name, _)| !present.iter().any(|p| p == name))
-        .map(|(_, text)| text.as_str())
         .collect();
+    let mut added: Vec<&str> = missing.iter().map(|(_, text)| text.as_str()).collect();
 
-    let mut touched = Touched::default();
+    let mut touched = Touched {
+        env: missing
+            .iter()
+            .map(|(name, _)| (*name).to_string())
+            .collect(),
+        ..Touched::default()
+    };
     if let Some(options) = &plan.java_options {
         match java_entry {
-            None => added.extend(additions.java.as_deref()),
+            None => {
+                if let Some(java) = additions.java.as_deref() {
+                    added.push(java);
+                    touched.env.push(JAVA_TOOL_OPTIONS.to_string());
+                }
+            }
             Some((entry, i)) => {
-                touched.changed |=
+                touched.java_options =
                     extend_java_options(edits, &entry, &At::Item(at, "env", i), options)?;
+                touched.changed |= touched.java_options;
             }
         }
     }
@@ -373,12 +389,61 @@ fn inject_container(
     Ok((touched, name))
 }
 
-/// What was injected into a pod spec, for the status annotation.
+/// The lists of containers of a pod spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum List {
+    Containers,
+    InitContainers,
+    EphemeralContainers,
+}
+
+impl List {
+    /// The field of the pod spec.
+    pub fn field(self) -> &'static str {
+        match self {
+            List::Containers => "containers",
+            List::InitContainers => "initContainers",
+            List::EphemeralContainers => "ephemeralContainers",
+        }
+    }
+}
+
+/// What one container was given, in the order it was added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Added {
+    pub list: List,
+    pub name: String,
+    /// The read-only mount at the plan's mount path.
+    pub mount: bool,
+    /// The env vars added, in the plan's order (JAVA_TOOL_OPTIONS last).
+    pub env: Vec<String>,
+    /// The trust store options appended to the container's own JAVA_TOOL_OPTIONS.
+    pub java_options: bool,
+}
+
+impl Added {
+    fn new(list: List, name: String, touched: Touched) -> Added {
+        Added {
+            list,
+            name,
+            mount: touched.mounted,
+            env: touched.env,
+            java_options: touched.java_options,
+        }
+    }
+}
+
+/// What was injected into a pod spec: for the status annotation, and for
+/// `action: require`, which names what a pod lacks.
 #[derive(Debug, Default, PartialEq)]
 pub struct Report {
     pub volume: String,
+    pub mount_path: String,
     pub containers: Vec<String>,
     pub init_containers: Vec<String>,
+    /// Each container changed, in the order injection visits them (containers,
+    /// then init containers).
+    pub added: Vec<Added>,
 }
 
 /// Add the bundle to a pod spec. `at` names the spec in messages (`spec`,
@@ -393,28 +458,31 @@ pub fn inject(
     let volumes = choose_volume(spec, at, plan)?;
     let mut report = Report {
         volume: volumes.name.clone(),
+        mount_path: plan.mount_path.clone(),
         ..Report::default()
     };
     let mut volume_used = false;
     let additions = Additions::new(plan, &report.volume);
 
-    let lists: &[&str] = if plan.init_containers {
-        &["containers", "initContainers"]
+    let lists: &[List] = if plan.init_containers {
+        &[List::Containers, List::InitContainers]
     } else {
-        &["containers"]
+        &[List::Containers]
     };
-    for field in lists {
+    for list in lists {
+        let field = list.field();
         let slot = Slot::read(spec, at, field)?;
         for (i, item) in slot.items().iter().copied().enumerate() {
             let (touched, name) =
                 inject_container(edits, item, &At::Item(at, field, i), plan, &additions)?;
             volume_used |= touched.mounted;
             if touched.changed {
-                if *field == "containers" {
-                    report.containers.push(name);
+                if *list == List::Containers {
+                    report.containers.push(name.clone());
                 } else {
-                    report.init_containers.push(name);
+                    report.init_containers.push(name.clone());
                 }
+                report.added.push(Added::new(*list, name, touched));
             }
         }
     }
@@ -433,33 +501,40 @@ pub fn inject(
 
 /// Add the bundle to the ephemeral (debug) containers that `kubectl debug`
 /// adds, those not in `existing`. A pod's volumes cannot change, so this only
-/// works when the pod already has a volume with the bundle.
+/// works when the pod already has a volume with the bundle. Returns what was
+/// added, if anything.
 pub fn inject_ephemeral(
     edits: &mut Edits<'_>,
     spec: &Object<'_>,
     at: &At<'_>,
     plan: &Plan<'_>,
     existing: &[String],
-) -> Result<bool, String> {
+) -> Result<Option<Report>, String> {
     let volumes = choose_volume(spec, at, plan)?;
     if !volumes.present {
-        return Ok(false);
+        return Ok(None);
     }
-    let field = "ephemeralContainers";
+    let list = List::EphemeralContainers;
+    let field = list.field();
     let slot = Slot::read(spec, at, field)?;
     let additions = Additions::new(plan, &volumes.name);
-    let mut changed = false;
+    let mut report = Report {
+        volume: volumes.name.clone(),
+        mount_path: plan.mount_path.clone(),
+        ..Report::default()
+    };
     for (i, item) in slot.items().iter().copied().enumerate() {
         let here = At::Item(at, field, i);
         let name = string(&object(item, &here)?, &here, "name")?;
         if existing.iter().any(|e| *e == name) {
             continue;
         }
-        changed |= inject_container(edits, item, &here, plan, &additions)?
-            .0
-            .changed;
+        let (touched, name) = inject_container(edits, item, &here, plan, &additions)?;
+        if touched.changed {
+            report.added.push(Added::new(list, name, touched));
+        }
     }
-    Ok(changed)
+    Ok((!report.added.is_empty()).then_some(report))
 }
 
 #[cfg(test)]

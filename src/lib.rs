@@ -23,6 +23,7 @@ pub mod json;
 pub mod names;
 pub mod overrides;
 pub mod request;
+pub mod require;
 pub mod selection;
 pub mod settings;
 pub mod source;
@@ -35,10 +36,10 @@ use kubewarden_policy_sdk::{accept_request, reject_request};
 use serde_json::Value;
 
 use crate::cluster::{missing_source, Cluster, KubewardenHost};
-use crate::request::Payload;
+use crate::request::{Payload, Request};
 use crate::selection::namespace_selected;
-use crate::settings::{Settings, SourceCheck};
-use crate::workload::Refusal;
+use crate::settings::{Action, Settings, SourceCheck};
+use crate::workload::{Injected, Refusal};
 
 #[cfg(target_arch = "wasm32")]
 #[no_mangle]
@@ -153,25 +154,41 @@ pub fn answer(payload: &[u8], cluster: &dyn Cluster) -> Answer {
         Refusal::Annotation(e) => Answer::Reject(e),
     };
 
-    if request.is_debug() {
-        return match workload::inject_debug_containers(
+    let injected = if request.is_debug() {
+        workload::inject_debug_containers(
             object,
             request.old_object.map(json::Raw::from),
             &settings,
             &namespace,
-        ) {
-            Ok(Some(text)) => Answer::Mutate(text),
-            Ok(None) => Answer::Accept,
-            Err(refusal) => refused(refusal),
-        };
-    }
-    let injected = match workload::inject_template(object, path, &settings, &namespace) {
-        Ok(Some(injected)) => injected,
-        Ok(None) => return Answer::Accept,
-        Err(refusal) => return refused(refusal),
+        )
+    } else {
+        workload::inject_template(object, path, &settings, &namespace)
     };
-    if settings.source_check != SourceCheck::Off {
-        if let Some(problem) = missing_source(cluster, &injected, &namespace) {
+    match injected {
+        Ok(Some(injected)) => decide(injected, &settings, &request, cluster, &namespace),
+        Ok(None) => Answer::Accept,
+        Err(refusal) => refused(refusal),
+    }
+}
+
+/// The answer once injection has changed the object: the mutation, or with
+/// `action: require` the refusal that names what the pod lacks.
+fn decide(
+    injected: Injected,
+    settings: &Settings,
+    request: &Request<'_>,
+    cluster: &dyn Cluster,
+    namespace: &str,
+) -> Answer {
+    // require judges the pod alone: a bundle missing from the namespace is
+    // one more reason the pod lacks it, not a reason to accept it.
+    if settings.action == Action::Require {
+        let template = request.template_path().is_some_and(|path| !path.is_empty());
+        return Answer::Reject(require::refusal(&injected, template));
+    }
+    // Debug containers mount the volume the pod already has: nothing to check.
+    if settings.source_check != SourceCheck::Off && !request.is_debug() {
+        if let Some(problem) = missing_source(cluster, &injected, namespace) {
             return match settings.source_check {
                 SourceCheck::Reject => Answer::Reject(format!(
                     "the trust bundle cannot be injected: {problem} (setting sourceCheck: reject)"

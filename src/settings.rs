@@ -36,6 +36,7 @@ const KNOWN_KEYS: &[&str] = &[
     "javaTrustStore",
     "sourceCheck",
     "statusAnnotation",
+    "action",
 ];
 
 /// A Java trust store in the bundle, for `JAVA_TOOL_OPTIONS`.
@@ -68,6 +69,14 @@ pub enum SourceCheck {
     Off,
     Warn,
     Reject,
+}
+
+/// What the policy does with a pod that lacks the bundle: add it, or refuse
+/// the pod naming what it lacks (coverage audit and guard).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Inject,
+    Require,
 }
 
 /// The per-pod annotations, each of which `allowedOverrides` may permit.
@@ -182,6 +191,7 @@ pub struct Settings {
     pub source_check: SourceCheck,
     /// Record what was injected in the `<prefix>/status` annotation.
     pub status_annotation: bool,
+    pub action: Action,
 }
 
 /// How a JSON value is named in messages.
@@ -376,6 +386,16 @@ impl Settings {
             },
         };
 
+        let action = match r.string("action")? {
+            None | Some("inject") => Action::Inject,
+            Some("require") => Action::Require,
+            Some(other) => {
+                return Err(format!(
+                    "setting \"action\": {other:?} must be \"inject\" or \"require\""
+                ))
+            }
+        };
+
         Ok(Settings {
             source,
             cert_file: r
@@ -397,6 +417,7 @@ impl Settings {
             java_trust_store,
             source_check,
             status_annotation: r.boolean("statusAnnotation", false)?,
+            action,
         })
     }
 }
@@ -804,6 +825,40 @@ mod tests {
         let s = parse(json!({"configMap": "a", "setEnvVar": "false", "inject": "true"})).unwrap();
         assert!(!s.set_env_var);
         assert!(s.inject);
+    }
+
+    #[test]
+    fn action_is_inject_unless_require_is_asked() {
+        let action = |v: Value| parse(v).map(|s| s.action);
+        assert_eq!(action(json!({"configMap": "a"})), Ok(Action::Inject));
+        assert_eq!(
+            action(json!({"configMap": "a", "action": null})),
+            Ok(Action::Inject)
+        );
+        assert_eq!(
+            action(json!({"configMap": "a", "action": "inject"})),
+            Ok(Action::Inject)
+        );
+        assert_eq!(
+            action(json!({"configMap": "a", "action": "require"})),
+            Ok(Action::Require)
+        );
+    }
+
+    #[test]
+    fn action_other_than_inject_or_require_is_refused() {
+        assert_eq!(
+            parse(json!({"configMap": "a", "action": "audit"})).unwrap_err(),
+            "setting \"action\": \"audit\" must be \"inject\" or \"require\""
+        );
+        assert_eq!(
+            parse(json!({"configMap": "a", "action": "Require"})).unwrap_err(),
+            "setting \"action\": \"Require\" must be \"inject\" or \"require\""
+        );
+        assert_eq!(
+            parse(json!({"configMap": "a", "action": true})).unwrap_err(),
+            "setting \"action\" must be a string, found a boolean"
+        );
     }
 
     #[test]

@@ -37,13 +37,28 @@ pub enum Refusal {
     Annotation(String),
 }
 
-/// What was injected: the object's new text, and what to check the source for.
+/// What was injected: the object's new text, what to check the source for,
+/// and what each container was given.
 #[derive(Debug, PartialEq)]
 pub struct Injected {
     pub object: String,
     pub source: Source,
     /// The keys the pod will read from the source.
     pub keys: Vec<String>,
+    pub report: Report,
+}
+
+impl Injected {
+    fn new(edits: Edits<'_>, plan: Plan<'_>, report: Report) -> Injected {
+        let mut keys = vec![plan.cert_file];
+        keys.extend(plan.java_key);
+        Injected {
+            object: edits.apply(),
+            source: plan.source,
+            keys,
+            report,
+        }
+    }
 }
 
 /// A pod template, read up to the decision whether to inject it.
@@ -150,24 +165,18 @@ pub fn inject_template(
         let key = format!("{}/{}", settings.annotation_prefix, STATUS);
         set_annotation(&mut edits, &t, &key, &status(&t.plan, &report));
     }
-    let mut keys = vec![t.plan.cert_file.clone()];
-    keys.extend(t.plan.java_key.clone());
-    Ok(Some(Injected {
-        object: edits.apply(),
-        source: t.plan.source,
-        keys,
-    }))
+    Ok(Some(Injected::new(edits, t.plan, report)))
 }
 
 /// `kubectl debug` adds ephemeral containers with an UPDATE of the
 /// `ephemeralcontainers` subresource: inject the new ones (not in `old`).
-/// Returns the object's new text when anything was added.
+/// Returns what was injected, if anything.
 pub fn inject_debug_containers(
     object: Raw<'_>,
     old: Option<Raw<'_>>,
     settings: &Settings,
     namespace: &str,
-) -> Result<Option<String>, Refusal> {
+) -> Result<Option<Injected>, Refusal> {
     let existing: Vec<String> = old
         .map(json::value)
         .as_ref()
@@ -186,9 +195,9 @@ pub fn inject_debug_containers(
         return Ok(None);
     };
     let mut edits = Edits::new(object);
-    let changed = inject_ephemeral(&mut edits, &t.spec, &At::Root(&spec_at), &t.plan, &existing)
+    let report = inject_ephemeral(&mut edits, &t.spec, &At::Root(&spec_at), &t.plan, &existing)
         .map_err(Refusal::Malformed)?;
-    Ok(changed.then(|| edits.apply()))
+    Ok(report.map(|report| Injected::new(edits, t.plan, report)))
 }
 
 /// Set one annotation on the template, making `metadata` and `annotations`

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use cainjector::check_settings;
 use cainjector::settings::{
-    Overrides, Settings, Source, DEFAULT_TRUST_STORE_PASSWORD, DEFAULT_TRUST_STORE_TYPE,
+    Action, Overrides, Settings, Source, DEFAULT_TRUST_STORE_PASSWORD, DEFAULT_TRUST_STORE_TYPE,
 };
 use serde_json::{json, Map, Value};
 
@@ -107,7 +107,9 @@ fn metadata_has_what_kwctl_requires() {
         }])
     );
     assert_eq!(m["mutating"], json!(true));
-    assert_eq!(m["backgroundAudit"], json!(false));
+    // With `action: require` the policy's audit answers are meaningful;
+    // `kwctl scaffold manifest` copies this into the policy resource.
+    assert_eq!(m["backgroundAudit"], json!(true));
     // sourceCheck reads the bundle's ConfigMap or Secret through the host.
     assert_eq!(m["contextAware"], json!(true));
     assert_eq!(
@@ -297,6 +299,7 @@ fn every_settings_file_is_accepted() {
         "secret-source.yaml",
         "trust-manager.yaml",
         "webhook-migration.yaml",
+        "require.yaml",
     ] {
         assert!(names.iter().any(|n| n == expected), "{expected} missing");
     }
@@ -352,6 +355,14 @@ fn settings_files_configure_what_their_names_say() {
         )
     );
     assert!(!settings_file("opt-in.yaml").inject);
+    // require.yaml is trust-manager.yaml plus `action: require`, nothing else.
+    let mut require = yaml("policy-settings/require.yaml");
+    assert_eq!(
+        require.as_object_mut().and_then(|s| s.remove("action")),
+        Some(json!("require"))
+    );
+    assert_eq!(require, yaml("policy-settings/trust-manager.yaml"));
+    assert_eq!(settings_file("require.yaml").action, Action::Require);
     assert_eq!(
         settings_file("secret-source.yaml").source,
         Source::Secret("ca-bundle".into())
@@ -587,6 +598,7 @@ fn question_defaults_are_the_policy_defaults() {
     assert_eq!(from_ui.java_trust_store, None);
     assert_eq!(from_ui.source_check, from_code.source_check);
     assert_eq!(from_ui.status_annotation, from_code.status_annotation);
+    assert_eq!(from_ui.action, Action::Inject);
 }
 
 #[test]
@@ -610,9 +622,16 @@ fn example(name: &str) -> Value {
     yaml(&format!("examples/{name}"))
 }
 
+/// The coverage policies next to the injecting one.
+const REQUIRE_EXAMPLES: [&str; 2] = [
+    "cluster-admission-policy-audit.yaml",
+    "cluster-admission-policy-guard.yaml",
+];
+
 #[test]
 fn example_policies_carry_accepted_settings() {
-    for name in ["cluster-admission-policy.yaml", "admission-policy.yaml"] {
+    let injecting = ["cluster-admission-policy.yaml", "admission-policy.yaml"];
+    for name in injecting.into_iter().chain(REQUIRE_EXAMPLES) {
         let policy = example(name);
         assert_eq!(check(&policy["spec"]["settings"]), Ok(()), "{name}");
     }
@@ -632,12 +651,56 @@ fn example_policies_match_metadata() {
         let spec = &policy["spec"];
         assert_eq!(spec["module"], json!(module), "{name}");
         assert_eq!(spec["mutating"], m["mutating"], "{name}");
-        assert_eq!(spec["backgroundAudit"], m["backgroundAudit"], "{name}");
+        // Every audit result of an injecting policy would be "pass".
+        assert_eq!(spec["backgroundAudit"], json!(false), "{name}");
         assert_eq!(spec["rules"], m["rules"], "{name}");
         assert!(
             ["Fail", "Ignore"].contains(&str_at(spec, "/failurePolicy")),
             "{name}"
         );
+    }
+}
+
+#[test]
+fn audit_and_guard_examples_are_the_cluster_policy_with_action_require() {
+    let m = metadata();
+    let main = example("cluster-admission-policy.yaml");
+    for (name, mode, failure_policy) in [
+        (REQUIRE_EXAMPLES[0], "monitor", "Ignore"),
+        (REQUIRE_EXAMPLES[1], "protect", "Fail"),
+    ] {
+        let policy = example(name);
+        assert_eq!(policy["kind"], "ClusterAdmissionPolicy", "{name}");
+        let spec = &policy["spec"];
+        // A validating webhook: it runs after every mutating one, and sends no patch.
+        assert_eq!(spec["mutating"], json!(false), "{name}");
+        // The scanner skips a policy whose resource says false.
+        assert_eq!(spec["backgroundAudit"], json!(true), "{name}");
+        assert_eq!(spec["backgroundAudit"], m["backgroundAudit"], "{name}");
+        assert_eq!(spec["mode"], json!(mode), "{name}");
+        assert_eq!(spec["failurePolicy"], json!(failure_policy), "{name}");
+        for same in ["module", "policyServer", "rules", "namespaceSelector"] {
+            assert_eq!(spec[same], main["spec"][same], "{name}: {same}");
+        }
+        // The same settings as the injecting policy, plus action: require.
+        let mut settings = spec["settings"].clone();
+        assert_eq!(
+            settings.as_object_mut().and_then(|s| s.remove("action")),
+            Some(json!("require")),
+            "{name}"
+        );
+        assert_eq!(settings, main["spec"]["settings"], "{name}");
+        // The scanner audits the resources of the rules with a CREATE.
+        assert!(spec["rules"].as_array().is_some_and(|rules| rules
+            .iter()
+            .any(|r| r["operations"]
+                .as_array()
+                .is_some_and(|ops| ops.contains(&json!("CREATE"))))));
+        let severity = str_at(
+            &policy,
+            "/metadata/annotations/io.kubewarden.policy.severity",
+        );
+        assert!(["info", "low", "medium", "high", "critical"].contains(&severity));
     }
 }
 

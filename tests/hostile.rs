@@ -531,6 +531,7 @@ fn settings_of_every_wrong_type_are_refused_naming_the_key() {
         "sslCertFile",
         "annotationPrefix",
         "sourceCheck",
+        "action",
     ];
     let booleans = [
         "setEnvVar",

@@ -857,3 +857,33 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(config(384))]
+
+    /// `action: require` accepts exactly the requests that `action: inject`
+    /// leaves unchanged: when it refuses a request inject accepts, or accepts
+    /// one inject would change, coverage reports would lie. A refusal names
+    /// the bundle; a refusal inject also makes (a bad annotation, a malformed
+    /// pod) has inject's own message.
+    #[test]
+    fn require_accepts_exactly_what_inject_leaves_unchanged(case in case()) {
+        let request = case.request();
+        let inject = run(&request, case.settings.clone());
+        let mut settings = case.settings.clone();
+        settings["action"] = json!("require");
+        let require = run(&request, settings);
+        match (&inject, &require) {
+            (Verdict::Accept, Verdict::Accept) => {}
+            (Verdict::Mutate(_), Verdict::Reject(message)) => {
+                prop_assert!(message.contains(" lacks the trust bundle ("), "{}", message);
+            }
+            (Verdict::Reject(own), Verdict::Reject(message)) => prop_assert_eq!(own, message),
+            (inject, require) => {
+                return Err(TestCaseError::fail(format!(
+                    "inject answered {inject:?}, require {require:?}"
+                )));
+            }
+        }
+    }
+}

@@ -230,9 +230,11 @@ fn check_container(
 
 /// Runs the policy on `request` with `settings`; when it mutates, checks every
 /// property (including that a second run accepts the result unchanged) and
-/// returns the mutated object.
+/// returns the mutated object. `action: require` is checked against the same
+/// answer (`check_require`).
 pub fn evaluate_checked(request: &Value, settings: &Value) -> Verdict {
     let verdict = run(request, settings.clone());
+    check_require(request, settings, &verdict);
     if let Verdict::Mutate(result) = &verdict {
         let group = request
             .pointer("/kind/group")
@@ -259,4 +261,73 @@ pub fn evaluate_checked(request: &Value, settings: &Value) -> Verdict {
         );
     }
     verdict
+}
+
+/// The names of the containers whose entry differs between `original` and
+/// `result`, each as the policy's messages quote it.
+fn changed_containers(original: &Value, result: &Value, spec_at: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for field in CONTAINER_LISTS {
+        let at = format!("{spec_at}/{field}");
+        let before = original.pointer(&at).and_then(Value::as_array);
+        let after = result.pointer(&at).and_then(Value::as_array);
+        let (Some(before), Some(after)) = (before, after) else {
+            continue;
+        };
+        for (b, a) in before.iter().zip(after) {
+            if b != a {
+                names.extend(name_of(a, "name").map(|n| format!("{n:?}")));
+            }
+        }
+    }
+    names
+}
+
+/// `action: require` with the same settings answers from `inject`'s own
+/// answer on the request: it accepts exactly what inject leaves unchanged,
+/// refuses with inject's message what inject refuses (but for sourceCheck,
+/// which require does not apply), refuses naming the bundle and every
+/// container inject would change, never mutates, and accepts inject's result.
+pub fn check_require(request: &Value, settings: &Value, inject: &Verdict) {
+    let Some(map) = settings.as_object() else {
+        return;
+    };
+    if map.contains_key("action") {
+        return;
+    }
+    let mut required = map.clone();
+    required.insert("action".into(), Value::from("require"));
+    let required = Value::Object(required);
+    let verdict = run(request, required.clone());
+    const LACKS: &str = " lacks the trust bundle (";
+    const SOURCE_CHECK: &str = "the trust bundle cannot be injected: ";
+    match (inject, &verdict) {
+        (Verdict::Accept, Verdict::Accept) => {}
+        (Verdict::Reject(own), Verdict::Reject(message)) if !own.starts_with(SOURCE_CHECK) => {
+            assert_eq!(message, own, "require refused otherwise than inject");
+        }
+        (Verdict::Reject(_) | Verdict::Warn(_), Verdict::Reject(message)) => {
+            assert!(message.contains(LACKS), "require: {message}");
+        }
+        (Verdict::Mutate(result), Verdict::Reject(message)) => {
+            assert!(message.contains(LACKS), "require: {message}");
+            let group = request.pointer("/kind/group").and_then(Value::as_str);
+            let kind = request.pointer("/kind/kind").and_then(Value::as_str);
+            let spec_at = spec_pointer(group.unwrap_or(""), kind.unwrap_or("")).unwrap_or("/spec");
+            for name in changed_containers(&request["object"], result, spec_at) {
+                assert!(
+                    message.contains(&name),
+                    "require does not name {name}: {message}"
+                );
+            }
+            let mut again = request.clone();
+            again["object"] = result.clone();
+            assert_eq!(
+                run(&again, required),
+                Verdict::Accept,
+                "require refused what inject produced"
+            );
+        }
+        (inject, require) => panic!("inject answered {inject:?} but require {require:?}"),
+    }
 }
