@@ -33,27 +33,20 @@ use crate::{request::AdmissionRequest, response::AdmissionResponse};
 
 /// The whole human answer, ending with a newline.
 pub fn render(request: &AdmissionRequest, response: &AdmissionResponse) -> Result<String> {
-    let mut lines = vec![verdict(response)];
+    let mut first = verdict(response);
+    let mut lines = Vec::new();
     if let Some(patch) = &response.patch {
         let operations = decode(patch)?;
         let count = operations.len();
         let plural = if count == 1 { "" } else { "s" };
-        lines[0].push_str(&format!(", with a patch of {count} operation{plural}:"));
-        for operation in &operations {
-            lines.push(format!("  {}", serde_json::to_string(operation)?));
+        first.push_str(&format!(", with a patch of {count} operation{plural}:"));
+        lines.push(first);
+        lines.extend(patch_section(request, &operations)?);
+    } else {
+        if response.allowed {
+            first.push_str(", unchanged");
         }
-        let object = request
-            .object
-            .as_ref()
-            .ok_or_else(|| anyhow!("the answer has a patch but the request has no object"))?;
-        let kind = match request.kind.kind.as_str() {
-            "" => "object",
-            kind => kind,
-        };
-        lines.push(format!("changed part of the {kind}, as patched:"));
-        lines.extend(indented(&changed_part(object, &operations)?)?);
-    } else if response.allowed {
-        lines[0].push_str(", unchanged");
+        lines.push(first);
     }
     for warning in response.warnings.iter().flatten() {
         lines.push(format!("warning: {warning}"));
@@ -62,6 +55,25 @@ pub fn render(request: &AdmissionRequest, response: &AdmissionResponse) -> Resul
         lines.push(format!("audit annotation {key}: {value}"));
     }
     Ok(lines.join("\n") + "\n")
+}
+
+/// One line per operation, then the changed part of the object.
+fn patch_section(request: &AdmissionRequest, operations: &[Value]) -> Result<Vec<String>> {
+    let mut lines = Vec::new();
+    for operation in operations {
+        lines.push(format!("  {}", serde_json::to_string(operation)?));
+    }
+    let object = request
+        .object
+        .as_ref()
+        .ok_or_else(|| anyhow!("the answer has a patch but the request has no object"))?;
+    let kind = match request.kind.kind.as_str() {
+        "" => "object",
+        kind => kind,
+    };
+    lines.push(format!("changed part of the {kind}, as patched:"));
+    lines.extend(indented(&changed_part(object, operations)?)?);
+    Ok(lines)
 }
 
 /// `accepted` or `rejected`, then the status code and message when there are any.

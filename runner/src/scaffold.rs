@@ -114,11 +114,6 @@ impl Manifest {
         Ok(Self { path, kind, object })
     }
 
-    /// The file the manifest was read from, as given.
-    pub fn path(&self) -> &str {
-        &self.path
-    }
-
     pub fn kind(&self) -> &GroupVersionKind {
         &self.kind
     }
