@@ -75,14 +75,25 @@ $(BASELINE): benches/baseline-policy/src/lib.rs benches/baseline-policy/Cargo.to
 bench: policy.wasm $(BASELINE) $(RUNNER)
 	RUNNER=$(RUNNER) BASELINE=$(BASELINE) benches/compare.sh
 
-# Run the policy on a realistic pod and show the answer and the decoded patch.
+# Run the policy and print its answer for a person: accepted or rejected with the
+# message, and for a mutation each JSONPatch operation and the changed part of
+# the object as YAML (runner/README.md, `--output human`).
+#   make run                                   the realistic pod request (REQUEST)
+#   make run REQUEST=req.json                  an AdmissionRequest or AdmissionReview (JSON)
+#   make run POD=pod.yaml [NAMESPACE=team-a] [OPERATION=UPDATE] [SETTINGS=s.yaml]
+#                                              a manifest (YAML or JSON: a Pod, a workload,
+#                                              any object), sent as the AdmissionRequest
+#                                              `kwctl scaffold admission-request` builds
+# POD, NAMESPACE and OPERATION are set only on the command line (plain `=`): a
+# NAMESPACE exported in the shell must not change the request.
+POD =
+NAMESPACE =
+OPERATION =
+RUN_INPUT = $(if $(POD),--object $(POD)$(if $(NAMESPACE), --namespace $(NAMESPACE))$(if $(OPERATION), --operation $(OPERATION)),--request-path $(REQUEST))
 .PHONY: run
 run: run-tools policy.wasm $(RUNNER)
-	@$(RUNNER) run --request-path $(REQUEST) --settings-path $(SETTINGS) policy.wasm > target/run-response.json
-	@echo "== AdmissionResponse ($(REQUEST), $(SETTINGS))"
-	@jq . target/run-response.json
-	@echo "== decoded patch"
-	@jq -r 'if .patch then (.patch | @base64d | fromjson) else "no patch" end' target/run-response.json
+	@echo "== $(if $(POD),$(or $(OPERATION),CREATE) $(POD)$(if $(NAMESPACE), in namespace $(NAMESPACE)),$(REQUEST)), settings $(SETTINGS)"
+	@$(RUNNER) run $(RUN_INPUT) --settings-path $(SETTINGS) --output human policy.wasm
 
 KWCTL_MISSING = echo "kwctl is not installed: see https://docs.kubewarden.io (Tools > kwctl) to $(1)"; exit 1
 

@@ -20,6 +20,19 @@ evaluate() {
   run --separate-stderr "$KWCTL" run --request-path "test_data/$request" --settings-json "$settings" "$@" "$POLICY"
 }
 
+# evaluate_manifest MANIFEST SETTINGS_JSON: a manifest (YAML or JSON) sent as the
+# request `kwctl scaffold admission-request` builds for it. policy-runner does both
+# steps with `run --object`; the real kwctl scaffolds, then runs the request.
+evaluate_manifest() {
+  local manifest=$1 settings=$2
+  if "$KWCTL" run --help 2>/dev/null | grep -qE -- '--object <PATH>'; then
+    run --separate-stderr "$KWCTL" run --object "$manifest" --settings-json "$settings" "$POLICY"
+  else
+    "$KWCTL" scaffold admission-request --operation CREATE --object "$manifest" >"$BATS_TEST_TMPDIR/request.json"
+    run --separate-stderr "$KWCTL" run --request-path "$BATS_TEST_TMPDIR/request.json" --settings-json "$settings" "$POLICY"
+  fi
+}
+
 # The decoded patch, compact, or "none".
 patch() {
   echo "$output" | jq -c 'if .patch then (.patch | @base64d | fromjson) else "none" end'
@@ -91,6 +104,25 @@ VOLUME='{"configMap": {"name": "ca-bundle"}, "name": "cainjector-ca-bundle"}'
     {\"op\": \"add\", \"path\": \"/spec/volumes\", \"value\": [$VOLUME]}
   ]"
   [ "$(echo "$output" | jq -r .uid)" = "e2e-pod-create" ]
+}
+
+@test "a YAML pod manifest, as kwctl scaffolds it: the sidecar excluded, the app's env kept" {
+  evaluate_manifest examples/pod.yaml '{"configMap": "ca-bundle", "excludeContainers": ["istio-proxy"]}'
+  assert_patch "[
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/env/1\", \"value\": $ENV},
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/volumeMounts\", \"value\": [$MOUNT]},
+    {\"op\": \"add\", \"path\": \"/spec/volumes\", \"value\": [$VOLUME]}
+  ]"
+  [ "$(echo "$output" | jq -r .uid)" = "705ab4f5-6393-11e8-b7cc-42010a800002" ]
+}
+
+@test "a Deployment manifest: its pod template is injected, with the template's annotations" {
+  evaluate_manifest examples/deployment.yaml "$DEFAULT"
+  assert_patch '[
+    {"op": "add", "path": "/spec/template/spec/containers/0/env", "value": [{"name": "SSL_CERT_FILE", "value": "/etc/ssl/corp/ca.crt"}]},
+    {"op": "add", "path": "/spec/template/spec/containers/0/volumeMounts", "value": [{"mountPath": "/etc/ssl/corp", "name": "cainjector-ca-bundle", "readOnly": true}]},
+    {"op": "add", "path": "/spec/template/spec/volumes", "value": [{"configMap": {"name": "ca-bundle"}, "name": "cainjector-ca-bundle"}]}
+  ]'
 }
 
 @test "a ConfigMap named my-org.com gets a DNS-1123 volume name" {

@@ -13,6 +13,7 @@
 
 pub mod bench;
 pub mod callbacks;
+pub mod human;
 pub mod json;
 pub mod kubernetes;
 pub mod metadata;
@@ -20,6 +21,7 @@ pub mod policy;
 pub mod replay;
 pub mod request;
 pub mod response;
+pub mod scaffold;
 pub mod settings;
 
 use std::io::Read;

@@ -1,19 +1,25 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::{collections::BTreeSet, path::PathBuf, process::ExitCode, sync::Arc};
+use std::{
+    collections::BTreeSet,
+    path::{Path, PathBuf},
+    process::ExitCode,
+    sync::Arc,
+};
 
 use anyhow::{anyhow, Result};
-use clap::{Args, Parser, Subcommand};
+use clap::{builder::NonEmptyStringValueParser, Args, Parser, Subcommand, ValueEnum};
 use policy_runner::{
     bench::{measure, Report},
     callbacks::HostCallbacks,
-    check_settings, evaluate,
+    check_settings, evaluate, human,
     kubernetes::Kubernetes,
     metadata,
     policy::{EngineOptions, Policy},
     read_request,
     replay::Replay,
     request::AdmissionRequest,
+    scaffold::{self, Manifest, Operation, Scaffold},
     settings::{self, SettingsSource},
 };
 use serde_json::{Map, Value};
@@ -33,19 +39,122 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Evaluate one request and print the AdmissionResponse on stdout, as `kwctl run`
-    Run(RunArgs),
+    Run(RunCommand),
     /// Time repeated evaluations of one request, like `kwctl bench`
     Bench(BenchArgs),
     /// Embed policy metadata in a module, as `kwctl annotate` does (without its checks)
     Annotate(AnnotateArgs),
+    /// Scaffold what `kwctl scaffold` does (here only an AdmissionRequest)
+    #[command(subcommand)]
+    Scaffold(ScaffoldCommand),
+}
+
+#[derive(Subcommand)]
+enum ScaffoldCommand {
+    /// Print the AdmissionRequest `kwctl scaffold admission-request` builds for a manifest
+    AdmissionRequest(ScaffoldArgs),
+}
+
+#[derive(Args)]
+struct ScaffoldArgs {
+    /// The manifest (YAML or JSON) the request is about
+    #[arg(long, value_name = "PATH")]
+    object: PathBuf,
+
+    #[command(flatten)]
+    manifest: ManifestOptions,
+}
+
+/// How a manifest is wrapped into an AdmissionRequest (`--object`).
+#[derive(Args)]
+struct ManifestOptions {
+    /// Operation of the request [default: CREATE]; a DELETE carries the object as
+    /// oldObject
+    #[arg(
+        short = 'o',
+        long,
+        value_enum,
+        value_name = "TYPE",
+        requires = "object"
+    )]
+    operation: Option<Operation>,
+
+    /// UPDATE only: the object as it was before [default: the --object manifest]
+    #[arg(long, value_name = "PATH", requires = "object")]
+    old_object: Option<PathBuf>,
+
+    /// The request's namespace, as `kubectl -n` sets it; an object without one is
+    /// put in it [default: the manifest's metadata.namespace]
+    #[arg(long, value_name = "NAMESPACE", requires = "object", value_parser = NonEmptyStringValueParser::new())]
+    namespace: Option<String>,
+}
+
+impl ManifestOptions {
+    fn scaffold(&self, object: &Path) -> Result<AdmissionRequest> {
+        Scaffold {
+            operation: self.operation.unwrap_or_default(),
+            object: Manifest::read(object)?,
+            old_object: self.old_object.as_deref().map(Manifest::read).transpose()?,
+            namespace: self.namespace.clone(),
+        }
+        .admission_request()
+    }
+}
+
+/// Where the request comes from: a request file, or a manifest to wrap.
+#[derive(Args)]
+struct RequestArgs {
+    /// File containing the Kubernetes admission request object (or an AdmissionReview)
+    /// in JSON format; '-' reads stdin
+    #[arg(
+        short = 'r',
+        long,
+        value_name = "PATH",
+        required_unless_present = "object",
+        conflicts_with = "ManifestOptions"
+    )]
+    request_path: Option<String>,
+
+    /// Manifest (YAML or JSON) to evaluate, sent as the AdmissionRequest
+    /// `kwctl scaffold admission-request` builds for it
+    #[arg(long, value_name = "PATH", conflicts_with = "request_path")]
+    object: Option<PathBuf>,
+
+    #[command(flatten)]
+    manifest: ManifestOptions,
+}
+
+impl RequestArgs {
+    fn read(&self) -> Result<AdmissionRequest> {
+        match (&self.object, &self.request_path) {
+            (Some(object), _) => self.manifest.scaffold(object),
+            (None, Some(path)) => read_request(path),
+            (None, None) => Err(anyhow!("--request-path or --object is required")),
+        }
+    }
+}
+
+#[derive(Args)]
+struct RunCommand {
+    #[command(flatten)]
+    run: RunArgs,
+
+    /// How the answer is printed: `json`, the AdmissionResponse as kwctl prints it,
+    /// or `human`, the verdict, the decoded patch and the changed part as YAML
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Json)]
+    output: OutputFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OutputFormat {
+    Json,
+    Human,
 }
 
 #[derive(Args)]
 struct RunArgs {
-    /// File containing the Kubernetes admission request object (or an AdmissionReview)
-    /// in JSON format; '-' reads stdin
-    #[arg(short = 'r', long, value_name = "PATH")]
-    request_path: String,
+    #[command(flatten)]
+    request: RequestArgs,
 
     /// File containing the settings for this policy (YAML or JSON)
     #[arg(
@@ -127,7 +236,7 @@ impl RunArgs {
             (None, None) => SettingsSource::None,
         };
         let settings = settings::load(source)?;
-        let request = read_request(&self.request_path)?;
+        let request = self.request.read()?;
         let options = EngineOptions {
             wasmtime_cache: !self.disable_wasmtime_cache,
             verbose,
@@ -194,7 +303,7 @@ impl Loaded {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
-        Command::Run(args) => run(args, cli.verbose),
+        Command::Run(command) => run(command, cli.verbose),
         Command::Bench(args) => bench(args, cli.verbose),
         Command::Annotate(args) => metadata::annotate_file(
             &args.wasm_path,
@@ -202,6 +311,7 @@ fn main() -> ExitCode {
             args.usage_path.as_deref(),
             &args.output_path,
         ),
+        Command::Scaffold(ScaffoldCommand::AdmissionRequest(args)) => scaffold_request(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -230,11 +340,21 @@ fn error_report(error: &anyhow::Error) -> String {
     report
 }
 
-fn run(args: &RunArgs, verbose: bool) -> Result<()> {
-    let loaded = args.load(verbose)?;
+fn run(command: &RunCommand, verbose: bool) -> Result<()> {
+    let loaded = command.run.load(verbose)?;
     let response = evaluate(&loaded.policy, &loaded.request, &loaded.settings)?;
-    println!("{}", serde_json::to_string(&response)?);
+    match command.output {
+        OutputFormat::Json => println!("{}", serde_json::to_string(&response)?),
+        OutputFormat::Human => print!("{}", human::render(&loaded.request, &response)?),
+    }
     loaded.report_leftovers(verbose);
+    Ok(())
+}
+
+/// kwctl prints the scaffolded request as pretty JSON.
+fn scaffold_request(args: &ScaffoldArgs) -> Result<()> {
+    let request = args.manifest.scaffold(&args.object)?;
+    println!("{}", scaffold::to_pretty_json(&request)?);
     Ok(())
 }
 

@@ -95,3 +95,128 @@ fn pod_delete_is_accepted_unchanged() {
     assert_eq!(answer["allowed"], true);
     assert!(answer.get("patch").is_none());
 }
+
+/// `run --object MANIFEST --output human` with the project's default settings.
+fn human(module: &Path, manifest: &str, extra: &[&str]) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let output = Command::new(env!("CARGO_BIN_EXE_policy-runner"))
+        .current_dir(&root)
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE")
+        .args(["run", "--object", manifest, "--output", "human"])
+        .args(extra)
+        .args(["--settings-path", "policy-settings/default.yaml"])
+        .arg(module)
+        .output()
+        .expect("policy-runner starts");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn the_example_pod_gets_the_bundle_and_its_sidecar_is_left_alone() {
+    let Some(module) = policy_wasm() else { return };
+    assert_eq!(
+        human(&module, "examples/pod.yaml", &[]),
+        r#"accepted, with a patch of 3 operations:
+  {"op":"add","path":"/spec/containers/0/env/1","value":{"name":"SSL_CERT_FILE","value":"/cacerts/ca.crt"}}
+  {"op":"add","path":"/spec/containers/0/volumeMounts","value":[{"mountPath":"/cacerts","name":"cainjector-ca-bundle","readOnly":true}]}
+  {"op":"add","path":"/spec/volumes","value":[{"configMap":{"name":"ca-bundle"},"name":"cainjector-ca-bundle"}]}
+changed part of the Pod, as patched:
+  spec:
+    containers:
+    - name: app
+      env:
+      - name: SSL_CERT_FILE
+        value: /cacerts/ca.crt
+      volumeMounts:
+      - name: cainjector-ca-bundle
+        mountPath: /cacerts
+        readOnly: true
+    volumes:
+    - name: cainjector-ca-bundle
+      configMap:
+        name: ca-bundle
+"#
+    );
+}
+
+#[test]
+fn the_example_deployment_template_is_injected_at_its_annotated_path() {
+    let Some(module) = policy_wasm() else { return };
+    assert_eq!(
+        human(&module, "examples/deployment.yaml", &[]),
+        r#"accepted, with a patch of 3 operations:
+  {"op":"add","path":"/spec/template/spec/containers/0/env","value":[{"name":"SSL_CERT_FILE","value":"/etc/ssl/corp/ca.crt"}]}
+  {"op":"add","path":"/spec/template/spec/containers/0/volumeMounts","value":[{"mountPath":"/etc/ssl/corp","name":"cainjector-ca-bundle","readOnly":true}]}
+  {"op":"add","path":"/spec/template/spec/volumes","value":[{"configMap":{"name":"ca-bundle"},"name":"cainjector-ca-bundle"}]}
+changed part of the Deployment, as patched:
+  spec:
+    template:
+      spec:
+        containers:
+        - name: api
+          env:
+          - name: SSL_CERT_FILE
+            value: /etc/ssl/corp/ca.crt
+          volumeMounts:
+          - name: cainjector-ca-bundle
+            mountPath: /etc/ssl/corp
+            readOnly: true
+        volumes:
+        - name: cainjector-ca-bundle
+          configMap:
+            name: ca-bundle
+"#
+    );
+}
+
+#[test]
+fn a_manifest_in_an_excluded_namespace_is_accepted_unchanged() {
+    let Some(module) = policy_wasm() else { return };
+    assert_eq!(
+        human(
+            &module,
+            "runner/tests/data/deployment.yaml",
+            &["--namespace", "kube-system"]
+        ),
+        "accepted, unchanged\n"
+    );
+}
+
+#[test]
+fn manifests_the_policy_does_not_mutate_are_accepted_unchanged() {
+    let Some(module) = policy_wasm() else { return };
+    for (manifest, operation) in [
+        ("runner/tests/data/configmap.yaml", "CREATE"),
+        ("examples/pod.yaml", "UPDATE"),
+        ("examples/pod.yaml", "DELETE"),
+    ] {
+        assert_eq!(
+            human(&module, manifest, &["--operation", operation]),
+            "accepted, unchanged\n",
+            "{manifest} {operation}"
+        );
+    }
+}
+
+#[test]
+fn a_bad_annotation_in_a_manifest_is_rejected_with_its_message() {
+    let Some(module) = policy_wasm() else { return };
+    let dir = common::temp_dir("real-bad-annotation");
+    let manifest = dir.join("pod.yaml");
+    std::fs::write(
+        &manifest,
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: team-a\n  annotations:\n    cainjector.lestak.sh/mountPath: certs\nspec:\n  containers:\n  - name: app\n    image: nginx\n",
+    )
+    .unwrap();
+    assert_eq!(
+        human(&module, manifest.to_str().unwrap(), &[]),
+        "rejected: annotation \"cainjector.lestak.sh/mountPath\": \"certs\" must be an absolute path (starting with '/')\n"
+    );
+}
