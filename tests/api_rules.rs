@@ -252,12 +252,19 @@ fn valid_selector_is_copied_into_the_projected_source_as_set() {
 
 #[test]
 fn projected_path_is_a_local_path_because_cert_file_is_a_key() {
-    for cert_file in ["../ca.crt", "/ca.crt", "..ca", "a/b"] {
+    let key = "must be a valid ConfigMap key: letters, digits, '-', '_' and '.' (e.g. \"ca.crt\")";
+    let chdir = "must not be '.' or '..' nor start with '..'";
+    for (cert_file, reason) in [
+        ("../ca.crt", key),
+        ("/ca.crt", key),
+        ("a/b", key),
+        ("..ca", chdir),
+        ("..", chdir),
+    ] {
         let settings = json!({"clusterTrustBundle": {"name": "corp-root"}, "certFile": cert_file});
-        assert!(
-            settings_refused(settings)
-                .starts_with(&format!("setting \"certFile\": {cert_file:?} must")),
-            "{cert_file}"
+        assert_eq!(
+            settings_refused(settings),
+            format!("setting \"certFile\": {cert_file:?} {reason}")
         );
     }
 }
