@@ -167,14 +167,12 @@ fn windows_only(spec: &Object<'_>, at: &At<'_>) -> Result<bool, String> {
     };
     let at = At::Root(&at);
     let terms = Slot::read(&required, &at, "nodeSelectorTerms")?;
-    let mut any = false;
     for (i, term) in terms.items().iter().copied().enumerate() {
-        any = true;
         if !term_requires_windows(term, &At::Item(&at, "nodeSelectorTerms", i))? {
             return Ok(false);
         }
     }
-    Ok(any)
+    Ok(!terms.items().is_empty())
 }
 
 /// The object at `field` of `parent` (named `at`) when present, with its name.
