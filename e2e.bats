@@ -261,6 +261,24 @@ VOLUME='{"configMap": {"name": "ca-bundle"}, "name": "cainjector-ca-bundle"}'
   assert_unchanged
 }
 
+@test "Windows pods by node selector or required node affinity are accepted unchanged" {
+  evaluate pod-windows-node-selector.json "$DEFAULT"
+  assert_unchanged
+  evaluate pod-windows-affinity.json "$DEFAULT"
+  assert_unchanged
+}
+
+@test "a container's own device or mount at the mount path, however spelled, wins: env only" {
+  evaluate pod-mount-path-taken.json "$DEFAULT"
+  assert_patch "[
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/env\", \"value\": [$ENV]},
+    {\"op\": \"add\", \"path\": \"/spec/containers/1/env\", \"value\": [$ENV]},
+    {\"op\": \"add\", \"path\": \"/spec/containers/2/env\", \"value\": [$ENV]},
+    {\"op\": \"add\", \"path\": \"/spec/containers/2/volumeMounts\", \"value\": [$MOUNT]},
+    {\"op\": \"add\", \"path\": \"/spec/volumes/2\", \"value\": $VOLUME}
+  ]"
+}
+
 @test "a second run on the injected pod changes nothing" {
   evaluate pod-already-injected.json "$DEFAULT"
   assert_unchanged
@@ -323,12 +341,43 @@ VOLUME='{"configMap": {"name": "ca-bundle"}, "name": "cainjector-ca-bundle"}'
   [ "$(patch | jq -c '.[0]')" = '{"op":"add","path":"/metadata/annotations","value":{"cainjector.lestak.sh/status":"{\"source\":{\"configMap\":\"ca-bundle\"},\"volume\":\"cainjector-ca-bundle\",\"mountPath\":\"/cacerts\",\"containers\":[\"app\"],\"initContainers\":[],\"envVars\":[\"SSL_CERT_FILE\"]}"}}' ]
 }
 
+@test "statusAnnotation at the 256 KiB annotation budget: injected, the status left out, with a warning" {
+  local request="$BATS_TEST_TMPDIR/pod-full-annotations.json"
+  jq '.object.metadata.annotations = {"example.com/notes": ("n" * 262000)}' test_data/pod-simple.json >"$request"
+  run --separate-stderr "$KWCTL" run --request-path "$request" \
+    --settings-json '{"configMap": "ca-bundle", "statusAnnotation": true}' "$POLICY"
+  assert_patch "[
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/env\", \"value\": [$ENV]},
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/volumeMounts\", \"value\": [$MOUNT]},
+    {\"op\": \"add\", \"path\": \"/spec/volumes\", \"value\": [$VOLUME]}
+  ]"
+  [ "$(echo "$output" | jq -c .warnings)" = '["cainjector injected the trust bundle but left out its annotation \"cainjector.lestak.sh/status\": with it the annotations would take 262204 bytes, over the 262144 bytes the API server allows (keys and values together)"]' ]
+}
+
 @test "kubectl debug: a new ephemeral container gets the mount and env, the old one nothing" {
   evaluate pod-debug-container.json "$DEFAULT"
   assert_patch "[
     {\"op\": \"add\", \"path\": \"/spec/ephemeralContainers/1/env\", \"value\": [$ENV]},
     {\"op\": \"add\", \"path\": \"/spec/ephemeralContainers/1/volumeMounts\", \"value\": [$MOUNT]}
   ]"
+}
+
+@test "kubectl debug with an oldObject that cannot be read is rejected, naming the field" {
+  evaluate pod-debug-unreadable-old.json "$DEFAULT"
+  assert_rejected "malformed Pod: oldObject.spec.ephemeralContainers must be a list, found a string"
+}
+
+@test "clusterTrustBundle values the API server would refuse in every pod are refused" {
+  evaluate pod-simple.json '{"clusterTrustBundle": {"name": "example.com:signer:-root"}}'
+  [ "$status" -eq 1 ]
+  [ -z "$output" ]
+  [[ "$stderr" == *'setting "clusterTrustBundle.name": "example.com:signer:-root" is not a ClusterTrustBundle name: after its signer prefix "example.com:signer:", "-root" must be a valid Kubernetes object name'* ]]
+  evaluate pod-simple.json '{"clusterTrustBundle": {"signerName": "example/corp", "labelSelector": {}}}'
+  [ "$status" -eq 1 ]
+  [[ "$stderr" == *'setting "clusterTrustBundle.signerName": "example/corp" must have a domain of at least two labels separated by dots'* ]]
+  evaluate pod-simple.json '{"clusterTrustBundle": {"signerName": "example.com/corp", "labelSelector": {"matchExpressions": [{"key": "Bad Key", "operator": "Exists"}]}}}'
+  [ "$status" -eq 1 ]
+  [[ "$stderr" == *'setting "clusterTrustBundle.labelSelector": matchExpressions[0].key "Bad Key" must be a qualified name'* ]]
 }
 
 # ---- sourceCheck against recorded cluster answers (kubernetes/get_resource) ----

@@ -58,7 +58,7 @@ pub fn object<'a>(raw: Raw<'a>, at: &At<'_>) -> Result<Object<'a>, String> {
 }
 
 /// A member that must be a string.
-fn string<'a>(parent: &Object<'a>, at: &At<'_>, field: &str) -> Result<Cow<'a, str>, String> {
+pub fn string<'a>(parent: &Object<'a>, at: &At<'_>, field: &str) -> Result<Cow<'a, str>, String> {
     match parent.present(field) {
         None => Err(format!(
             "{} is missing: it must be a string",
@@ -280,6 +280,7 @@ struct Touched {
 
 /// The JSON texts every container may get, written once per pod.
 struct Additions<'p> {
+    volume: &'p str,
     mount: String,
     /// Env var names with the text of their entries.
     env: Vec<(&'p str, String)>,
@@ -287,7 +288,7 @@ struct Additions<'p> {
 }
 
 impl<'p> Additions<'p> {
-    fn new(plan: &'p Plan<'_>, volume: &str) -> Additions<'p> {
+    fn new(plan: &'p Plan<'_>, volume: &'p str) -> Additions<'p> {
         let env = match &plan.env_value {
             Some(value) => plan
                 .env_vars
@@ -297,6 +298,7 @@ impl<'p> Additions<'p> {
             None => Vec::new(),
         };
         Additions {
+            volume,
             mount: mount(volume, &plan.mount_path),
             env,
             java: plan
@@ -305,6 +307,35 @@ impl<'p> Additions<'p> {
                 .map(|options| env_var(JAVA_TOOL_OPTIONS, options)),
         }
     }
+}
+
+/// Whether the container already has the mount path: its own mount of that
+/// directory, however spelled, or a block device there (ValidateVolumeMounts
+/// refuses a mount at a device's path, or named as a device). The pod's own
+/// wins: the container gets the env vars, not a second mount.
+fn mount_path_taken(
+    container: &Object<'_>,
+    at: &At<'_>,
+    mounts: &Slot<'_>,
+    plan: &Plan<'_>,
+    volume: &str,
+) -> Result<bool, String> {
+    let mut taken = false;
+    for (i, item) in mounts.items().iter().copied().enumerate() {
+        let here = At::Item(at, "volumeMounts", i);
+        taken |= same_path(
+            &string(&object(item, &here)?, &here, "mountPath")?,
+            &plan.mount_path,
+        );
+    }
+    let devices = Slot::read(container, at, "volumeDevices")?;
+    for (i, item) in devices.items().iter().copied().enumerate() {
+        let here = At::Item(at, "volumeDevices", i);
+        let device = object(item, &here)?;
+        taken |= same_path(&string(&device, &here, "devicePath")?, &plan.mount_path)
+            || string(&device, &here, "name")? == volume;
+    }
+    Ok(taken)
 }
 
 /// Add to one container, unless excluded, what it lacks of the plan.
@@ -322,14 +353,7 @@ fn inject_container(
     }
 
     let mounts = Slot::read(&container, at, "volumeMounts")?;
-    let mut mounted = false;
-    for (i, item) in mounts.items().iter().copied().enumerate() {
-        let here = At::Item(at, "volumeMounts", i);
-        mounted |= same_path(
-            &string(&object(item, &here)?, &here, "mountPath")?,
-            &plan.mount_path,
-        );
-    }
+    let occupied = mount_path_taken(&container, at, &mounts, plan, additions.volume)?;
 
     let env = Slot::read(&container, at, "env")?;
     let mut present: Vec<Cow<'_, str>> = Vec::with_capacity(env.items().len());
@@ -372,7 +396,7 @@ fn inject_container(
             }
         }
     }
-    if !mounted {
+    if !occupied {
         mounts.extend(
             edits,
             &container,

@@ -62,6 +62,8 @@ pub enum Answer {
     Reject(String),
     /// The object's text with our additions.
     Mutate(String),
+    /// A mutation with a warning for the client (the status annotation left out).
+    MutateWarn(String, String),
 }
 
 /// `Answer` with the mutated object parsed, as the host reads it: what tests
@@ -72,6 +74,7 @@ pub enum Verdict {
     Warn(String),
     Reject(String),
     Mutate(Value),
+    MutateWarn(Value, String),
 }
 
 /// `metadata.namespace` of the object, when the request names none.
@@ -96,11 +99,19 @@ pub fn evaluate_with(payload: &[u8], cluster: &dyn Cluster) -> Verdict {
         Answer::Accept => Verdict::Accept,
         Answer::Warn(warning) => Verdict::Warn(warning),
         Answer::Reject(message) => Verdict::Reject(message),
-        Answer::Mutate(text) => match serde_json::from_str(&text) {
+        Answer::Mutate(text) => match parse_mutation(&text) {
             Ok(object) => Verdict::Mutate(object),
-            Err(e) => Verdict::Reject(format!("the mutated object is not JSON: {e}")),
+            Err(message) => Verdict::Reject(message),
+        },
+        Answer::MutateWarn(text, warning) => match parse_mutation(&text) {
+            Ok(object) => Verdict::MutateWarn(object, warning),
+            Err(message) => Verdict::Reject(message),
         },
     }
+}
+
+fn parse_mutation(text: &str) -> Result<Value, String> {
+    serde_json::from_str(text).map_err(|e| format!("the mutated object is not JSON: {e}"))
 }
 
 /// Decide one admission request, asking `cluster` when `sourceCheck` needs to.
@@ -199,7 +210,10 @@ fn decide(
             };
         }
     }
-    Answer::Mutate(injected.object)
+    match injected.warning {
+        Some(warning) => Answer::MutateWarn(injected.object, warning),
+        None => Answer::Mutate(injected.object),
+    }
 }
 
 /// waPC `validate`: decide, then encode the answer as the SDK does.
@@ -215,19 +229,25 @@ pub fn validate(payload: &[u8]) -> CallResult {
             warnings: Some(vec![warning]),
         })?),
         Answer::Reject(message) => reject_request(Some(message), None, None, None),
-        Answer::Mutate(object) => Ok(mutation_response(&object)),
+        Answer::Mutate(object) => Ok(mutation_response(&object, None)),
+        Answer::MutateWarn(object, warning) => Ok(mutation_response(&object, Some(&warning))),
     }
 }
 
 /// The SDK's ValidationResponse for a mutation, written around the object's
 /// text so that the object is never parsed into a tree or re-serialised.
-fn mutation_response(object: &str) -> Vec<u8> {
+fn mutation_response(object: &str, warning: Option<&str>) -> Vec<u8> {
     const HEAD: &str = r#"{"accepted":true,"message":null,"code":null,"mutated_object":"#;
-    const TAIL: &str = r#","audit_annotations":null,"warnings":null}"#;
-    let mut out = Vec::with_capacity(HEAD.len() + object.len() + TAIL.len());
+    const TAIL: &str = r#","audit_annotations":null,"warnings":"#;
+    let warnings = match warning {
+        Some(warning) => format!("[{}]}}", json::to_json(warning)),
+        None => "null}".to_string(),
+    };
+    let mut out = Vec::with_capacity(HEAD.len() + object.len() + TAIL.len() + warnings.len());
     out.extend_from_slice(HEAD.as_bytes());
     out.extend_from_slice(object.as_bytes());
     out.extend_from_slice(TAIL.as_bytes());
+    out.extend_from_slice(warnings.as_bytes());
     out
 }
 

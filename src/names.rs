@@ -2,6 +2,8 @@
 //! annotation is refused here instead of producing a pod the API server rejects.
 //! Each check returns `Err(reason)`; callers add which key was wrong.
 
+use std::borrow::Cow;
+
 const SUBDOMAIN_MAX: usize = 253;
 const LABEL_MAX: usize = 63;
 
@@ -75,7 +77,9 @@ pub fn config_map_key(value: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// An environment variable name as the API server accepts it.
+/// An environment variable name as the API server accepts it (IsEnvVarName,
+/// the rule without the RelaxedEnvironmentVariableValidation gate): `.`, `..`
+/// and names starting with `..` are refused as well.
 pub fn env_var_name(value: &str) -> Result<(), String> {
     let mut bytes = value.bytes();
     let valid = match bytes.next() {
@@ -85,12 +89,66 @@ pub fn env_var_name(value: &str) -> Result<(), String> {
         }
         None => false,
     };
-    if valid {
+    if valid && value != "." && !value.starts_with("..") {
         Ok(())
     } else {
         Err(
             "must be a valid environment variable name: letters, digits, '_', '-' and '.', \
-             not starting with a digit (e.g. \"SSL_CERT_FILE\")"
+             not starting with a digit nor with '..', and not '.' (e.g. \"SSL_CERT_FILE\")"
+                .to_string(),
+        )
+    }
+}
+
+/// A label value: empty, or at most 63 letters, digits, `-`, `_` and `.`,
+/// starting and ending with a letter or digit (IsValidLabelValue).
+fn is_label_value(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    let alnum = |b: &u8| b.is_ascii_alphanumeric();
+    value.len() <= LABEL_MAX
+        && match (bytes.first(), bytes.last()) {
+            (Some(first), Some(last)) => {
+                alnum(first)
+                    && alnum(last)
+                    && bytes
+                        .iter()
+                        .all(|b| alnum(b) || matches!(b, b'-' | b'_' | b'.'))
+            }
+            _ => true,
+        }
+}
+
+/// A qualified name, the rule for label keys and annotation keys
+/// (IsQualifiedName): an optional DNS subdomain prefix and `/`, then a
+/// non-empty label value.
+pub fn qualified_name(value: &str) -> Result<(), String> {
+    let mut parts = value.split('/');
+    let (prefix, name) = match (parts.next(), parts.next(), parts.next()) {
+        (Some(name), None, _) => (None, name),
+        (Some(prefix), Some(name), None) => (Some(prefix), name),
+        _ => (None, ""),
+    };
+    let prefix_ok = prefix.is_none_or(|p| dns_subdomain(p).is_ok());
+    if prefix_ok && !name.is_empty() && is_label_value(name) {
+        Ok(())
+    } else {
+        Err(
+            "must be a qualified name: at most 63 letters, digits, '-', '_' and '.', starting \
+             and ending with a letter or digit, optionally after a DNS subdomain and '/' (e.g. \
+             \"trust\" or \"example.com/trust\")"
+                .to_string(),
+        )
+    }
+}
+
+/// A label value (IsValidLabelValue).
+pub fn label_value(value: &str) -> Result<(), String> {
+    if is_label_value(value) {
+        Ok(())
+    } else {
+        Err(
+            "must be a label value: empty, or at most 63 letters, digits, '-', '_' and '.', \
+             starting and ending with a letter or digit (e.g. \"corp\")"
                 .to_string(),
         )
     }
@@ -119,7 +177,9 @@ pub fn absolute_path(value: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// What `absolute_path` would accept for a path written loosely.
+/// What `absolute_path` would accept for a path written loosely: Go's
+/// `path.Clean` of the path made absolute, as the kubelet makes a container
+/// path (MakeAbsolutePath: `filepath.Clean("/" + path)`).
 fn normalise(value: &str) -> String {
     let mut parts: Vec<&str> = Vec::new();
     for part in value.split('/') {
@@ -168,16 +228,33 @@ pub fn mount_path(value: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Two mount paths name the same directory (the API server compares them as
-/// strings, but a trailing slash still collides at run time).
-pub fn same_path(a: &str, b: &str) -> bool {
-    fn trimmed(path: &str) -> &str {
-        match path.trim_end_matches('/') {
-            "" => path,
-            rest => rest,
-        }
+/// Whether a path is already in the form `normalise` gives it.
+fn is_clean(value: &str) -> bool {
+    match value.strip_prefix('/') {
+        Some("") => true,
+        Some(rest) => rest
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != ".."),
+        None => false,
     }
-    trimmed(a) == trimmed(b)
+}
+
+/// The directory a container path names at run time: the kubelet makes it
+/// absolute and clean, so `//cacerts`, `/cacerts/.`, `/cacerts//` and
+/// `cacerts` all name `/cacerts`.
+pub fn clean_path(value: &str) -> Cow<'_, str> {
+    if is_clean(value) {
+        Cow::Borrowed(value)
+    } else {
+        Cow::Owned(normalise(value))
+    }
+}
+
+/// Two container paths (mounts, devices) name the same directory. The API
+/// server compares them as strings (ValidateVolumeMounts), so that is never
+/// a duplicate it refuses, but a second mount of one directory is.
+pub fn same_path(a: &str, b: &str) -> bool {
+    clean_path(a) == clean_path(b)
 }
 
 #[cfg(test)]
@@ -277,9 +354,87 @@ mod tests {
     }
 
     #[test]
-    fn same_path_ignores_trailing_slashes() {
-        assert!(same_path("/cacerts", "/cacerts/"));
+    fn same_path_compares_cleaned_paths() {
+        for spelling in [
+            "/cacerts",
+            "/cacerts/",
+            "//cacerts",
+            "/cacerts/.",
+            "/cacerts//",
+            "/./cacerts",
+            "/x/../cacerts",
+            "/../cacerts",
+            "cacerts",
+        ] {
+            assert!(same_path("/cacerts", spelling), "{spelling:?}");
+        }
         assert!(same_path("/", "/"));
+        assert!(same_path("/", "//."));
         assert!(!same_path("/cacerts", "/cacerts2"));
+        assert!(!same_path("/cacerts", "/cacerts/sub"));
+        assert!(!same_path("/cacerts", "/etc/cacerts"));
+    }
+
+    #[test]
+    fn clean_path_is_go_path_clean_of_the_rooted_path() {
+        assert_eq!(clean_path("/cacerts"), "/cacerts");
+        assert!(matches!(clean_path("/a/b"), Cow::Borrowed(_)));
+        assert_eq!(clean_path("/a//b/./c/../d/"), "/a/b/d");
+        assert_eq!(clean_path(""), "/");
+        assert_eq!(clean_path("a/b"), "/a/b");
+        assert_eq!(clean_path("/.."), "/");
+    }
+
+    #[test]
+    fn env_var_name_refuses_chdir_names() {
+        for bad in [".", "..", "..x"] {
+            assert_eq!(
+                env_var_name(bad),
+                Err(
+                    "must be a valid environment variable name: letters, digits, '_', '-' and \
+                     '.', not starting with a digit nor with '..', and not '.' (e.g. \
+                     \"SSL_CERT_FILE\")"
+                        .to_string()
+                ),
+                "{bad:?}"
+            );
+        }
+        assert!(env_var_name(".x").is_ok());
+    }
+
+    #[test]
+    fn qualified_name_rules() {
+        for good in [
+            "trust",
+            "example.com/trust",
+            "a",
+            "A_b.c-D",
+            &"x".repeat(63),
+        ] {
+            assert!(qualified_name(good).is_ok(), "{good:?}");
+        }
+        for bad in [
+            "",
+            "Bad Key",
+            "/trust",
+            "example.com/",
+            "a/b/c",
+            "Example.com/trust",
+            "-trust",
+            "trust_",
+            &"x".repeat(64),
+        ] {
+            assert!(qualified_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn label_value_rules() {
+        for good in ["", "corp", "Corp_1.x-y", &"v".repeat(63)] {
+            assert!(label_value(good).is_ok(), "{good:?}");
+        }
+        for bad in ["x y", "-a", "a.", "a/b", &"v".repeat(64)] {
+            assert!(label_value(bad).is_err(), "{bad:?}");
+        }
     }
 }

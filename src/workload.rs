@@ -4,12 +4,18 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::inject::{inject, inject_ephemeral, wrong, At, Report};
+use crate::inject::{inject, inject_ephemeral, object, string, wrong, At, Report, Slot};
 use crate::json::{self, to_json, Edits, Object, Raw};
 use crate::overrides::{plan, Plan, STATUS};
 use crate::settings::{Settings, Source};
 
 const MIRROR_POD_ANNOTATION: &str = "kubernetes.io/config.mirror";
+/// The node labels that say a node's OS; the kubelet sets both.
+const OS_LABELS: [&str; 2] = ["kubernetes.io/os", "beta.kubernetes.io/os"];
+const WINDOWS: &str = "windows";
+/// The most the keys and values of an object's annotations may take
+/// together (ValidateAnnotations: TotalAnnotationSizeLimitB, 256 KiB).
+pub const ANNOTATIONS_LIMIT: usize = 256 * 1024;
 
 /// The kinds the policy mutates, by API group and kind, with the path from
 /// the object to its pod template (empty for a Pod, which is its own template).
@@ -46,6 +52,8 @@ pub struct Injected {
     /// The keys the pod will read from the source.
     pub keys: Vec<String>,
     pub report: Report,
+    /// For the client, when the status annotation was left out.
+    pub warning: Option<String>,
 }
 
 impl Injected {
@@ -57,6 +65,7 @@ impl Injected {
             source: plan.source,
             keys,
             report,
+            warning: None,
         }
     }
 }
@@ -66,6 +75,8 @@ struct Template<'a, 's> {
     template: Object<'a>,
     metadata: Option<Object<'a>>,
     annotations: Option<Object<'a>>,
+    /// The annotations parsed, to measure them.
+    annotation_map: Option<Map<String, Value>>,
     spec: Object<'a>,
     plan: Plan<'s>,
 }
@@ -125,22 +136,98 @@ fn read_template<'a, 's>(
         None => return Err(Refusal::Malformed(format!("{spec_at} is missing"))),
         Some(raw) => Object::read(raw).ok_or_else(|| not_object(&At::Root(spec_at), raw))?,
     };
-    if let Some(os) = spec.present("os") {
-        let os_object =
-            Object::read(os).ok_or_else(|| not_object(&At::Field(&At::Root(spec_at), "os"), os))?;
-        let name = os_object.get("name").and_then(json::string);
-        if name.as_deref() == Some("windows") {
-            return Ok(None);
-        }
+    if windows_only(&spec, &At::Root(spec_at)).map_err(Refusal::Malformed)? {
+        return Ok(None);
     }
     let plan = plan(settings, annotation_map.as_ref(), namespace).map_err(Refusal::Annotation)?;
     Ok(plan.map(|plan| Template {
         template,
         metadata,
         annotations,
+        annotation_map,
         spec,
         plan,
     }))
+}
+
+/// Whether the pod can only run on Windows nodes: `os.name: windows`, a node
+/// selector on the OS label, or a required node affinity of which every term
+/// requires Windows (the terms are ORed: one that allows another OS lets the
+/// pod run there, and it is injected).
+fn windows_only(spec: &Object<'_>, at: &At<'_>) -> Result<bool, String> {
+    if let Some(raw) = spec.present("os") {
+        let os = object(raw, &At::Field(at, "os"))?;
+        if os.get("name").and_then(json::string).as_deref() == Some(WINDOWS) {
+            return Ok(true);
+        }
+    }
+    if let Some(raw) = spec.present("nodeSelector") {
+        let selector = object(raw, &At::Field(at, "nodeSelector"))?;
+        let pinned = OS_LABELS
+            .iter()
+            .any(|label| selector.get(label).and_then(json::string).as_deref() == Some(WINDOWS));
+        if pinned {
+            return Ok(true);
+        }
+    }
+    let at = at.to_string();
+    let Some((affinity, at)) = child(spec, &at, "affinity")? else {
+        return Ok(false);
+    };
+    let Some((node, at)) = child(&affinity, &at, "nodeAffinity")? else {
+        return Ok(false);
+    };
+    let required = "requiredDuringSchedulingIgnoredDuringExecution";
+    let Some((required, at)) = child(&node, &at, required)? else {
+        return Ok(false);
+    };
+    let at = At::Root(&at);
+    let terms = Slot::read(&required, &at, "nodeSelectorTerms")?;
+    for (i, term) in terms.items().iter().copied().enumerate() {
+        if !term_requires_windows(term, &At::Item(&at, "nodeSelectorTerms", i))? {
+            return Ok(false);
+        }
+    }
+    Ok(!terms.items().is_empty())
+}
+
+/// The object at `field` of `parent` (named `at`) when present, with its name.
+fn child<'a>(
+    parent: &Object<'a>,
+    at: &str,
+    field: &str,
+) -> Result<Option<(Object<'a>, String)>, String> {
+    let Some(raw) = parent.present(field) else {
+        return Ok(None);
+    };
+    let here = At::Field(&At::Root(at), field).to_string();
+    object(raw, &At::Root(&here)).map(|o| Some((o, here)))
+}
+
+/// A node selector term requires Windows when one of its expressions (which
+/// are ANDed) is the OS label `In` values that are all `windows`.
+fn term_requires_windows(raw: Raw<'_>, at: &At<'_>) -> Result<bool, String> {
+    let term = object(raw, at)?;
+    let expressions = Slot::read(&term, at, "matchExpressions")?;
+    for (i, item) in expressions.items().iter().copied().enumerate() {
+        let expression = object(item, &At::Item(at, "matchExpressions", i))?;
+        let key = expression.get("key").and_then(json::string);
+        let operator = expression.get("operator").and_then(json::string);
+        let values = expression.get("values").and_then(json::items);
+        let windows = values.is_some_and(|values| {
+            !values.is_empty()
+                && values
+                    .iter()
+                    .all(|v| json::string(*v).as_deref() == Some(WINDOWS))
+        });
+        if key.is_some_and(|k| OS_LABELS.contains(&k.as_ref()))
+            && operator.as_deref() == Some("In")
+            && windows
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Inject into the pod template found at `path` in `object`, and record what
@@ -161,11 +248,36 @@ pub fn inject_template(
     else {
         return Ok(None);
     };
+    let mut warning = None;
     if settings.status_annotation {
         let key = format!("{}/{}", settings.annotation_prefix, STATUS);
-        set_annotation(&mut edits, &t, &key, &status(&t.plan, &report));
+        let value = status(&t.plan, &report);
+        let size = annotations_size(t.annotation_map.as_ref(), &key, &value);
+        if size <= ANNOTATIONS_LIMIT {
+            set_annotation(&mut edits, &t, &key, &value);
+        } else {
+            warning = Some(format!(
+                "cainjector injected the trust bundle but left out its annotation \"{key}\": \
+                 with it the annotations would take {size} bytes, over the {ANNOTATIONS_LIMIT} \
+                 bytes the API server allows (keys and values together)"
+            ));
+        }
     }
-    Ok(Some(Injected::new(edits, t.plan, report)))
+    let mut injected = Injected::new(edits, t.plan, report);
+    injected.warning = warning;
+    Ok(Some(injected))
+}
+
+/// The bytes of the annotations' keys and values, as ValidateAnnotations
+/// counts them, with `key` set to `value`.
+fn annotations_size(annotations: Option<&Map<String, Value>>, key: &str, value: &str) -> usize {
+    let others = annotations
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| k.as_str() != key)
+        .map(|(k, v)| k.len().saturating_add(v.as_str().map_or(0, str::len)))
+        .fold(0usize, usize::saturating_add);
+    others.saturating_add(key.len()).saturating_add(value.len())
 }
 
 /// `kubectl debug` adds ephemeral containers with an UPDATE of the
@@ -177,27 +289,47 @@ pub fn inject_debug_containers(
     settings: &Settings,
     namespace: &str,
 ) -> Result<Option<Injected>, Refusal> {
-    let existing: Vec<String> = old
-        .map(json::value)
-        .as_ref()
-        .and_then(|o| o.pointer("/spec/ephemeralContainers"))
-        .and_then(Value::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|c| c.get("name").and_then(Value::as_str))
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default();
     let mut spec_at = String::new();
     let Some(t) = read_template(object, &[], settings, namespace, &mut spec_at)? else {
         return Ok(None);
     };
+    let existing = existing_ephemeral(old).map_err(Refusal::Malformed)?;
     let mut edits = Edits::new(object);
     let report = inject_ephemeral(&mut edits, &t.spec, &At::Root(&spec_at), &t.plan, &existing)
         .map_err(Refusal::Malformed)?;
     Ok(report.map(|report| Injected::new(edits, t.plan, report)))
+}
+
+/// The names of the ephemeral containers the pod had before the update. The
+/// API server forbids changing those (ValidatePodEphemeralContainersUpdate),
+/// so an `oldObject` that cannot be read is refused: taken as empty, its
+/// containers would be injected as new ones.
+fn existing_ephemeral(old: Option<Raw<'_>>) -> Result<Vec<String>, String> {
+    let root = At::Root("oldObject");
+    let Some(old) = old.filter(|raw| !json::is_null(*raw)) else {
+        return Err(
+            "oldObject is missing: an ephemeralcontainers update must carry the pod \
+             as it was, to tell the new debug containers from the existing ones"
+                .to_string(),
+        );
+    };
+    let pod = object(old, &root)?;
+    let spec_at = At::Field(&root, "spec");
+    let Some(spec) = pod.present("spec") else {
+        return Err(format!("{spec_at} is missing"));
+    };
+    let spec = object(spec, &spec_at)?;
+    let field = "ephemeralContainers";
+    let containers = Slot::read(&spec, &spec_at, field)?;
+    containers
+        .items()
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let here = At::Item(&spec_at, field, i);
+            string(&object(*item, &here)?, &here, "name").map(|n| n.into_owned())
+        })
+        .collect()
 }
 
 /// Set one annotation on the template, making `metadata` and `annotations`

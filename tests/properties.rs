@@ -1,14 +1,17 @@
 //! Property tests on generated requests: every workload kind, settings drawn
 //! from valid values, annotations under our prefix with valid and invalid
-//! values, names that collide with the ones the policy adds, and unknown fields
-//! at every level. Whatever the request, the policy answers without panicking,
-//! and a mutation only adds, adds nothing twice, parses as its Kubernetes kind
-//! and is accepted unchanged by a second run (tests/invariants/mod.rs).
+//! values, names that collide with the ones the policy adds, block devices and
+//! odd spellings at the mount path, annotations at the edge of the API
+//! server's budget, Windows node selectors and affinities, unreadable old
+//! objects of debug updates, and unknown fields at every level. Whatever the
+//! request, the policy answers without panicking, and a mutation only adds,
+//! adds nothing twice, passes the API server's checks of what it wrote, parses
+//! as its Kubernetes kind and is accepted unchanged by a second run
+//! (tests/invariants/mod.rs).
 
 mod common;
 mod invariants;
 
-use cainjector::names::is_dns_label;
 use cainjector::Verdict;
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence, Index};
@@ -17,7 +20,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 
 use common::{admission, run};
-use invariants::evaluate_checked;
+use invariants::{api, evaluate_checked};
 
 const DEFAULT_PREFIX: &str = "cainjector.lestak.sh";
 
@@ -86,6 +89,7 @@ const VOLUME_NAMES: &[&str] = &[
     "config",
     "data",
 ];
+/// With the default mount path spelled as the API server lets a pod spell it.
 const POD_MOUNT_PATHS: &[&str] = &[
     "/cacerts",
     "/cacerts/",
@@ -93,7 +97,33 @@ const POD_MOUNT_PATHS: &[&str] = &[
     "/a/b",
     "/cacerts/sub",
     "/data",
+    "//cacerts",
+    "/cacerts/.",
+    "/cacerts//",
+    "/x/../cacerts",
+    "cacerts",
 ];
+/// Block devices: at a mount path of ours (however spelled) or elsewhere.
+const DEVICE_PATHS: &[&str] = &[
+    "/dev/xvdb",
+    "/cacerts",
+    "//cacerts/",
+    "/etc/ssl/certs",
+    "/a/b",
+];
+/// Device names, one of which is the volume name the policy would choose.
+const DEVICE_NAMES: &[&str] = &["block", "raw", "cainjector-ca-bundle"];
+/// Node selector term expressions, by what they require of the node's OS.
+const OS_EXPRESSIONS: &[&str] = &[
+    "os-in-windows",
+    "beta-os-in-windows",
+    "os-in-windows-linux",
+    "os-in-linux",
+    "os-notin-linux",
+    "zone-exists",
+];
+const ANNOTATIONS_LIMIT: usize = api::ANNOTATIONS_LIMIT;
+const FILLER_KEY: &str = "example.com/filler";
 const POD_ENV_VALUES: &[&str] = &[
     "/pod/own.pem",
     "",
@@ -191,7 +221,8 @@ fn insert_opt(map: &mut Map<String, Value>, key: &str, value: Option<Value>) {
 }
 
 /// Keeps the first item of each name (or path): the API server refuses
-/// duplicate volume names and duplicate mount paths, so no pod has them.
+/// duplicate volume names and duplicate mount paths (compared as strings), so
+/// no pod has them.
 fn unique_by(items: Option<Value>, field: &str) -> Option<Value> {
     let Some(Value::Array(items)) = items else {
         return items;
@@ -200,14 +231,43 @@ fn unique_by(items: Option<Value>, field: &str) -> Option<Value> {
     let mut kept = Vec::new();
     for item in items {
         let key = item[field].clone();
-        let trimmed = key.as_str().map(|s| s.trim_end_matches('/').to_string());
-        let key = trimmed.map_or(key, Value::from);
         if !seen.contains(&key) {
             seen.push(key);
             kept.push(item);
         }
     }
     Some(Value::Array(kept))
+}
+
+fn strings_of(list: Option<&Value>, field: &str) -> Vec<String> {
+    list.and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i[field].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The devices the API server lets a container have beside its mounts:
+/// unique names and paths, none a mount's name or exact path
+/// (ValidateVolumeDevices).
+fn valid_devices(devices: Vec<(&'static str, &'static str)>, mounts: Option<&Value>) -> Value {
+    let mount_names = strings_of(mounts, "name");
+    let mount_paths = strings_of(mounts, "mountPath");
+    let mut kept: Vec<(&str, &str)> = Vec::new();
+    for (name, path) in devices {
+        let clash = kept.iter().any(|(n, p)| *n == name || *p == path)
+            || mount_names.iter().any(|n| n == name)
+            || mount_paths.iter().any(|p| p == path);
+        if !clash {
+            kept.push((name, path));
+        }
+    }
+    kept.iter()
+        .map(|(name, path)| json!({"name": name, "devicePath": path}))
+        .collect()
 }
 
 fn mount() -> impl Strategy<Value = Value> {
@@ -247,18 +307,30 @@ fn env_var() -> impl Strategy<Value = Value> {
 }
 
 fn container() -> impl Strategy<Value = Value> {
+    let devices = prop::option::weighted(
+        0.2,
+        prop::collection::vec((select(DEVICE_NAMES), select(DEVICE_PATHS)), 1..3),
+    );
     (
         select(CONTAINER_NAMES),
         optional_list(mount(), 3),
         optional_list(env_var(), 3),
         prop::bool::weighted(0.15),
+        devices,
         unknown(),
     )
-        .prop_map(|(name, mounts, env, sidecar, unknown)| {
+        .prop_map(|(name, mounts, env, sidecar, devices, unknown)| {
             let mut c = Map::new();
             c.insert("name".into(), name.into());
             c.insert("image".into(), "busybox:1.36".into());
-            insert_opt(&mut c, "volumeMounts", unique_by(mounts, "mountPath"));
+            let mounts = unique_by(mounts, "mountPath");
+            if let Some(devices) = devices {
+                c.insert(
+                    "volumeDevices".into(),
+                    valid_devices(devices, mounts.as_ref()),
+                );
+            }
+            insert_opt(&mut c, "volumeMounts", mounts);
             insert_opt(&mut c, "env", env);
             if sidecar {
                 c.insert("restartPolicy".into(), "Always".into());
@@ -426,8 +498,42 @@ struct TemplateSpec {
     containers: Vec<Value>,
     volumes: Option<Value>,
     os: Option<&'static str>,
+    /// The OS label's value in `spec.nodeSelector`.
+    node_selector: Option<&'static str>,
+    /// Required node affinity terms, each a list of OS_EXPRESSIONS.
+    affinity: Option<Vec<Vec<&'static str>>>,
+    /// How many bytes short of the API server's budget the annotations are.
+    annotation_slack: Option<usize>,
     spec_unknown: Unknown,
     template_unknown: Unknown,
+}
+
+impl TemplateSpec {
+    /// Whether the pod can only run on Windows: what the policy must skip.
+    fn windows_only(&self) -> bool {
+        let requires_windows = |term: &Vec<&str>| {
+            term.iter()
+                .any(|e| matches!(*e, "os-in-windows" | "beta-os-in-windows"))
+        };
+        self.os == Some("windows")
+            || self.node_selector == Some("windows")
+            || self
+                .affinity
+                .as_ref()
+                .is_some_and(|terms| !terms.is_empty() && terms.iter().all(requires_windows))
+    }
+}
+
+fn os_expression(name: &str) -> Value {
+    let os = |key: &str, operator: &str, values: &[&str]| json!({"key": key, "operator": operator, "values": values});
+    match name {
+        "os-in-windows" => os("kubernetes.io/os", "In", &["windows"]),
+        "beta-os-in-windows" => os("beta.kubernetes.io/os", "In", &["windows"]),
+        "os-in-windows-linux" => os("kubernetes.io/os", "In", &["windows", "linux"]),
+        "os-in-linux" => os("kubernetes.io/os", "In", &["linux"]),
+        "os-notin-linux" => os("kubernetes.io/os", "NotIn", &["linux"]),
+        _ => json!({"key": "topology.kubernetes.io/zone", "operator": "Exists"}),
+    }
 }
 
 fn template() -> impl Strategy<Value = TemplateSpec> {
@@ -437,7 +543,15 @@ fn template() -> impl Strategy<Value = TemplateSpec> {
         optional_list(container(), 2),
         prop::collection::vec(container(), 1..4),
         optional_list(volume(), 3),
-        prop::option::weighted(0.1, select(&["windows", "linux"][..])),
+        (
+            prop::option::weighted(0.1, select(&["windows", "linux"][..])),
+            prop::option::weighted(0.1, select(&["windows", "linux"][..])),
+            prop::option::weighted(
+                0.1,
+                prop::collection::vec(prop::collection::vec(select(OS_EXPRESSIONS), 0..3), 1..3),
+            ),
+            prop::option::weighted(0.06, 0..500usize),
+        ),
         unknown(),
         unknown(),
     )
@@ -448,7 +562,7 @@ fn template() -> impl Strategy<Value = TemplateSpec> {
                 init_containers,
                 containers,
                 volumes,
-                os,
+                (os, node_selector, affinity, annotation_slack),
                 spec_unknown,
                 template_unknown,
             )| TemplateSpec {
@@ -458,6 +572,9 @@ fn template() -> impl Strategy<Value = TemplateSpec> {
                 containers,
                 volumes: unique_by(volumes, "name"),
                 os,
+                node_selector,
+                affinity,
+                annotation_slack,
                 spec_unknown,
                 template_unknown,
             },
@@ -473,9 +590,29 @@ struct Case {
     settings: Value,
     template: TemplateSpec,
     object_unknown: Unknown,
-    /// `kubectl debug` on a pod: its ephemeral containers, and how many of
-    /// them the old pod already had.
-    debug: Option<(Vec<Value>, Index)>,
+    /// `kubectl debug` on a pod: its ephemeral containers, how many of
+    /// them the old pod already had, and how its oldObject is spoilt.
+    debug: Option<(Vec<Value>, Index, OldObject)>,
+}
+
+/// The oldObject of a debug update: as the API server sends it, or spoilt.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum OldObject {
+    Readable,
+    Absent,
+    NotAnObject,
+    ListNotAList,
+    ItemWithoutName,
+}
+
+fn old_object() -> impl Strategy<Value = OldObject> {
+    prop_oneof![
+        12 => Just(OldObject::Readable),
+        1 => Just(OldObject::Absent),
+        1 => Just(OldObject::NotAnObject),
+        1 => Just(OldObject::ListNotAList),
+        1 => Just(OldObject::ItemWithoutName),
+    ]
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -494,7 +631,11 @@ fn case() -> impl Strategy<Value = Case> {
         unknown(),
         prop::option::weighted(
             0.4,
-            (prop::collection::vec(container(), 1..3), any::<Index>()),
+            (
+                prop::collection::vec(container(), 1..3),
+                any::<Index>(),
+                old_object(),
+            ),
         ),
     )
         .prop_map(
@@ -537,14 +678,22 @@ impl Case {
         }
     }
 
-    /// The annotations as the pod carries them (a later duplicate key wins).
+    /// The annotations as the pod carries them (a later duplicate key wins),
+    /// with a filler that leaves them `annotation_slack` bytes short of the
+    /// API server's budget.
     fn annotations(&self) -> Option<Map<String, Value>> {
-        let list = self.template.annotations.as_ref()?;
-        Some(
+        let mut map: Option<Map<String, Value>> = self.template.annotations.as_ref().map(|list| {
             list.iter()
                 .map(|a| (self.annotation_key(a), a.value.clone()))
-                .collect(),
-        )
+                .collect()
+        });
+        if let Some(slack) = self.template.annotation_slack {
+            let map = map.get_or_insert_with(Map::new);
+            let taken = api::annotations_size(Some(map)) + FILLER_KEY.len() + slack;
+            let filler = "f".repeat(ANNOTATIONS_LIMIT.saturating_sub(taken));
+            map.insert(FILLER_KEY.into(), filler.into());
+        }
+        map
     }
 
     /// A workload's template carries no namespace: its object's metadata does.
@@ -576,6 +725,28 @@ impl Case {
         spec.insert("containers".into(), Value::Array(t.containers.clone()));
         insert_opt(&mut spec, "volumes", t.volumes.clone());
         insert_opt(&mut spec, "os", t.os.map(|name| json!({ "name": name })));
+        insert_opt(
+            &mut spec,
+            "nodeSelector",
+            t.node_selector
+                .map(|os| json!({"kubernetes.io/os": os, "disktype": "ssd"})),
+        );
+        insert_opt(
+            &mut spec,
+            "affinity",
+            t.affinity.as_ref().map(|terms| {
+                let terms: Vec<Value> = terms
+                    .iter()
+                    .map(|term| {
+                        let expressions: Vec<Value> =
+                            term.iter().map(|e| os_expression(e)).collect();
+                        json!({ "matchExpressions": expressions })
+                    })
+                    .collect();
+                json!({"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution":
+                    {"nodeSelectorTerms": terms}}})
+            }),
+        );
         let spec = with_unknown(spec, t.spec_unknown.clone());
 
         let mut template = Map::new();
@@ -622,7 +793,7 @@ impl Case {
 
     fn request(&self) -> Value {
         let object = self.object();
-        let Some((ephemeral, existing)) = &self.debug else {
+        let Some((ephemeral, existing, old_object)) = &self.debug else {
             return admission(self.kind, self.operation, self.request_namespace, object);
         };
         // The pod as it was created, injected or not, gets debug containers.
@@ -637,8 +808,26 @@ impl Case {
         old["spec"]["ephemeralContainers"] = Value::Array(ephemeral[..existing].to_vec());
         let mut request = admission(self.kind, "UPDATE", self.request_namespace, object);
         request["subResource"] = "ephemeralcontainers".into();
-        request["oldObject"] = old;
+        match old_object {
+            OldObject::Readable => request["oldObject"] = old,
+            OldObject::Absent => {}
+            OldObject::NotAnObject => request["oldObject"] = json!(["spec"]),
+            OldObject::ListNotAList => {
+                old["spec"]["ephemeralContainers"] = json!({"debugger": {}});
+                request["oldObject"] = old;
+            }
+            OldObject::ItemWithoutName => {
+                old["spec"]["ephemeralContainers"] = json!([{"image": "busybox"}]);
+                request["oldObject"] = old;
+            }
+        }
         request
+    }
+
+    fn old_object_spoilt(&self) -> bool {
+        self.debug
+            .as_ref()
+            .is_some_and(|(_, _, old)| *old != OldObject::Readable)
     }
 
     /// The namespace the policy decides on: the request's, else the object's.
@@ -746,24 +935,34 @@ fn check_case(case: &Case) -> Result<(), TestCaseError> {
         prop_assert_eq!(&verdict, &Verdict::Accept);
         return Ok(());
     }
-    if case.is_mirror() || case.template.os == Some("windows") {
+    if case.is_mirror() || case.template.windows_only() {
         prop_assert_eq!(&verdict, &Verdict::Accept);
         return Ok(());
     }
     match &verdict {
         Verdict::Reject(message) => {
             // The object is well formed and the settings valid: only one of
-            // our annotations can be the reason, and the message names it.
+            // our annotations can be the reason, and the message names it;
+            // or the debug update's oldObject cannot be read.
             let named = case
                 .our_annotation_keys()
                 .iter()
                 .any(|key| message.contains(&format!("\"{key}\"")));
-            prop_assert!(named, "rejection names no annotation: {}", message);
+            let old_object = case.old_object_spoilt() && message.contains("oldObject");
+            prop_assert!(
+                named || old_object,
+                "rejection names no annotation: {}",
+                message
+            );
         }
-        Verdict::Mutate(result) => {
+        Verdict::Mutate(result) | Verdict::MutateWarn(result, _) => {
+            prop_assert!(!case.old_object_spoilt(), "a spoilt oldObject was read");
             parses_as_its_kind(case.kind.1, &request["object"], result);
             for name in volume_names(result, case.kind) {
-                prop_assert!(is_dns_label(&name), "volume name {:?}", name);
+                prop_assert!(api::dns_label(&name), "volume name {:?}", name);
+            }
+            if matches!(verdict, Verdict::MutateWarn(..)) {
+                prop_assert_eq!(&case.settings["statusAnnotation"], &json!(true));
             }
         }
         _ => {}
@@ -812,7 +1011,8 @@ proptest! {
     #![proptest_config(config(256))]
 
     /// Every container ends up with the bundle mounted at /cacerts (ours or
-    /// its own mount there) and both env vars set (ours or its own).
+    /// its own mount there, however spelled; or its own device there, which
+    /// wins) and both env vars set (ours or its own).
     #[test]
     fn every_container_ends_up_with_the_bundle((pod, settings) in plain_pod()) {
         let request = admission(("", "Pod"), "CREATE", "default", pod.clone());
@@ -821,19 +1021,49 @@ proptest! {
             Verdict::Reject(message) => return Err(TestCaseError::fail(message)),
             _ => pod,
         };
+        let at_cacerts = |p: &Value| p.as_str().map(api::clean).as_deref() == Some("/cacerts");
         for container in result["spec"]["containers"].as_array().expect("containers") {
             let mounted = container["volumeMounts"]
                 .as_array()
-                .is_some_and(|m| m.iter().any(|m| {
-                    m["mountPath"].as_str().map(|p| p.trim_end_matches('/')) == Some("/cacerts")
-                }));
-            prop_assert!(mounted, "{}", container);
+                .is_some_and(|m| m.iter().any(|m| at_cacerts(&m["mountPath"])));
+            let device = container["volumeDevices"].as_array().is_some_and(|d| {
+                d.iter().any(|d| at_cacerts(&d["devicePath"]) || d["name"] == "cainjector-ca-bundle")
+            });
+            prop_assert!(mounted || device, "{}", container);
             for name in ["SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS"] {
                 let set = container["env"]
                     .as_array()
                     .is_some_and(|e| e.iter().any(|e| e["name"] == name));
                 prop_assert!(set, "{} missing in {}", name, container);
             }
+        }
+    }
+
+    /// A pod whose annotations are just short of the API server's budget:
+    /// with statusAnnotation the policy writes the status only where it fits,
+    /// and says so where it does not.
+    #[test]
+    fn status_annotation_never_pushes_the_annotations_over_the_budget(
+        (pod, _) in plain_pod(),
+        slack in 0..600usize,
+        prefix in select(PREFIXES),
+    ) {
+        let mut pod = pod;
+        let filler = ANNOTATIONS_LIMIT - FILLER_KEY.len() - slack;
+        pod["metadata"]["annotations"] = json!({ FILLER_KEY: "f".repeat(filler) });
+        let settings = json!({"configMap": "ca-bundle", "statusAnnotation": true, "annotationPrefix": prefix});
+        let request = admission(("", "Pod"), "CREATE", "default", pod);
+        let status_key = format!("{prefix}/status");
+        match evaluate_checked(&request, &settings) {
+            Verdict::Mutate(result) => {
+                let status = result["metadata"]["annotations"][&status_key].as_str().map_or(0, str::len);
+                prop_assert!(status > 0 && status + status_key.len() <= slack);
+            }
+            Verdict::MutateWarn(result, _) => {
+                prop_assert!(result["metadata"]["annotations"].get(&status_key).is_none());
+            }
+            Verdict::Accept => {}
+            other => return Err(TestCaseError::fail(format!("{other:?}"))),
         }
     }
 

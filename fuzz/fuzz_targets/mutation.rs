@@ -1,8 +1,11 @@
 //! Structured fuzzing of the mutation: the fuzz data picks settings, a kind, a
-//! namespace, annotations and a pod spec whose names collide with ours, plus
-//! unknown fields at every level. Whenever the policy mutates, the result must
-//! only add to the original, add nothing twice, and be accepted unchanged by a
-//! second run (the same checks as tests/properties.rs, shared by path).
+//! namespace, annotations (up to the API server's budget) and a pod spec whose
+//! names collide with ours, with block devices and odd spellings at the mount
+//! path, Windows node selectors and affinities, spoilt oldObjects of debug
+//! updates, plus unknown fields at every level. Whenever the policy mutates,
+//! the result must only add to the original, add nothing twice, pass the API
+//! server's checks of what it wrote, and be accepted unchanged by a second run
+//! (the same checks as tests/properties.rs, shared by path).
 #![no_main]
 
 #[path = "../../tests/common/mod.rs"]
@@ -74,7 +77,18 @@ const POD_MOUNT_PATHS: &[&str] = &[
     "/a/b",
     "/data",
     "/",
+    "//cacerts",
+    "/cacerts/.",
+    "/cacerts//",
+    "/x/../cacerts",
+    "cacerts",
 ];
+const DEVICE_PATHS: &[&str] = &["/dev/xvdb", "/cacerts", "//cacerts/", "/etc/ssl/certs"];
+const DEVICE_NAMES: &[&str] = &["block", "raw", "cainjector-ca-bundle"];
+const OS_LABELS: &[&str] = &["kubernetes.io/os", "beta.kubernetes.io/os", "zone"];
+const OS_OPERATORS: &[&str] = &["In", "NotIn", "Exists"];
+const OS_VALUES: &[&str] = &["windows", "linux"];
+const ANNOTATIONS_LIMIT: usize = 262_144;
 const ANNOTATION_KEYS: &[&str] = &[
     "inject",
     "configMap",
@@ -208,12 +222,23 @@ fn env_var(u: &mut Unstructured) -> Result<Value> {
     Ok(Value::Object(e))
 }
 
+fn device(u: &mut Unstructured) -> Result<Value> {
+    let mut d = Map::new();
+    d.insert("name".into(), pick(u, DEVICE_NAMES)?.into());
+    d.insert("devicePath".into(), pick(u, DEVICE_PATHS)?.into());
+    unknown_fields(u, &mut d)?;
+    Ok(Value::Object(d))
+}
+
 fn container(u: &mut Unstructured) -> Result<Value> {
     let mut c = Map::new();
     c.insert("name".into(), pick(u, CONTAINER_NAMES)?.into());
     c.insert("image".into(), "busybox".into());
     list_field(u, &mut c, "volumeMounts", 3, mount)?;
     list_field(u, &mut c, "env", 3, env_var)?;
+    if u.ratio(1, 5)? {
+        list_field(u, &mut c, "volumeDevices", 2, device)?;
+    }
     if u.ratio(1, 8)? {
         c.insert("restartPolicy".into(), "Always".into());
     }
@@ -301,6 +326,38 @@ fn settings(u: &mut Unstructured) -> Result<Value> {
     Ok(Value::Object(s))
 }
 
+/// A node affinity term of expressions on the OS label (and another).
+fn affinity_term(u: &mut Unstructured) -> Result<Value> {
+    let n = u.int_in_range(0..=2)?;
+    let expressions = (0..n)
+        .map(|_| {
+            let operator = pick(u, OS_OPERATORS)?;
+            let mut e = json!({"key": pick(u, OS_LABELS)?, "operator": operator});
+            if operator != "Exists" {
+                e["values"] = Value::Array(some_of(u, OS_VALUES, 2)?);
+            }
+            Ok(e)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(json!({ "matchExpressions": expressions }))
+}
+
+/// Fills the annotations to a few bytes short of the API server's budget.
+fn fill_annotations(u: &mut Unstructured, annotations: &mut Value) -> Result<()> {
+    let Some(map) = annotations.as_object_mut() else {
+        return Ok(());
+    };
+    let key = "example.com/filler";
+    let taken: usize = map
+        .iter()
+        .map(|(k, v)| k.len() + v.as_str().map_or(0, str::len))
+        .sum();
+    let slack = u.int_in_range(0..=600)?;
+    let room = ANNOTATIONS_LIMIT.saturating_sub(taken + key.len() + slack);
+    map.insert(key.into(), "f".repeat(room).into());
+    Ok(())
+}
+
 fn annotations(u: &mut Unstructured) -> Result<Value> {
     let mut a = Map::new();
     let n = u.int_in_range(0..=4)?;
@@ -328,7 +385,11 @@ fn template(u: &mut Unstructured, namespace: &str) -> Result<Map<String, Value>>
         metadata.insert("namespace".into(), namespace.into());
     }
     if u.int_in_range(0..=4)? > 0 {
-        metadata.insert("annotations".into(), annotations(u)?);
+        let mut a = annotations(u)?;
+        if u.ratio(1, 20)? {
+            fill_annotations(u, &mut a)?;
+        }
+        metadata.insert("annotations".into(), a);
     }
     unknown_fields(u, &mut metadata)?;
 
@@ -342,6 +403,19 @@ fn template(u: &mut Unstructured, namespace: &str) -> Result<Map<String, Value>>
         spec.insert(
             "os".into(),
             json!({"name": pick(u, &["windows", "linux"])?}),
+        );
+    }
+    if u.ratio(1, 10)? {
+        let label = pick(u, OS_LABELS)?;
+        spec.insert("nodeSelector".into(), json!({ label: pick(u, OS_VALUES)? }));
+    }
+    if u.ratio(1, 10)? {
+        let n = u.int_in_range(0..=2)?;
+        let terms = (0..n).map(|_| affinity_term(u)).collect::<Result<Vec<_>>>()?;
+        spec.insert(
+            "affinity".into(),
+            json!({"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution":
+                {"nodeSelectorTerms": terms}}}),
         );
     }
     unknown_fields(u, &mut spec)?;
@@ -408,6 +482,16 @@ fn debug_request(
     let mut request = common::admission(("", "Pod"), "UPDATE", namespace, object);
     request["subResource"] = "ephemeralcontainers".into();
     request["oldObject"] = old;
+    // An oldObject the policy cannot read, which it must refuse.
+    if u.ratio(1, 8)? {
+        let spoilt = match u.int_in_range(0..=3)? {
+            0 => Value::Null,
+            1 => json!(["spec"]),
+            2 => json!({"spec": {"ephemeralContainers": {"debugger": {}}}}),
+            _ => json!({"spec": {"ephemeralContainers": [{"image": "busybox"}]}}),
+        };
+        request["oldObject"] = spoilt;
+    }
     Ok(request)
 }
 

@@ -55,7 +55,7 @@ fuzz_target!(|data: &[u8]| {
         "{response}"
     );
     match cainjector::evaluate(data) {
-        Verdict::Mutate(result) => check_mutation(data, &result),
+        Verdict::Mutate(result) | Verdict::MutateWarn(result, _) => check_mutation(data, &result),
         Verdict::Reject(message) => assert!(
             !message.starts_with("the mutated object is not JSON"),
             "{message}"

@@ -3,7 +3,6 @@
 //! and tests/common/mod.rs by path), so both prove the same thing.
 #![allow(dead_code)]
 
-use cainjector::names::{is_dns_label, same_path};
 use cainjector::Verdict;
 use serde_json::{Map, Value};
 
@@ -128,16 +127,14 @@ pub fn check_additions(original: &Value, result: &Value, spec_at: &str, prefix: 
         volumes_after.iter().map(|v| name_of(v, "name")).collect();
     for volume in added_volumes {
         let name = name_of(volume, "name").expect("added volume has a name");
-        assert!(is_dns_label(&name), "added volume name {name:?}");
+        assert!(api::dns_label(&name), "added volume name {name:?}");
         assert!(
             !names_before.contains(&Some(name.clone())),
             "added volume {name:?} takes a name the pod already uses"
         );
-        let sources = ["configMap", "secret", "projected"]
-            .iter()
-            .filter(|f| volume.get(**f).is_some())
-            .count();
-        assert_eq!(sources, 1, "added volume {volume} has exactly one source");
+        if let Err(e) = api::volume_source(volume) {
+            panic!("added volume {volume}: {e}");
+        }
     }
     if !has_duplicates(&names_before, |a, b| a == b) {
         assert!(
@@ -163,6 +160,32 @@ pub fn check_additions(original: &Value, result: &Value, spec_at: &str, prefix: 
     if !added_volumes.is_empty() {
         assert!(mounts_added > 0, "a volume was added that nothing mounts");
     }
+    check_annotations(original, result, spec_at);
+}
+
+/// The template's annotations never grow over the API server's budget, and
+/// every key added is one it accepts.
+fn check_annotations(original: &Value, result: &Value, spec_at: &str) {
+    let at = format!(
+        "{}/metadata/annotations",
+        spec_at.strip_suffix("/spec").unwrap_or_default()
+    );
+    let before = original.pointer(&at).and_then(Value::as_object);
+    let after = result.pointer(&at).and_then(Value::as_object);
+    let (size_before, size_after) = (api::annotations_size(before), api::annotations_size(after));
+    assert!(
+        size_after <= api::ANNOTATIONS_LIMIT || size_after <= size_before,
+        "annotations grew from {size_before} to {size_after} bytes, over {}",
+        api::ANNOTATIONS_LIMIT
+    );
+    for key in after.into_iter().flat_map(Map::keys) {
+        if !before.is_some_and(|b| b.contains_key(key)) {
+            assert!(
+                api::qualified_name(&key.to_lowercase()),
+                "added annotation key {key:?}"
+            );
+        }
+    }
 }
 
 /// Returns how many mounts were added to the container.
@@ -179,16 +202,36 @@ fn check_container(
         .iter()
         .filter_map(|m| name_of(m, "mountPath"))
         .collect();
+    let devices = items(after, "volumeDevices");
+    assert_eq!(
+        items(before, "volumeDevices"),
+        devices,
+        "volumeDevices changed"
+    );
+    let device_paths: Vec<String> = devices
+        .iter()
+        .filter_map(|d| name_of(d, "devicePath"))
+        .collect();
+    let device_names: Vec<String> = devices.iter().filter_map(|d| name_of(d, "name")).collect();
     for mount in added_mounts {
         let path = name_of(mount, "mountPath").expect("added mount has a path");
+        let dir = api::clean(&path);
         assert!(
-            !paths_before.iter().any(|p| same_path(p, &path)),
-            "mount at {path:?} added where the container already mounts it"
+            !paths_before.iter().any(|p| api::clean(p) == dir),
+            "mount at {path:?} added where the container already mounts that directory"
+        );
+        assert!(
+            !device_paths.iter().any(|p| api::clean(p) == dir),
+            "mount at {path:?} added where the container has a device ({device_paths:?})"
         );
         let volume = name_of(mount, "name").expect("added mount names a volume");
         assert!(
             volume_names.contains(&Some(volume.clone())),
             "added mount uses volume {volume:?}, which the pod does not have"
+        );
+        assert!(
+            !device_names.contains(&volume),
+            "added mount named {volume:?}, as a device of the container"
         );
         assert_eq!(mount.get("readOnly"), Some(&Value::Bool(true)));
     }
@@ -196,36 +239,322 @@ fn check_container(
         .iter()
         .filter_map(|m| name_of(m, "mountPath"))
         .collect();
-    if !has_duplicates(&paths_before, |a, b| same_path(a, b)) {
+    // The API server's own rule compares the strings.
+    if !has_duplicates(&paths_before, |a, b| a == b) {
         assert!(
-            !has_duplicates(&paths_after, |a, b| same_path(a, b)),
+            !has_duplicates(&paths_after, |a, b| a == b),
             "duplicate mount paths {paths_after:?}"
         );
     }
+    check_env(before, after);
+    added_mounts.len()
+}
 
+fn check_env(before: &Map<String, Value>, after: &Map<String, Value>) {
     let env_before = items(before, "env");
     let env_after = items(after, "env");
     let names_before: Vec<String> = env_before
         .iter()
         .filter_map(|e| name_of(e, "name"))
         .collect();
-    let added_env: Vec<String> = env_after
-        .get(env_before.len()..)
-        .unwrap_or(&[])
-        .iter()
-        .map(|e| name_of(e, "name").expect("added env var has a name"))
-        .collect();
-    for name in &added_env {
+    let added = env_after.get(env_before.len()..).unwrap_or(&[]);
+    let mut added_names = Vec::new();
+    for entry in added {
+        let name = name_of(entry, "name").expect("added env var has a name");
+        assert!(api::env_var_name(&name), "added env var name {name:?}");
+        let fields: Vec<&String> = entry
+            .as_object()
+            .map(|e| e.keys().collect())
+            .unwrap_or_default();
         assert!(
-            !names_before.contains(name),
+            entry.get("value").is_some_and(Value::is_string) && fields.len() == 2,
+            "added env var {entry} is not a name and a literal value"
+        );
+        assert!(
+            !names_before.contains(&name),
             "env var {name:?} added where the container already sets it"
         );
+        added_names.push(name);
     }
     assert!(
-        !has_duplicates(&added_env, |a, b| a == b),
-        "env vars added twice: {added_env:?}"
+        !has_duplicates(&added_names, |a, b| a == b),
+        "env vars added twice: {added_names:?}"
     );
-    added_mounts.len()
+    // A value the policy wrote into the container's own entry: never beside valueFrom.
+    for (own, ours) in env_before.iter().zip(env_after) {
+        if own != ours {
+            let value_from = ours.get("valueFrom").is_some_and(|v| !v.is_null());
+            assert!(!value_from, "value written beside valueFrom in {ours}");
+        }
+    }
+}
+
+/// The API server's checks of the values the policy writes, written apart
+/// from the policy's own (src/names.rs, src/source.rs) so that a slip in
+/// either shows.
+pub mod api {
+    use serde_json::{Map, Value};
+
+    /// TotalAnnotationSizeLimitB.
+    pub const ANNOTATIONS_LIMIT: usize = 262_144;
+
+    fn label_chars(s: &str, extra: &[u8]) -> bool {
+        s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || extra.contains(&b))
+    }
+
+    fn ends_alnum(s: &str, any_case: bool) -> bool {
+        let ok = |b: Option<u8>| {
+            b.is_some_and(|b| {
+                b.is_ascii_digit() || b.is_ascii_lowercase() || (any_case && b.is_ascii_uppercase())
+            })
+        };
+        ok(s.bytes().next()) && ok(s.bytes().last())
+    }
+
+    /// IsDNS1123Label.
+    pub fn dns_label(s: &str) -> bool {
+        s.len() <= 63 && label_chars(s, b"-") && ends_alnum(s, false)
+    }
+
+    /// IsDNS1123Subdomain.
+    pub fn dns_subdomain(s: &str) -> bool {
+        s.len() <= 253
+            && s.split('.')
+                .all(|l| label_chars(l, b"-") && ends_alnum(l, false))
+    }
+
+    /// IsValidLabelValue.
+    pub fn label_value(s: &str) -> bool {
+        s.is_empty()
+            || (s.len() <= 63
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+                && ends_alnum(s, true))
+    }
+
+    /// IsQualifiedName.
+    pub fn qualified_name(s: &str) -> bool {
+        let parts: Vec<&str> = s.split('/').collect();
+        match parts.as_slice() {
+            [name] => !name.is_empty() && label_value(name),
+            [prefix, name] => {
+                !prefix.is_empty() && dns_subdomain(prefix) && !name.is_empty() && label_value(name)
+            }
+            _ => false,
+        }
+    }
+
+    /// IsEnvVarName.
+    pub fn env_var_name(s: &str) -> bool {
+        let first_ok = s
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b"-._".contains(&b));
+        first_ok
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
+            && s != "."
+            && !s.starts_with("..")
+    }
+
+    /// ValidateSignerName.
+    pub fn signer_name(s: &str) -> bool {
+        let Some((domain, path)) = s.split_once('/') else {
+            return false;
+        };
+        let labels: Vec<&str> = domain.split('.').collect();
+        !path.contains('/')
+            && domain.len() <= 253
+            && labels.len() >= 2
+            && labels.iter().all(|l| dns_label(l))
+            && path.split('.').all(dns_subdomain)
+            && s.len() <= 571
+    }
+
+    /// The projected source's `name` (ValidateClusterTrustBundleName, with
+    /// the signer taken from the name as the API server takes it).
+    pub fn trust_bundle_name(s: &str) -> bool {
+        match s.rfind(':') {
+            Some(at) => s.get(at + 1..).is_some_and(dns_subdomain),
+            None => !s.is_empty() && dns_subdomain(s),
+        }
+    }
+
+    /// ValidateLocalNonReservedPath, and non-empty.
+    pub fn local_non_reserved_path(s: &str) -> bool {
+        !s.is_empty()
+            && !s.starts_with('/')
+            && !s.split('/').any(|p| p == "..")
+            && !s.starts_with("..")
+    }
+
+    fn strings(value: Option<&Value>) -> Result<Vec<&str>, String> {
+        match value {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| v.as_str().ok_or(format!("{v} is not a string")))
+                .collect(),
+            Some(other) => Err(format!("{other} is not a list")),
+        }
+    }
+
+    /// ValidateLabelSelector, on a selector with only its own fields.
+    pub fn label_selector(selector: &Value) -> Result<(), String> {
+        let map = selector.as_object().ok_or("not an object")?;
+        for (field, value) in map {
+            match (field.as_str(), value) {
+                (_, Value::Null) => {}
+                ("matchLabels", Value::Object(labels)) => {
+                    for (k, v) in labels {
+                        let v = v.as_str().ok_or(format!("label {k} is not a string"))?;
+                        if !qualified_name(k) || !label_value(v) {
+                            return Err(format!("label {k}={v}"));
+                        }
+                    }
+                }
+                ("matchExpressions", Value::Array(items)) => {
+                    for item in items {
+                        requirement(item)?;
+                    }
+                }
+                _ => return Err(format!("field {field}")),
+            }
+        }
+        Ok(())
+    }
+
+    fn requirement(item: &Value) -> Result<(), String> {
+        let map = item.as_object().ok_or("requirement not an object")?;
+        if let Some(k) = map
+            .keys()
+            .find(|k| !["key", "operator", "values"].contains(&k.as_str()))
+        {
+            return Err(format!("requirement field {k}"));
+        }
+        let key = map.get("key").and_then(Value::as_str).unwrap_or("");
+        let values = strings(map.get("values"))?;
+        let count_ok = match map.get("operator").and_then(Value::as_str) {
+            Some("In" | "NotIn") => !values.is_empty(),
+            Some("Exists" | "DoesNotExist") => values.is_empty(),
+            _ => false,
+        };
+        if !qualified_name(key) || !count_ok || !values.iter().all(|v| label_value(v)) {
+            return Err(format!("requirement {item}"));
+        }
+        Ok(())
+    }
+
+    fn only(map: &Map<String, Value>, fields: &[&str]) -> Result<(), String> {
+        match map.keys().find(|k| !fields.contains(&k.as_str())) {
+            Some(k) => Err(format!("unexpected field {k}")),
+            None => Ok(()),
+        }
+    }
+
+    /// The source of a volume the policy adds: exactly one, and as
+    /// validateVolumeSource / validateProjectionSources accept it.
+    pub fn volume_source(volume: &Value) -> Result<(), String> {
+        let map = volume.as_object().ok_or("not an object")?;
+        only(map, &["name", "configMap", "secret", "projected"])?;
+        if map.len() != 2 {
+            return Err("not exactly one source".into());
+        }
+        let named = |source: &Value, field: &str| {
+            let source = source.as_object().ok_or("source not an object")?;
+            only(source, &[field])?;
+            match source.get(field).and_then(Value::as_str) {
+                Some(name) if dns_subdomain(name) => Ok(()),
+                other => Err(format!("{field} {other:?}")),
+            }
+        };
+        if let Some(source) = map.get("configMap") {
+            return named(source, "name");
+        }
+        if let Some(source) = map.get("secret") {
+            return named(source, "secretName");
+        }
+        let projected = map
+            .get("projected")
+            .and_then(Value::as_object)
+            .ok_or("no source")?;
+        only(projected, &["sources"])?;
+        let sources = projected
+            .get("sources")
+            .and_then(Value::as_array)
+            .ok_or("no sources")?;
+        let [source] = sources.as_slice() else {
+            return Err("not one projected source".into());
+        };
+        let source = source.as_object().ok_or("source not an object")?;
+        only(source, &["clusterTrustBundle"])?;
+        let ctb = source
+            .get("clusterTrustBundle")
+            .and_then(Value::as_object)
+            .ok_or("no clusterTrustBundle")?;
+        only(ctb, &["name", "signerName", "labelSelector", "path"])?;
+        let path = ctb.get("path").and_then(Value::as_str).unwrap_or("");
+        if !local_non_reserved_path(path) {
+            return Err(format!("path {path:?}"));
+        }
+        match (ctb.get("name"), ctb.get("signerName")) {
+            (Some(Value::String(name)), None) if trust_bundle_name(name) => {
+                match ctb.get("labelSelector") {
+                    None => Ok(()),
+                    Some(_) => Err("labelSelector with name".into()),
+                }
+            }
+            (None, Some(Value::String(signer))) if signer_name(signer) => {
+                ctb.get("labelSelector").map_or(Ok(()), label_selector)
+            }
+            _ => Err(format!("name and signerName in {ctb:?}")),
+        }
+    }
+
+    /// ValidateAnnotationsSize's count (string values; others cannot be annotations).
+    pub fn annotations_size(annotations: Option<&Map<String, Value>>) -> usize {
+        annotations
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| k.len() + v.as_str().map_or(0, str::len))
+            .sum()
+    }
+
+    /// Go's `path.Clean` of the path made absolute, as the kubelet makes a
+    /// container path.
+    pub fn clean(path: &str) -> String {
+        let mut out: Vec<&str> = Vec::new();
+        for part in path.split('/') {
+            if part == ".." {
+                out.pop();
+            } else if !part.is_empty() && part != "." {
+                out.push(part);
+            }
+        }
+        format!("/{}", out.join("/"))
+    }
+}
+
+/// A mutation with a warning is one whose status annotation was left out:
+/// the warning says so, and no annotation changed.
+fn check_left_out_status(request: &Value, result: &Value, warning: &str) {
+    assert!(
+        warning.starts_with("cainjector injected the trust bundle but left out its annotation"),
+        "{warning}"
+    );
+    let group = request.pointer("/kind/group").and_then(Value::as_str);
+    let kind = request.pointer("/kind/kind").and_then(Value::as_str);
+    let spec_at = spec_pointer(group.unwrap_or(""), kind.unwrap_or("")).unwrap_or("/spec");
+    let at = format!(
+        "{}/metadata/annotations",
+        spec_at.strip_suffix("/spec").unwrap_or_default()
+    );
+    assert_eq!(
+        request["object"].pointer(&at),
+        result.pointer(&at),
+        "annotations changed though the status was left out"
+    );
 }
 
 /// Runs the policy on `request` with `settings`; when it mutates, checks every
@@ -235,7 +564,15 @@ fn check_container(
 pub fn evaluate_checked(request: &Value, settings: &Value) -> Verdict {
     let verdict = run(request, settings.clone());
     check_require(request, settings, &verdict);
-    if let Verdict::Mutate(result) = &verdict {
+    let mutated = match &verdict {
+        Verdict::Mutate(result) => Some(result),
+        Verdict::MutateWarn(result, warning) => {
+            check_left_out_status(request, result, warning);
+            Some(result)
+        }
+        _ => None,
+    };
+    if let Some(result) = mutated {
         let group = request
             .pointer("/kind/group")
             .and_then(Value::as_str)
@@ -309,7 +646,7 @@ pub fn check_require(request: &Value, settings: &Value, inject: &Verdict) {
         (Verdict::Reject(_) | Verdict::Warn(_), Verdict::Reject(message)) => {
             assert!(message.contains(LACKS), "require: {message}");
         }
-        (Verdict::Mutate(result), Verdict::Reject(message)) => {
+        (Verdict::Mutate(result) | Verdict::MutateWarn(result, _), Verdict::Reject(message)) => {
             assert!(message.contains(LACKS), "require: {message}");
             let group = request.pointer("/kind/group").and_then(Value::as_str);
             let kind = request.pointer("/kind/kind").and_then(Value::as_str);
