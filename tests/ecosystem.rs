@@ -27,6 +27,23 @@ fn yaml(relative: &str) -> Value {
     serde_yaml::from_str(&text(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"))
 }
 
+/// The keys of the mapping at `path` in the YAML file, in the order written
+/// (serde_yaml's mapping keeps it; serde_json's map sorts its keys).
+fn written_keys(relative: &str, path: &[&str]) -> Vec<String> {
+    let mut node: serde_yaml::Value =
+        serde_yaml::from_str(&text(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"));
+    for key in path {
+        node = node[*key].clone();
+    }
+    let mapping = node
+        .as_mapping()
+        .unwrap_or_else(|| panic!("{relative}: no mapping at {path:?}"));
+    mapping
+        .keys()
+        .map(|k| k.as_str().expect("string keys").to_string())
+        .collect()
+}
+
 fn check(settings: &Value) -> Result<(), String> {
     check_settings(&serde_json::to_vec(settings).unwrap())
 }
@@ -157,10 +174,7 @@ fn artifacthub_package_is_what_kwctl_scaffolds_from_metadata() {
     let raw = text("artifacthub-pkg.yml");
     assert!(raw.starts_with("# Kubewarden Artifacthub Package config\n"));
     let pkg = yaml("artifacthub-pkg.yml");
-    let fields: Vec<&str> = pkg
-        .as_object()
-        .map(|o| o.keys().map(String::as_str).collect())
-        .unwrap_or_default();
+    let fields = written_keys("artifacthub-pkg.yml", &[]);
     assert_eq!(
         fields,
         [
@@ -242,10 +256,8 @@ fn artifacthub_package_is_what_kwctl_scaffolds_from_metadata() {
 fn artifacthub_annotations_follow_metadata_and_questions() {
     let m = metadata();
     let pkg = yaml("artifacthub-pkg.yml");
-    let annotations = pkg["annotations"].as_object().cloned().unwrap_or_default();
-    let keys: Vec<&str> = annotations.keys().map(String::as_str).collect();
     assert_eq!(
-        keys,
+        written_keys("artifacthub-pkg.yml", &["annotations"]),
         [
             "kubewarden/contextAwareResources",
             "kubewarden/mutation",
@@ -255,11 +267,11 @@ fn artifacthub_annotations_follow_metadata_and_questions() {
         ]
     );
     assert_eq!(
-        annotations["kubewarden/mutation"],
+        pkg["annotations"]["kubewarden/mutation"],
         json!(m["mutating"].to_string())
     );
     assert_eq!(
-        annotations["kubewarden/resources"],
+        pkg["annotations"]["kubewarden/resources"],
         json!(annotation(&m, "io.artifacthub.resources"))
     );
     let rules: Value = serde_yaml::from_str(str_at(&pkg, "/annotations/kubewarden~1rules"))

@@ -2,12 +2,31 @@
 //! the mutated object or the exact message.
 
 mod common;
+mod invariants;
 
 use cainjector::Verdict;
 use common::*;
+use invariants::{assert_keeps_key_order, written, Written};
 use serde_json::{json, Value};
 
 const C0: &str = "/spec/containers/0";
+
+/// The fixture sent as written (not re-serialised, which sorts the keys): the
+/// mutated object keeps the order of every key of the object.
+fn assert_fixture_keeps_key_order(name: &str, settings: Value) {
+    let path = format!("{}/test_data/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let payload = format!(r#"{{"request": {text}, "settings": {settings}}}"#);
+    let answer = cainjector::answer(payload.as_bytes(), &cainjector::cluster::KubewardenHost);
+    let cainjector::Answer::Mutate(result) = answer else {
+        panic!("expected a mutation, got {answer:?}");
+    };
+    let Written::Map(request) = written(&text) else {
+        panic!("{name}: not an object");
+    };
+    let (_, object) = request.iter().find(|(k, _)| k == "object").unwrap();
+    assert_keeps_key_order(object, &written(&result), "");
+}
 
 #[test]
 fn pod_gets_volume_read_only_mount_and_env() {
@@ -26,6 +45,10 @@ fn realistic_pod_is_injected_except_excluded_sidecar() {
     let result = mutated(&request, settings);
     assert_eq!(result, injected(&pod, &["/spec/initContainers/0", C0]));
     assert_only_adds(&pod, &result, "");
+    assert_fixture_keeps_key_order(
+        "pod-realistic.json",
+        json!({"configMap": "ca-bundle", "excludeContainers": ["istio-*"]}),
+    );
 }
 
 #[test]
@@ -435,6 +458,7 @@ fn unknown_fields_come_back_untouched() {
         json!(null)
     );
     assert_only_adds(&pod, &result, "");
+    assert_fixture_keeps_key_order("pod-unknown-fields.json", default_settings());
 }
 
 #[test]

@@ -20,7 +20,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 
 use common::{admission, run};
-use invariants::{api, evaluate_checked};
+use invariants::{api, evaluate_checked, written};
 
 const DEFAULT_PREFIX: &str = "cainjector.lestak.sh";
 
@@ -189,8 +189,8 @@ fn unknown() -> impl Strategy<Value = Unknown> {
     prop::collection::vec((any::<Index>(), select(UNKNOWN_KEYS), leaf()), 0..3)
 }
 
-/// Where the object keeps its key order (serde_json's `preserve_order`), the
-/// unknown fields land among the known ones; otherwise keys are sorted anyway.
+/// The unknown fields land among the known ones (in the text, where the key
+/// order `evaluate_checked` sends puts them).
 fn with_unknown(map: Map<String, Value>, unknown: Unknown) -> Map<String, Value> {
     let mut entries: Vec<(String, Value)> = map.into_iter().collect();
     for (at, key, value) in unknown {
@@ -968,6 +968,20 @@ fn check_case(case: &Case) -> Result<(), TestCaseError> {
         _ => {}
     }
     Ok(())
+}
+
+/// The key order check of `evaluate_checked` sees a reordered object: a
+/// `Value` would not (its keys are sorted), the texts do.
+#[test]
+fn key_order_check_sees_keys_reordered() {
+    let object = json!({"a": 1, "b": {"c": [{"d": 1, "e": 2}]}, "f": null});
+    let sent = invariants::in_key_order(&object, 7);
+    assert_ne!(sent, object.to_string());
+    invariants::assert_keeps_key_order(&written(&sent), &written(&sent), "");
+    let reordered = std::panic::catch_unwind(|| {
+        invariants::assert_keeps_key_order(&written(&sent), &written(&object.to_string()), "")
+    });
+    assert!(reordered.is_err());
 }
 
 proptest! {

@@ -2,9 +2,9 @@
 //!
 //! kwctl's serde_json is built without the `preserve_order` feature, so every JSON
 //! object it re-serialises (the request, the settings, the mutated object it diffs)
-//! comes out with its keys sorted. This workspace enables `preserve_order` for the
-//! policy crate and Cargo unifies features across members, so the runner cannot
-//! rely on how serde_json happens to be built: it sorts explicitly when needed.
+//! comes out with its keys sorted. Cargo unifies features across a workspace's
+//! members (and a dependency may enable `preserve_order` any day), so the runner
+//! does not rely on how serde_json happens to be built: it sorts explicitly when needed.
 
 use std::sync::OnceLock;
 

@@ -3,7 +3,8 @@
 //! and tests/common/mod.rs by path), so both prove the same thing.
 #![allow(dead_code)]
 
-use cainjector::Verdict;
+use cainjector::cluster::KubewardenHost;
+use cainjector::{Answer, Verdict};
 use serde_json::{Map, Value};
 
 use crate::common::{assert_only_adds, run};
@@ -557,13 +558,19 @@ fn check_left_out_status(request: &Value, result: &Value, warning: &str) {
     );
 }
 
-/// Runs the policy on `request` with `settings`; when it mutates, checks every
-/// property (including that a second run accepts the result unchanged) and
-/// returns the mutated object. `action: require` is checked against the same
-/// answer (`check_require`).
+/// Runs the policy on `request` with `settings`, sent with the keys of every
+/// object in an order of their own (`in_key_order`); when it mutates, checks
+/// every property (including that the text keeps the order of every key sent
+/// and that a second run accepts the result unchanged) and returns the mutated
+/// object. `action: require` is checked against the same answer
+/// (`check_require`).
 pub fn evaluate_checked(request: &Value, settings: &Value) -> Verdict {
-    let verdict = run(request, settings.clone());
+    let (verdict, text) = run_in_key_order(request, settings);
     check_require(request, settings, &verdict);
+    if let Some(text) = text {
+        let sent = in_key_order(&request["object"], key_order(request));
+        assert_keeps_key_order(&written(&sent), &written(&text), "");
+    }
     let mutated = match &verdict {
         Verdict::Mutate(result) => Some(result),
         Verdict::MutateWarn(result, warning) => {
@@ -635,7 +642,7 @@ pub fn check_require(request: &Value, settings: &Value, inject: &Verdict) {
     let mut required = map.clone();
     required.insert("action".into(), Value::from("require"));
     let required = Value::Object(required);
-    let verdict = run(request, required.clone());
+    let (verdict, _) = run_in_key_order(request, &required);
     const LACKS: &str = " lacks the trust bundle (";
     const SOURCE_CHECK: &str = "the trust bundle cannot be injected: ";
     match (inject, &verdict) {
@@ -666,5 +673,180 @@ pub fn check_require(request: &Value, settings: &Value, inject: &Verdict) {
             );
         }
         (inject, require) => panic!("inject answered {inject:?} but require {require:?}"),
+    }
+}
+
+/// How `evaluate_checked` orders the keys of `request` (and its settings):
+/// an order drawn from the request itself, so that it differs from one
+/// generated request to the next but is the same on every run of one.
+fn key_order(request: &Value) -> u64 {
+    fnv(0, request.to_string().as_bytes())
+}
+
+fn fnv(salt: u64, bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325 ^ salt, |hash, b| {
+        (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// `value` as JSON text with the keys of each object in an order fixed by
+/// `salt`, not sorted as serde_json writes a `Value`: kwctl sends sorted keys,
+/// but a client may send any order and the policy must keep it.
+pub fn in_key_order(value: &Value, salt: u64) -> String {
+    let mut text = String::new();
+    write_in_key_order(value, salt, &mut text);
+    text
+}
+
+fn write_in_key_order(value: &Value, salt: u64, text: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut members: Vec<(&String, &Value)> = map.iter().collect();
+            members.sort_by_key(|(key, _)| fnv(salt, key.as_bytes()));
+            text.push('{');
+            for (i, (key, member)) in members.into_iter().enumerate() {
+                if i > 0 {
+                    text.push(',');
+                }
+                text.push_str(&Value::from(key.as_str()).to_string());
+                text.push(':');
+                write_in_key_order(member, salt, text);
+            }
+            text.push('}');
+        }
+        Value::Array(items) => {
+            text.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    text.push(',');
+                }
+                write_in_key_order(item, salt, text);
+            }
+            text.push(']');
+        }
+        scalar => text.push_str(&scalar.to_string()),
+    }
+}
+
+/// Runs the policy on the payload of `request` and `settings` in `key_order`,
+/// and answers as `evaluate` does, with the text of a mutated object.
+fn run_in_key_order(request: &Value, settings: &Value) -> (Verdict, Option<String>) {
+    let salt = key_order(request);
+    let payload = format!(
+        "{{\"request\":{},\"settings\":{}}}",
+        in_key_order(request, salt),
+        in_key_order(settings, salt)
+    );
+    let parse = |text: &str| -> Value {
+        serde_json::from_str(text)
+            .unwrap_or_else(|e| panic!("the mutated object is not JSON: {e}\n{text}"))
+    };
+    match cainjector::answer(payload.as_bytes(), &KubewardenHost) {
+        Answer::Accept => (Verdict::Accept, None),
+        Answer::Warn(warning) => (Verdict::Warn(warning), None),
+        Answer::Reject(message) => (Verdict::Reject(message), None),
+        Answer::Mutate(text) => (Verdict::Mutate(parse(&text)), Some(text)),
+        Answer::MutateWarn(text, warning) => {
+            (Verdict::MutateWarn(parse(&text), warning), Some(text))
+        }
+    }
+}
+
+/// The shape of a JSON text as written: each object's keys in their order.
+/// (serde_json's `Value` sorts them; its `preserve_order` feature is left off
+/// so that the policy's maps iterate in tests as they do in the module.)
+#[derive(Debug)]
+pub enum Written {
+    Scalar,
+    List(Vec<Written>),
+    Map(Vec<(String, Written)>),
+}
+
+pub fn written(text: &str) -> Written {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON: {e}"))
+}
+
+impl<'de> serde::Deserialize<'de> for Written {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(WrittenVisitor)
+    }
+}
+
+struct WrittenVisitor;
+
+impl<'de> serde::de::Visitor<'de> for WrittenVisitor {
+    type Value = Written;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("JSON")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Written, E> {
+        Ok(Written::Scalar)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Written, E> {
+        Ok(Written::Scalar)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Written, E> {
+        Ok(Written::Scalar)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Written, E> {
+        Ok(Written::Scalar)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Written, E> {
+        Ok(Written::Scalar)
+    }
+
+    fn visit_unit<E>(self) -> Result<Written, E> {
+        Ok(Written::Scalar)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Written, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Written::List(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Written, A::Error> {
+        let mut members = Vec::new();
+        while let Some(member) = map.next_entry()? {
+            members.push(member);
+        }
+        Ok(Written::Map(members))
+    }
+}
+
+/// Every key of `sent` is in `result` in the same order among its siblings
+/// (the policy's keys may come anywhere); what the values are is
+/// `assert_only_adds`'s to check.
+pub fn assert_keeps_key_order(sent: &Written, result: &Written, at: &str) {
+    match (sent, result) {
+        (Written::Map(sent), Written::Map(result)) => {
+            let sent_keys: Vec<&String> = sent.iter().map(|(k, _)| k).collect();
+            let kept: Vec<&String> = result
+                .iter()
+                .map(|(k, _)| k)
+                .filter(|k| sent_keys.contains(k))
+                .collect();
+            assert_eq!(sent_keys, kept, "keys reordered or removed at {at}");
+            for ((key, sent), (_, result)) in sent
+                .iter()
+                .zip(result.iter().filter(|(k, _)| sent_keys.contains(&k)))
+            {
+                assert_keeps_key_order(sent, result, &format!("{at}/{key}"));
+            }
+        }
+        (Written::List(sent), Written::List(result)) => {
+            for (i, (sent, result)) in sent.iter().zip(result).enumerate() {
+                assert_keeps_key_order(sent, result, &format!("{at}/{i}"));
+            }
+        }
+        _ => {}
     }
 }
