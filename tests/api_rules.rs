@@ -10,7 +10,6 @@ use common::*;
 use serde_json::{json, Value};
 
 const C0: &str = "/spec/containers/0";
-const ENV: (&str, &str) = ("SSL_CERT_FILE", "/cacerts/ca.crt");
 
 fn settings_refused(settings: Value) -> String {
     check_settings(settings.to_string().as_bytes()).unwrap_err()
@@ -19,11 +18,7 @@ fn settings_refused(settings: Value) -> String {
 /// `pod` with only SSL_CERT_FILE added to the listed containers: what the
 /// policy answers when the mount path is taken in each of them.
 fn env_only(pod: &Value, containers: &[&str]) -> Value {
-    let mut expected = pod.clone();
-    for c in containers {
-        push(&mut expected, &format!("{c}/env"), env(ENV.0, ENV.1));
-    }
-    expected
+    Injection::default().env_only().applied_to(pod, containers)
 }
 
 // ---- volumeMounts and volumeDevices (ValidateVolumeMounts) ----
@@ -147,13 +142,11 @@ fn env_var_names_the_api_server_refuses_are_refused_by_name() {
 #[test]
 fn added_env_vars_carry_only_a_literal_value() {
     let settings = json!({"configMap": "ca-bundle", "envVars": ["SSL_CERT_FILE", "node.extra-CA"]});
-    let result = mutated(&pod_request(simple_pod()), settings);
+    let expected =
+        Injection::default().env_vars(&["SSL_CERT_FILE", "node.extra-CA"], "/cacerts/ca.crt");
     assert_eq!(
-        result["spec"]["containers"][0]["env"],
-        json!([
-            env("SSL_CERT_FILE", "/cacerts/ca.crt"),
-            env("node.extra-CA", "/cacerts/ca.crt")
-        ])
+        mutated(&pod_request(simple_pod()), settings),
+        expected.applied_to(&simple_pod(), &[C0])
     );
 }
 
@@ -242,11 +235,14 @@ fn valid_selector_is_copied_into_the_projected_source_as_set() {
     let selector = json!({"matchLabels": {"example.com/trust": "corp"}, "matchExpressions":
         [{"key": "tier", "operator": "In", "values": ["root", "Intermediate_1"]}]});
     let settings = json!({"clusterTrustBundle": {"signerName": "example.com/corp", "labelSelector": selector}});
-    let result = mutated(&pod_request(simple_pod()), settings);
+    let expected = Injection::new(
+        "cainjector-example-com-corp",
+        json!({"projected": {"sources": [{"clusterTrustBundle":
+            {"signerName": "example.com/corp", "labelSelector": selector, "path": "ca.crt"}}]}}),
+    );
     assert_eq!(
-        result["spec"]["volumes"],
-        json!([{"name": "cainjector-example-com-corp", "projected": {"sources": [{"clusterTrustBundle":
-            {"signerName": "example.com/corp", "labelSelector": selector, "path": "ca.crt"}}]}}])
+        mutated(&pod_request(simple_pod()), settings),
+        expected.applied_to(&simple_pod(), &[C0])
     );
 }
 
@@ -393,13 +389,6 @@ fn mutation_with_a_warning_is_answered_with_the_object_and_the_warning() {
 
 // ---- kubectl debug (ValidatePodEphemeralContainersUpdate) ----
 
-fn debug_request(old: Value, new: &Value) -> Value {
-    let mut request = admission(("", "Pod"), "UPDATE", "default", new.clone());
-    request["subResource"] = json!("ephemeralcontainers");
-    request["oldObject"] = old;
-    request
-}
-
 fn debug_pod() -> Value {
     let mut pod = injected(&simple_pod(), &[C0]);
     pod["spec"]["ephemeralContainers"] = json!([{"name": "debugger", "image": "busybox"}]);
@@ -425,15 +414,12 @@ fn unreadable_old_object_is_refused_instead_of_read_as_empty() {
     ];
     for (old, message) in cases {
         assert_eq!(
-            rejected(
-                &debug_request(old.clone(), &debug_pod()),
-                default_settings()
-            ),
+            rejected(&debug_request(&old, &debug_pod()), default_settings()),
             message,
             "{old}"
         );
     }
-    let mut request = debug_request(Value::Null, &debug_pod());
+    let mut request = debug_request(&Value::Null, &debug_pod());
     request.as_object_mut().unwrap().remove("oldObject");
     assert_eq!(
         rejected(&request, default_settings()),
@@ -445,20 +431,10 @@ fn unreadable_old_object_is_refused_instead_of_read_as_empty() {
 #[test]
 fn old_object_without_ephemeral_containers_has_none() {
     let old = injected(&simple_pod(), &[C0]);
-    let mut expected = debug_pod();
-    push(
-        &mut expected,
-        "/spec/ephemeralContainers/0/volumeMounts",
-        bundle_mount("cainjector-ca-bundle", "/cacerts"),
-    );
-    push(
-        &mut expected,
-        "/spec/ephemeralContainers/0/env",
-        env(ENV.0, ENV.1),
-    );
+    let expected = Injection::default().pod_has_volume();
     assert_eq!(
-        mutated(&debug_request(old, &debug_pod()), default_settings()),
-        expected
+        mutated(&debug_request(&old, &debug_pod()), default_settings()),
+        expected.applied_to(&debug_pod(), &["/spec/ephemeralContainers/0"])
     );
 }
 
@@ -468,7 +444,7 @@ fn debug_of_a_skipped_pod_does_not_read_the_old_object() {
     pod["metadata"]["annotations"] = json!({"cainjector.lestak.sh/inject": "false"});
     assert_eq!(
         run(
-            &debug_request(json!("unreadable"), &pod),
+            &debug_request(&json!("unreadable"), &pod),
             default_settings()
         ),
         Verdict::Accept

@@ -17,20 +17,14 @@ fn java_settings() -> Value {
     json!({"configMap": "ca-bundle", "javaTrustStore": {"key": "truststore.p12"}})
 }
 
-fn java_env(pod: &Value) -> Value {
-    pod["spec"]["containers"][0]["env"].clone()
-}
-
 #[test]
 fn java_tool_options_is_added_when_absent() {
     let pod = simple_pod();
-    let mut expected = injected(&pod, &[C0]);
-    push(
-        &mut expected,
-        &format!("{C0}/env"),
-        env("JAVA_TOOL_OPTIONS", JAVA_OPTIONS),
+    let expected = Injection::default().also_env("JAVA_TOOL_OPTIONS", JAVA_OPTIONS);
+    assert_eq!(
+        mutated(&pod_request(pod.clone()), java_settings()),
+        expected.applied_to(&pod, &[C0])
     );
-    assert_eq!(mutated(&pod_request(pod), java_settings()), expected);
 }
 
 #[test]
@@ -41,17 +35,11 @@ fn java_options_follow_the_containers_own_literal_value() {
         &format!("{C0}/env"),
         env("JAVA_TOOL_OPTIONS", "-Xmx512m -XX:+UseG1GC"),
     );
-    let result = mutated(&pod_request(pod), java_settings());
-    assert_eq!(
-        java_env(&result),
-        json!([
-            env(
-                "JAVA_TOOL_OPTIONS",
-                &format!("-Xmx512m -XX:+UseG1GC {JAVA_OPTIONS}")
-            ),
-            env("SSL_CERT_FILE", "/cacerts/ca.crt"),
-        ])
-    );
+    let result = mutated(&pod_request(pod.clone()), java_settings());
+    let mut appended = pod;
+    appended["spec"]["containers"][0]["env"][0]["value"] =
+        json!(format!("-Xmx512m -XX:+UseG1GC {JAVA_OPTIONS}"));
+    assert_eq!(result, injected(&appended, &[C0]));
 }
 
 #[test]
@@ -62,40 +50,34 @@ fn java_options_already_naming_a_trust_store_are_left_alone() {
         &format!("{C0}/env"),
         env("JAVA_TOOL_OPTIONS", "-Djavax.net.ssl.trustStore=/own.jks"),
     );
-    let result = mutated(&pod_request(pod), java_settings());
-    assert_eq!(
-        java_env(&result),
-        json!([
-            env("JAVA_TOOL_OPTIONS", "-Djavax.net.ssl.trustStore=/own.jks"),
-            env("SSL_CERT_FILE", "/cacerts/ca.crt")
-        ])
-    );
+    let result = mutated(&pod_request(pod.clone()), java_settings());
+    assert_eq!(result, injected(&pod, &[C0]));
 }
 
 #[test]
 fn java_options_from_value_from_are_left_alone() {
     let mut pod = simple_pod();
     let from = json!({"name": "JAVA_TOOL_OPTIONS", "valueFrom": {"configMapKeyRef": {"name": "jvm", "key": "opts"}}});
-    push(&mut pod, &format!("{C0}/env"), from.clone());
-    let result = mutated(&pod_request(pod), java_settings());
-    assert_eq!(
-        java_env(&result),
-        json!([from, env("SSL_CERT_FILE", "/cacerts/ca.crt")])
-    );
+    push(&mut pod, &format!("{C0}/env"), from);
+    let result = mutated(&pod_request(pod.clone()), java_settings());
+    assert_eq!(result, injected(&pod, &[C0]));
 }
 
 #[test]
 fn java_trust_store_type_password_and_mount_path_are_used() {
     let settings = json!({"configMap": "ca-bundle", "mountPath": "/etc/ssl/corp",
         "javaTrustStore": {"key": "truststore.jks", "type": "JKS", "password": "s3cret"}});
-    let result = mutated(&pod_request(simple_pod()), settings);
-    assert_eq!(
-        java_env(&result)[1],
-        env(
+    let expected = Injection::default()
+        .mounted_at("/etc/ssl/corp")
+        .env_vars(&["SSL_CERT_FILE"], "/etc/ssl/corp/ca.crt")
+        .also_env(
             "JAVA_TOOL_OPTIONS",
             "-Djavax.net.ssl.trustStore=/etc/ssl/corp/truststore.jks \
-            -Djavax.net.ssl.trustStoreType=JKS -Djavax.net.ssl.trustStorePassword=s3cret"
-        )
+            -Djavax.net.ssl.trustStoreType=JKS -Djavax.net.ssl.trustStorePassword=s3cret",
+        );
+    assert_eq!(
+        mutated(&pod_request(simple_pod()), settings),
+        expected.applied_to(&simple_pod(), &[C0])
     );
 }
 
@@ -167,25 +149,13 @@ fn java_settings_are_checked() {
 fn cluster_trust_bundle_by_name_is_a_projected_volume() {
     let pod = simple_pod();
     let settings = json!({"clusterTrustBundle": {"name": "example.com:corp:root"}});
-    let mut expected = pod.clone();
-    push(
-        &mut expected,
-        &format!("{C0}/volumeMounts"),
-        bundle_mount("cainjector-example-com-corp-root", "/cacerts"),
+    let expected = Injection::new(
+        "cainjector-example-com-corp-root",
+        json!({"projected": {"sources": [{"clusterTrustBundle":
+            {"name": "example.com:corp:root", "path": "ca.crt"}}]}}),
     );
-    push(
-        &mut expected,
-        &format!("{C0}/env"),
-        env("SSL_CERT_FILE", "/cacerts/ca.crt"),
-    );
-    push(
-        &mut expected,
-        "/spec/volumes",
-        json!({"name": "cainjector-example-com-corp-root",
-        "projected": {"sources": [{"clusterTrustBundle": {"name": "example.com:corp:root", "path": "ca.crt"}}]}}),
-    );
-    let result = mutated(&pod_request(pod), settings.clone());
-    assert_eq!(result, expected);
+    let result = mutated(&pod_request(pod.clone()), settings.clone());
+    assert_eq!(result, expected.applied_to(&pod, &[C0]));
     assert_eq!(run(&pod_request(result.clone()), settings), Verdict::Accept);
     let _: k8s_openapi::api::core::v1::Pod = serde_json::from_value(result).unwrap();
 }
@@ -193,15 +163,15 @@ fn cluster_trust_bundle_by_name_is_a_projected_volume() {
 #[test]
 fn cluster_trust_bundle_by_signer_and_selector() {
     let settings = json!({"clusterTrustBundle": {"signerName": "example.com/corp", "labelSelector": {"matchLabels": {"trust": "corp"}}}, "certFile": "bundle.pem"});
-    let result = mutated(&pod_request(simple_pod()), settings);
+    let expected = Injection::new(
+        "cainjector-example-com-corp",
+        json!({"projected": {"sources": [{"clusterTrustBundle": {"signerName": "example.com/corp",
+            "labelSelector": {"matchLabels": {"trust": "corp"}}, "path": "bundle.pem"}}]}}),
+    )
+    .env_vars(&["SSL_CERT_FILE"], "/cacerts/bundle.pem");
     assert_eq!(
-        result["spec"]["volumes"],
-        json!([{"name": "cainjector-example-com-corp", "projected": {"sources": [{"clusterTrustBundle":
-            {"signerName": "example.com/corp", "labelSelector": {"matchLabels": {"trust": "corp"}}, "path": "bundle.pem"}}]}}])
-    );
-    assert_eq!(
-        result["spec"]["containers"][0]["env"],
-        json!([env("SSL_CERT_FILE", "/cacerts/bundle.pem")])
+        mutated(&pod_request(simple_pod()), settings),
+        expected.applied_to(&simple_pod(), &[C0])
     );
 }
 
@@ -404,13 +374,6 @@ fn source_check_setting_values() {
     );
 }
 
-fn debug_request(old: &Value, new: &Value) -> Value {
-    let mut request = admission(("", "Pod"), "UPDATE", "default", new.clone());
-    request["subResource"] = json!("ephemeralcontainers");
-    request["oldObject"] = old.clone();
-    request
-}
-
 #[test]
 fn new_debug_container_gets_the_mount_and_env() {
     let old = injected(&simple_pod(), &[C0]);
@@ -420,20 +383,10 @@ fn new_debug_container_gets_the_mount_and_env() {
         "/spec/ephemeralContainers",
         json!({"name": "debugger-abc", "image": "busybox", "targetContainerName": "app"}),
     );
-    let mut expected = new.clone();
-    push(
-        &mut expected,
-        "/spec/ephemeralContainers/0/volumeMounts",
-        bundle_mount("cainjector-ca-bundle", "/cacerts"),
-    );
-    push(
-        &mut expected,
-        "/spec/ephemeralContainers/0/env",
-        env("SSL_CERT_FILE", "/cacerts/ca.crt"),
-    );
+    let expected = Injection::default().pod_has_volume();
     assert_eq!(
         mutated(&debug_request(&old, &new), default_settings()),
-        expected
+        expected.applied_to(&new, &["/spec/ephemeralContainers/0"])
     );
 }
 
@@ -451,14 +404,11 @@ fn existing_debug_containers_are_never_touched() {
         "/spec/ephemeralContainers",
         json!({"name": "second", "image": "busybox"}),
     );
-    let result = mutated(&debug_request(&old, &new), default_settings());
+    // Only the second, new one is injected.
+    let expected = Injection::default().pod_has_volume();
     assert_eq!(
-        result["spec"]["ephemeralContainers"][0],
-        json!({"name": "first", "image": "busybox"})
-    );
-    assert_eq!(
-        result["spec"]["ephemeralContainers"][1]["volumeMounts"],
-        json!([bundle_mount("cainjector-ca-bundle", "/cacerts")])
+        mutated(&debug_request(&old, &new), default_settings()),
+        expected.applied_to(&new, &["/spec/ephemeralContainers/1"])
     );
 }
 

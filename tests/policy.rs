@@ -54,25 +54,13 @@ fn realistic_pod_is_injected_except_excluded_sidecar() {
 #[test]
 fn dotted_config_map_name_gets_a_valid_volume_name() {
     let pod = simple_pod();
-    let mut expected = pod.clone();
-    push(
-        &mut expected,
-        &format!("{C0}/volumeMounts"),
-        bundle_mount("cainjector-my-org-com", "/cacerts"),
-    );
-    push(
-        &mut expected,
-        &format!("{C0}/env"),
-        env("SSL_CERT_FILE", "/cacerts/ca.crt"),
-    );
-    push(
-        &mut expected,
-        "/spec/volumes",
-        config_map_volume("cainjector-my-org-com", "my-org.com"),
-    );
+    let expected = Injection::config_map("cainjector-my-org-com", "my-org.com");
     assert_eq!(
-        mutated(&pod_request(pod), json!({"configMap": "my-org.com"})),
-        expected
+        mutated(
+            &pod_request(pod.clone()),
+            json!({"configMap": "my-org.com"})
+        ),
+        expected.applied_to(&pod, &[C0])
     );
 }
 
@@ -94,25 +82,10 @@ fn long_source_name_gets_a_volume_name_of_at_most_63_characters() {
 #[test]
 fn secret_source_mounts_the_whole_secret() {
     let pod = simple_pod();
-    let mut expected = pod.clone();
-    push(
-        &mut expected,
-        &format!("{C0}/volumeMounts"),
-        bundle_mount("cainjector-ca-secret", "/cacerts"),
-    );
-    push(
-        &mut expected,
-        &format!("{C0}/env"),
-        env("SSL_CERT_FILE", "/cacerts/ca.crt"),
-    );
-    push(
-        &mut expected,
-        "/spec/volumes",
-        json!({"name": "cainjector-ca-secret", "secret": {"secretName": "ca-secret"}}),
-    );
+    let expected = Injection::secret("cainjector-ca-secret", "ca-secret");
     assert_eq!(
-        mutated(&pod_request(pod), json!({"secret": "ca-secret"})),
-        expected
+        mutated(&pod_request(pod.clone()), json!({"secret": "ca-secret"})),
+        expected.applied_to(&pod, &[C0])
     );
 }
 
@@ -125,25 +98,14 @@ fn settings_shape_mount_and_env() {
         "mountPath": "/etc/ssl/certs",
         "envVars": ["SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS", "REQUESTS_CA_BUNDLE"],
     });
-    let mut expected = pod.clone();
-    push(
-        &mut expected,
-        &format!("{C0}/volumeMounts"),
-        bundle_mount("cainjector-ca-bundle", "/etc/ssl/certs"),
+    let expected = Injection::default().mounted_at("/etc/ssl/certs").env_vars(
+        &["SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS", "REQUESTS_CA_BUNDLE"],
+        "/etc/ssl/certs/bundle.pem",
     );
-    for name in ["SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS", "REQUESTS_CA_BUNDLE"] {
-        push(
-            &mut expected,
-            &format!("{C0}/env"),
-            env(name, "/etc/ssl/certs/bundle.pem"),
-        );
-    }
-    push(
-        &mut expected,
-        "/spec/volumes",
-        config_map_volume("cainjector-ca-bundle", "ca-bundle"),
+    assert_eq!(
+        mutated(&pod_request(pod.clone()), settings),
+        expected.applied_to(&pod, &[C0])
     );
-    assert_eq!(mutated(&pod_request(pod), settings), expected);
 }
 
 #[test]
@@ -152,32 +114,19 @@ fn ssl_cert_file_setting_is_the_env_value() {
         &pod_request(simple_pod()),
         json!({"configMap": "ca-bundle", "sslCertFile": "/cacerts/bundle/all.pem"}),
     );
-    assert_eq!(
-        result["spec"]["containers"][0]["env"],
-        json!([env("SSL_CERT_FILE", "/cacerts/bundle/all.pem")])
-    );
+    let expected = Injection::default().env_vars(&["SSL_CERT_FILE"], "/cacerts/bundle/all.pem");
+    assert_eq!(result, expected.applied_to(&simple_pod(), &[C0]));
 }
 
 #[test]
 fn set_env_var_false_adds_only_the_mount() {
     let pod = simple_pod();
-    let mut expected = pod.clone();
-    push(
-        &mut expected,
-        &format!("{C0}/volumeMounts"),
-        bundle_mount("cainjector-ca-bundle", "/cacerts"),
-    );
-    push(
-        &mut expected,
-        "/spec/volumes",
-        config_map_volume("cainjector-ca-bundle", "ca-bundle"),
-    );
     assert_eq!(
         mutated(
-            &pod_request(pod),
+            &pod_request(pod.clone()),
             json!({"configMap": "ca-bundle", "setEnvVar": false})
         ),
-        expected
+        Injection::default().no_env().applied_to(&pod, &[C0])
     );
 }
 
@@ -271,23 +220,12 @@ fn pod_env_value_is_kept() {
     );
     let settings =
         json!({"configMap": "ca-bundle", "envVars": ["SSL_CERT_FILE", "CURL_CA_BUNDLE"]});
-    let mut expected = pod.clone();
-    push(
-        &mut expected,
-        &format!("{C0}/volumeMounts"),
-        bundle_mount("cainjector-ca-bundle", "/cacerts"),
+    // Only CURL_CA_BUNDLE is added: the container sets SSL_CERT_FILE itself.
+    let expected = Injection::default().env_vars(&["CURL_CA_BUNDLE"], "/cacerts/ca.crt");
+    assert_eq!(
+        mutated(&pod_request(pod.clone()), settings),
+        expected.applied_to(&pod, &[C0])
     );
-    push(
-        &mut expected,
-        &format!("{C0}/env"),
-        env("CURL_CA_BUNDLE", "/cacerts/ca.crt"),
-    );
-    push(
-        &mut expected,
-        "/spec/volumes",
-        config_map_volume("cainjector-ca-bundle", "ca-bundle"),
-    );
-    assert_eq!(mutated(&pod_request(pod), settings), expected);
 }
 
 #[test]
@@ -300,8 +238,8 @@ fn env_from_value_from_is_kept_as_the_pods_own() {
     );
     let result = mutated(&pod_request(pod.clone()), default_settings());
     assert_eq!(
-        result["spec"]["containers"][0]["env"],
-        pod["spec"]["containers"][0]["env"]
+        result,
+        Injection::default().no_env().applied_to(&pod, &[C0])
     );
 }
 
@@ -324,28 +262,11 @@ fn path_already_mounted_in_a_container_gets_no_second_mount() {
         json!({"name": "second", "image": "x"}),
     );
     // The first container keeps its own mount; the second gets ours.
-    let mut expected = pod.clone();
-    push(
-        &mut expected,
-        &format!("{C0}/env"),
-        env("SSL_CERT_FILE", "/cacerts/ca.crt"),
+    let own_mount = Injection::default().env_only().applied_to(&pod, &[C0]);
+    assert_eq!(
+        mutated(&pod_request(pod), default_settings()),
+        injected(&own_mount, &["/spec/containers/1"])
     );
-    push(
-        &mut expected,
-        "/spec/containers/1/volumeMounts",
-        bundle_mount("cainjector-ca-bundle", "/cacerts"),
-    );
-    push(
-        &mut expected,
-        "/spec/containers/1/env",
-        env("SSL_CERT_FILE", "/cacerts/ca.crt"),
-    );
-    push(
-        &mut expected,
-        "/spec/volumes",
-        config_map_volume("cainjector-ca-bundle", "ca-bundle"),
-    );
-    assert_eq!(mutated(&pod_request(pod), default_settings()), expected);
 }
 
 #[test]
@@ -361,13 +282,10 @@ fn volume_is_not_added_when_no_container_mounts_it() {
         "/spec/volumes",
         json!({"name": "own", "emptyDir": {}}),
     );
-    let mut expected = pod.clone();
-    push(
-        &mut expected,
-        &format!("{C0}/env"),
-        env("SSL_CERT_FILE", "/cacerts/ca.crt"),
+    assert_eq!(
+        mutated(&pod_request(pod.clone()), default_settings()),
+        Injection::default().env_only().applied_to(&pod, &[C0])
     );
-    assert_eq!(mutated(&pod_request(pod), default_settings()), expected);
 }
 
 #[test]
@@ -378,18 +296,11 @@ fn pod_volume_with_the_same_source_is_reused() {
         "/spec/volumes",
         json!({"name": "trust", "configMap": {"name": "ca-bundle", "defaultMode": 420}}),
     );
-    let mut expected = pod.clone();
-    push(
-        &mut expected,
-        &format!("{C0}/volumeMounts"),
-        bundle_mount("trust", "/cacerts"),
+    let expected = Injection::config_map("trust", "ca-bundle").pod_has_volume();
+    assert_eq!(
+        mutated(&pod_request(pod.clone()), default_settings()),
+        expected.applied_to(&pod, &[C0])
     );
-    push(
-        &mut expected,
-        &format!("{C0}/env"),
-        env("SSL_CERT_FILE", "/cacerts/ca.crt"),
-    );
-    assert_eq!(mutated(&pod_request(pod), default_settings()), expected);
 }
 
 #[test]
@@ -400,24 +311,9 @@ fn volume_name_taken_by_another_source_gets_a_new_name() {
         "/spec/volumes",
         json!({"name": "cainjector-ca-bundle", "emptyDir": {}}),
     );
-    let mut expected = pod.clone();
-    push(
-        &mut expected,
-        &format!("{C0}/volumeMounts"),
-        bundle_mount("cainjector-ca-bundle-2", "/cacerts"),
-    );
-    push(
-        &mut expected,
-        &format!("{C0}/env"),
-        env("SSL_CERT_FILE", "/cacerts/ca.crt"),
-    );
-    push(
-        &mut expected,
-        "/spec/volumes",
-        config_map_volume("cainjector-ca-bundle-2", "ca-bundle"),
-    );
-    let result = mutated(&pod_request(pod), default_settings());
-    assert_eq!(result, expected);
+    let expected = Injection::config_map("cainjector-ca-bundle-2", "ca-bundle");
+    let result = mutated(&pod_request(pod.clone()), default_settings());
+    assert_eq!(result, expected.applied_to(&pod, &[C0]));
     let mut again = pod_request(result);
     again["object"]["metadata"]["name"] = json!("web");
     assert_eq!(run(&again, default_settings()), Verdict::Accept);
@@ -558,23 +454,11 @@ fn workload_templates_are_injected() {
             object["spec"]["template"] = template(json!({}));
         }
         let request = admission((group, kind), "CREATE", "default", object.clone());
-        let mut expected = object.clone();
-        push(
-            &mut expected,
-            &format!("{at}/spec/containers/0/volumeMounts"),
-            bundle_mount("cainjector-ca-bundle", "/cacerts"),
+        assert_eq!(
+            mutated(&request, default_settings()),
+            injected(&object, &[&format!("{at}/spec/containers/0")]),
+            "{kind}"
         );
-        push(
-            &mut expected,
-            &format!("{at}/spec/containers/0/env"),
-            env("SSL_CERT_FILE", "/cacerts/ca.crt"),
-        );
-        push(
-            &mut expected,
-            &format!("{at}/spec/volumes"),
-            config_map_volume("cainjector-ca-bundle", "ca-bundle"),
-        );
-        assert_eq!(mutated(&request, default_settings()), expected, "{kind}");
     }
 }
 
@@ -666,25 +550,15 @@ fn annotations_override_the_settings_for_one_pod() {
         json!({"name": "debug", "image": "busybox"}),
     );
     pod["metadata"]["annotations"]["cainjector.lestak.sh/excludeContainers"] = json!("debug");
-    let mut expected = pod.clone();
-    push(
-        &mut expected,
-        &format!("{C0}/volumeMounts"),
-        bundle_mount("cainjector-team-bundle", "/etc/team-ca"),
-    );
-    push(
-        &mut expected,
-        &format!("{C0}/env"),
-        env("SSL_CERT_FILE", "/etc/team-ca/bundle.pem"),
-    );
-    push(
-        &mut expected,
-        "/spec/volumes",
-        config_map_volume("cainjector-team-bundle", "team-bundle"),
-    );
+    let expected = Injection::config_map("cainjector-team-bundle", "team-bundle")
+        .mounted_at("/etc/team-ca")
+        .env_vars(&["SSL_CERT_FILE"], "/etc/team-ca/bundle.pem");
     assert_eq!(
-        mutated(&pod_request(pod), json!({"secret": "cluster-bundle"})),
-        expected
+        mutated(
+            &pod_request(pod.clone()),
+            json!({"secret": "cluster-bundle"})
+        ),
+        expected.applied_to(&pod, &[C0])
     );
 }
 
@@ -692,10 +566,10 @@ fn annotations_override_the_settings_for_one_pod() {
 fn secret_annotation_replaces_the_config_map_source() {
     let mut pod = simple_pod();
     pod["metadata"]["annotations"] = json!({"cainjector.lestak.sh/secret": "team-ca"});
-    let result = mutated(&pod_request(pod), default_settings());
+    let result = mutated(&pod_request(pod.clone()), default_settings());
     assert_eq!(
-        result["spec"]["volumes"],
-        json!([{"name": "cainjector-team-ca", "secret": {"secretName": "team-ca"}}])
+        result,
+        Injection::secret("cainjector-team-ca", "team-ca").applied_to(&pod, &[C0])
     );
 }
 
@@ -703,8 +577,11 @@ fn secret_annotation_replaces_the_config_map_source() {
 fn set_env_var_annotation_false_adds_no_env() {
     let mut pod = simple_pod();
     pod["metadata"]["annotations"] = json!({"cainjector.lestak.sh/setEnvVar": "false"});
-    let result = mutated(&pod_request(pod), default_settings());
-    assert_eq!(result["spec"]["containers"][0].get("env"), None);
+    let result = mutated(&pod_request(pod.clone()), default_settings());
+    assert_eq!(
+        result,
+        Injection::default().no_env().applied_to(&pod, &[C0])
+    );
 }
 
 #[test]

@@ -314,13 +314,6 @@ fn require_never_reads_the_cluster_whatever_source_check_says() {
     }
 }
 
-fn debug_request(old: &Value, new: &Value) -> Value {
-    let mut request = admission(("", "Pod"), "UPDATE", "default", new.clone());
-    request["subResource"] = json!("ephemeralcontainers");
-    request["oldObject"] = old.clone();
-    request
-}
-
 #[test]
 fn a_new_debug_container_without_the_bundle_is_refused() {
     let old = injected(&simple_pod(), &[C0]);

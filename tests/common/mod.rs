@@ -89,28 +89,140 @@ pub fn simple_pod() -> Value {
     })
 }
 
+/// A `kubectl debug` update: `new` adds ephemeral containers to the pod `old`.
+pub fn debug_request(old: &Value, new: &Value) -> Value {
+    let mut request = admission(("", "Pod"), "UPDATE", "default", new.clone());
+    request["subResource"] = json!("ephemeralcontainers");
+    request["oldObject"] = old.clone();
+    request
+}
+
+/// What the policy adds for one trust bundle, stated once: the volume (unless
+/// the pod has it already) and, in each container it injects, the read-only
+/// mount and the env vars.
+#[derive(Debug, Clone)]
+pub struct Injection {
+    volume: String,
+    /// The volume's source; `None` when the pod has the volume already.
+    source: Option<Value>,
+    /// The mount's path; `None` when the containers have the path mounted.
+    mount_path: Option<String>,
+    env: Vec<Value>,
+}
+
+impl Default for Injection {
+    /// The default settings' injection (`default_settings`).
+    fn default() -> Self {
+        Injection::config_map("cainjector-ca-bundle", "ca-bundle")
+    }
+}
+
+impl Injection {
+    /// Volume `volume` from `source` (the volume's source field, e.g.
+    /// `{"secret": {"secretName": "ca"}}`), mounted at /cacerts, with
+    /// SSL_CERT_FILE naming ca.crt there.
+    pub fn new(volume: &str, source: Value) -> Self {
+        Injection {
+            volume: volume.into(),
+            source: Some(source),
+            mount_path: Some("/cacerts".into()),
+            env: vec![env("SSL_CERT_FILE", "/cacerts/ca.crt")],
+        }
+    }
+
+    pub fn config_map(volume: &str, name: &str) -> Self {
+        Injection::new(volume, json!({"configMap": {"name": name}}))
+    }
+
+    pub fn secret(volume: &str, name: &str) -> Self {
+        Injection::new(volume, json!({"secret": {"secretName": name}}))
+    }
+
+    /// Mounted at `path` (the env vars are set apart, with `env_vars`).
+    pub fn mounted_at(mut self, path: &str) -> Self {
+        self.mount_path = Some(path.into());
+        self
+    }
+
+    /// Each container gets these env vars, all set to `value`, and no other.
+    pub fn env_vars(mut self, names: &[&str], value: &str) -> Self {
+        self.env = names.iter().map(|name| env(name, value)).collect();
+        self
+    }
+
+    /// No env var is added (`setEnvVar: false`, or the containers set them).
+    pub fn no_env(mut self) -> Self {
+        self.env.clear();
+        self
+    }
+
+    /// Each container also gets this env var, after the others.
+    pub fn also_env(mut self, name: &str, value: &str) -> Self {
+        self.env.push(env(name, value));
+        self
+    }
+
+    /// No volume is added: the pod has it already (its own volume of the
+    /// same source, or ours from an earlier injection).
+    pub fn pod_has_volume(mut self) -> Self {
+        self.source = None;
+        self
+    }
+
+    /// Only the env vars are added: the containers have the path mounted (or
+    /// a device there), so no container mounts the volume and it is not added.
+    pub fn env_only(mut self) -> Self {
+        self.mount_path = None;
+        self.source = None;
+        self
+    }
+
+    /// `original` with this injection into the listed containers (JSON
+    /// pointers to each, all in one pod spec, which gets the volume).
+    pub fn applied_to(&self, original: &Value, containers: &[&str]) -> Value {
+        let mut expected = original.clone();
+        for c in containers {
+            if let Some(path) = &self.mount_path {
+                push(
+                    &mut expected,
+                    &format!("{c}/volumeMounts"),
+                    bundle_mount(&self.volume, path),
+                );
+            }
+            for var in &self.env {
+                push(&mut expected, &format!("{c}/env"), var.clone());
+            }
+        }
+        if let Some(source) = &self.source {
+            let spec = spec_of(containers);
+            let mut volume = json!({ "name": self.volume });
+            volume
+                .as_object_mut()
+                .unwrap()
+                .extend(source.as_object().unwrap().clone());
+            push(&mut expected, &format!("{spec}/volumes"), volume);
+        }
+        expected
+    }
+}
+
+/// The pod spec that holds the containers at `containers`
+/// ("/spec/containers/0" is in "/spec").
+fn spec_of<'c>(containers: &[&'c str]) -> &'c str {
+    let spec =
+        |c: &&'c str| -> &'c str { c.rsplitn(3, '/').nth(2).unwrap_or_else(|| panic!("{c}")) };
+    let first = containers.first().map(spec).expect("a container");
+    assert!(
+        containers.iter().all(|c| spec(c) == first),
+        "containers of more than one pod spec: {containers:?}"
+    );
+    first
+}
+
 /// `original` with the default injection of `ca-bundle` into the listed
 /// containers (JSON pointers to each container).
 pub fn injected(original: &Value, containers: &[&str]) -> Value {
-    let mut expected = original.clone();
-    for c in containers {
-        push(
-            &mut expected,
-            &format!("{c}/volumeMounts"),
-            bundle_mount("cainjector-ca-bundle", "/cacerts"),
-        );
-        push(
-            &mut expected,
-            &format!("{c}/env"),
-            env("SSL_CERT_FILE", "/cacerts/ca.crt"),
-        );
-    }
-    push(
-        &mut expected,
-        "/spec/volumes",
-        config_map_volume("cainjector-ca-bundle", "ca-bundle"),
-    );
-    expected
+    Injection::default().applied_to(original, containers)
 }
 
 /// Everything in `original` is in `result`, unchanged; arrays may only have
