@@ -1,205 +1,55 @@
-//! Property tests on generated requests: every workload kind, settings drawn
-//! from valid values, annotations under our prefix with valid and invalid
-//! values, names that collide with the ones the policy adds, block devices and
-//! odd spellings at the mount path, annotations at the edge of the API
-//! server's budget, Windows node selectors and affinities, unreadable old
-//! objects of debug updates, and unknown fields at every level. Whatever the
-//! request, the policy answers without panicking, and a mutation only adds,
-//! adds nothing twice, passes the API server's checks of what it wrote, parses
-//! as its Kubernetes kind and is accepted unchanged by a second run
+//! Property tests on generated requests (tests/generators: every workload
+//! kind, settings drawn from valid values, annotations under our prefix with
+//! valid and invalid values, names that collide with the ones the policy
+//! adds, block devices and odd spellings at the mount path, annotations at
+//! the edge of the API server's budget, Windows node selectors and
+//! affinities, unreadable old objects of debug updates, and unknown fields at
+//! every level). Whatever the request, the policy answers without panicking,
+//! and a mutation only adds, keeps the order of every key sent, adds nothing
+//! twice, passes the API server's checks of what it wrote, parses as its
+//! Kubernetes kind and is accepted unchanged by a second run
 //! (tests/invariants/mod.rs).
 
 mod common;
+mod generators;
 mod invariants;
 
 use cainjector::Verdict;
 use proptest::prelude::*;
-use proptest::sample::{select, subsequence, Index};
+use proptest::sample::{select, subsequence};
 use proptest::test_runner::FileFailurePersistence;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 
 use common::{admission, run};
+use generators::*;
 use invariants::{api, evaluate_checked, written};
 
-const DEFAULT_PREFIX: &str = "cainjector.lestak.sh";
+// ---- strategies: each draws one part of a `generators::Case` ----
 
-const KINDS: &[(&str, &str)] = &[
-    ("", "Pod"),
-    ("apps", "Deployment"),
-    ("apps", "StatefulSet"),
-    ("apps", "DaemonSet"),
-    ("apps", "ReplicaSet"),
-    ("", "ReplicationController"),
-    ("batch", "Job"),
-    ("batch", "CronJob"),
-];
-/// ConfigMap and Secret names, and ClusterTrustBundle names.
-const SOURCES: &[&str] = &[
-    "ca-bundle",
-    "my-org.com",
-    "a",
-    "trust.bundle.example.com",
-    "x-y",
-];
-const CERT_FILES: &[&str] = &["ca.crt", "bundle.pem", ".hidden", "a_b-c.d"];
-const MOUNT_PATHS: &[&str] = &["/cacerts", "/etc/ssl/certs", "/a/b", "/cacerts/sub"];
-const SSL_CERT_FILES: &[&str] = &["/x/y.pem", "/cacerts/ca.crt"];
-const ENV_NAMES: &[&str] = &[
-    "SSL_CERT_FILE",
-    "NODE_EXTRA_CA_CERTS",
-    "REQUESTS_CA_BUNDLE",
-    "node.extra",
-    "A",
-];
-/// The pod's own env vars: ours, and the one `javaTrustStore` appends to.
-const POD_ENV_NAMES: &[&str] = &[
-    "SSL_CERT_FILE",
-    "NODE_EXTRA_CA_CERTS",
-    "REQUESTS_CA_BUNDLE",
-    "node.extra",
-    "A",
-    "JAVA_TOOL_OPTIONS",
-];
-const CONTAINER_GLOBS: &[&str] = &["istio-*", "app", "*", "[a-c]*", "side?car"];
-/// Literal names and `prefix*` only, so that the test's own matcher is exact.
-const NAMESPACE_GLOBS: &[&str] = &["team-*", "default", "kube-*", "*", "pay*", "team-a"];
-const NAMESPACES: &[&str] = &["default", "team-a", "team-b", "kube-system", "payments"];
-const PREFIXES: &[&str] = &[DEFAULT_PREFIX, "trust.example.com"];
-const OVERRIDES: &[&str] = &[
-    "inject",
-    "configMap",
-    "secret",
-    "certFile",
-    "mountPath",
-    "sslCertFile",
-    "setEnvVar",
-    "excludeContainers",
-    "javaTrustStore",
-];
-const CONTAINER_NAMES: &[&str] = &["app", "istio-proxy", "sidecar", "setup", "b", "c-1"];
-/// Our own volume names among ordinary ones, to collide with what we add.
-const VOLUME_NAMES: &[&str] = &[
-    "cainjector-ca-bundle",
-    "cainjector-my-org-com",
-    "cainjector-ca-bundle-2",
-    "cainjector-a",
-    "cainjector-trust-bundle-example-com",
-    "cainjector-x-y",
-    "config",
-    "data",
-];
-/// With the default mount path spelled as the API server lets a pod spell it.
-const POD_MOUNT_PATHS: &[&str] = &[
-    "/cacerts",
-    "/cacerts/",
-    "/etc/ssl/certs",
-    "/a/b",
-    "/cacerts/sub",
-    "/data",
-    "//cacerts",
-    "/cacerts/.",
-    "/cacerts//",
-    "/x/../cacerts",
-    "cacerts",
-];
-/// Block devices: at a mount path of ours (however spelled) or elsewhere.
-const DEVICE_PATHS: &[&str] = &[
-    "/dev/xvdb",
-    "/cacerts",
-    "//cacerts/",
-    "/etc/ssl/certs",
-    "/a/b",
-];
-/// Device names, one of which is the volume name the policy would choose.
-const DEVICE_NAMES: &[&str] = &["block", "raw", "cainjector-ca-bundle"];
-/// Node selector term expressions, by what they require of the node's OS.
-const OS_EXPRESSIONS: &[&str] = &[
-    "os-in-windows",
-    "beta-os-in-windows",
-    "os-in-windows-linux",
-    "os-in-linux",
-    "os-notin-linux",
-    "zone-exists",
-];
-const ANNOTATIONS_LIMIT: usize = api::ANNOTATIONS_LIMIT;
-const FILLER_KEY: &str = "example.com/filler";
-const POD_ENV_VALUES: &[&str] = &[
-    "/pod/own.pem",
-    "",
-    "-Xmx512m",
-    "-Djavax.net.ssl.trustStore=/own.p12",
-];
-const ANNOTATION_KEYS: &[&str] = &[
-    "inject",
-    "configMap",
-    "secret",
-    "certFile",
-    "mountPath",
-    "sslCertFile",
-    "setEnvVar",
-    "excludeContainers",
-    "javaTrustStore",
-    "status",
-    "mountpath",
-    "unknown",
-];
-const ANNOTATION_VALUES: &[&str] = &[
-    "true",
-    "false",
-    "True",
-    "F",
-    "0",
-    "maybe",
-    "",
-    "ca-bundle",
-    "my-org.com",
-    "Bad_Name",
-    "/cacerts",
-    "/etc/ssl/certs",
-    "/proc/x",
-    "/etc",
-    "relative",
-    "/a//b",
-    "bundle.pem",
-    "../x",
-    "app, istio-*",
-    "a,[",
-    "*",
-    "/x/y.pem",
-];
-/// Field names that no Kubernetes version uses at any level we generate.
-const UNKNOWN_KEYS: &[&str] = &["futureField", "xExtension", "zzz", "nested2"];
+fn text(table: &'static [&'static str]) -> impl Strategy<Value = String> {
+    select(table).prop_map(str::to_string)
+}
 
-/// Unknown fields, each with the position where it goes among the known ones.
-type Unknown = Vec<(Index, &'static str, Value)>;
+fn texts(
+    table: &'static [&'static str],
+    size: std::ops::Range<usize>,
+) -> impl Strategy<Value = Vec<String>> {
+    prop::collection::vec(text(table), size)
+}
 
-fn leaf() -> impl Strategy<Value = Value> {
-    prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::from),
-        any::<i64>().prop_map(Value::from),
-        "[a-z /.-]{0,12}".prop_map(Value::from),
-        (any::<u8>(), "[a-z]{0,4}").prop_map(|(n, s)| json!([n, {"k": s}])),
-        any::<bool>().prop_map(|b| json!({"nested": {"deeper": b}})),
-    ]
+fn leaf_value() -> impl Strategy<Value = Value> {
+    (
+        0..LEAF_SHAPES,
+        any::<bool>(),
+        any::<i64>(),
+        "[a-z /.-]{0,12}",
+    )
+        .prop_map(|(shape, flag, number, text)| leaf(shape, flag, number, text))
 }
 
 fn unknown() -> impl Strategy<Value = Unknown> {
-    prop::collection::vec((any::<Index>(), select(UNKNOWN_KEYS), leaf()), 0..3)
-}
-
-/// The unknown fields land among the known ones (in the text, where the key
-/// order `evaluate_checked` sends puts them).
-fn with_unknown(map: Map<String, Value>, unknown: Unknown) -> Map<String, Value> {
-    let mut entries: Vec<(String, Value)> = map.into_iter().collect();
-    for (at, key, value) in unknown {
-        if !entries.iter().any(|(k, _)| k == key) {
-            let at = at.index(entries.len() + 1);
-            entries.insert(at, (key.to_string(), value));
-        }
-    }
-    entries.into_iter().collect()
+    prop::collection::vec((text(UNKNOWN_KEYS), leaf_value()), 0..3)
 }
 
 /// A list field as a pod may carry it: absent, null, or a list.
@@ -214,261 +64,148 @@ fn optional_list<S: Strategy<Value = Value>>(
     ]
 }
 
-fn insert_opt(map: &mut Map<String, Value>, key: &str, value: Option<Value>) {
-    if let Some(value) = value {
-        map.insert(key.into(), value);
-    }
-}
-
-/// Keeps the first item of each name (or path): the API server refuses
-/// duplicate volume names and duplicate mount paths (compared as strings), so
-/// no pod has them.
-fn unique_by(items: Option<Value>, field: &str) -> Option<Value> {
-    let Some(Value::Array(items)) = items else {
-        return items;
-    };
-    let mut seen: Vec<Value> = Vec::new();
-    let mut kept = Vec::new();
-    for item in items {
-        let key = item[field].clone();
-        if !seen.contains(&key) {
-            seen.push(key);
-            kept.push(item);
-        }
-    }
-    Some(Value::Array(kept))
-}
-
-fn strings_of(list: Option<&Value>, field: &str) -> Vec<String> {
-    list.and_then(Value::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|i| i[field].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// The devices the API server lets a container have beside its mounts:
-/// unique names and paths, none a mount's name or exact path
-/// (ValidateVolumeDevices).
-fn valid_devices(devices: Vec<(&'static str, &'static str)>, mounts: Option<&Value>) -> Value {
-    let mount_names = strings_of(mounts, "name");
-    let mount_paths = strings_of(mounts, "mountPath");
-    let mut kept: Vec<(&str, &str)> = Vec::new();
-    for (name, path) in devices {
-        let clash = kept.iter().any(|(n, p)| *n == name || *p == path)
-            || mount_names.iter().any(|n| n == name)
-            || mount_paths.iter().any(|p| p == path);
-        if !clash {
-            kept.push((name, path));
-        }
-    }
-    kept.iter()
-        .map(|(name, path)| json!({"name": name, "devicePath": path}))
-        .collect()
-}
-
-fn mount() -> impl Strategy<Value = Value> {
+fn mount_value() -> impl Strategy<Value = Value> {
     (
         select(VOLUME_NAMES),
         select(POD_MOUNT_PATHS),
         prop::option::of(any::<bool>()),
         unknown(),
     )
-        .prop_map(|(name, path, read_only, unknown)| {
-            let mut m = Map::new();
-            m.insert("name".into(), name.into());
-            m.insert("mountPath".into(), path.into());
-            insert_opt(&mut m, "readOnly", read_only.map(Value::from));
-            Value::Object(with_unknown(m, unknown))
-        })
+        .prop_map(|(name, path, read_only, unknown)| mount(name, path, read_only, &unknown))
 }
 
-fn env_var() -> impl Strategy<Value = Value> {
+fn env_value() -> impl Strategy<Value = Value> {
     (
         select(POD_ENV_NAMES),
         prop::option::of(select(POD_ENV_VALUES)),
         unknown(),
     )
-        .prop_map(|(name, value, unknown)| {
-            let mut e = Map::new();
-            e.insert("name".into(), name.into());
-            match value {
-                Some(value) => e.insert("value".into(), value.into()),
-                None => e.insert(
-                    "valueFrom".into(),
-                    json!({"configMapKeyRef": {"name": "x", "key": "y"}}),
-                ),
-            };
-            Value::Object(with_unknown(e, unknown))
-        })
+        .prop_map(|(name, value, unknown)| env_var(name, value, &unknown))
 }
 
+/// A container the API server accepts: mount paths unique, devices clear of
+/// the mounts (`unique_by`, `valid_devices`).
 fn container() -> impl Strategy<Value = Value> {
     let devices = prop::option::weighted(
         0.2,
         prop::collection::vec((select(DEVICE_NAMES), select(DEVICE_PATHS)), 1..3),
     );
     (
-        select(CONTAINER_NAMES),
-        optional_list(mount(), 3),
-        optional_list(env_var(), 3),
+        text(CONTAINER_NAMES),
+        optional_list(mount_value(), 3),
+        optional_list(env_value(), 3),
         prop::bool::weighted(0.15),
         devices,
         unknown(),
     )
         .prop_map(|(name, mounts, env, sidecar, devices, unknown)| {
-            let mut c = Map::new();
-            c.insert("name".into(), name.into());
-            c.insert("image".into(), "busybox:1.36".into());
             let mounts = unique_by(mounts, "mountPath");
-            if let Some(devices) = devices {
-                c.insert(
-                    "volumeDevices".into(),
-                    valid_devices(devices, mounts.as_ref()),
-                );
+            let devices = devices.map(|d| valid_devices(&d, mounts.as_ref()));
+            ContainerSpec {
+                name,
+                mounts,
+                env,
+                devices,
+                sidecar,
+                unknown,
             }
-            insert_opt(&mut c, "volumeMounts", mounts);
-            insert_opt(&mut c, "env", env);
-            if sidecar {
-                c.insert("restartPolicy".into(), "Always".into());
-            }
-            Value::Object(with_unknown(c, unknown))
+            .to_json()
         })
 }
 
-fn volume() -> impl Strategy<Value = Value> {
-    (select(VOLUME_NAMES), select(SOURCES), 0..4u8, unknown()).prop_map(
-        |(name, source, shape, unknown)| {
-            let mut v = Map::new();
-            v.insert("name".into(), name.into());
-            match shape {
-                0 => v.insert("configMap".into(), json!({"name": source})),
-                1 => v.insert(
-                    "configMap".into(),
-                    json!({"name": source, "items": [{"key": "ca.crt", "path": "ca.crt"}]}),
-                ),
-                2 => v.insert("secret".into(), json!({"secretName": source})),
-                _ => v.insert("emptyDir".into(), json!({})),
-            };
-            Value::Object(with_unknown(v, unknown))
-        },
+fn volume_value() -> impl Strategy<Value = Value> {
+    (
+        select(VOLUME_NAMES),
+        select(SOURCES),
+        select(&VOLUME_SHAPES[..]),
+        unknown(),
     )
+        .prop_map(|(name, source, shape, unknown)| volume(name, source, shape, &unknown))
+}
+
+fn source() -> impl Strategy<Value = SourceSpec> {
+    (0..5u8, text(SOURCES)).prop_map(|(kind, name)| match kind {
+        0 | 1 => SourceSpec::ConfigMap(name),
+        2 | 3 => SourceSpec::Secret(name),
+        // A signer needs a domain of two labels: the dotted names have one.
+        _ if name.contains('.') => SourceSpec::Signer(name),
+        _ => SourceSpec::ClusterTrustBundle(name),
+    })
+}
+
+fn java_trust_store() -> impl Strategy<Value = JavaTrustStoreSpec> {
+    (
+        text(TRUST_STORE_KEYS),
+        prop::option::of(text(TRUST_STORE_TYPES)),
+        prop::option::of(text(TRUST_STORE_PASSWORDS)),
+    )
+        .prop_map(|(key, store_type, password)| JavaTrustStoreSpec {
+            key,
+            store_type,
+            password,
+        })
 }
 
 /// Settings drawn from valid values only.
 fn settings() -> impl Strategy<Value = Value> {
-    let source = (0..5u8, select(SOURCES));
     let files = (
-        prop::option::of(select(CERT_FILES)),
-        prop::option::of(select(MOUNT_PATHS)),
+        prop::option::of(text(CERT_FILES)),
+        prop::option::of(text(MOUNT_PATHS)),
         prop::option::of(any::<bool>()),
-        prop::option::of(select(SSL_CERT_FILES)),
-        prop::option::of(subsequence(ENV_NAMES, 0..=ENV_NAMES.len())),
+        prop::option::of(text(SSL_CERT_FILES)),
+        prop::option::of(
+            subsequence(ENV_NAMES, 0..=ENV_NAMES.len())
+                .prop_map(|names| names.into_iter().map(str::to_string).collect()),
+        ),
     );
     // Scope settings are set now and then: each one set often leaves most
     // cases out of scope, where nothing is left to check.
     let scope = (
-        prop::option::weighted(0.3, prop::collection::vec(select(CONTAINER_GLOBS), 0..3)),
-        prop::option::weighted(0.2, prop::collection::vec(select(NAMESPACE_GLOBS), 0..3)),
-        prop::option::weighted(0.2, prop::collection::vec(select(NAMESPACE_GLOBS), 0..3)),
+        prop::option::weighted(0.3, texts(CONTAINER_GLOBS, 0..3)),
+        prop::option::weighted(0.2, texts(NAMESPACE_GLOBS, 0..3)),
+        prop::option::weighted(0.2, texts(NAMESPACE_GLOBS, 0..3)),
     );
     let pod_rules = (
         prop::option::weighted(0.3, any::<bool>()),
-        prop::option::of(select(PREFIXES)),
-        prop::option::of(subsequence(OVERRIDES, 0..=OVERRIDES.len())),
+        prop::option::of(text(PREFIXES)),
+        prop::option::of(
+            subsequence(OVERRIDES, 0..=OVERRIDES.len())
+                .prop_map(|keys| keys.into_iter().map(str::to_string).collect()),
+        ),
         prop::option::of(any::<bool>()),
     );
     let extras = (
         prop::option::weighted(0.3, java_trust_store()),
         prop::option::weighted(0.3, any::<bool>()),
     );
-    (source, files, scope, pod_rules, extras).prop_map(
+    (source(), files, scope, pod_rules, extras).prop_map(
         |(
-            (source_kind, source),
+            source,
             (cert_file, mount_path, set_env_var, ssl_cert_file, env_vars),
-            (exclude_containers, include_ns, exclude_ns),
-            (inject, prefix, allowed, init),
-            (java, status),
+            (exclude_containers, include_namespaces, exclude_namespaces),
+            (inject, annotation_prefix, allowed_overrides, inject_init_containers),
+            (java_trust_store, status_annotation),
         )| {
-            let mut s = Map::new();
-            match source_kind {
-                0 | 1 => s.insert("configMap".into(), source.into()),
-                2 | 3 => s.insert("secret".into(), source.into()),
-                _ if source.contains('.') => s.insert(
-                    "clusterTrustBundle".into(),
-                    json!({"signerName": format!("{source}/signer"), "labelSelector": {}}),
-                ),
-                _ => s.insert("clusterTrustBundle".into(), json!({ "name": source })),
-            };
-            // A ClusterTrustBundle projects only the PEM: no Java trust store.
-            if source_kind < 4 {
-                insert_opt(&mut s, "javaTrustStore", java);
+            SettingsSpec {
+                source,
+                java_trust_store,
+                status_annotation,
+                cert_file,
+                mount_path,
+                set_env_var,
+                ssl_cert_file,
+                env_vars,
+                exclude_containers,
+                include_namespaces,
+                exclude_namespaces,
+                inject,
+                annotation_prefix,
+                allowed_overrides,
+                inject_init_containers,
             }
-            insert_opt(&mut s, "statusAnnotation", status.map(Value::from));
-            insert_opt(&mut s, "certFile", cert_file.map(Value::from));
-            insert_opt(&mut s, "mountPath", mount_path.map(Value::from));
-            insert_opt(&mut s, "setEnvVar", set_env_var.map(Value::from));
-            insert_opt(&mut s, "sslCertFile", ssl_cert_file.map(Value::from));
-            insert_opt(&mut s, "envVars", env_vars.map(Value::from));
-            insert_opt(
-                &mut s,
-                "excludeContainers",
-                exclude_containers.map(Value::from),
-            );
-            insert_opt(&mut s, "includeNamespaces", include_ns.map(Value::from));
-            insert_opt(&mut s, "excludeNamespaces", exclude_ns.map(Value::from));
-            insert_opt(&mut s, "inject", inject.map(Value::from));
-            insert_opt(&mut s, "annotationPrefix", prefix.map(Value::from));
-            // Opt-in mode needs the inject annotation (validate_settings refuses it otherwise).
-            let allowed = allowed.map(|mut keys| {
-                if inject == Some(false) && !keys.contains(&"inject") {
-                    keys.push("inject");
-                }
-                keys
-            });
-            insert_opt(&mut s, "allowedOverrides", allowed.map(Value::from));
-            insert_opt(&mut s, "injectInitContainers", init.map(Value::from));
-            Value::Object(s)
+            .to_json()
         },
     )
-}
-
-fn java_trust_store() -> impl Strategy<Value = Value> {
-    (
-        select(&["truststore.p12", "trust.jks"][..]),
-        prop::option::of(select(&["PKCS12", "JKS"][..])),
-        prop::option::of(select(&["changeit", "s3cret"][..])),
-    )
-        .prop_map(|(key, store_type, password)| {
-            let mut j = Map::new();
-            j.insert("key".into(), key.into());
-            insert_opt(&mut j, "type", store_type.map(Value::from));
-            insert_opt(&mut j, "password", password.map(Value::from));
-            Value::Object(j)
-        })
-}
-
-/// Which prefix an annotation key is written under.
-#[derive(Debug, Clone, Copy)]
-enum Under {
-    /// The prefix the settings configure (the default one when unset).
-    Ours,
-    /// The default prefix, which means nothing when the settings white-label.
-    Default,
-    /// Someone else's.
-    Other,
-    /// The annotation that marks a mirror pod.
-    Mirror,
-}
-
-#[derive(Debug, Clone)]
-struct AnnotationSpec {
-    under: Under,
-    key: &'static str,
-    value: Value,
 }
 
 fn annotation() -> impl Strategy<Value = AnnotationSpec> {
@@ -481,59 +218,25 @@ fn annotation() -> impl Strategy<Value = AnnotationSpec> {
     let value = prop_oneof![
         12 => select(ANNOTATION_VALUES).prop_map(Value::from),
         2 => "[ -~]{0,16}".prop_map(Value::from),
-        1 => leaf(),
+        1 => leaf_value(),
     ];
-    (under, select(ANNOTATION_KEYS), value).prop_map(|(under, key, value)| AnnotationSpec {
+    (under, text(ANNOTATION_KEYS), value).prop_map(|(under, key, value)| AnnotationSpec {
         under,
         key,
         value,
     })
 }
 
-#[derive(Debug, Clone)]
-struct TemplateSpec {
-    annotations: Option<Vec<AnnotationSpec>>,
-    metadata_unknown: Unknown,
-    init_containers: Option<Value>,
-    containers: Vec<Value>,
-    volumes: Option<Value>,
-    os: Option<&'static str>,
-    /// The OS label's value in `spec.nodeSelector`.
-    node_selector: Option<&'static str>,
-    /// Required node affinity terms, each a list of OS_EXPRESSIONS.
-    affinity: Option<Vec<Vec<&'static str>>>,
-    /// How many bytes short of the API server's budget the annotations are.
-    annotation_slack: Option<usize>,
-    spec_unknown: Unknown,
-    template_unknown: Unknown,
-}
-
-impl TemplateSpec {
-    /// Whether the pod can only run on Windows: what the policy must skip.
-    fn windows_only(&self) -> bool {
-        let requires_windows = |term: &Vec<&str>| {
-            term.iter()
-                .any(|e| matches!(*e, "os-in-windows" | "beta-os-in-windows"))
-        };
-        self.os == Some("windows")
-            || self.node_selector == Some("windows")
-            || self
-                .affinity
-                .as_ref()
-                .is_some_and(|terms| !terms.is_empty() && terms.iter().all(requires_windows))
-    }
-}
-
-fn os_expression(name: &str) -> Value {
-    let os = |key: &str, operator: &str, values: &[&str]| json!({"key": key, "operator": operator, "values": values});
-    match name {
-        "os-in-windows" => os("kubernetes.io/os", "In", &["windows"]),
-        "beta-os-in-windows" => os("beta.kubernetes.io/os", "In", &["windows"]),
-        "os-in-windows-linux" => os("kubernetes.io/os", "In", &["windows", "linux"]),
-        "os-in-linux" => os("kubernetes.io/os", "In", &["linux"]),
-        "os-notin-linux" => os("kubernetes.io/os", "NotIn", &["linux"]),
-        _ => json!({"key": "topology.kubernetes.io/zone", "operator": "Exists"}),
-    }
+/// A node selector requirement the API server accepts: values for `In` and
+/// `NotIn`, none for `Exists`.
+fn expression() -> impl Strategy<Value = Expression> {
+    (text(OS_LABELS), text(OS_OPERATORS), texts(OS_NAMES, 1..3)).prop_map(
+        |(key, operator, values)| Expression {
+            key,
+            operator,
+            values,
+        },
+    )
 }
 
 fn template() -> impl Strategy<Value = TemplateSpec> {
@@ -542,13 +245,13 @@ fn template() -> impl Strategy<Value = TemplateSpec> {
         unknown(),
         optional_list(container(), 2),
         prop::collection::vec(container(), 1..4),
-        optional_list(volume(), 3),
+        optional_list(volume_value(), 3),
         (
-            prop::option::weighted(0.1, select(&["windows", "linux"][..])),
-            prop::option::weighted(0.1, select(&["windows", "linux"][..])),
+            prop::option::weighted(0.1, text(OS_NAMES)),
+            prop::option::weighted(0.1, (text(OS_LABELS), text(OS_NAMES))),
             prop::option::weighted(
                 0.1,
-                prop::collection::vec(prop::collection::vec(select(OS_EXPRESSIONS), 0..3), 1..3),
+                prop::collection::vec(prop::collection::vec(expression(), 0..3), 1..3),
             ),
             prop::option::weighted(0.06, 0..500usize),
         ),
@@ -581,62 +284,45 @@ fn template() -> impl Strategy<Value = TemplateSpec> {
         )
 }
 
-#[derive(Debug, Clone)]
-struct Case {
-    kind: (&'static str, &'static str),
-    operation: &'static str,
-    request_namespace: &'static str,
-    object_namespace: Option<&'static str>,
-    settings: Value,
-    template: TemplateSpec,
-    object_unknown: Unknown,
-    /// `kubectl debug` on a pod: its ephemeral containers, how many of
-    /// them the old pod already had, and how its oldObject is spoilt.
-    debug: Option<(Vec<Value>, Index, OldObject)>,
-}
-
-/// The oldObject of a debug update: as the API server sends it, or spoilt.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum OldObject {
-    Readable,
-    Absent,
-    NotAnObject,
-    ListNotAList,
-    ItemWithoutName,
-}
-
 fn old_object() -> impl Strategy<Value = OldObject> {
     prop_oneof![
         12 => Just(OldObject::Readable),
         1 => Just(OldObject::Absent),
+        1 => Just(OldObject::Null),
         1 => Just(OldObject::NotAnObject),
         1 => Just(OldObject::ListNotAList),
         1 => Just(OldObject::ItemWithoutName),
     ]
 }
 
+fn debug() -> impl Strategy<Value = DebugSpec> {
+    (
+        prop::collection::vec(container(), 1..3),
+        0..3usize,
+        old_object(),
+    )
+        .prop_map(|(ephemeral, existing, old_object)| DebugSpec {
+            ephemeral,
+            existing,
+            old_object,
+        })
+}
+
 fn case() -> impl Strategy<Value = Case> {
     (
         select(KINDS),
         prop_oneof![
-            27 => Just("CREATE"),
-            1 => Just("UPDATE"),
-            1 => Just("DELETE"),
-            1 => Just("CONNECT"),
+            27 => Just(OPERATIONS[0]),
+            1 => Just(OPERATIONS[1]),
+            1 => Just(OPERATIONS[2]),
+            1 => Just(OPERATIONS[3]),
         ],
-        prop_oneof![4 => select(NAMESPACES), 1 => Just("")],
-        prop::option::of(select(NAMESPACES)),
+        prop_oneof![4 => text(NAMESPACES), 1 => Just(String::new())],
+        prop::option::of(text(NAMESPACES)),
         settings(),
         template(),
         unknown(),
-        prop::option::weighted(
-            0.4,
-            (
-                prop::collection::vec(container(), 1..3),
-                any::<Index>(),
-                old_object(),
-            ),
-        ),
+        prop::option::weighted(0.4, debug()),
     )
         .prop_map(
             |(
@@ -661,181 +347,43 @@ fn case() -> impl Strategy<Value = Case> {
         )
 }
 
+// ---- the oracle: what the specification says of a case ----
+
+/// An OS requirement on a node label the policy reads, `In` only Windows.
+fn requires_windows(e: &Expression) -> bool {
+    OS_LABELS[..2].contains(&e.key.as_str())
+        && e.operator == "In"
+        && !e.values.is_empty()
+        && e.values.iter().all(|v| v == "windows")
+}
+
+impl TemplateSpec {
+    /// Whether the pod can only run on Windows: what the policy must skip.
+    fn windows_only(&self) -> bool {
+        let pinned = |(label, os): &(String, String)| {
+            OS_LABELS[..2].contains(&label.as_str()) && os == "windows"
+        };
+        self.os.as_deref() == Some("windows")
+            || self.node_selector.as_ref().is_some_and(pinned)
+            || self.affinity.as_ref().is_some_and(|terms| {
+                !terms.is_empty() && terms.iter().all(|t| t.iter().any(requires_windows))
+            })
+    }
+}
+
 impl Case {
-    fn prefix(&self) -> &str {
-        self.settings
-            .get("annotationPrefix")
-            .and_then(Value::as_str)
-            .unwrap_or(DEFAULT_PREFIX)
-    }
-
-    fn annotation_key(&self, a: &AnnotationSpec) -> String {
-        match a.under {
-            Under::Ours => format!("{}/{}", self.prefix(), a.key),
-            Under::Default => format!("{DEFAULT_PREFIX}/{}", a.key),
-            Under::Other => format!("example.com/{}", a.key),
-            Under::Mirror => "kubernetes.io/config.mirror".to_string(),
-        }
-    }
-
-    /// The annotations as the pod carries them (a later duplicate key wins),
-    /// with a filler that leaves them `annotation_slack` bytes short of the
-    /// API server's budget.
-    fn annotations(&self) -> Option<Map<String, Value>> {
-        let mut map: Option<Map<String, Value>> = self.template.annotations.as_ref().map(|list| {
-            list.iter()
-                .map(|a| (self.annotation_key(a), a.value.clone()))
-                .collect()
-        });
-        if let Some(slack) = self.template.annotation_slack {
-            let map = map.get_or_insert_with(Map::new);
-            let taken = api::annotations_size(Some(map)) + FILLER_KEY.len() + slack;
-            let filler = "f".repeat(ANNOTATIONS_LIMIT.saturating_sub(taken));
-            map.insert(FILLER_KEY.into(), filler.into());
-        }
-        map
-    }
-
-    /// A workload's template carries no namespace: its object's metadata does.
-    fn metadata(&self, name: &str) -> Map<String, Value> {
-        let mut metadata = Map::new();
-        metadata.insert("name".into(), name.into());
-        if let Some(ns) = self.object_namespace {
-            metadata.insert("namespace".into(), ns.into());
-        }
-        metadata
-    }
-
-    fn pod_template(&self) -> Map<String, Value> {
-        let t = &self.template;
-        let mut metadata = if self.kind.1 == "Pod" {
-            self.metadata("web")
-        } else {
-            Map::new()
-        };
-        insert_opt(
-            &mut metadata,
-            "annotations",
-            self.annotations().map(Value::Object),
-        );
-        let metadata = with_unknown(metadata, t.metadata_unknown.clone());
-
-        let mut spec = Map::new();
-        insert_opt(&mut spec, "initContainers", t.init_containers.clone());
-        spec.insert("containers".into(), Value::Array(t.containers.clone()));
-        insert_opt(&mut spec, "volumes", t.volumes.clone());
-        insert_opt(&mut spec, "os", t.os.map(|name| json!({ "name": name })));
-        insert_opt(
-            &mut spec,
-            "nodeSelector",
-            t.node_selector
-                .map(|os| json!({"kubernetes.io/os": os, "disktype": "ssd"})),
-        );
-        insert_opt(
-            &mut spec,
-            "affinity",
-            t.affinity.as_ref().map(|terms| {
-                let terms: Vec<Value> = terms
-                    .iter()
-                    .map(|term| {
-                        let expressions: Vec<Value> =
-                            term.iter().map(|e| os_expression(e)).collect();
-                        json!({ "matchExpressions": expressions })
-                    })
-                    .collect();
-                json!({"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution":
-                    {"nodeSelectorTerms": terms}}})
-            }),
-        );
-        let spec = with_unknown(spec, t.spec_unknown.clone());
-
-        let mut template = Map::new();
-        template.insert("metadata".into(), Value::Object(metadata));
-        template.insert("spec".into(), Value::Object(spec));
-        with_unknown(template, t.template_unknown.clone())
-    }
-
-    fn object(&self) -> Value {
-        let (group, kind) = self.kind;
-        let api_version = if group.is_empty() {
-            "v1".to_string()
-        } else {
-            format!("{group}/v1")
-        };
-        let template = self.pod_template();
-        let mut object = Map::new();
-        object.insert("apiVersion".into(), api_version.into());
-        object.insert("kind".into(), kind.into());
-        let selector = json!({"matchLabels": {"app": "web"}});
-        match kind {
-            "Pod" => object.extend(template),
-            "CronJob" => {
-                object.insert("metadata".into(), Value::Object(self.metadata("nightly")));
-                object.insert(
-                    "spec".into(),
-                    json!({"schedule": "0 3 * * *", "jobTemplate": {"spec": {"template": template}}}),
-                );
-            }
-            "Job" | "ReplicationController" => {
-                object.insert("metadata".into(), Value::Object(self.metadata("w")));
-                object.insert("spec".into(), json!({ "template": template }));
-            }
-            _ => {
-                object.insert("metadata".into(), Value::Object(self.metadata("w")));
-                object.insert(
-                    "spec".into(),
-                    json!({"selector": selector, "template": template}),
-                );
-            }
-        }
-        Value::Object(with_unknown(object, self.object_unknown.clone()))
-    }
-
-    fn request(&self) -> Value {
-        let object = self.object();
-        let Some((ephemeral, existing, old_object)) = &self.debug else {
-            return admission(self.kind, self.operation, self.request_namespace, object);
-        };
-        // The pod as it was created, injected or not, gets debug containers.
-        let create = admission(self.kind, "CREATE", self.request_namespace, object.clone());
-        let mut old = match run(&create, self.settings.clone()) {
-            Verdict::Mutate(created) => created,
-            _ => object,
-        };
-        let mut object = old.clone();
-        let existing = existing.index(ephemeral.len() + 1);
-        object["spec"]["ephemeralContainers"] = Value::Array(ephemeral.clone());
-        old["spec"]["ephemeralContainers"] = Value::Array(ephemeral[..existing].to_vec());
-        let mut request = admission(self.kind, "UPDATE", self.request_namespace, object);
-        request["subResource"] = "ephemeralcontainers".into();
-        match old_object {
-            OldObject::Readable => request["oldObject"] = old,
-            OldObject::Absent => {}
-            OldObject::NotAnObject => request["oldObject"] = json!(["spec"]),
-            OldObject::ListNotAList => {
-                old["spec"]["ephemeralContainers"] = json!({"debugger": {}});
-                request["oldObject"] = old;
-            }
-            OldObject::ItemWithoutName => {
-                old["spec"]["ephemeralContainers"] = json!([{"image": "busybox"}]);
-                request["oldObject"] = old;
-            }
-        }
-        request
-    }
-
     fn old_object_spoilt(&self) -> bool {
         self.debug
             .as_ref()
-            .is_some_and(|(_, _, old)| *old != OldObject::Readable)
+            .is_some_and(|d| d.old_object != OldObject::Readable)
     }
 
     /// The namespace the policy decides on: the request's, else the object's.
     fn namespace(&self) -> &str {
         if self.request_namespace.is_empty() {
-            self.object_namespace.unwrap_or("")
+            self.object_namespace.as_deref().unwrap_or("")
         } else {
-            self.request_namespace
+            &self.request_namespace
         }
     }
 
@@ -999,14 +547,14 @@ proptest! {
 fn plain_pod() -> impl Strategy<Value = (Value, Value)> {
     (
         prop::collection::vec(container(), 1..4),
-        optional_list(volume(), 3),
+        optional_list(volume_value(), 3),
         unknown(),
     )
         .prop_map(|(containers, volumes, unknown)| {
             let mut spec = Map::new();
             spec.insert("containers".into(), Value::Array(containers));
             insert_opt(&mut spec, "volumes", unique_by(volumes, "name"));
-            let spec = with_unknown(spec, unknown);
+            let spec = with_unknown(spec, &unknown);
             let pod = json!({
                 "apiVersion": "v1",
                 "kind": "Pod",
@@ -1063,7 +611,7 @@ proptest! {
         prefix in select(PREFIXES),
     ) {
         let mut pod = pod;
-        let filler = ANNOTATIONS_LIMIT - FILLER_KEY.len() - slack;
+        let filler = api::ANNOTATIONS_LIMIT - FILLER_KEY.len() - slack;
         pod["metadata"]["annotations"] = json!({ FILLER_KEY: "f".repeat(filler) });
         let settings = json!({"configMap": "ca-bundle", "statusAnnotation": true, "annotationPrefix": prefix});
         let request = admission(("", "Pod"), "CREATE", "default", pod);
@@ -1119,7 +667,7 @@ proptest! {
         let require = run(&request, settings);
         match (&inject, &require) {
             (Verdict::Accept, Verdict::Accept) => {}
-            (Verdict::Mutate(_), Verdict::Reject(message)) => {
+            (Verdict::Mutate(_) | Verdict::MutateWarn(..), Verdict::Reject(message)) => {
                 prop_assert!(message.contains(" lacks the trust bundle ("), "{}", message);
             }
             (Verdict::Reject(own), Verdict::Reject(message)) => prop_assert_eq!(own, message),
