@@ -12,7 +12,9 @@ use serde_json::{json, Value};
 const C0: &str = "/spec/containers/0";
 
 fn settings_refused(settings: Value) -> String {
-    check_settings(settings.to_string().as_bytes()).unwrap_err()
+    check_settings(settings.to_string().as_bytes())
+        .unwrap_err()
+        .to_string()
 }
 
 /// `pod` with only SSL_CERT_FILE added to the listed containers: what the
@@ -327,10 +329,18 @@ fn status_annotation_budget_counts_bytes_not_characters() {
     let mut pod = simple_pod();
     let chars = (LIMIT - room - key.len()) / 2 + 1;
     pod["metadata"]["annotations"] = json!({ key: "é".repeat(chars) });
-    assert!(matches!(
-        run(&pod_request(pod), status_settings()),
-        Verdict::MutateWarn(_, _)
-    ));
+    let size = key.len() + 2 * chars + room;
+    assert_eq!(
+        run(&pod_request(pod.clone()), status_settings()),
+        Verdict::MutateWarn(
+            injected(&pod, &[C0]),
+            format!(
+                "cainjector injected the trust bundle but left out its annotation \
+                 \"{STATUS_KEY}\": with it the annotations would take {size} bytes, over the \
+                 262144 bytes the API server allows (keys and values together)"
+            )
+        )
+    );
 }
 
 #[test]

@@ -44,8 +44,9 @@ fn written_keys(relative: &str, path: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// The settings' refusal as its message.
 fn check(settings: &Value) -> Result<(), String> {
-    check_settings(&serde_json::to_vec(settings).unwrap())
+    check_settings(&serde_json::to_vec(settings).unwrap()).map_err(|e| e.to_string())
 }
 
 fn str_at<'v>(value: &'v Value, pointer: &str) -> &'v str {

@@ -108,7 +108,8 @@ fn java_settings_are_checked() {
     let cases = [
         (
             json!({"configMap": "a", "javaTrustStore": {}}),
-            "setting \"javaTrustStore.key\" is required",
+            "setting \"javaTrustStore.key\" is required: the key of the trust store in the bundle \
+             (e.g. trust-manager's additionalFormats output \"truststore.p12\")",
         ),
         (
             json!({"configMap": "a", "javaTrustStore": {"key": "t.p12", "type": "pem"}}),
@@ -116,32 +117,38 @@ fn java_settings_are_checked() {
         ),
         (
             json!({"configMap": "a", "javaTrustStore": {"key": "t.p12", "password": "a b"}}),
-            "setting \"javaTrustStore.password\" must be without spaces or quotes",
+            "setting \"javaTrustStore.password\" must be without spaces or quotes: \
+             JAVA_TOOL_OPTIONS is split on spaces",
         ),
         (
             json!({"configMap": "a", "javaTrustStore": {"key": "t.p12", "pass": "x"}}),
-            "setting \"javaTrustStore.pass\" is not known",
+            "setting \"javaTrustStore.pass\" is not known: use \"key\" and optionally \"type\" \
+             and \"password\"",
         ),
         (
             json!({"configMap": "a", "javaTrustStore": "t.p12"}),
-            "setting \"javaTrustStore\" must be an object",
+            "setting \"javaTrustStore\" must be an object with \"key\" and optionally \"type\" \
+             and \"password\", found a string",
         ),
         (
             json!({"configMap": "a", "envVars": ["JAVA_TOOL_OPTIONS"], "javaTrustStore": {"key": "t.p12"}}),
-            "setting \"envVars\" must not list JAVA_TOOL_OPTIONS",
+            "setting \"envVars\" must not list JAVA_TOOL_OPTIONS when \"javaTrustStore\" is set: \
+             the policy adds the trust store options to it",
         ),
         (
             json!({"clusterTrustBundle": {"name": "b"}, "javaTrustStore": {"key": "t.p12"}}),
-            "setting \"javaTrustStore\" needs a ConfigMap or Secret source",
+            "setting \"javaTrustStore\" needs a ConfigMap or Secret source: a ClusterTrustBundle \
+             projects only the PEM bundle",
         ),
         (
             json!({"configMap": "a", "mountPath": "/ca certs", "javaTrustStore": {"key": "t.p12"}}),
-            "setting \"mountPath\": \"/ca certs\" contains whitespace",
+            "setting \"mountPath\": \"/ca certs\" contains whitespace, which JAVA_TOOL_OPTIONS \
+             cannot carry (setting javaTrustStore, key \"t.p12\")",
         ),
     ];
-    for (settings, start) in cases {
+    for (settings, message) in cases {
         let err = cainjector::check_settings(settings.to_string().as_bytes()).unwrap_err();
-        assert!(err.starts_with(start), "{settings}: {err}");
+        assert_eq!(err.to_string(), message, "{settings}");
     }
 }
 
@@ -180,7 +187,7 @@ fn cluster_trust_bundle_is_exclusive_with_config_map_and_secret() {
     let err =
         cainjector::check_settings(br#"{"configMap": "a", "clusterTrustBundle": {"name": "b"}}"#)
             .unwrap_err();
-    assert_eq!(err, "the settings \"configMap\", \"secret\" and \"clusterTrustBundle\" are mutually exclusive: set only the one that holds the trust bundle");
+    assert_eq!(err.to_string(), "the settings \"configMap\", \"secret\" and \"clusterTrustBundle\" are mutually exclusive: set only the one that holds the trust bundle");
 }
 
 fn status_of(object: &Value, at: &str) -> Value {
@@ -326,14 +333,15 @@ fn source_check_looks_for_the_java_trust_store_in_binary_data() {
     let mut cm = bundle("ConfigMap", &["ca.crt"]);
     cm["binaryData"] = json!({"truststore.p12": "AAAA"});
     let settings = json!({"configMap": "ca-bundle", "sourceCheck": "reject", "javaTrustStore": {"key": "truststore.p12"}});
-    assert!(matches!(
+    let java = Injection::default().also_env("JAVA_TOOL_OPTIONS", JAVA_OPTIONS);
+    assert_eq!(
         checked(
             &pod_request(simple_pod()),
             settings.clone(),
             &cluster(vec![cm])
         ),
-        Verdict::Mutate(_)
-    ));
+        Verdict::Mutate(java.applied_to(&simple_pod(), &[C0]))
+    );
     let verdict = checked(
         &pod_request(simple_pod()),
         settings,
@@ -348,10 +356,10 @@ fn source_check_looks_for_the_java_trust_store_in_binary_data() {
 #[test]
 fn source_check_off_and_unchanged_pods_ask_nothing() {
     let c = cluster(vec![]);
-    assert!(matches!(
+    assert_eq!(
         checked(&pod_request(simple_pod()), default_settings(), &c),
-        Verdict::Mutate(_)
-    ));
+        Verdict::Mutate(injected(&simple_pod(), &[C0]))
+    );
     let done = pod_request(injected(&simple_pod(), &[C0]));
     assert_eq!(
         checked(
@@ -369,7 +377,7 @@ fn source_check_setting_values() {
     let err =
         cainjector::check_settings(br#"{"configMap": "a", "sourceCheck": "strict"}"#).unwrap_err();
     assert_eq!(
-        err,
+        err.to_string(),
         "setting \"sourceCheck\": \"strict\" must be \"off\", \"warn\" or \"reject\""
     );
 }
