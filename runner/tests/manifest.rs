@@ -5,25 +5,11 @@ mod common;
 
 use std::{
     path::{Path, PathBuf},
-    process::{Command, Output},
+    process::Output,
 };
 
-use common::{temp_dir, write_module, OnValidate, SETTINGS_VALID};
+use common::{runner, temp_dir, text, write_module, OnValidate, SETTINGS_VALID};
 use serde_json::{json, Value};
-
-fn runner(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_policy-runner"))
-        .args(args)
-        // anyhow appends a backtrace to the error when these ask for one.
-        .env_remove("RUST_BACKTRACE")
-        .env_remove("RUST_LIB_BACKTRACE")
-        .output()
-        .expect("policy-runner starts")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).unwrap()
-}
 
 fn data(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -354,8 +340,11 @@ fn an_unknown_operation_is_a_usage_error() {
         &data("pod.yaml"),
     ]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(text(&output.stderr)
-        .starts_with("error: invalid value 'CONNECT' for '--operation <TYPE>'\n  [possible values: CREATE, UPDATE, DELETE]"));
+    assert_eq!(
+        text(&output.stderr),
+        "error: invalid value 'CONNECT' for '--operation <TYPE>'\n  [possible values: CREATE, UPDATE, DELETE]\n\n\
+         For more information, try '--help'.\n"
+    );
 }
 
 #[test]
@@ -440,8 +429,13 @@ fn manifest_options_do_not_go_with_request_path() {
         "/nonexistent/module.wasm",
     ]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(text(&output.stderr)
-        .starts_with("error: the argument '--request-path <PATH>' cannot be used with"));
+    assert_eq!(
+        text(&output.stderr),
+        "error: the argument '--request-path <PATH>' cannot be used with:\n  --operation <TYPE>\n  \
+         --old-object <PATH>\n  --namespace <NAMESPACE>\n\n\
+         Usage: policy-runner run --request-path <PATH> <MODULE>\n\n\
+         For more information, try '--help'.\n"
+    );
 }
 
 /// A module that logs its payload (seen with `--verbose`) and accepts.

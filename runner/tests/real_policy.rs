@@ -8,7 +8,7 @@ mod common;
 
 use std::{
     path::{Path, PathBuf},
-    process::{Command, Output},
+    process::Output,
 };
 
 use base64::Engine as _;
@@ -27,11 +27,7 @@ fn policy_wasm() -> Option<PathBuf> {
 }
 
 fn run(module: &Path, request: &Path, settings_json: Option<&str>) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_policy-runner"));
-    // anyhow appends a backtrace to the error when these ask for one.
-    command
-        .env_remove("RUST_BACKTRACE")
-        .env_remove("RUST_LIB_BACKTRACE");
+    let mut command = common::runner_command();
     command.args(["run", "--request-path", request.to_str().unwrap()]);
     if let Some(settings) = settings_json {
         command.args(["--settings-json", settings]);
@@ -55,8 +51,12 @@ fn settings_without_a_bundle_source_are_refused() {
     let output = run(&module, &common::pod_create_request(), None);
     assert_eq!(output.status.code(), Some(1));
     assert!(output.stdout.is_empty());
-    assert!(String::from_utf8_lossy(&output.stderr)
-        .starts_with("Error: Provided settings are not valid: "));
+    assert_eq!(
+        common::text(&output.stderr),
+        "Error: Provided settings are not valid: one of the settings \"configMap\" or \"secret\" \
+         is required: the name of the ConfigMap or Secret holding the trust bundle in each \
+         namespace (e.g. configMap: ca-bundle), or \"clusterTrustBundle\"\n"
+    );
 }
 
 #[test]
@@ -99,10 +99,8 @@ fn pod_delete_is_accepted_unchanged() {
 /// `run --object MANIFEST --output human` with the project's default settings.
 fn human(module: &Path, manifest: &str, extra: &[&str]) -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let output = Command::new(env!("CARGO_BIN_EXE_policy-runner"))
+    let output = common::runner_command()
         .current_dir(&root)
-        .env_remove("RUST_BACKTRACE")
-        .env_remove("RUST_LIB_BACKTRACE")
         .args(["run", "--object", manifest, "--output", "human"])
         .args(extra)
         .args(["--settings-path", "policy-settings/default.yaml"])

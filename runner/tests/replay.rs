@@ -7,11 +7,13 @@ mod common;
 use std::{
     collections::BTreeSet,
     path::{Path, PathBuf},
-    process::{Command, Output},
+    process::Output,
     sync::Arc,
 };
 
-use common::{module_wasm, temp_dir, write_module, OnValidate, POD_CREATE_UID, SETTINGS_VALID};
+use common::{
+    module_wasm, runner, temp_dir, text, write_module, OnValidate, POD_CREATE_UID, SETTINGS_VALID,
+};
 use policy_runner::{
     callbacks::HostCallbacks,
     kubernetes::{ContextAwareResource, Kubernetes},
@@ -32,19 +34,6 @@ const RECORDED_REQUEST: &str = "  request: |
     disable_cache: false
     field_masks: null
 ";
-
-fn runner(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_policy-runner"))
-        .args(args)
-        .env_remove("RUST_BACKTRACE")
-        .env_remove("RUST_LIB_BACKTRACE")
-        .output()
-        .expect("policy-runner starts")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).unwrap()
-}
 
 /// A guest relaying `kubernetes/get_resource` of ConfigMap default/ca-bundle,
 /// annotated with metadata granting ConfigMaps.

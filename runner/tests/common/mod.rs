@@ -1,12 +1,36 @@
-//! Hand-written waPC guests for the runner's tests.
+//! What the runner's tests share: running the `policy-runner` binary, and
+//! hand-written waPC guests.
 //!
-//! Each module answers `validate_settings` with a fixed answer and does one thing on
+//! Each guest answers `validate_settings` with a fixed answer and does one thing on
 //! `validate` (trap, answer bytes, report a guest error, forward its payload to the
 //! host), so every host path can be exercised without a guest toolchain.
 
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The `policy-runner` binary, without what would change its output: anyhow
+/// appends a backtrace to an error when these variables ask for one.
+pub fn runner_command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_policy-runner"));
+    command
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE");
+    command
+}
+
+/// Runs `policy-runner` with `args`.
+pub fn runner(args: &[&str]) -> Output {
+    runner_command()
+        .args(args)
+        .output()
+        .expect("policy-runner starts")
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
 
 /// What the module does when called with `validate`.
 pub enum OnValidate<'a> {
