@@ -280,6 +280,16 @@ fn pod_with_annotation_bytes(total: usize) -> Value {
     pod
 }
 
+/// The warning when the status annotation is left out: with it, the
+/// annotations would take `size` bytes.
+fn left_out(size: usize) -> String {
+    format!(
+        "cainjector injected the trust bundle but left out its annotation \"{STATUS_KEY}\": \
+         with it the annotations would take {size} bytes, over the 262144 bytes the API server \
+         allows (keys and values together)"
+    )
+}
+
 fn status_settings() -> Value {
     json!({"configMap": "ca-bundle", "statusAnnotation": true})
 }
@@ -309,15 +319,7 @@ fn status_annotation_never_pushes_annotations_over_256_kib() {
     let pod = pod_with_annotation_bytes(LIMIT - room + 1);
     assert_eq!(
         run(&pod_request(pod.clone()), status_settings()),
-        Verdict::MutateWarn(
-            injected(&pod, &[C0]),
-            format!(
-                "cainjector injected the trust bundle but left out its annotation \
-                 \"{STATUS_KEY}\": with it the annotations would take {} bytes, over the 262144 \
-                 bytes the API server allows (keys and values together)",
-                LIMIT + 1
-            )
-        )
+        Verdict::MutateWarn(injected(&pod, &[C0]), left_out(LIMIT + 1))
     );
 }
 
@@ -332,14 +334,7 @@ fn status_annotation_budget_counts_bytes_not_characters() {
     let size = key.len() + 2 * chars + room;
     assert_eq!(
         run(&pod_request(pod.clone()), status_settings()),
-        Verdict::MutateWarn(
-            injected(&pod, &[C0]),
-            format!(
-                "cainjector injected the trust bundle but left out its annotation \
-                 \"{STATUS_KEY}\": with it the annotations would take {size} bytes, over the \
-                 262144 bytes the API server allows (keys and values together)"
-            )
-        )
+        Verdict::MutateWarn(injected(&pod, &[C0]), left_out(size))
     );
 }
 
@@ -386,15 +381,7 @@ fn mutation_with_a_warning_is_answered_with_the_object_and_the_warning() {
     let response: Value = serde_json::from_slice(&response).unwrap();
     assert_eq!(response["accepted"], json!(true));
     assert_eq!(response["mutated_object"], injected(&pod, &[C0]));
-    assert_eq!(
-        response["warnings"],
-        json!([format!(
-            "cainjector injected the trust bundle but left out its annotation \"{STATUS_KEY}\": \
-             with it the annotations would take {} bytes, over the 262144 bytes the API server \
-             allows (keys and values together)",
-            LIMIT + 1
-        )])
-    );
+    assert_eq!(response["warnings"], json!([left_out(LIMIT + 1)]));
 }
 
 // ---- kubectl debug (ValidatePodEphemeralContainersUpdate) ----

@@ -36,17 +36,11 @@ pub const SOURCES: &[&str] = &[
 pub const CERT_FILES: &[&str] = &["ca.crt", "bundle.pem", ".hidden", "a_b-c.d"];
 pub const MOUNT_PATHS: &[&str] = &["/cacerts", "/etc/ssl/certs", "/a/b", "/cacerts/sub"];
 pub const SSL_CERT_FILES: &[&str] = &["/x/y.pem", "/cacerts/ca.crt"];
-pub const ENV_NAMES: &[&str] = &[
-    "SSL_CERT_FILE",
-    "NODE_EXTRA_CA_CERTS",
-    "REQUESTS_CA_BUNDLE",
-    "node.extra",
-    "A",
-];
 pub const TRUST_STORE_KEYS: &[&str] = &["truststore.p12", "trust.jks"];
 pub const TRUST_STORE_TYPES: &[&str] = &["PKCS12", "JKS"];
 pub const TRUST_STORE_PASSWORDS: &[&str] = &["changeit", "s3cret"];
-/// The pod's own env vars: ours, and the one `javaTrustStore` appends to.
+/// The pod's own env vars: ours (`ENV_NAMES`), and the one `javaTrustStore`
+/// appends to.
 pub const POD_ENV_NAMES: &[&str] = &[
     "SSL_CERT_FILE",
     "NODE_EXTRA_CA_CERTS",
@@ -55,6 +49,8 @@ pub const POD_ENV_NAMES: &[&str] = &[
     "A",
     "JAVA_TOOL_OPTIONS",
 ];
+/// The env vars `envVars` may list.
+pub const ENV_NAMES: &[&str] = POD_ENV_NAMES.split_at(5).0;
 pub const POD_ENV_VALUES: &[&str] = &[
     "/pod/own.pem",
     "",
@@ -69,18 +65,6 @@ pub const NAMESPACE_GLOBS: &[&str] = &["team-*", "default", "kube-*", "*", "pay*
 pub const NAMESPACE_CLASS_GLOBS: &[&str] = &["[!d]*"];
 pub const NAMESPACES: &[&str] = &["default", "team-a", "team-b", "kube-system", "payments"];
 pub const PREFIXES: &[&str] = &[DEFAULT_PREFIX, "trust.example.com"];
-/// The annotations `allowedOverrides` may list.
-pub const OVERRIDES: &[&str] = &[
-    "inject",
-    "configMap",
-    "secret",
-    "certFile",
-    "mountPath",
-    "sslCertFile",
-    "setEnvVar",
-    "excludeContainers",
-    "javaTrustStore",
-];
 pub const CONTAINER_NAMES: &[&str] = &["app", "istio-proxy", "sidecar", "setup", "b", "c-1", "x"];
 /// Our own volume names among ordinary ones, to collide with what we add.
 pub const VOLUME_NAMES: &[&str] = &[
@@ -127,6 +111,9 @@ pub const OS_LABELS: &[&str] = &[
 ];
 pub const OS_OPERATORS: &[&str] = &["In", "NotIn", "Exists"];
 pub const FILLER_KEY: &str = "example.com/filler";
+/// The annotations of ours: first those `allowedOverrides` may list
+/// (`OVERRIDES`), then the one the policy writes, a misspelling and an
+/// unknown one.
 pub const ANNOTATION_KEYS: &[&str] = &[
     "inject",
     "configMap",
@@ -141,6 +128,7 @@ pub const ANNOTATION_KEYS: &[&str] = &[
     "mountpath",
     "unknown",
 ];
+pub const OVERRIDES: &[&str] = ANNOTATION_KEYS.split_at(9).0;
 pub const ANNOTATION_VALUES: &[&str] = &[
     "true",
     "false",
