@@ -121,6 +121,7 @@ mod tests {
                 added,
                 ..Report::default()
             },
+            warning: None,
         }
     }
 
