@@ -6,50 +6,20 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
-use std::fmt;
 
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::json::{self, kind_of, to_json, Edits, Object, Raw};
-use crate::names::{is_dns_label, same_path};
+use crate::diag::At;
+use crate::json::{self, to_json, Edits, Object, Raw};
+use crate::names::{is_dns_label, same_path, LABEL_MAX};
 use crate::overrides::Plan;
 use crate::settings::JAVA_TOOL_OPTIONS;
 
 const VOLUME_PREFIX: &str = "cainjector-";
-const LABEL_MAX: usize = 63;
-
-/// Where a value is in the object (`spec.containers[0].env`), for messages;
-/// only written out when there is something to say.
-#[derive(Clone, Copy)]
-pub enum At<'p> {
-    Root(&'p str),
-    Field(&'p At<'p>, &'p str),
-    Item(&'p At<'p>, &'p str, usize),
-}
-
-impl fmt::Display for At<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let parent = |f: &mut fmt::Formatter<'_>, p: &At<'_>| match p {
-            At::Root("") => Ok(()),
-            other => write!(f, "{other}."),
-        };
-        match self {
-            At::Root(path) => f.write_str(path),
-            At::Field(p, field) => {
-                parent(f, p)?;
-                f.write_str(field)
-            }
-            At::Item(p, field, index) => {
-                parent(f, p)?;
-                write!(f, "{field}[{index}]")
-            }
-        }
-    }
-}
 
 pub fn wrong(at: &At<'_>, expected: &str, found: Raw<'_>) -> String {
-    format!("{at} must be {expected}, found {}", kind_of(found))
+    format!("{at} must be {expected}, found {}", found.kind())
 }
 
 /// `raw` as an object, or a message naming where it is.
@@ -595,17 +565,5 @@ mod tests {
         let source = format!("{}.{}", "x".repeat(41), "y".repeat(30));
         let name = volume_name(&source, 0);
         assert!(is_dns_label(&name), "{name}");
-    }
-
-    #[test]
-    fn paths_in_messages() {
-        let root = At::Root("spec.template.spec");
-        let item = At::Item(&root, "containers", 2);
-        assert_eq!(
-            At::Field(&item, "env").to_string(),
-            "spec.template.spec.containers[2].env"
-        );
-        let top = At::Root("");
-        assert_eq!(At::Field(&top, "metadata").to_string(), "metadata");
     }
 }

@@ -18,6 +18,7 @@
 )]
 
 pub mod cluster;
+pub mod diag;
 pub mod inject;
 pub mod json;
 pub mod names;

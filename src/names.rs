@@ -5,7 +5,8 @@
 use std::borrow::Cow;
 
 const SUBDOMAIN_MAX: usize = 253;
-const LABEL_MAX: usize = 63;
+/// The longest DNS-1123 label (volume names, label values).
+pub const LABEL_MAX: usize = 63;
 
 fn is_label_body(part: &str) -> bool {
     let bytes = part.as_bytes();

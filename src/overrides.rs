@@ -4,9 +4,10 @@
 
 use serde_json::{Map, Value};
 
+use crate::diag::{suggestion, Kind};
 use crate::names;
 use crate::selection::{any_matches, Glob};
-use crate::settings::{is_near, kind_of, trust_store_path, Override, Settings, Source};
+use crate::settings::{trust_store_path, Override, Settings, Source};
 
 /// The annotation the policy writes on what it injected; pods may carry it
 /// (copied from a template or another pod), so it is neither unknown nor an
@@ -103,17 +104,14 @@ fn our_annotation<'a>(
     let value = value.as_str().ok_or_else(|| {
         format!(
             "annotation \"{key}\" must be a string, found {}",
-            kind_of(value)
+            Kind::of(value)
         )
     })?;
     Ok(Some(Annotation { which, key, value }))
 }
 
 fn unknown_annotation(settings: &Settings, key: &str, name: &str) -> String {
-    let hint = Override::ALL
-        .iter()
-        .map(|o| o.key())
-        .find(|k| is_near(k, name))
+    let hint = suggestion(Override::ALL.iter().map(|o| o.key()), name)
         .map(|k| format!(" (did you mean \"{}/{k}\"?)", settings.annotation_prefix))
         .unwrap_or_default();
     format!(

@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::diag::{suggestion, Kind};
 use crate::names;
 use crate::selection::Glob;
 use crate::source::parse_trust_bundle;
@@ -194,18 +195,6 @@ pub struct Settings {
     pub action: Action,
 }
 
-/// How a JSON value is named in messages.
-pub fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
-}
-
 struct Reader<'a>(&'a Map<String, Value>);
 
 impl<'a> Reader<'a> {
@@ -220,7 +209,7 @@ impl<'a> Reader<'a> {
             Some(Value::String(s)) => Ok(Some(s)),
             Some(other) => Err(format!(
                 "setting \"{key}\" must be a string, found {}",
-                kind_of(other)
+                Kind::of(other)
             )),
         }
     }
@@ -248,7 +237,7 @@ impl<'a> Reader<'a> {
                 .ok_or_else(|| format!("setting \"{key}\": {s:?} must be true or false")),
             Some(other) => Err(format!(
                 "setting \"{key}\" must be true or false, found {}",
-                kind_of(other)
+                Kind::of(other)
             )),
         }
     }
@@ -260,7 +249,7 @@ impl<'a> Reader<'a> {
             Some(other) => {
                 return Err(format!(
                     "setting \"{key}\" must be a list of strings, found {}",
-                    kind_of(other)
+                    Kind::of(other)
                 ))
             }
         };
@@ -271,7 +260,7 @@ impl<'a> Reader<'a> {
                 item.as_str().ok_or_else(|| {
                     format!(
                         "setting \"{key}\"[{i}] must be a string, found {}",
-                        kind_of(item)
+                        Kind::of(item)
                     )
                 })
             })
@@ -299,7 +288,7 @@ impl Settings {
             other => {
                 return Err(format!(
                     "settings must be an object of keys and values, found {}",
-                    kind_of(other)
+                    Kind::of(other)
                 ))
             }
         };
@@ -440,7 +429,7 @@ impl<'m> Nested<'m> {
         let Value::Object(map) = value else {
             return Err(format!(
                 "setting \"{key}\" must be an object with {form}, found {}",
-                kind_of(value)
+                Kind::of(value)
             ));
         };
         if let Some(unknown) = map.keys().find(|k| !fields.contains(&k.as_str())) {
@@ -459,7 +448,7 @@ impl<'m> Nested<'m> {
             Some(other) => Err(format!(
                 "setting \"{}.{field}\" must be a string, found {}",
                 self.key,
-                kind_of(other)
+                Kind::of(other)
             )),
         }
     }
@@ -561,47 +550,13 @@ fn env_var_list(names_in: &[&str]) -> Result<Vec<String>, String> {
 }
 
 fn unknown_key_message(unknown: &str) -> String {
-    let hint = KNOWN_KEYS
-        .iter()
-        .find(|k| is_near(k, unknown))
+    let hint = suggestion(KNOWN_KEYS.iter().copied(), unknown)
         .map(|k| format!(" (did you mean \"{k}\"?)"))
         .unwrap_or_default();
     format!(
         "setting \"{unknown}\" is not a known setting{hint}; the settings are: {}",
         KNOWN_KEYS.join(", ")
     )
-}
-
-/// Whether `typed` is likely a typo of `known`: the same but for case, or
-/// at most two edits away (compared only when the lengths allow it, so that a
-/// huge key costs nothing).
-pub fn is_near(known: &str, typed: &str) -> bool {
-    known.eq_ignore_ascii_case(typed)
-        || (known.len().abs_diff(typed.len()) <= 2 && edit_distance(known, typed) <= 2)
-}
-
-/// Levenshtein distance, for "did you mean" hints on short keys.
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = i;
-        let mut next = Vec::with_capacity(row.len());
-        next.push(i + 1);
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = diagonal + usize::from(ca != *cb);
-            let delete = row
-                .get(j + 1)
-                .copied()
-                .unwrap_or(usize::MAX)
-                .saturating_add(1);
-            let insert = next.last().copied().unwrap_or(usize::MAX).saturating_add(1);
-            diagonal = row.get(j + 1).copied().unwrap_or(usize::MAX);
-            next.push(substitute.min(delete).min(insert));
-        }
-        row = next;
-    }
-    row.last().copied().unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -869,19 +824,5 @@ mod tests {
             parse(json!({"configMap": "a", "sourceCheck": true})).unwrap_err(),
             "setting \"sourceCheck\" must be a string, found a boolean"
         );
-    }
-
-    #[test]
-    fn typos_are_near_and_huge_keys_are_not_compared() {
-        assert!(is_near("excludeNamespaces", "excludeNamespace"));
-        assert!(is_near("mountPath", "mountpath"));
-        assert!(!is_near("mountPath", &"m".repeat(1_000_000)));
-    }
-
-    #[test]
-    fn edit_distance_counts_edits() {
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("same", "same"), 0);
     }
 }

@@ -3,8 +3,9 @@
 
 use serde_json::{Map, Value};
 
+use crate::diag::Kind;
 use crate::names;
-use crate::settings::{kind_of, Nested};
+use crate::settings::Nested;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Source {
@@ -261,7 +262,7 @@ fn label_selector(value: &Value) -> Result<(), String> {
     let Value::Object(map) = value else {
         return Err(format!(
             "must be a label selector object, found {}",
-            kind_of(value)
+            Kind::of(value)
         ));
     };
     for (key, field) in map {
@@ -276,13 +277,13 @@ fn label_selector(value: &Value) -> Result<(), String> {
             ("matchLabels", other) => {
                 return Err(format!(
                     "matchLabels must be an object, found {}",
-                    kind_of(other)
+                    Kind::of(other)
                 ))
             }
             ("matchExpressions", other) => {
                 return Err(format!(
                     "matchExpressions must be a list, found {}",
-                    kind_of(other)
+                    Kind::of(other)
                 ))
             }
             (unknown, _) => {
@@ -301,7 +302,7 @@ fn match_labels(labels: &Map<String, Value>) -> Result<(), String> {
         let Value::String(text) = value else {
             return Err(format!(
                 "matchLabels.{key} must be a string, found {}",
-                kind_of(value)
+                Kind::of(value)
             ));
         };
         names::label_value(text)
@@ -317,7 +318,7 @@ fn requirement(item: &Value, at: &str) -> Result<(), String> {
     let Value::Object(fields) = item else {
         return Err(format!(
             "{at} must be an object with {REQUIREMENT_FIELDS}, found {}",
-            kind_of(item)
+            Kind::of(item)
         ));
     };
     if let Some(unknown) = fields
@@ -340,7 +341,7 @@ fn requirement(item: &Value, at: &str) -> Result<(), String> {
         Some(other) => {
             return Err(format!(
                 "{at}.key must be a string, found {}",
-                kind_of(other)
+                Kind::of(other)
             ))
         }
     }
@@ -364,7 +365,7 @@ fn requirement(item: &Value, at: &str) -> Result<(), String> {
         Some(other) => {
             return Err(format!(
                 "{at}.operator must be {OPERATORS}, found {}",
-                kind_of(other)
+                Kind::of(other)
             ))
         }
     }
@@ -379,7 +380,7 @@ fn requirement_values(values: Option<&Value>, at: &str) -> Result<usize, String>
         Some(other) => {
             return Err(format!(
                 "{at}.values must be a list of strings, found {}",
-                kind_of(other)
+                Kind::of(other)
             ))
         }
     };
@@ -387,7 +388,7 @@ fn requirement_values(values: Option<&Value>, at: &str) -> Result<usize, String>
         let Value::String(text) = value else {
             return Err(format!(
                 "{at}.values[{i}] must be a string, found {}",
-                kind_of(value)
+                Kind::of(value)
             ));
         };
         names::label_value(text).map_err(|reason| format!("{at}.values[{i}] {text:?} {reason}"))?;

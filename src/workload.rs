@@ -4,7 +4,8 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::inject::{inject, inject_ephemeral, object, string, wrong, At, Report, Slot};
+use crate::diag::At;
+use crate::inject::{self, inject, inject_ephemeral, string, Report, Slot};
 use crate::json::{self, to_json, Edits, Object, Raw};
 use crate::overrides::{plan, Plan, STATUS};
 use crate::settings::{Settings, Source};
@@ -28,10 +29,6 @@ pub fn template_path(group: &str, kind: &str) -> Option<&'static [&'static str]>
         ("batch", "CronJob") => Some(&["spec", "jobTemplate", "spec", "template"]),
         _ => None,
     }
-}
-
-fn not_object(at: &At<'_>, raw: Raw<'_>) -> Refusal {
-    Refusal::Malformed(wrong(at, "an object", raw))
 }
 
 /// Why a pod (or template) is refused.
@@ -101,14 +98,14 @@ fn read_template<'a, 's>(
         let here = At::Root(&at);
         template = match template.present(key) {
             None => return Err(Refusal::Malformed(format!("{at} is missing"))),
-            Some(raw) => Object::read(raw).ok_or_else(|| not_object(&here, raw))?,
+            Some(raw) => inject::object(raw, &here).map_err(Refusal::Malformed)?,
         };
     }
     let here = At::Root(&at);
     let metadata = match template.present("metadata") {
         None => None,
         Some(raw) => {
-            Some(Object::read(raw).ok_or_else(|| not_object(&At::Field(&here, "metadata"), raw))?)
+            Some(inject::object(raw, &At::Field(&here, "metadata")).map_err(Refusal::Malformed)?)
         }
     };
     let metadata_at = At::Field(&here, "metadata");
@@ -116,13 +113,13 @@ fn read_template<'a, 's>(
         match metadata.as_ref().and_then(|m| m.present("annotations")) {
             None => (None, None),
             Some(raw) => {
-                let object = Object::read(raw)
-                    .ok_or_else(|| not_object(&At::Field(&metadata_at, "annotations"), raw))?;
+                let read = inject::object(raw, &At::Field(&metadata_at, "annotations"))
+                    .map_err(Refusal::Malformed)?;
                 let map = match json::value(raw) {
                     Value::Object(map) => map,
                     _ => Map::new(),
                 };
-                (Some(object), Some(map))
+                (Some(read), Some(map))
             }
         };
     if annotation_map
@@ -134,7 +131,7 @@ fn read_template<'a, 's>(
     *spec_at = At::Field(&here, "spec").to_string();
     let spec = match template.present("spec") {
         None => return Err(Refusal::Malformed(format!("{spec_at} is missing"))),
-        Some(raw) => Object::read(raw).ok_or_else(|| not_object(&At::Root(spec_at), raw))?,
+        Some(raw) => inject::object(raw, &At::Root(spec_at)).map_err(Refusal::Malformed)?,
     };
     if windows_only(&spec, &At::Root(spec_at)).map_err(Refusal::Malformed)? {
         return Ok(None);
@@ -156,13 +153,13 @@ fn read_template<'a, 's>(
 /// pod run there, and it is injected).
 fn windows_only(spec: &Object<'_>, at: &At<'_>) -> Result<bool, String> {
     if let Some(raw) = spec.present("os") {
-        let os = object(raw, &At::Field(at, "os"))?;
+        let os = inject::object(raw, &At::Field(at, "os"))?;
         if os.get("name").and_then(json::string).as_deref() == Some(WINDOWS) {
             return Ok(true);
         }
     }
     if let Some(raw) = spec.present("nodeSelector") {
-        let selector = object(raw, &At::Field(at, "nodeSelector"))?;
+        let selector = inject::object(raw, &At::Field(at, "nodeSelector"))?;
         let pinned = OS_LABELS
             .iter()
             .any(|label| selector.get(label).and_then(json::string).as_deref() == Some(WINDOWS));
@@ -201,16 +198,16 @@ fn child<'a>(
         return Ok(None);
     };
     let here = At::Field(&At::Root(at), field).to_string();
-    object(raw, &At::Root(&here)).map(|o| Some((o, here)))
+    inject::object(raw, &At::Root(&here)).map(|o| Some((o, here)))
 }
 
 /// A node selector term requires Windows when one of its expressions (which
 /// are ANDed) is the OS label `In` values that are all `windows`.
 fn term_requires_windows(raw: Raw<'_>, at: &At<'_>) -> Result<bool, String> {
-    let term = object(raw, at)?;
+    let term = inject::object(raw, at)?;
     let expressions = Slot::read(&term, at, "matchExpressions")?;
     for (i, item) in expressions.items().iter().copied().enumerate() {
-        let expression = object(item, &At::Item(at, "matchExpressions", i))?;
+        let expression = inject::object(item, &At::Item(at, "matchExpressions", i))?;
         let key = expression.get("key").and_then(json::string);
         let operator = expression.get("operator").and_then(json::string);
         let values = expression.get("values").and_then(json::items);
@@ -313,12 +310,12 @@ fn existing_ephemeral(old: Option<Raw<'_>>) -> Result<Vec<String>, String> {
                 .to_string(),
         );
     };
-    let pod = object(old, &root)?;
+    let pod = inject::object(old, &root)?;
     let spec_at = At::Field(&root, "spec");
     let Some(spec) = pod.present("spec") else {
         return Err(format!("{spec_at} is missing"));
     };
-    let spec = object(spec, &spec_at)?;
+    let spec = inject::object(spec, &spec_at)?;
     let field = "ephemeralContainers";
     let containers = Slot::read(&spec, &spec_at, field)?;
     containers
@@ -327,7 +324,7 @@ fn existing_ephemeral(old: Option<Raw<'_>>) -> Result<Vec<String>, String> {
         .enumerate()
         .map(|(i, item)| {
             let here = At::Item(&spec_at, field, i);
-            string(&object(*item, &here)?, &here, "name").map(|n| n.into_owned())
+            string(&inject::object(*item, &here)?, &here, "name").map(|n| n.into_owned())
         })
         .collect()
 }
