@@ -5,8 +5,7 @@
 
 use serde_json::{json, Value};
 
-use crate::settings::Source;
-use crate::workload::Injected;
+use crate::source::Source;
 
 /// Read access to cluster resources.
 pub trait Cluster {
@@ -50,15 +49,16 @@ impl Cluster for KubewardenHost {
     }
 }
 
-/// Why the injected source cannot serve the pod, if it cannot. A
-/// ClusterTrustBundle is cluster-scoped and selected by the kubelet, so it is
-/// not checked.
+/// Why `source` cannot serve the pod, which reads `keys` from it, if it
+/// cannot. A ClusterTrustBundle is cluster-scoped and selected by the
+/// kubelet, so it is not checked.
 pub fn missing_source(
     cluster: &dyn Cluster,
-    injected: &Injected,
+    source: &Source,
+    keys: &[String],
     namespace: &str,
 ) -> Option<String> {
-    let (kind, name) = match &injected.source {
+    let (kind, name) = match source {
         Source::ConfigMap(name) => ("ConfigMap", name),
         Source::Secret(name) => ("Secret", name),
         Source::ClusterTrustBundle(_) => return None,
@@ -81,8 +81,7 @@ pub fn missing_source(
             .iter()
             .any(|field| resource.get(*field).and_then(|d| d.get(key)).is_some())
     };
-    let absent: Vec<String> = injected
-        .keys
+    let absent: Vec<String> = keys
         .iter()
         .filter(|key| !has(key))
         .map(|key| format!("{key:?}"))

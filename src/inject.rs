@@ -11,71 +11,13 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::diag::At;
+use crate::fields::{object, string, wrong, Slot};
 use crate::json::{self, to_json, Edits, Object, Raw};
 use crate::names::{is_dns_label, same_path, LABEL_MAX};
 use crate::overrides::Plan;
 use crate::settings::JAVA_TOOL_OPTIONS;
 
 const VOLUME_PREFIX: &str = "cainjector-";
-
-pub fn wrong(at: &At<'_>, expected: &str, found: Raw<'_>) -> String {
-    format!("{at} must be {expected}, found {}", found.kind())
-}
-
-/// `raw` as an object, or a message naming where it is.
-pub fn object<'a>(raw: Raw<'a>, at: &At<'_>) -> Result<Object<'a>, String> {
-    Object::read(raw).ok_or_else(|| wrong(at, "an object", raw))
-}
-
-/// A member that must be a string.
-pub fn string<'a>(parent: &Object<'a>, at: &At<'_>, field: &str) -> Result<Cow<'a, str>, String> {
-    match parent.present(field) {
-        None => Err(format!(
-            "{} is missing: it must be a string",
-            At::Field(at, field)
-        )),
-        Some(raw) => json::string(raw).ok_or_else(|| wrong(&At::Field(at, field), "a string", raw)),
-    }
-}
-
-/// A list member as found: absent, null, or its items.
-pub enum Slot<'a> {
-    Absent,
-    Null(Raw<'a>),
-    List(Raw<'a>, Vec<Raw<'a>>),
-}
-
-impl<'a> Slot<'a> {
-    pub fn read(parent: &Object<'a>, at: &At<'_>, field: &str) -> Result<Slot<'a>, String> {
-        match parent.get(field) {
-            None => Ok(Slot::Absent),
-            Some(raw) if json::is_null(raw) => Ok(Slot::Null(raw)),
-            Some(raw) => json::items(raw)
-                .map(|items| Slot::List(raw, items))
-                .ok_or_else(|| wrong(&At::Field(at, field), "a list", raw)),
-        }
-    }
-
-    pub fn items(&self) -> &[Raw<'a>] {
-        match self {
-            Slot::List(_, items) => items,
-            _ => &[],
-        }
-    }
-
-    /// Add `items` (JSON texts) at the end of the list, making the list if
-    /// there is none.
-    pub fn extend(&self, edits: &mut Edits<'_>, parent: &Object<'_>, field: &str, items: &[&str]) {
-        if items.is_empty() {
-            return;
-        }
-        match self {
-            Slot::Absent => edits.add_member(parent, field, &format!("[{}]", items.join(","))),
-            Slot::Null(raw) => edits.replace(*raw, format!("[{}]", items.join(","))),
-            Slot::List(raw, list) => edits.append(*raw, list.len(), items),
-        }
-    }
-}
 
 /// FNV-1a: a stable, dependency-free hash to keep truncated names unique.
 fn fnv1a(text: &str) -> u32 {

@@ -19,15 +19,21 @@
 
 pub mod cluster;
 pub mod diag;
+pub mod fields;
 pub mod inject;
 pub mod json;
 pub mod names;
 pub mod overrides;
+pub mod reader;
 pub mod request;
 pub mod require;
+pub mod route;
 pub mod selection;
 pub mod settings;
 pub mod source;
+pub mod status;
+pub mod template;
+pub mod trust_bundle;
 pub mod workload;
 
 use kubewarden_policy_sdk::response::ValidationResponse;
@@ -37,7 +43,8 @@ use kubewarden_policy_sdk::{accept_request, reject_request};
 use serde_json::Value;
 
 use crate::cluster::{missing_source, Cluster, KubewardenHost};
-use crate::request::{Payload, Request};
+use crate::request::Payload;
+use crate::route::Route;
 use crate::selection::namespace_selected;
 use crate::settings::{Action, Settings, SourceCheck};
 use crate::workload::{Injected, Refusal};
@@ -122,9 +129,7 @@ pub fn answer(payload: &[u8], cluster: &dyn Cluster) -> Answer {
         Err(e) => return Answer::Reject(format!("cannot read the admission request: {e}")),
     };
     let request = payload.request;
-    // A pod's volumes are immutable, and templates are injected when created;
-    // other kinds are not ours.
-    let Some(path) = request.template_path().filter(|_| request.is_mutable()) else {
+    let Some(route) = Route::of(&request) else {
         return Answer::Accept;
     };
     let kind = &request.kind.kind;
@@ -166,18 +171,17 @@ pub fn answer(payload: &[u8], cluster: &dyn Cluster) -> Answer {
         Refusal::Annotation(e) => Answer::Reject(e),
     };
 
-    let injected = if request.is_debug() {
-        workload::inject_debug_containers(
+    let injected = match route {
+        Route::Debug => workload::inject_debug_containers(
             object,
             request.old_object.map(json::Raw::from),
             &settings,
             &namespace,
-        )
-    } else {
-        workload::inject_template(object, path, &settings, &namespace)
+        ),
+        Route::Template(path) => workload::inject_template(object, path, &settings, &namespace),
     };
     match injected {
-        Ok(Some(injected)) => decide(injected, &settings, &request, cluster, &namespace),
+        Ok(Some(injected)) => decide(injected, &settings, route, cluster, &namespace),
         Ok(None) => Answer::Accept,
         Err(refusal) => refused(refusal),
     }
@@ -188,19 +192,23 @@ pub fn answer(payload: &[u8], cluster: &dyn Cluster) -> Answer {
 fn decide(
     injected: Injected,
     settings: &Settings,
-    request: &Request<'_>,
+    route: Route,
     cluster: &dyn Cluster,
     namespace: &str,
 ) -> Answer {
     // require judges the pod alone: a bundle missing from the namespace is
     // one more reason the pod lacks it, not a reason to accept it.
     if settings.action == Action::Require {
-        let template = request.template_path().is_some_and(|path| !path.is_empty());
-        return Answer::Reject(require::refusal(&injected, template));
+        return Answer::Reject(require::refusal(
+            &injected.source,
+            &injected.report,
+            route.is_workload(),
+        ));
     }
     // Debug containers mount the volume the pod already has: nothing to check.
-    if settings.source_check != SourceCheck::Off && !request.is_debug() {
-        if let Some(problem) = missing_source(cluster, &injected, namespace) {
+    if settings.source_check != SourceCheck::Off && route != Route::Debug {
+        if let Some(problem) = missing_source(cluster, &injected.source, &injected.keys, namespace)
+        {
             return match settings.source_check {
                 SourceCheck::Reject => Answer::Reject(format!(
                     "the trust bundle cannot be injected: {problem} (setting sourceCheck: reject)"

@@ -9,8 +9,6 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::workload::template_path;
-
 /// The waPC `validate` payload: `{"request": ..., "settings": ...}`, and
 /// only an object (serde would read a struct from an array by position).
 pub struct Payload<'a> {
@@ -63,26 +61,6 @@ pub struct Request<'a> {
     pub sub_resource: String,
     pub object: Option<&'a RawValue>,
     pub old_object: Option<&'a RawValue>,
-}
-
-impl Request<'_> {
-    /// Where the pod template is, for the kinds the policy handles.
-    pub fn template_path(&self) -> Option<&'static [&'static str]> {
-        template_path(&self.kind.group, &self.kind.kind)
-    }
-
-    /// `kubectl debug` adding ephemeral containers to a pod.
-    pub fn is_debug(&self) -> bool {
-        self.kind.group.is_empty()
-            && self.kind.kind == "Pod"
-            && self.operation == "UPDATE"
-            && self.sub_resource == "ephemeralcontainers"
-    }
-
-    /// Whether the policy may mutate this request at all.
-    pub fn is_mutable(&self) -> bool {
-        self.template_path().is_some() && (self.operation == "CREATE" || self.is_debug())
-    }
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for Request<'a> {
@@ -160,7 +138,10 @@ mod tests {
     fn object_is_kept_as_sent() {
         let payload = r#"{"request": {"kind": {"kind": "Pod"}, "operation": "CREATE", "object": {"b": 1.0, "a": [ ]}}}"#;
         let request = decode(payload);
-        assert!(request.is_mutable());
+        assert_eq!(
+            (request.kind.kind.as_str(), request.operation.as_str()),
+            ("Pod", "CREATE")
+        );
         assert_eq!(request.object.unwrap().get(), r#"{"b": 1.0, "a": [ ]}"#);
     }
 
