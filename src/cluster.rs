@@ -5,6 +5,7 @@
 
 use serde_json::{json, Value};
 
+use crate::error::Error;
 use crate::source::Source;
 
 /// Read access to cluster resources.
@@ -45,7 +46,7 @@ impl Cluster for KubewardenHost {
             &payload,
         )
         .map_err(|e| e.to_string())?;
-        serde_json::from_slice(&answer).map_err(|e| format!("the host's answer is not JSON: {e}"))
+        serde_json::from_slice(&answer).map_err(|e| Error::HostAnswer(e.to_string()).to_string())
     }
 }
 
@@ -57,7 +58,7 @@ pub fn missing_source(
     source: &Source,
     keys: &[String],
     namespace: &str,
-) -> Option<String> {
+) -> Option<Error> {
     let (kind, name) = match source {
         Source::ConfigMap(name) => ("ConfigMap", name),
         Source::Secret(name) => ("Secret", name),
@@ -65,15 +66,13 @@ pub fn missing_source(
     };
     let resource = match cluster.get_resource("v1", kind, namespace, name) {
         Ok(resource) => resource,
-        Err(e) => {
-            let reason = if e.is_empty() {
-                String::new()
-            } else {
-                format!(": {e}")
-            };
-            return Some(format!(
-                "{kind} {name:?} could not be read in namespace {namespace:?}{reason}"
-            ));
+        Err(reason) => {
+            return Some(Error::SourceUnreadable {
+                kind,
+                name: name.clone(),
+                namespace: namespace.to_string(),
+                reason,
+            })
         }
     };
     let has = |key: &str| {
@@ -81,17 +80,14 @@ pub fn missing_source(
             .iter()
             .any(|field| resource.get(*field).and_then(|d| d.get(key)).is_some())
     };
-    let absent: Vec<String> = keys
-        .iter()
-        .filter(|key| !has(key))
-        .map(|key| format!("{key:?}"))
-        .collect();
+    let absent: Vec<String> = keys.iter().filter(|key| !has(key)).cloned().collect();
     if absent.is_empty() {
-        None
-    } else {
-        Some(format!(
-            "{kind} {name:?} in namespace {namespace:?} has no key {}",
-            absent.join(" nor ")
-        ))
+        return None;
     }
+    Some(Error::SourceLacksKeys {
+        kind,
+        name: name.clone(),
+        namespace: namespace.to_string(),
+        keys: absent,
+    })
 }

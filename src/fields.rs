@@ -5,26 +5,34 @@
 use std::borrow::Cow;
 
 use crate::diag::At;
+use crate::error::{Error, Expected, Subject};
 use crate::json::{self, Edits, Object, Raw};
 
-pub fn wrong(at: &At<'_>, expected: &str, found: Raw<'_>) -> String {
-    format!("{at} must be {expected}, found {}", found.kind())
+/// `{at} must be {expected}, found` what `found` is.
+pub fn wrong(at: &At<'_>, expected: Expected, found: Raw<'_>) -> Error {
+    Error::wrong_kind(Subject::path(at), expected, found.kind())
+}
+
+/// `{at} is missing`, or `is missing: it must be {needs}`.
+pub fn missing(at: &At<'_>, needs: Option<Expected>) -> Error {
+    Error::Missing {
+        subject: Subject::path(at),
+        needs,
+    }
 }
 
 /// `raw` as an object, or a message naming where it is.
-pub fn object<'a>(raw: Raw<'a>, at: &At<'_>) -> Result<Object<'a>, String> {
-    Object::read(raw).ok_or_else(|| wrong(at, "an object", raw))
+pub fn object<'a>(raw: Raw<'a>, at: &At<'_>) -> Result<Object<'a>, Error> {
+    Object::read(raw).ok_or_else(|| wrong(at, Expected::Object, raw))
 }
 
 /// A member that must be a string.
-pub fn string<'a>(parent: &Object<'a>, at: &At<'_>, field: &str) -> Result<Cow<'a, str>, String> {
-    match parent.present(field) {
-        None => Err(format!(
-            "{} is missing: it must be a string",
-            At::Field(at, field)
-        )),
-        Some(raw) => json::string(raw).ok_or_else(|| wrong(&At::Field(at, field), "a string", raw)),
-    }
+pub fn string<'a>(parent: &Object<'a>, at: &At<'_>, field: &str) -> Result<Cow<'a, str>, Error> {
+    let at = At::Field(at, field);
+    let raw = parent
+        .present(field)
+        .ok_or_else(|| missing(&at, Some(Expected::String)))?;
+    json::string(raw).ok_or_else(|| wrong(&at, Expected::String, raw))
 }
 
 /// A list member as found: absent, null, or its items.
@@ -35,13 +43,13 @@ pub enum Slot<'a> {
 }
 
 impl<'a> Slot<'a> {
-    pub fn read(parent: &Object<'a>, at: &At<'_>, field: &str) -> Result<Slot<'a>, String> {
+    pub fn read(parent: &Object<'a>, at: &At<'_>, field: &str) -> Result<Slot<'a>, Error> {
         match parent.get(field) {
             None => Ok(Slot::Absent),
             Some(raw) if json::is_null(raw) => Ok(Slot::Null(raw)),
             Some(raw) => json::items(raw)
                 .map(|items| Slot::List(raw, items))
-                .ok_or_else(|| wrong(&At::Field(at, field), "a list", raw)),
+                .ok_or_else(|| wrong(&At::Field(at, field), Expected::List, raw)),
         }
     }
 

@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::diag::At;
+use crate::error::{Error, Expected};
 use crate::fields::{object, string, wrong, Slot};
 use crate::json::{self, to_json, Edits, Object, Raw};
 use crate::names::{is_dns_label, same_path, LABEL_MAX};
@@ -71,7 +72,7 @@ fn choose_volume<'a>(
     spec: &Object<'a>,
     at: &At<'_>,
     plan: &Plan<'_>,
-) -> Result<Volumes<'a>, String> {
+) -> Result<Volumes<'a>, Error> {
     let slot = Slot::read(spec, at, "volumes")?;
     // A set: a pod may carry thousands of names that collide with ours.
     let mut taken: BTreeSet<Cow<'a, str>> = BTreeSet::new();
@@ -151,7 +152,7 @@ fn extend_java_options(
     entry: &Object<'_>,
     at: &At<'_>,
     options: &str,
-) -> Result<bool, String> {
+) -> Result<bool, Error> {
     if entry.present("valueFrom").is_some() {
         return Ok(false);
     }
@@ -165,7 +166,8 @@ fn extend_java_options(
     let own = if json::is_null(value) {
         Cow::Borrowed("")
     } else {
-        json::string(value).ok_or_else(|| wrong(&At::Field(at, "value"), "a string", value))?
+        json::string(value)
+            .ok_or_else(|| wrong(&At::Field(at, "value"), Expected::String, value))?
     };
     if own.contains("javax.net.ssl.trustStore") {
         return Ok(false);
@@ -231,7 +233,7 @@ fn mount_path_taken(
     mounts: &Slot<'_>,
     plan: &Plan<'_>,
     volume: &str,
-) -> Result<bool, String> {
+) -> Result<bool, Error> {
     let mut taken = false;
     for (i, item) in mounts.items().iter().copied().enumerate() {
         let here = At::Item(at, "volumeMounts", i);
@@ -257,7 +259,7 @@ fn inject_container(
     at: &At<'_>,
     plan: &Plan<'_>,
     additions: &Additions<'_>,
-) -> Result<(Touched, String), String> {
+) -> Result<(Touched, String), Error> {
     let container = object(raw, at)?;
     let name = string(&container, at, "name")?.into_owned();
     if plan.excludes(&name) {
@@ -390,7 +392,7 @@ pub fn inject(
     spec: &Object<'_>,
     at: &At<'_>,
     plan: &Plan<'_>,
-) -> Result<Option<Report>, String> {
+) -> Result<Option<Report>, Error> {
     let volumes = choose_volume(spec, at, plan)?;
     let mut report = Report {
         volume: volumes.name.clone(),
@@ -445,7 +447,7 @@ pub fn inject_ephemeral(
     at: &At<'_>,
     plan: &Plan<'_>,
     existing: &[String],
-) -> Result<Option<Report>, String> {
+) -> Result<Option<Report>, Error> {
     let volumes = choose_volume(spec, at, plan)?;
     if !volumes.present {
         return Ok(None);

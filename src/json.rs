@@ -11,6 +11,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::diag::Kind;
+use crate::error::Error;
 
 /// A JSON value left unparsed: its text, borrowed from the request. The
 /// payload was checked to be well-formed JSON when it was decoded, so the
@@ -59,7 +60,7 @@ impl Index {
     /// parser refuses: nesting deeper than it goes, and `\\u` escapes of
     /// unpaired UTF-16 surrogates. A document that passes comes back
     /// parseable with our insertions in it.
-    pub fn build(text: &str) -> Result<Index, String> {
+    pub fn build(text: &str) -> Result<Index, Error> {
         let bytes = text.as_bytes();
         let base = text.as_ptr() as usize;
         let mut index = Index::default();
@@ -85,9 +86,7 @@ impl Index {
                 }
                 Some(b'[' | b'{') => {
                     if open.len() >= DEPTH_LIMIT {
-                        return Err(format!(
-                            "recursion limit exceeded: nested deeper than {DEPTH_LIMIT} levels"
-                        ));
+                        return Err(Error::TooDeep { limit: DEPTH_LIMIT });
                     }
                     open.push(index.starts.len());
                     index.starts.push(base.wrapping_add(i));
@@ -103,7 +102,7 @@ impl Index {
         }
         // serde_json gives a member named with this token a meaning of its own.
         if unusual_number || escaped_unicode || text.contains("$serde_json::private::") {
-            serde_json::from_str::<Value>(text).map_err(|e| e.to_string())?;
+            serde_json::from_str::<Value>(text).map_err(|e| Error::Json(e.to_string()))?;
         }
         Ok(index)
     }
@@ -230,17 +229,17 @@ fn hex4(bytes: &[u8], at: usize) -> Option<u32> {
 }
 
 /// Past the `\\uXXXX` escape at `i`, or why serde_json would refuse it.
-fn unicode_escape_end(bytes: &[u8], i: usize) -> Result<usize, String> {
+fn unicode_escape_end(bytes: &[u8], i: usize) -> Result<usize, Error> {
     let code = hex4(bytes, i.saturating_add(2)).unwrap_or_default();
     let next = i.saturating_add(6);
     if (0xDC00..0xE000).contains(&code) {
-        return Err("lone trailing surrogate in hex escape".to_string());
+        return Err(Error::LoneSurrogate { leading: false });
     }
     if (0xD800..0xDC00).contains(&code) {
         let paired = bytes.get(next..next.saturating_add(2)) == Some(b"\\u".as_slice())
             && hex4(bytes, next.saturating_add(2)).is_some_and(|c| (0xDC00..0xE000).contains(&c));
         if !paired {
-            return Err("lone leading surrogate in hex escape".to_string());
+            return Err(Error::LoneSurrogate { leading: true });
         }
         return Ok(next.saturating_add(6));
     }
@@ -252,7 +251,7 @@ fn checked_string_end(
     bytes: &[u8],
     mut i: usize,
     escaped_unicode: &mut bool,
-) -> Result<usize, String> {
+) -> Result<usize, Error> {
     i = i.saturating_add(1);
     loop {
         let rest = bytes.get(i..).unwrap_or_default();
@@ -523,7 +522,7 @@ mod tests {
 
     #[test]
     fn index_refuses_what_the_host_cannot_parse() {
-        let check = |text: &str| Index::build(text).map(|_| ());
+        let check = |text: &str| Index::build(text).map(|_| ()).map_err(|e| e.to_string());
         assert_eq!(check(r#"{"a": "\ud83d\ude00 [{"}"#), Ok(()));
         assert_eq!(check(r#"{"a": "\\u0000", "b": "\"["}"#), Ok(()));
         assert_eq!(
@@ -537,9 +536,10 @@ mod tests {
         let deep = format!("{}{}", "[".repeat(DEPTH_LIMIT), "]".repeat(DEPTH_LIMIT));
         assert_eq!(check(&deep), Ok(()));
         let deeper = format!("[{deep}]");
-        assert!(check(&deeper)
-            .unwrap_err()
-            .starts_with("recursion limit exceeded"));
+        assert_eq!(
+            check(&deeper),
+            Err("recursion limit exceeded: nested deeper than 126 levels".into())
+        );
         assert_eq!(
             check(r#"{"a": 1e400}"#),
             Err("number out of range at line 1 column 11".into())

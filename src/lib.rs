@@ -19,6 +19,7 @@
 
 pub mod cluster;
 pub mod diag;
+pub mod error;
 pub mod fields;
 pub mod inject;
 pub mod json;
@@ -43,11 +44,12 @@ use kubewarden_policy_sdk::{accept_request, reject_request};
 use serde_json::Value;
 
 use crate::cluster::{missing_source, Cluster, KubewardenHost};
-use crate::request::Payload;
+use crate::error::{Error, Warning};
+use crate::request::{Payload, Request};
 use crate::route::Route;
 use crate::selection::namespace_selected;
 use crate::settings::{Action, Settings, SourceCheck};
-use crate::workload::{Injected, Refusal};
+use crate::workload::{Injected, Target};
 
 #[cfg(target_arch = "wasm32")]
 #[no_mangle]
@@ -109,34 +111,61 @@ pub fn evaluate_with(payload: &[u8], cluster: &dyn Cluster) -> Verdict {
         Answer::Reject(message) => Verdict::Reject(message),
         Answer::Mutate(text) => match parse_mutation(&text) {
             Ok(object) => Verdict::Mutate(object),
-            Err(message) => Verdict::Reject(message),
+            Err(error) => Verdict::Reject(error.to_string()),
         },
         Answer::MutateWarn(text, warning) => match parse_mutation(&text) {
             Ok(object) => Verdict::MutateWarn(object, warning),
-            Err(message) => Verdict::Reject(message),
+            Err(error) => Verdict::Reject(error.to_string()),
         },
     }
 }
 
-fn parse_mutation(text: &str) -> Result<Value, String> {
-    serde_json::from_str(text).map_err(|e| format!("the mutated object is not JSON: {e}"))
+fn parse_mutation(text: &str) -> Result<Value, Error> {
+    serde_json::from_str(text).map_err(|e| Error::MutationNotJson(e.to_string()))
 }
 
 /// Decide one admission request, asking `cluster` when `sourceCheck` needs to.
 pub fn answer(payload: &[u8], cluster: &dyn Cluster) -> Answer {
-    let payload: Payload<'_> = match serde_json::from_slice(payload) {
-        Ok(payload) => payload,
-        Err(e) => return Answer::Reject(format!("cannot read the admission request: {e}")),
-    };
+    decide(payload, cluster).unwrap_or_else(|error| Answer::Reject(error.to_string()))
+}
+
+/// One admission, step by step: decode, route, settings, namespace,
+/// injection, answer.
+fn decide(payload: &[u8], cluster: &dyn Cluster) -> Result<Answer, Error> {
+    let payload: Payload<'_> =
+        serde_json::from_slice(payload).map_err(|e| Error::Request(e.to_string()))?;
     let request = payload.request;
     let Some(route) = Route::of(&request) else {
-        return Answer::Accept;
+        return Ok(Answer::Accept);
     };
-    let kind = &request.kind.kind;
-    let settings = match Settings::from_json(&payload.settings) {
-        Ok(settings) => settings,
-        Err(e) => return Answer::Reject(format!("invalid policy settings: {e}")),
+    let settings =
+        Settings::from_json(&payload.settings).map_err(|e| Error::InvalidSettings(Box::new(e)))?;
+    let Some((object, namespace)) = selected(&request, &settings)? else {
+        return Ok(Answer::Accept);
     };
+    let kind = request.kind.kind.as_str();
+    let index = json::Index::build(object.get()).map_err(|e| Error::Unreadable {
+        kind: kind.to_string(),
+        problem: Box::new(e),
+    })?;
+    let target = Target {
+        kind,
+        object: json::Raw::indexed(object.get(), &index),
+        old: request.old_object.map(json::Raw::from),
+        namespace: &namespace,
+    };
+    let Some(injected) = workload::inject_object(route, &target, &settings)? else {
+        return Ok(Answer::Accept);
+    };
+    Ok(respond(injected, &settings, route, cluster, &namespace))
+}
+
+/// The object and its namespace (the request's, or the object's own when
+/// the request names none), or `None` when the namespace is not selected.
+fn selected<'a>(
+    request: &Request<'a>,
+    settings: &Settings,
+) -> Result<Option<(json::Raw<'a>, String)>, Error> {
     let selected = |namespace: &str| {
         namespace_selected(
             &settings.include_namespaces,
@@ -145,51 +174,26 @@ pub fn answer(payload: &[u8], cluster: &dyn Cluster) -> Answer {
         )
     };
     if !request.namespace.is_empty() && !selected(&request.namespace) {
-        return Answer::Accept;
+        return Ok(None);
     }
-    let Some(object) = request.object.map(json::Raw::from) else {
-        return Answer::Reject(format!(
-            "the {kind} {} request carries no object",
-            request.operation
-        ));
-    };
+    let object = request
+        .object
+        .map(json::Raw::from)
+        .ok_or_else(|| Error::NoObject {
+            kind: request.kind.kind.clone(),
+            operation: request.operation.clone(),
+        })?;
     let namespace = if request.namespace.is_empty() {
         object_namespace(object)
     } else {
         request.namespace.clone()
     };
-    if !selected(&namespace) {
-        return Answer::Accept;
-    }
-    let index = match json::Index::build(object.get()) {
-        Ok(index) => index,
-        Err(e) => return Answer::Reject(format!("cannot read the {kind}: {e}")),
-    };
-    let object = json::Raw::indexed(object.get(), &index);
-    let refused = |refusal| match refusal {
-        Refusal::Malformed(e) => Answer::Reject(format!("malformed {kind}: {e}")),
-        Refusal::Annotation(e) => Answer::Reject(e),
-    };
-
-    let injected = match route {
-        Route::Debug => workload::inject_debug_containers(
-            object,
-            request.old_object.map(json::Raw::from),
-            &settings,
-            &namespace,
-        ),
-        Route::Template(path) => workload::inject_template(object, path, &settings, &namespace),
-    };
-    match injected {
-        Ok(Some(injected)) => decide(injected, &settings, route, cluster, &namespace),
-        Ok(None) => Answer::Accept,
-        Err(refusal) => refused(refusal),
-    }
+    Ok(selected(&namespace).then_some((object, namespace)))
 }
 
 /// The answer once injection has changed the object: the mutation, or with
 /// `action: require` the refusal that names what the pod lacks.
-fn decide(
+fn respond(
     injected: Injected,
     settings: &Settings,
     route: Route,
@@ -206,21 +210,18 @@ fn decide(
         ));
     }
     // Debug containers mount the volume the pod already has: nothing to check.
-    if settings.source_check != SourceCheck::Off && route != Route::Debug {
-        if let Some(problem) = missing_source(cluster, &injected.source, &injected.keys, namespace)
-        {
-            return match settings.source_check {
-                SourceCheck::Reject => Answer::Reject(format!(
-                    "the trust bundle cannot be injected: {problem} (setting sourceCheck: reject)"
-                )),
-                _ => Answer::Warn(format!(
-                    "cainjector did not inject the trust bundle: {problem}"
-                )),
-            };
-        }
+    let checked = settings.source_check != SourceCheck::Off && route != Route::Debug;
+    let missing = || missing_source(cluster, &injected.source, &injected.keys, namespace);
+    if let Some(problem) = checked.then(missing).flatten() {
+        return match settings.source_check {
+            SourceCheck::Reject => {
+                Answer::Reject(Error::SourceRejected(Box::new(problem)).to_string())
+            }
+            _ => Answer::Warn(Warning::NotInjected(problem).to_string()),
+        };
     }
     match injected.warning {
-        Some(warning) => Answer::MutateWarn(injected.object, warning),
+        Some(warning) => Answer::MutateWarn(injected.object, warning.to_string()),
         None => Answer::Mutate(injected.object),
     }
 }
@@ -262,9 +263,15 @@ fn mutation_response(object: &str, warning: Option<&str>) -> Vec<u8> {
 
 /// Check settings as the host's `validate_settings` call sends them.
 pub fn check_settings(payload: &[u8]) -> Result<(), String> {
-    let value: Value = serde_json::from_slice(payload)
-        .map_err(|e| format!("the settings are not valid JSON: {e}"))?;
-    Settings::from_json(&value).map(|_| ())
+    read_settings(payload)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+fn read_settings(payload: &[u8]) -> Result<Settings, Error> {
+    let value: Value =
+        serde_json::from_slice(payload).map_err(|e| Error::SettingsJson(e.to_string()))?;
+    Settings::from_json(&value)
 }
 
 /// waPC `validate_settings`.

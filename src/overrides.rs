@@ -4,7 +4,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::diag::{suggestion, Kind};
+use crate::diag::Kind;
+use crate::error::{Error, Expected, Reason, Subject};
 use crate::names;
 use crate::selection::{any_matches, Glob};
 use crate::settings::{trust_store_path, Override, Settings, Source};
@@ -45,32 +46,35 @@ struct Annotation<'a> {
 }
 
 impl Annotation<'_> {
-    fn invalid(&self, reason: &str) -> String {
-        format!("annotation \"{}\": {:?} {reason}", self.key, self.value)
+    fn invalid(&self, reason: Reason) -> Error {
+        Error::invalid(
+            Subject::Annotation(self.key.to_string()),
+            self.value,
+            reason,
+        )
     }
 
-    fn checked(&self, check: fn(&str) -> Result<(), String>) -> Result<String, String> {
-        check(self.value)
-            .map(|()| self.value.to_string())
-            .map_err(|reason| self.invalid(&reason))
+    fn checked(&self, check: fn(&str) -> Result<(), Reason>) -> Result<String, Error> {
+        check(self.value).map_err(|reason| self.invalid(reason))?;
+        Ok(self.value.to_string())
     }
 
     /// A comma-separated list of globs.
-    fn globs(&self) -> Result<Vec<Glob>, String> {
-        self.value
-            .split(',')
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .map(|p| {
-                Glob::parse(p).map_err(|reason| {
-                    self.invalid(&format!("has {p:?}, which is not a valid glob: {reason}"))
+    fn globs(&self) -> Result<Vec<Glob>, Error> {
+        let glob = |p: &str| {
+            Glob::parse(p).map_err(|why| {
+                self.invalid(Reason::BadGlob {
+                    pattern: p.to_string(),
+                    why: Box::new(why),
                 })
             })
-            .collect()
+        };
+        let patterns = self.value.split(',').map(str::trim);
+        patterns.filter(|p| !p.is_empty()).map(glob).collect()
     }
 
-    fn boolean(&self) -> Result<bool, String> {
-        names::parse_bool(self.value).ok_or_else(|| self.invalid("must be \"true\" or \"false\""))
+    fn boolean(&self) -> Result<bool, Error> {
+        names::parse_bool(self.value).ok_or_else(|| self.invalid(Reason::OneOf(&["true", "false"])))
     }
 }
 
@@ -78,7 +82,7 @@ fn our_annotation<'a>(
     settings: &Settings,
     key: &'a str,
     value: &'a Value,
-) -> Result<Option<Annotation<'a>>, String> {
+) -> Result<Option<Annotation<'a>>, Error> {
     let Some(name) = key
         .strip_prefix(settings.annotation_prefix.as_str())
         .and_then(|rest| rest.strip_prefix('/'))
@@ -88,36 +92,25 @@ fn our_annotation<'a>(
     if name == STATUS {
         return Ok(None);
     }
-    let which = Override::from_key(name).ok_or_else(|| unknown_annotation(settings, key, name))?;
+    let which = Override::from_key(name).ok_or_else(|| Error::UnknownAnnotation {
+        prefix: settings.annotation_prefix.clone(),
+        name: name.to_string(),
+        known: Override::all_keys(),
+    })?;
     if !settings.allowed_overrides.allows(which) {
-        let allowed = settings.allowed_overrides.keys();
-        let what = if allowed.is_empty() {
-            "none of its annotations".to_string()
-        } else {
-            format!("only {}", allowed.join(", "))
-        };
-        return Err(format!(
-            "annotation \"{key}\" is not allowed: the cluster's cainjector policy lets pods use \
-             {what} (setting allowedOverrides)"
-        ));
+        return Err(Error::AnnotationNotAllowed {
+            key: key.to_string(),
+            allowed: settings.allowed_overrides.keys(),
+        });
     }
     let value = value.as_str().ok_or_else(|| {
-        format!(
-            "annotation \"{key}\" must be a string, found {}",
-            Kind::of(value)
+        Error::wrong_kind(
+            Subject::Annotation(key.to_string()),
+            Expected::String,
+            Kind::of(value),
         )
     })?;
     Ok(Some(Annotation { which, key, value }))
-}
-
-fn unknown_annotation(settings: &Settings, key: &str, name: &str) -> String {
-    let hint = suggestion(Override::ALL.iter().map(|o| o.key()), name)
-        .map(|k| format!(" (did you mean \"{}/{k}\"?)", settings.annotation_prefix))
-        .unwrap_or_default();
-    format!(
-        "annotation \"{key}\" is not an annotation of cainjector{hint}; the annotations are: {}",
-        Override::all_keys()
-    )
 }
 
 /// Decide whether and how to inject, from the settings and the pod's
@@ -126,7 +119,7 @@ pub fn plan<'s>(
     settings: &'s Settings,
     annotations: Option<&Map<String, Value>>,
     namespace: &str,
-) -> Result<Option<Plan<'s>>, String> {
+) -> Result<Option<Plan<'s>>, Error> {
     let empty = Map::new();
     let annotations = annotations.unwrap_or(&empty);
 
@@ -167,12 +160,11 @@ pub fn plan<'s>(
         match a.which {
             Override::Inject => {}
             Override::ConfigMap | Override::Secret => {
-                if let Some(other) = source_key {
-                    return Err(format!(
-                        "annotations \"{other}\" and \"{}\" are mutually exclusive: a pod takes \
-                         its bundle from one ConfigMap or one Secret",
-                        a.key
-                    ));
+                if let Some(first) = source_key {
+                    return Err(Error::SourceAnnotations {
+                        first: first.to_string(),
+                        second: a.key.to_string(),
+                    });
                 }
                 source_key = Some(a.key);
                 let name = a.checked(names::dns_subdomain)?;
@@ -206,10 +198,12 @@ pub fn plan<'s>(
     // can only switch to a ConfigMap or Secret, so the store is in the source.
     if let (true, Some(store)) = (java, &settings.java_trust_store) {
         trust_store_path(&plan.mount_path, store).map_err(|reason| {
-            format!(
-                "annotation \"{}/mountPath\": {reason}",
-                settings.annotation_prefix
-            )
+            let key = format!(
+                "{}/{}",
+                settings.annotation_prefix,
+                Override::MountPath.key()
+            );
+            Error::invalid(Subject::Annotation(key), &plan.mount_path, reason)
         })?;
         plan.java_options = Some(store.options(&plan.mount_path));
         plan.java_key = Some(store.key.clone());
@@ -232,7 +226,7 @@ mod tests {
     }
 
     fn decide(s: &Settings, annotations: Value) -> Result<Option<Plan<'_>>, String> {
-        plan(s, annotations.as_object(), "default")
+        plan(s, annotations.as_object(), "default").map_err(|e| e.to_string())
     }
 
     fn injected<'s>(s: &'s Settings, annotations: Value) -> Plan<'s> {
@@ -355,18 +349,54 @@ mod tests {
     fn invalid_annotation_values_name_the_annotation() {
         let s = settings(json!({"configMap": "a"}));
         let cases = [
-            ("configMap", "Bad_Name", "annotation \"cainjector.lestak.sh/configMap\": \"Bad_Name\" must be a valid Kubernetes object name"),
-            ("mountPath", "certs", "annotation \"cainjector.lestak.sh/mountPath\": \"certs\" must be an absolute path (starting with '/')"),
-            ("mountPath", "/proc/x", "annotation \"cainjector.lestak.sh/mountPath\": \"/proc/x\" must not be at or under /proc"),
-            ("certFile", "../x", "annotation \"cainjector.lestak.sh/certFile\": \"../x\" must be a valid ConfigMap key"),
-            ("setEnvVar", "maybe", "annotation \"cainjector.lestak.sh/setEnvVar\": \"maybe\" must be \"true\" or \"false\""),
-            ("sslCertFile", "x.pem", "annotation \"cainjector.lestak.sh/sslCertFile\": \"x.pem\" must be an absolute path"),
-            ("excludeContainers", "a,[", "annotation \"cainjector.lestak.sh/excludeContainers\": \"a,[\" has \"[\", which is not a valid glob"),
+            (
+                "configMap",
+                "Bad_Name",
+                "\"Bad_Name\" must be a valid Kubernetes object name: lowercase letters, digits, \
+                 '-' and '.', starting and ending with a letter or digit (e.g. \"ca-bundle\" or \
+                 \"my-org.com\")",
+            ),
+            (
+                "mountPath",
+                "certs",
+                "\"certs\" must be an absolute path (starting with '/')",
+            ),
+            (
+                "mountPath",
+                "/proc/x",
+                "\"/proc/x\" must not be at or under /proc, which the container needs; use a \
+                 directory of its own such as \"/cacerts\"",
+            ),
+            (
+                "certFile",
+                "../x",
+                "\"../x\" must be a valid ConfigMap key: letters, digits, '-', '_' and '.' (e.g. \
+                 \"ca.crt\")",
+            ),
+            (
+                "setEnvVar",
+                "maybe",
+                "\"maybe\" must be \"true\" or \"false\"",
+            ),
+            (
+                "sslCertFile",
+                "x.pem",
+                "\"x.pem\" must be an absolute path (starting with '/')",
+            ),
+            (
+                "excludeContainers",
+                "a,[",
+                "\"a,[\" has \"[\", which is not a valid glob: '[' opens a character class that \
+                 is never closed with ']'",
+            ),
         ];
-        for (key, value, start) in cases {
-            let err =
-                decide(&s, json!({ format!("cainjector.lestak.sh/{key}"): value })).unwrap_err();
-            assert!(err.starts_with(start), "{key}={value}: {err}");
+        for (key, value, problem) in cases {
+            let key = format!("cainjector.lestak.sh/{key}");
+            assert_eq!(
+                decide(&s, json!({ key.clone(): value })),
+                Err(format!("annotation \"{key}\": {problem}")),
+                "{key}={value}"
+            );
         }
     }
 
@@ -378,7 +408,7 @@ mod tests {
             format!(
                 "annotation \"cainjector.lestak.sh/mountpath\" is not an annotation of cainjector \
                  (did you mean \"cainjector.lestak.sh/mountPath\"?); the annotations are: {}",
-                Override::all_keys()
+                Override::all_keys().join(", ")
             )
         );
     }

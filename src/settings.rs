@@ -3,9 +3,10 @@
 
 use serde_json::{Map, Value};
 
-use crate::diag::{suggestion, Kind};
+use crate::diag::Kind;
+use crate::error::{Error, Expected, Reason, Subject};
 use crate::names;
-use crate::reader::{Nested, Reader};
+use crate::reader::{invalid, Nested, Reader};
 use crate::selection::Glob;
 pub use crate::source::Source;
 use crate::trust_bundle::parse_trust_bundle;
@@ -137,9 +138,9 @@ impl Override {
         1 << (self as u16)
     }
 
-    pub fn all_keys() -> String {
-        let keys: Vec<&str> = Override::ALL.iter().map(|o| o.key()).collect();
-        keys.join(", ")
+    /// Every annotation's name, for messages.
+    pub fn all_keys() -> Vec<&'static str> {
+        Override::ALL.iter().map(|o| o.key()).collect()
     }
 }
 
@@ -197,20 +198,24 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn from_json(value: &Value) -> Result<Settings, String> {
+    pub fn from_json(value: &Value) -> Result<Settings, Error> {
         let empty = Map::new();
         let map = match value {
             Value::Object(map) => map,
             Value::Null => &empty,
             other => {
-                return Err(format!(
-                    "settings must be an object of keys and values, found {}",
-                    Kind::of(other)
+                return Err(Error::wrong_kind(
+                    Subject::Settings,
+                    Expected::KeysAndValues,
+                    Kind::of(other),
                 ))
             }
         };
         if let Some(unknown) = map.keys().find(|k| !KNOWN_KEYS.contains(&k.as_str())) {
-            return Err(unknown_key_message(unknown));
+            return Err(Error::UnknownSetting {
+                key: unknown.clone(),
+                known: KNOWN_KEYS,
+            });
         }
         let r = Reader(map);
 
@@ -224,20 +229,8 @@ impl Settings {
             (Some(name), None, None) => Source::ConfigMap(name),
             (None, Some(name), None) => Source::Secret(name),
             (None, None, Some(bundle)) => Source::ClusterTrustBundle(bundle),
-            (None, None, None) => {
-                return Err(
-                    "one of the settings \"configMap\" or \"secret\" is required: \
-                     the name of the ConfigMap or Secret holding the trust bundle in each \
-                     namespace (e.g. configMap: ca-bundle), or \"clusterTrustBundle\""
-                        .to_string(),
-                )
-            }
-            _ => {
-                return Err("the settings \"configMap\", \"secret\" and \
-                     \"clusterTrustBundle\" are mutually exclusive: set only the one that \
-                     holds the trust bundle"
-                    .to_string())
-            }
+            (None, None, None) => return Err(Error::NoSource),
+            _ => return Err(Error::SourcesExclusive),
         };
 
         let env_vars = match r.get("envVars") {
@@ -251,10 +244,10 @@ impl Settings {
                 Overrides::none(),
                 |set, key| match Override::from_key(key) {
                     Some(o) => Ok(set.with(o)),
-                    None => Err(format!(
-                        "setting \"allowedOverrides\": {key:?} is not an annotation of this \
-                         policy; the annotations are: {}",
-                        Override::all_keys()
+                    None => Err(invalid(
+                        "allowedOverrides",
+                        key,
+                        Reason::NotAnnotation(Override::all_keys()),
                     )),
                 },
             )?,
@@ -262,12 +255,7 @@ impl Settings {
 
         let inject = r.boolean("inject", true)?;
         if !inject && !allowed_overrides.allows(Override::Inject) {
-            return Err(
-                "setting \"inject\" is false (opt-in mode) but \"allowedOverrides\" does not \
-                 list \"inject\", so no pod could ever opt in: add \"inject\" to \
-                 \"allowedOverrides\""
-                    .to_string(),
-            );
+            return Err(Error::OptInLocked);
         }
 
         let mount_path = r
@@ -285,8 +273,10 @@ impl Settings {
                 Some("warn") => SourceCheck::Warn,
                 Some("reject") => SourceCheck::Reject,
                 Some(other) => {
-                    return Err(format!(
-                        "setting \"sourceCheck\": {other:?} must be \"off\", \"warn\" or \"reject\""
+                    return Err(invalid(
+                        "sourceCheck",
+                        other,
+                        Reason::OneOf(&["off", "warn", "reject"]),
                     ))
                 }
             },
@@ -296,8 +286,10 @@ impl Settings {
             None | Some("inject") => Action::Inject,
             Some("require") => Action::Require,
             Some(other) => {
-                return Err(format!(
-                    "setting \"action\": {other:?} must be \"inject\" or \"require\""
+                return Err(invalid(
+                    "action",
+                    other,
+                    Reason::OneOf(&["inject", "require"]),
                 ))
             }
         };
@@ -329,7 +321,7 @@ impl Settings {
 }
 
 /// The `javaTrustStore` setting: `{key, type, password}`.
-fn parse_java(value: &Value) -> Result<JavaTrustStore, String> {
+fn parse_java(value: &Value) -> Result<JavaTrustStore, Error> {
     const KEY: &str = "javaTrustStore";
     let nested = Nested::read(
         value,
@@ -338,21 +330,13 @@ fn parse_java(value: &Value) -> Result<JavaTrustStore, String> {
         "\"key\" and optionally \"type\" and \"password\"",
     )?;
     let text = |field: &str| nested.text(field);
-    let key = text("key")?.ok_or_else(|| {
-        format!(
-            "setting \"{KEY}.key\" is required: the key of the trust store in the bundle \
-             (e.g. trust-manager's additionalFormats output \"truststore.p12\")"
-        )
-    })?;
-    names::config_map_key(key)
-        .map_err(|reason| format!("setting \"{KEY}.key\": {key:?} {reason}"))?;
+    let key = text("key")?.ok_or(Error::JavaKeyRequired)?;
+    names::config_map_key(key).map_err(|reason| nested.invalid("key", key, reason))?;
     let store_type = match text("type")? {
         None => DEFAULT_TRUST_STORE_TYPE,
         Some(t @ ("PKCS12" | "JKS")) => t,
         Some(other) => {
-            return Err(format!(
-                "setting \"{KEY}.type\": {other:?} must be \"PKCS12\" or \"JKS\""
-            ))
+            return Err(nested.invalid("type", other, Reason::OneOf(&["PKCS12", "JKS"])))
         }
     };
     let password = text("password")?.unwrap_or(DEFAULT_TRUST_STORE_PASSWORD);
@@ -360,10 +344,7 @@ fn parse_java(value: &Value) -> Result<JavaTrustStore, String> {
         .chars()
         .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\'')
     {
-        return Err(format!(
-            "setting \"{KEY}.password\" must be without spaces or quotes: JAVA_TOOL_OPTIONS \
-             is split on spaces"
-        ));
+        return Err(Error::JavaPassword);
     }
     Ok(JavaTrustStore {
         key: key.to_string(),
@@ -377,56 +358,36 @@ fn java_conflicts(
     source: &Source,
     env_vars: &[String],
     mount_path: &str,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     if matches!(source, Source::ClusterTrustBundle(_)) {
-        return Err(
-            "setting \"javaTrustStore\" needs a ConfigMap or Secret source: a \
-             ClusterTrustBundle projects only the PEM bundle"
-                .to_string(),
-        );
+        return Err(Error::JavaNeedsNamedSource);
     }
     if env_vars.iter().any(|v| v == JAVA_TOOL_OPTIONS) {
-        return Err(format!(
-            "setting \"envVars\" must not list {JAVA_TOOL_OPTIONS} when \"javaTrustStore\" \
-             is set: the policy adds the trust store options to it"
-        ));
+        return Err(Error::JavaOptionsListed);
     }
-    trust_store_path(mount_path, java).map_err(|reason| format!("setting \"mountPath\": {reason}"))
+    trust_store_path(mount_path, java).map_err(|reason| invalid("mountPath", mount_path, reason))
 }
 
 /// JAVA_TOOL_OPTIONS is split on whitespace, so the store's path cannot hold any.
-pub fn trust_store_path(mount_path: &str, java: &JavaTrustStore) -> Result<(), String> {
+pub fn trust_store_path(mount_path: &str, java: &JavaTrustStore) -> Result<(), Reason> {
     if mount_path.contains(char::is_whitespace) {
-        return Err(format!(
-            "{mount_path:?} contains whitespace, which JAVA_TOOL_OPTIONS cannot carry (setting \
-             javaTrustStore, key {:?})",
-            java.key
-        ));
+        return Err(Reason::Whitespace {
+            key: java.key.clone(),
+        });
     }
     Ok(())
 }
 
-fn env_var_list(names_in: &[&str]) -> Result<Vec<String>, String> {
+fn env_var_list(names_in: &[&str]) -> Result<Vec<String>, Error> {
     let mut out: Vec<String> = Vec::with_capacity(names_in.len());
     for name in names_in {
-        names::env_var_name(name)
-            .map_err(|reason| format!("setting \"envVars\": {name:?} {reason}"))?;
+        names::env_var_name(name).map_err(|reason| invalid("envVars", name, reason))?;
         if out.iter().any(|seen| seen == name) {
-            return Err(format!("setting \"envVars\": {name:?} is listed twice"));
+            return Err(invalid("envVars", name, Reason::ListedTwice));
         }
         out.push((*name).to_string());
     }
     Ok(out)
-}
-
-fn unknown_key_message(unknown: &str) -> String {
-    let hint = suggestion(KNOWN_KEYS.iter().copied(), unknown)
-        .map(|k| format!(" (did you mean \"{k}\"?)"))
-        .unwrap_or_default();
-    format!(
-        "setting \"{unknown}\" is not a known setting{hint}; the settings are: {}",
-        KNOWN_KEYS.join(", ")
-    )
 }
 
 #[cfg(test)]
@@ -435,7 +396,7 @@ mod tests {
     use serde_json::json;
 
     fn parse(v: Value) -> Result<Settings, String> {
-        Settings::from_json(&v)
+        Settings::from_json(&v).map_err(|e| e.to_string())
     }
 
     #[test]
@@ -561,70 +522,90 @@ mod tests {
         );
     }
 
+    const OBJECT_NAME: &str = "must be a valid Kubernetes object name: lowercase letters, \
+         digits, '-' and '.', starting and ending with a letter or digit (e.g. \"ca-bundle\" or \
+         \"my-org.com\")";
+
     #[test]
     fn invalid_values_name_the_key_and_the_problem() {
         let cases = [
             (
                 json!({"configMap": "My_Bundle"}),
-                "setting \"configMap\": \"My_Bundle\" must be",
+                format!("setting \"configMap\": \"My_Bundle\" {OBJECT_NAME}"),
             ),
             (
                 json!({"secret": "-x"}),
-                "setting \"secret\": \"-x\" must be",
+                format!("setting \"secret\": \"-x\" {OBJECT_NAME}"),
             ),
             (
                 json!({"configMap": "a", "certFile": "a/b"}),
-                "setting \"certFile\": \"a/b\" must be",
+                "setting \"certFile\": \"a/b\" must be a valid ConfigMap key: letters, digits, \
+                 '-', '_' and '.' (e.g. \"ca.crt\")"
+                    .to_string(),
             ),
             (
                 json!({"configMap": "a", "mountPath": "certs"}),
-                "setting \"mountPath\": \"certs\" must be an absolute path",
+                "setting \"mountPath\": \"certs\" must be an absolute path (starting with '/')"
+                    .to_string(),
             ),
             (
                 json!({"configMap": "a", "mountPath": "/etc"}),
-                "setting \"mountPath\": \"/etc\" must not be /etc",
+                "setting \"mountPath\": \"/etc\" must not be /etc: the mount would hide the \
+                 container's own /etc; use a directory of its own such as \"/cacerts\""
+                    .to_string(),
             ),
             (
                 json!({"configMap": "a", "mountPath": "/certs/"}),
-                "setting \"mountPath\": \"/certs/\" must be a normalised",
+                "setting \"mountPath\": \"/certs/\" must be a normalised absolute path (no '//', \
+                 '.', '..' or trailing '/'), e.g. \"/certs\""
+                    .to_string(),
             ),
             (
                 json!({"configMap": "a", "sslCertFile": "ca.crt"}),
-                "setting \"sslCertFile\": \"ca.crt\" must be an absolute path",
+                "setting \"sslCertFile\": \"ca.crt\" must be an absolute path (starting with '/')"
+                    .to_string(),
             ),
             (
                 json!({"configMap": "a", "envVars": ["1BAD"]}),
-                "setting \"envVars\": \"1BAD\" must be a valid environment variable name",
+                "setting \"envVars\": \"1BAD\" must be a valid environment variable name: \
+                 letters, digits, '_', '-' and '.', not starting with a digit nor with '..', and \
+                 not '.' (e.g. \"SSL_CERT_FILE\")"
+                    .to_string(),
             ),
             (
                 json!({"configMap": "a", "envVars": ["A", "A"]}),
-                "setting \"envVars\": \"A\" is listed twice",
+                "setting \"envVars\": \"A\" is listed twice".to_string(),
             ),
             (
                 json!({"configMap": "a", "includeNamespaces": ["team-["]}),
-                "setting \"includeNamespaces\": \"team-[\" is not a valid glob",
+                "setting \"includeNamespaces\": \"team-[\" is not a valid glob: '[' opens a \
+                 character class that is never closed with ']'"
+                    .to_string(),
             ),
             (
                 json!({"configMap": "a", "annotationPrefix": "Not Valid"}),
-                "setting \"annotationPrefix\": \"Not Valid\" must be",
+                format!("setting \"annotationPrefix\": \"Not Valid\" {OBJECT_NAME}"),
             ),
             (
                 json!({"configMap": "a", "allowedOverrides": ["mountpath"]}),
-                "setting \"allowedOverrides\": \"mountpath\" is not an annotation of this policy",
+                "setting \"allowedOverrides\": \"mountpath\" is not an annotation of this policy; \
+                 the annotations are: inject, configMap, secret, certFile, mountPath, \
+                 sslCertFile, setEnvVar, excludeContainers, excludeNamespaces, \
+                 includeNamespaces, javaTrustStore"
+                    .to_string(),
             ),
         ];
-        for (settings, start) in cases {
-            let err = parse(settings.clone()).unwrap_err();
-            assert!(err.starts_with(start), "{settings}: {err}");
+        for (settings, message) in cases {
+            assert_eq!(parse(settings.clone()).unwrap_err(), message, "{settings}");
         }
     }
 
     #[test]
     fn opt_in_mode_needs_inject_override() {
-        assert!(
-            parse(json!({"configMap": "a", "inject": false, "allowedOverrides": []}))
-                .unwrap_err()
-                .starts_with("setting \"inject\" is false (opt-in mode) but \"allowedOverrides\"")
+        assert_eq!(
+            parse(json!({"configMap": "a", "inject": false, "allowedOverrides": []})).unwrap_err(),
+            "setting \"inject\" is false (opt-in mode) but \"allowedOverrides\" does not list \
+             \"inject\", so no pod could ever opt in: add \"inject\" to \"allowedOverrides\""
         );
         assert!(
             parse(json!({"configMap": "a", "inject": false, "allowedOverrides": ["inject"]}))

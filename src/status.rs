@@ -5,6 +5,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::error::Warning;
 use crate::inject::Report;
 use crate::json::{to_json, Edits};
 use crate::overrides::{Plan, STATUS};
@@ -23,7 +24,7 @@ pub fn annotate(
     settings: &Settings,
     plan: &Plan<'_>,
     report: &Report,
-) -> Option<String> {
+) -> Option<Warning> {
     let key = format!("{}/{}", settings.annotation_prefix, STATUS);
     let value = status(plan, report);
     let size = annotations_size(t.annotation_map.as_ref(), &key, &value);
@@ -31,11 +32,11 @@ pub fn annotate(
         set_annotation(edits, t, &key, &value);
         return None;
     }
-    Some(format!(
-        "cainjector injected the trust bundle but left out its annotation \"{key}\": \
-         with it the annotations would take {size} bytes, over the {ANNOTATIONS_LIMIT} \
-         bytes the API server allows (keys and values together)"
-    ))
+    Some(Warning::StatusLeftOut {
+        key,
+        size,
+        limit: ANNOTATIONS_LIMIT,
+    })
 }
 
 /// The bytes of the annotations' keys and values, as ValidateAnnotations

@@ -5,7 +5,8 @@
 use serde_json::{Map, Value};
 
 use crate::diag::At;
-use crate::fields::{object, string, Slot};
+use crate::error::Error;
+use crate::fields::{missing, object, string, Slot};
 use crate::json::{self, Object, Raw};
 
 const MIRROR_POD_ANNOTATION: &str = "kubernetes.io/config.mirror";
@@ -27,9 +28,8 @@ pub struct Template<'a> {
 
 /// The template at `path` in `object`, with what the rules read of it;
 /// `None` when the pod is one the policy never injects.
-pub fn read<'a>(object: Raw<'a>, path: &[&'static str]) -> Result<Option<Template<'a>>, String> {
-    let mut template =
-        Object::read(object).ok_or_else(|| "the object must be a JSON object".to_string())?;
+pub fn read<'a>(object: Raw<'a>, path: &[&'static str]) -> Result<Option<Template<'a>>, Error> {
+    let mut template = Object::read(object).ok_or(Error::NotJsonObject)?;
     let mut at = String::new();
     for key in path {
         if !at.is_empty() {
@@ -38,7 +38,7 @@ pub fn read<'a>(object: Raw<'a>, path: &[&'static str]) -> Result<Option<Templat
         at.push_str(key);
         let here = At::Root(&at);
         template = match template.present(key) {
-            None => return Err(format!("{at} is missing")),
+            None => return Err(missing(&here, None)),
             Some(raw) => self::object(raw, &here)?,
         };
     }
@@ -68,7 +68,7 @@ pub fn read<'a>(object: Raw<'a>, path: &[&'static str]) -> Result<Option<Templat
     }
     let spec_at = At::Field(&here, "spec").to_string();
     let spec = match template.present("spec") {
-        None => return Err(format!("{spec_at} is missing")),
+        None => return Err(missing(&At::Root(&spec_at), None)),
         Some(raw) => self::object(raw, &At::Root(&spec_at))?,
     };
     if windows_only(&spec, &At::Root(&spec_at))? {
@@ -88,7 +88,7 @@ pub fn read<'a>(object: Raw<'a>, path: &[&'static str]) -> Result<Option<Templat
 /// selector on the OS label, or a required node affinity of which every term
 /// requires Windows (the terms are ORed: one that allows another OS lets the
 /// pod run there, and it is injected).
-fn windows_only(spec: &Object<'_>, at: &At<'_>) -> Result<bool, String> {
+fn windows_only(spec: &Object<'_>, at: &At<'_>) -> Result<bool, Error> {
     if let Some(raw) = spec.present("os") {
         let os = object(raw, &At::Field(at, "os"))?;
         if os.get("name").and_then(json::string).as_deref() == Some(WINDOWS) {
@@ -130,7 +130,7 @@ fn child<'a>(
     parent: &Object<'a>,
     at: &str,
     field: &str,
-) -> Result<Option<(Object<'a>, String)>, String> {
+) -> Result<Option<(Object<'a>, String)>, Error> {
     let Some(raw) = parent.present(field) else {
         return Ok(None);
     };
@@ -140,7 +140,7 @@ fn child<'a>(
 
 /// A node selector term requires Windows when one of its expressions (which
 /// are ANDed) is the OS label `In` values that are all `windows`.
-fn term_requires_windows(raw: Raw<'_>, at: &At<'_>) -> Result<bool, String> {
+fn term_requires_windows(raw: Raw<'_>, at: &At<'_>) -> Result<bool, Error> {
     let term = object(raw, at)?;
     let expressions = Slot::read(&term, at, "matchExpressions")?;
     for (i, item) in expressions.items().iter().copied().enumerate() {
@@ -168,19 +168,15 @@ fn term_requires_windows(raw: Raw<'_>, at: &At<'_>) -> Result<bool, String> {
 /// API server forbids changing those (ValidatePodEphemeralContainersUpdate),
 /// so an `oldObject` that cannot be read is refused: taken as empty, its
 /// containers would be injected as new ones.
-pub fn existing_ephemeral(old: Option<Raw<'_>>) -> Result<Vec<String>, String> {
+pub fn existing_ephemeral(old: Option<Raw<'_>>) -> Result<Vec<String>, Error> {
     let root = At::Root("oldObject");
     let Some(old) = old.filter(|raw| !json::is_null(*raw)) else {
-        return Err(
-            "oldObject is missing: an ephemeralcontainers update must carry the pod \
-             as it was, to tell the new debug containers from the existing ones"
-                .to_string(),
-        );
+        return Err(Error::OldObjectMissing);
     };
     let pod = object(old, &root)?;
     let spec_at = At::Field(&root, "spec");
     let Some(spec) = pod.present("spec") else {
-        return Err(format!("{spec_at} is missing"));
+        return Err(missing(&spec_at, None));
     };
     let spec = object(spec, &spec_at)?;
     let field = "ephemeralContainers";

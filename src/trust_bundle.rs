@@ -4,56 +4,43 @@
 
 use serde_json::{Map, Value};
 
-use crate::diag::Kind;
+use crate::diag::{At, Kind};
+use crate::error::{Error, Expected, Reason, Subject};
 use crate::names;
 use crate::reader::Nested;
 use crate::source::TrustBundle;
 
 /// The `clusterTrustBundle` setting: `{name}` or `{signerName, labelSelector}`.
-pub fn parse_trust_bundle(value: &Value) -> Result<TrustBundle, String> {
-    const KEY: &str = "clusterTrustBundle";
+pub fn parse_trust_bundle(value: &Value) -> Result<TrustBundle, Error> {
     let nested = Nested::read(
         value,
-        KEY,
+        "clusterTrustBundle",
         &["name", "signerName", "labelSelector"],
         "\"name\", or \"signerName\" and \"labelSelector\"",
     )?;
-    let text = |field: &str| nested.text(field);
     let selector = nested.get("labelSelector");
-    match (text("name")?, text("signerName")?) {
+    match (nested.text("name")?, nested.text("signerName")?) {
         (Some(name), None) => {
             if selector.is_some() {
-                return Err(format!(
-                    "setting \"{KEY}.labelSelector\" only goes with \"signerName\", not with \
-                     \"name\""
-                ));
+                return Err(Error::SelectorWithName);
             }
-            trust_bundle_name(name)
-                .map_err(|reason| format!("setting \"{KEY}.name\": {name:?} {reason}"))?;
+            trust_bundle_name(name).map_err(|reason| nested.invalid("name", name, reason))?;
             Ok(TrustBundle::Name(name.to_string()))
         }
         (None, Some(signer)) => {
-            signer_name(signer)
-                .map_err(|reason| format!("setting \"{KEY}.signerName\": {signer:?} {reason}"))?;
-            let selector = selector.ok_or_else(|| {
-                format!(
-                    "setting \"{KEY}.labelSelector\" is required with \"signerName\" (an unset \
-                     selector matches no bundle; {{}} matches every bundle of the signer)"
-                )
+            signer_name(signer).map_err(|reason| nested.invalid("signerName", signer, reason))?;
+            let selector = selector.ok_or(Error::SelectorRequired)?;
+            label_selector(selector).map_err(|problem| Error::In {
+                subject: Subject::setting("clusterTrustBundle.labelSelector"),
+                problem: Box::new(problem),
             })?;
-            label_selector(selector)
-                .map_err(|reason| format!("setting \"{KEY}.labelSelector\": {reason}"))?;
             Ok(TrustBundle::Signer {
                 signer_name: signer.to_string(),
                 label_selector: selector.clone(),
             })
         }
-        (Some(_), Some(_)) => Err(format!(
-            "setting \"{KEY}\": \"name\" and \"signerName\" are mutually exclusive"
-        )),
-        (None, None) => Err(format!(
-            "setting \"{KEY}\" needs \"name\", or \"signerName\" and \"labelSelector\""
-        )),
+        (Some(_), Some(_)) => Err(Error::NameAndSigner),
+        (None, None) => Err(Error::NameOrSigner),
     }
 }
 
@@ -63,22 +50,19 @@ pub fn parse_trust_bundle(value: &Value) -> Result<TrustBundle, String> {
 /// '/'>:<DNS subdomain>`. The signer part is checked as a signer name too:
 /// no bundle of an invalid signer can exist (ValidateClusterTrustBundle), so
 /// a pod naming one would never start.
-fn trust_bundle_name(name: &str) -> Result<(), String> {
-    const NOT: &str = "is not a ClusterTrustBundle name:";
+fn trust_bundle_name(name: &str) -> Result<(), Reason> {
     let Some((prefix, rest)) = name.rsplit_once(':') else {
-        return names::dns_subdomain(name).map_err(|reason| {
-            format!(
-                "{NOT} it {reason}, or a signer's bundle name such as \
-                 \"example.com:my-signer:root\""
-            )
-        });
+        return names::dns_subdomain(name).map_err(|why| Reason::NotBundleName(Box::new(why)));
     };
-    let signer = prefix.replace(':', "/");
-    signer_name(&signer).map_err(|reason| {
-        format!("{NOT} its signer prefix \"{prefix}:\" names the signer {signer:?}, which {reason}")
+    signer_name(&prefix.replace(':', "/")).map_err(|why| Reason::BadSignerPrefix {
+        prefix: prefix.to_string(),
+        why: Box::new(why),
     })?;
-    names::dns_subdomain(rest)
-        .map_err(|reason| format!("{NOT} after its signer prefix \"{prefix}:\", {rest:?} {reason}"))
+    names::dns_subdomain(rest).map_err(|why| Reason::BadAfterPrefix {
+        prefix: prefix.to_string(),
+        rest: rest.to_string(),
+        why: Box::new(why),
+    })
 }
 
 const DOMAIN_MAX: usize = 253;
@@ -88,186 +72,169 @@ const SIGNER_MAX: usize = 571;
 /// `<domain>/<path>`, as ValidateSignerName checks a signer name: a domain
 /// of at least two DNS labels, and a path of dot-separated parts each a
 /// DNS-1123 subdomain without dots.
-fn signer_name(value: &str) -> Result<(), String> {
+fn signer_name(value: &str) -> Result<(), Reason> {
     let mut parts = value.split('/');
     let (Some(domain), Some(path), None) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(
-            "must be a signer name of the form \"example.com/my-signer\": a domain, \
-             one '/' and a path"
-                .to_string(),
-        );
+        return Err(Reason::SignerForm);
     };
     if domain.len() > DOMAIN_MAX {
-        return Err(format!(
-            "must have a domain of at most {DOMAIN_MAX} characters, it has {}",
-            domain.len()
-        ));
+        return Err(Reason::DomainTooLong {
+            max: DOMAIN_MAX,
+            len: domain.len(),
+        });
     }
     if let Some(label) = domain.split('.').find(|l| !names::is_dns_label(l)) {
-        return Err(format!(
-            "has the domain label {label:?}, which must be at most 63 lowercase letters, \
-             digits and '-', starting and ending with a letter or digit"
-        ));
+        return Err(Reason::DomainLabel(label.to_string()));
     }
     if !domain.contains('.') {
-        return Err(
-            "must have a domain of at least two labels separated by dots (e.g. \
-             \"example.com/my-signer\")"
-                .to_string(),
-        );
+        return Err(Reason::OneLabelDomain);
     }
     if let Some(part) = path.split('.').find(|p| names::dns_subdomain(p).is_err()) {
-        return Err(format!(
-            "has the path part {part:?}, which must be lowercase letters, digits and '-', \
-             starting and ending with a letter or digit, at most {DOMAIN_MAX} characters \
-             (the path's parts are separated by dots)"
-        ));
+        return Err(Reason::PathPart {
+            part: part.to_string(),
+            max: DOMAIN_MAX,
+        });
     }
     if value.len() > SIGNER_MAX {
-        return Err(format!(
-            "must be at most {SIGNER_MAX} characters, it has {}",
-            value.len()
-        ));
+        return Err(Reason::TooLong {
+            max: SIGNER_MAX,
+            len: value.len(),
+        });
     }
     Ok(())
 }
 
+/// `{at} must be {expected}, found` what `found` is.
+fn wrong(at: &At<'_>, expected: Expected, found: &Value) -> Error {
+    Error::wrong_kind(Subject::path(at), expected, Kind::of(found))
+}
+
 /// A metav1.LabelSelector as ValidateLabelSelector checks it, with only the
 /// fields of its type (the policy copies it into every pod).
-fn label_selector(value: &Value) -> Result<(), String> {
+fn label_selector(value: &Value) -> Result<(), Error> {
     let Value::Object(map) = value else {
-        return Err(format!(
-            "must be a label selector object, found {}",
-            Kind::of(value)
+        return Err(Error::wrong_kind(
+            Subject::It,
+            Expected::LabelSelector,
+            Kind::of(value),
         ));
     };
+    let root = At::Root("");
     for (key, field) in map {
+        let at = At::Field(&root, key);
         match (key.as_str(), field) {
-            (_, Value::Null) if key == "matchLabels" || key == "matchExpressions" => {}
+            ("matchLabels" | "matchExpressions", Value::Null) => {}
             ("matchLabels", Value::Object(labels)) => match_labels(labels)?,
             ("matchExpressions", Value::Array(items)) => {
                 for (i, item) in items.iter().enumerate() {
-                    requirement(item, &format!("matchExpressions[{i}]"))?;
+                    requirement(item, &At::Item(&root, "matchExpressions", i))?;
                 }
             }
-            ("matchLabels", other) => {
-                return Err(format!(
-                    "matchLabels must be an object, found {}",
-                    Kind::of(other)
-                ))
-            }
-            ("matchExpressions", other) => {
-                return Err(format!(
-                    "matchExpressions must be a list, found {}",
-                    Kind::of(other)
-                ))
-            }
-            (unknown, _) => {
-                return Err(format!(
-                    "{unknown:?} is not part of a label selector (matchLabels, matchExpressions)"
-                ))
-            }
+            ("matchLabels", other) => return Err(wrong(&at, Expected::Object, other)),
+            ("matchExpressions", other) => return Err(wrong(&at, Expected::List, other)),
+            (unknown, _) => return Err(Error::UnknownSelectorField(unknown.to_string())),
         }
     }
     Ok(())
 }
 
-fn match_labels(labels: &Map<String, Value>) -> Result<(), String> {
+fn match_labels(labels: &Map<String, Value>) -> Result<(), Error> {
+    let root = At::Root("matchLabels");
     for (key, value) in labels {
-        names::qualified_name(key).map_err(|reason| format!("matchLabels key {key:?} {reason}"))?;
+        names::qualified_name(key)
+            .map_err(|reason| Error::invalid(Subject::path("matchLabels key"), key, reason))?;
+        let at = At::Field(&root, key);
         let Value::String(text) = value else {
-            return Err(format!(
-                "matchLabels.{key} must be a string, found {}",
-                Kind::of(value)
-            ));
+            return Err(wrong(&at, Expected::String, value));
         };
         names::label_value(text)
-            .map_err(|reason| format!("matchLabels.{key} {text:?} {reason}"))?;
+            .map_err(|reason| Error::invalid(Subject::path(at), text, reason))?;
     }
     Ok(())
 }
 
-const REQUIREMENT_FIELDS: &str = "\"key\", \"operator\" and \"values\"";
-
 /// One item of `matchExpressions`, named `at` in messages.
-fn requirement(item: &Value, at: &str) -> Result<(), String> {
+fn requirement(item: &Value, at: &At<'_>) -> Result<(), Error> {
     let Value::Object(fields) = item else {
-        return Err(format!(
-            "{at} must be an object with {REQUIREMENT_FIELDS}, found {}",
-            Kind::of(item)
+        return Err(wrong(
+            at,
+            Expected::ObjectWith(Expected::REQUIREMENT_FIELDS),
+            item,
         ));
     };
     if let Some(unknown) = fields
         .keys()
         .find(|k| !matches!(k.as_str(), "key" | "operator" | "values"))
     {
-        return Err(format!(
-            "{at}.{unknown} is not known: a requirement has {REQUIREMENT_FIELDS}"
-        ));
+        return Err(Error::UnknownRequirementField {
+            at: at.to_string(),
+            field: unknown.clone(),
+        });
     }
-    match fields.get("key") {
-        None | Some(Value::Null) => {
-            return Err(format!(
-                "{at}.key is missing: it must be a label key (e.g. \"trust\")"
-            ))
-        }
-        Some(Value::String(key)) => {
-            names::qualified_name(key).map_err(|reason| format!("{at}.key {key:?} {reason}"))?
-        }
-        Some(other) => {
-            return Err(format!(
-                "{at}.key must be a string, found {}",
-                Kind::of(other)
-            ))
-        }
-    }
+    requirement_key(fields.get("key"), &At::Field(at, "key"))?;
     let values = requirement_values(fields.get("values"), at)?;
-    const OPERATORS: &str = "In, NotIn, Exists or DoesNotExist";
-    match fields.get("operator") {
+    requirement_operator(fields.get("operator"), at, values)
+}
+
+/// A requirement's key: a label key.
+fn requirement_key(key: Option<&Value>, at: &At<'_>) -> Result<(), Error> {
+    match key {
+        None | Some(Value::Null) => Err(Error::Missing {
+            subject: Subject::path(at),
+            needs: Some(Expected::LabelKey),
+        }),
+        Some(Value::String(key)) => names::qualified_name(key)
+            .map_err(|reason| Error::invalid(Subject::path(at), key, reason)),
+        Some(other) => Err(wrong(at, Expected::String, other)),
+    }
+}
+
+/// A requirement's operator, which decides how many `values` it takes.
+fn requirement_operator(operator: Option<&Value>, at: &At<'_>, values: usize) -> Result<(), Error> {
+    let here = At::Field(at, "operator");
+    match operator {
         Some(Value::String(op)) if op == "In" || op == "NotIn" => {
             if values == 0 {
-                return Err(format!("{at} with In or NotIn needs at least one value"));
+                return Err(Error::ValuesNeeded { at: at.to_string() });
             }
         }
         Some(Value::String(op)) if op == "Exists" || op == "DoesNotExist" => {
             if values > 0 {
-                return Err(format!("{at} with Exists or DoesNotExist takes no values"));
+                return Err(Error::ValuesRefused { at: at.to_string() });
             }
         }
         None | Some(Value::Null) => {
-            return Err(format!("{at}.operator is missing: it must be {OPERATORS}"))
+            return Err(Error::Missing {
+                subject: Subject::path(here),
+                needs: Some(Expected::Operator),
+            })
         }
-        Some(Value::String(op)) => return Err(format!("{at}.operator {op:?} must be {OPERATORS}")),
-        Some(other) => {
-            return Err(format!(
-                "{at}.operator must be {OPERATORS}, found {}",
-                Kind::of(other)
+        Some(Value::String(op)) => {
+            return Err(Error::invalid(
+                Subject::path(here),
+                op,
+                Reason::MustBe(Expected::Operator),
             ))
         }
+        Some(other) => return Err(wrong(&here, Expected::Operator, other)),
     }
     Ok(())
 }
 
-/// How many values a requirement has, each a valid label value.
-fn requirement_values(values: Option<&Value>, at: &str) -> Result<usize, String> {
+/// How many values the requirement at `at` has, each a valid label value.
+fn requirement_values(values: Option<&Value>, at: &At<'_>) -> Result<usize, Error> {
     let items = match values {
         None | Some(Value::Null) => return Ok(0),
         Some(Value::Array(items)) => items,
-        Some(other) => {
-            return Err(format!(
-                "{at}.values must be a list of strings, found {}",
-                Kind::of(other)
-            ))
-        }
+        Some(other) => return Err(wrong(&At::Field(at, "values"), Expected::StringList, other)),
     };
     for (i, value) in items.iter().enumerate() {
+        let item = At::Item(at, "values", i);
         let Value::String(text) = value else {
-            return Err(format!(
-                "{at}.values[{i}] must be a string, found {}",
-                Kind::of(value)
-            ));
+            return Err(wrong(&item, Expected::String, value));
         };
-        names::label_value(text).map_err(|reason| format!("{at}.values[{i}] {text:?} {reason}"))?;
+        names::label_value(text)
+            .map_err(|reason| Error::invalid(Subject::path(item), text, reason))?;
     }
     Ok(items.len())
 }
@@ -295,7 +262,7 @@ mod tests {
     }
 
     fn refused(value: Value) -> String {
-        parse_trust_bundle(&value).unwrap_err()
+        parse_trust_bundle(&value).unwrap_err().to_string()
     }
 
     #[test]
@@ -414,7 +381,7 @@ mod tests {
         }
         let long_domain = format!("{}.com/corp", "d.".repeat(126));
         assert_eq!(
-            signer_name(&long_domain),
+            signer_name(&long_domain).map_err(|r| r.to_string()),
             Err("must have a domain of at most 253 characters, it has 256".to_string())
         );
         let long = format!(
@@ -425,7 +392,7 @@ mod tests {
             "p".repeat(10)
         );
         assert_eq!(
-            signer_name(&long),
+            signer_name(&long).map_err(|r| r.to_string()),
             Err(format!(
                 "must be at most 571 characters, it has {}",
                 long.len()

@@ -3,20 +3,23 @@
 //! the mutation (inject.rs) and the status annotation (status.rs).
 
 use crate::diag::At;
+use crate::error::{Error, Warning};
 use crate::inject::{inject, inject_ephemeral, Report};
 use crate::json::{Edits, Raw};
 use crate::overrides::{plan, Plan};
+use crate::route::Route;
 use crate::settings::{Settings, Source};
 use crate::status;
 use crate::template::{self, existing_ephemeral, Template};
 
-/// Why a pod (or template) is refused.
-#[derive(Debug, PartialEq)]
-pub enum Refusal {
-    /// The object does not have the shape of its kind; says which field.
-    Malformed(String),
-    /// One of our annotations is invalid or not allowed; names it.
-    Annotation(String),
+/// The object of one admission request, as the injection reads it.
+pub struct Target<'a> {
+    /// Its kind, which messages name.
+    pub kind: &'a str,
+    pub object: Raw<'a>,
+    /// `oldObject`, which a debug update must carry.
+    pub old: Option<Raw<'a>>,
+    pub namespace: &'a str,
 }
 
 /// What was injected: the object's new text, what to check the source for,
@@ -29,7 +32,7 @@ pub struct Injected {
     pub keys: Vec<String>,
     pub report: Report,
     /// For the client, when the status annotation was left out.
-    pub warning: Option<String>,
+    pub warning: Option<Warning>,
 }
 
 impl Injected {
@@ -46,35 +49,54 @@ impl Injected {
     }
 }
 
+/// Inject what the route asks for; `None` when the object is left as it is.
+/// A refusal names the field (`malformed Deployment: ...`) or the annotation.
+pub fn inject_object(
+    route: Route,
+    target: &Target<'_>,
+    settings: &Settings,
+) -> Result<Option<Injected>, Error> {
+    match route {
+        Route::Template(path) => inject_template(target, path, settings),
+        Route::Debug => inject_debug_containers(target, settings),
+    }
+}
+
+/// `problem` with the object, named as a malformed `kind`.
+fn malformed(kind: &str) -> impl Fn(Error) -> Error + '_ {
+    move |problem| Error::Malformed {
+        kind: kind.to_string(),
+        problem: Box::new(problem),
+    }
+}
+
 /// The template at `path` and its plan; `None` when the pod is skipped.
 fn planned<'a, 's>(
-    object: Raw<'a>,
+    target: &Target<'a>,
     path: &[&'static str],
     settings: &'s Settings,
-    namespace: &str,
-) -> Result<Option<(Template<'a>, Plan<'s>)>, Refusal> {
-    let Some(t) = template::read(object, path).map_err(Refusal::Malformed)? else {
+) -> Result<Option<(Template<'a>, Plan<'s>)>, Error> {
+    let read = template::read(target.object, path).map_err(malformed(target.kind))?;
+    let Some(t) = read else {
         return Ok(None);
     };
-    let plan = plan(settings, t.annotation_map.as_ref(), namespace).map_err(Refusal::Annotation)?;
+    let plan = plan(settings, t.annotation_map.as_ref(), target.namespace)?;
     Ok(plan.map(|plan| (t, plan)))
 }
 
-/// Inject into the pod template found at `path` in `object`, and record what
-/// was injected in the `<prefix>/status` annotation when the settings ask.
-pub fn inject_template(
-    object: Raw<'_>,
+/// Inject into the pod template found at `path`, and record what was
+/// injected in the `<prefix>/status` annotation when the settings ask.
+fn inject_template(
+    target: &Target<'_>,
     path: &[&'static str],
     settings: &Settings,
-    namespace: &str,
-) -> Result<Option<Injected>, Refusal> {
-    let Some((t, plan)) = planned(object, path, settings, namespace)? else {
+) -> Result<Option<Injected>, Error> {
+    let Some((t, plan)) = planned(target, path, settings)? else {
         return Ok(None);
     };
-    let mut edits = Edits::new(object);
-    let Some(report) =
-        inject(&mut edits, &t.spec, &At::Root(&t.spec_at), &plan).map_err(Refusal::Malformed)?
-    else {
+    let mut edits = Edits::new(target.object);
+    let report = inject(&mut edits, &t.spec, &At::Root(&t.spec_at), &plan);
+    let Some(report) = report.map_err(malformed(target.kind))? else {
         return Ok(None);
     };
     let warning = if settings.status_annotation {
@@ -89,19 +111,17 @@ pub fn inject_template(
 
 /// `kubectl debug` adds ephemeral containers with an UPDATE of the
 /// `ephemeralcontainers` subresource: inject the new ones (not in `old`).
-/// Returns what was injected, if anything.
-pub fn inject_debug_containers(
-    object: Raw<'_>,
-    old: Option<Raw<'_>>,
+fn inject_debug_containers(
+    target: &Target<'_>,
     settings: &Settings,
-    namespace: &str,
-) -> Result<Option<Injected>, Refusal> {
-    let Some((t, plan)) = planned(object, &[], settings, namespace)? else {
+) -> Result<Option<Injected>, Error> {
+    let Some((t, plan)) = planned(target, &[], settings)? else {
         return Ok(None);
     };
-    let existing = existing_ephemeral(old).map_err(Refusal::Malformed)?;
-    let mut edits = Edits::new(object);
-    let report = inject_ephemeral(&mut edits, &t.spec, &At::Root(&t.spec_at), &plan, &existing)
-        .map_err(Refusal::Malformed)?;
+    let existing = existing_ephemeral(target.old).map_err(malformed(target.kind))?;
+    let mut edits = Edits::new(target.object);
+    let spec_at = At::Root(&t.spec_at);
+    let report = inject_ephemeral(&mut edits, &t.spec, &spec_at, &plan, &existing);
+    let report = report.map_err(malformed(target.kind))?;
     Ok(report.map(|report| Injected::new(edits, plan, report)))
 }
