@@ -64,6 +64,9 @@ pub enum Error {
     Json(String),
     OldObjectMissing,
     MutationNotJson(String),
+    /// The policy's own edits broke the splicer's contract (json.rs): a bug,
+    /// refused rather than answered with a broken object.
+    Splice(Splice),
 
     // The settings.
     SettingsJson(String),
@@ -131,6 +134,15 @@ pub enum Error {
     },
     SourceRejected(Box<Error>),
     HostAnswer(String),
+}
+
+/// How the policy's edits to the object broke the splicer's contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Splice {
+    /// An edit is not at a piece of the object (or not at a closing bracket).
+    Outside,
+    /// Two edits overlap.
+    Overlap,
 }
 
 /// What a message is about, as it starts.
@@ -305,6 +317,8 @@ const NAME_OR_SIGNER: &str =
 const OLD_OBJECT_MISSING: &str = "oldObject is missing: an ephemeralcontainers update must carry \
     the pod as it was, to tell the new debug containers from the existing ones";
 const NOT_JSON_OBJECT: &str = "the object must be a JSON object";
+const SPLICE: &str = "cainjector could not write its additions into the object (please report \
+    this bug)";
 const NOT_ALLOWED: &str = "is not allowed: the cluster's cainjector policy lets pods use";
 const OWN_DIRECTORY: &str = "use a directory of its own such as \"/cacerts\"";
 
@@ -342,6 +356,8 @@ impl Display for Error {
             Error::Json(e) => f.write_str(e),
             Error::OldObjectMissing => f.write_str(OLD_OBJECT_MISSING),
             Error::MutationNotJson(e) => write!(f, "the mutated object is not JSON: {e}"),
+            Error::Splice(Splice::Outside) => write!(f, "{SPLICE}: an edit is outside the object"),
+            Error::Splice(Splice::Overlap) => write!(f, "{SPLICE}: two edits overlap"),
             Error::SettingsJson(e) => write!(f, "the settings are not valid JSON: {e}"),
             Error::InvalidSettings(e) => write!(f, "invalid policy settings: {e}"),
             Error::UnknownSetting { key, known } => unknown_setting(f, key, known),

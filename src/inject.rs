@@ -82,7 +82,7 @@ fn choose_volume<'a>(
         let name = string(&volume, &here, "name")?;
         // Only a volume of the same kind can carry our source: parse no other.
         if volume.present(plan.source.volume_field()).is_some() {
-            if let Value::Object(parsed) = json::value(item) {
+            if let Value::Object(parsed) = json::value(item)? {
                 if plan.source.carried_by(&parsed, &plan.cert_file) {
                     return Ok(Volumes {
                         name: name.into_owned(),
@@ -108,14 +108,14 @@ fn choose_volume<'a>(
 }
 
 /// The volume, as JSON: `{"name": ..., "<source field>": ...}`.
-fn volume(name: &str, plan: &Plan<'_>) -> String {
+fn volume(name: &str, plan: &Plan<'_>) -> Result<String, Error> {
     let (field, source) = plan.source.volume_source(&plan.cert_file);
-    format!(
+    Ok(format!(
         "{{\"name\":{},{}:{}}}",
-        to_json(name),
-        to_json(field),
-        to_json(&source)
-    )
+        to_json(name)?,
+        to_json(field)?,
+        to_json(&source)?
+    ))
 }
 
 #[derive(Serialize)]
@@ -126,7 +126,7 @@ struct Mount<'p> {
     read_only: bool,
 }
 
-fn mount(volume: &str, path: &str) -> String {
+fn mount(volume: &str, path: &str) -> Result<String, Error> {
     to_json(&Mount {
         name: volume,
         mount_path: path,
@@ -140,7 +140,7 @@ struct EnvVar<'p> {
     value: &'p str,
 }
 
-fn env_var(name: &str, value: &str) -> String {
+fn env_var(name: &str, value: &str) -> Result<String, Error> {
     to_json(&EnvVar { name, value })
 }
 
@@ -158,7 +158,7 @@ fn extend_java_options(
     }
     let value = match entry.get("value") {
         None => {
-            edits.add_member(entry, "value", &to_json(options));
+            edits.add_member(entry, "value", &to_json(options)?);
             return Ok(true);
         }
         Some(raw) => raw,
@@ -177,7 +177,7 @@ fn extend_java_options(
     } else {
         format!("{own} {options}")
     };
-    edits.replace(value, to_json(&combined));
+    edits.replace(value, to_json(&combined)?);
     Ok(true)
 }
 
@@ -202,24 +202,24 @@ struct Additions<'p> {
 }
 
 impl<'p> Additions<'p> {
-    fn new(plan: &'p Plan<'_>, volume: &'p str) -> Additions<'p> {
+    fn new(plan: &'p Plan<'_>, volume: &'p str) -> Result<Additions<'p>, Error> {
         let env = match &plan.env_value {
             Some(value) => plan
                 .env_vars
                 .iter()
-                .map(|name| (name.as_str(), env_var(name, value)))
-                .collect(),
+                .map(|name| Ok((name.as_str(), env_var(name, value)?)))
+                .collect::<Result<_, Error>>()?,
             None => Vec::new(),
         };
-        Additions {
+        let java = plan.java_options.as_ref();
+        Ok(Additions {
             volume,
-            mount: mount(volume, &plan.mount_path),
+            mount: mount(volume, &plan.mount_path)?,
             env,
-            java: plan
-                .java_options
-                .as_ref()
-                .map(|options| env_var(JAVA_TOOL_OPTIONS, options)),
-        }
+            java: java
+                .map(|options| env_var(JAVA_TOOL_OPTIONS, options))
+                .transpose()?,
+        })
     }
 }
 
@@ -400,7 +400,7 @@ pub fn inject(
         ..Report::default()
     };
     let mut volume_used = false;
-    let additions = Additions::new(plan, &report.volume);
+    let additions = Additions::new(plan, &report.volume)?;
 
     let lists: &[List] = if plan.init_containers {
         &[List::Containers, List::InitContainers]
@@ -430,7 +430,7 @@ pub fn inject(
             edits,
             spec,
             "volumes",
-            &[volume(&report.volume, plan).as_str()],
+            &[volume(&report.volume, plan)?.as_str()],
         );
     }
     let changed = !report.containers.is_empty() || !report.init_containers.is_empty();
@@ -455,7 +455,7 @@ pub fn inject_ephemeral(
     let list = List::EphemeralContainers;
     let field = list.field();
     let slot = Slot::read(spec, at, field)?;
-    let additions = Additions::new(plan, &volumes.name);
+    let additions = Additions::new(plan, &volumes.name)?;
     let mut report = Report {
         volume: volumes.name.clone(),
         mount_path: plan.mount_path.clone(),

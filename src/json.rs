@@ -1,8 +1,25 @@
 //! The object as the host sent it, read only where a rule looks, and changed
-//! by inserting text into it. Every byte the policy does not own comes back
+//! by splicing text into it. Every byte the policy does not own comes back
 //! exactly as it came in (member order, spacing, number spelling included),
 //! and nothing is parsed into a tree or written out again but the small
 //! pieces the rules read and the additions.
+//!
+//! The contract with the rest of the crate:
+//! - A `Raw` is well-formed JSON: serde_json checked the whole request when
+//!   it was decoded (a `Raw` comes from a `RawValue`, or is a piece of one
+//!   found by reading it), so scanning only finds where values start and
+//!   end. `Index::build` refuses what that check leaves out and the host's
+//!   parser refuses (nesting, lone surrogates, numbers beyond f64), so that
+//!   an answer with our additions in it always parses. Debug builds assert
+//!   that every piece found lies inside the value it was read from.
+//! - `Edits` change one document, their base. Every `Raw` given to them is a
+//!   piece of that base; an insertion goes just before a closing bracket, a
+//!   replacement covers one whole value, so edits never overlap, and two
+//!   insertions at one place keep the order they were made in. `apply`
+//!   checks all of it and refuses, naming the fault, instead of writing a
+//!   broken object.
+//! - Nothing falls back to a default: what cannot be read or written is an
+//!   `Error`.
 
 use std::borrow::Cow;
 
@@ -11,7 +28,15 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::diag::Kind;
-use crate::error::Error;
+use crate::error::{Error, Splice};
+
+/// serde_json (with its `raw_value` feature, which the decoder needs) reads
+/// an object whose first member is named with this private token as a raw
+/// value: a member so named means something else to serde_json than to the
+/// Kubernetes API. serde_json's private tokens all start so; the test
+/// `serde_json_still_spells_its_raw_value_token_so` breaks if serde_json
+/// renames it, and this must then follow.
+const SERDE_JSON_PRIVATE: &str = "$serde_json::private::";
 
 /// A JSON value left unparsed: its text, borrowed from the request. The
 /// payload was checked to be well-formed JSON when it was decoded, so the
@@ -34,9 +59,13 @@ impl<'a> Raw<'a> {
         Raw(text, Some(index))
     }
 
-    /// A part of this value's text, sharing its index.
+    /// A part of this value's text, sharing its index. Scanning well-formed
+    /// JSON only finds parts inside it; the empty text stands for one that
+    /// is not, which debug builds (tests, fuzzing) refuse to find.
     fn piece(self, from: usize, to: usize) -> Raw<'a> {
-        Raw(self.0.get(from..to).unwrap_or_default(), self.1)
+        let part = self.0.get(from..to);
+        debug_assert!(part.is_some(), "{from}..{to} is outside {:?}", self.0);
+        Raw(part.unwrap_or_default(), self.1)
     }
 }
 
@@ -101,7 +130,7 @@ impl Index {
             i = i.saturating_add(1);
         }
         // serde_json gives a member named with this token a meaning of its own.
-        if unusual_number || escaped_unicode || text.contains("$serde_json::private::") {
+        if unusual_number || escaped_unicode || text.contains(SERDE_JSON_PRIVATE) {
             serde_json::from_str::<Value>(text).map_err(|e| Error::Json(e.to_string()))?;
         }
         Ok(index)
@@ -343,8 +372,13 @@ pub fn string(raw: Raw<'_>) -> Option<Cow<'_, str>> {
 }
 
 /// A small piece parsed into a tree, for rules that compare whole values.
-pub fn value(raw: Raw<'_>) -> Value {
-    serde_json::from_str(raw.0).unwrap_or(Value::Null)
+pub fn value(raw: Raw<'_>) -> Result<Value, Error> {
+    serde_json::from_str(raw.0).map_err(|e| Error::Json(e.to_string()))
+}
+
+/// The JSON text of one of our additions.
+pub fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, Error> {
+    serde_json::to_string(value).map_err(|e| Error::Json(e.to_string()))
 }
 
 /// One change to the object's text: at byte `at`, drop `remove` bytes and put `text`.
@@ -360,11 +394,8 @@ struct Edit {
 pub struct Edits<'a> {
     base: &'a str,
     list: Vec<Edit>,
-}
-
-/// JSON text of one of our additions (plain data, so it cannot fail).
-pub fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_default()
+    /// The first edit that broke the contract, which `apply` reports.
+    fault: Option<Error>,
 }
 
 impl<'a> Edits<'a> {
@@ -373,19 +404,38 @@ impl<'a> Edits<'a> {
         Edits {
             base: base.0,
             list: Vec::new(),
+            fault: None,
         }
     }
 
-    /// Where `raw` starts in the object's text.
-    fn start(&self, raw: Raw<'_>) -> usize {
-        (raw.get().as_ptr() as usize).wrapping_sub(self.base.as_ptr() as usize)
+    /// Where `raw` starts and ends in the object's text; `None` when it is
+    /// not a part of it.
+    fn span(&self, raw: Raw<'_>) -> Option<(usize, usize)> {
+        let start = raw
+            .0
+            .as_ptr()
+            .addr()
+            .checked_sub(self.base.as_ptr().addr())?;
+        let end = start.checked_add(raw.0.len())?;
+        (end <= self.base.len()).then_some((start, end))
     }
 
-    /// Just before the closing bracket of an array or object.
-    fn before_end(&self, raw: Raw<'_>) -> usize {
-        self.start(raw)
-            .saturating_add(raw.get().len())
-            .saturating_sub(1)
+    /// Just before the closing bracket of the array or object `raw`.
+    fn before_end(&mut self, raw: Raw<'_>) -> Option<usize> {
+        let closed = matches!(raw.0.as_bytes().last(), Some(b']' | b'}'));
+        let at = self.span(raw).filter(|_| closed).map(|(_, end)| end - 1);
+        self.check(at.ok_or(Error::Splice(Splice::Outside)))
+    }
+
+    /// The value, or `None` with the error recorded for `apply` to report.
+    fn check<T>(&mut self, outcome: Result<T, Error>) -> Option<T> {
+        match outcome {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.fault.get_or_insert(error);
+                None
+            }
+        }
     }
 
     /// Whether an insertion at `at` follows content: the container had some,
@@ -396,7 +446,9 @@ impl<'a> Edits<'a> {
 
     /// Append `items` (JSON texts) at the end of the array `raw` of `len` items.
     pub fn append(&mut self, raw: Raw<'_>, len: usize, items: &[&str]) {
-        let at = self.before_end(raw);
+        let Some(at) = self.before_end(raw) else {
+            return;
+        };
         let mut text = String::new();
         for item in items {
             if !text.is_empty() || self.follows(at, len > 0) {
@@ -415,12 +467,17 @@ impl<'a> Edits<'a> {
 
     /// Add `key` with `value` (JSON text) at the end of `object`.
     pub fn add_member(&mut self, object: &Object<'_>, key: &str, value: &str) {
-        let at = self.before_end(object.raw);
+        let Some(at) = self.before_end(object.raw) else {
+            return;
+        };
+        let Some(key) = self.check(to_json(key)) else {
+            return;
+        };
         let mut text = String::new();
         if self.follows(at, !object.is_empty()) {
             text.push(',');
         }
-        text.push_str(&to_json(key));
+        text.push_str(&key);
         text.push(':');
         text.push_str(value);
         self.list.push(Edit {
@@ -432,27 +489,38 @@ impl<'a> Edits<'a> {
 
     /// Put `value` (JSON text) where `raw` is: a null list, a value the policy owns.
     pub fn replace(&mut self, raw: Raw<'_>, value: String) {
-        let at = self.start(raw);
+        let span = self.span(raw).ok_or(Error::Splice(Splice::Outside));
+        let Some((at, end)) = self.check(span) else {
+            return;
+        };
         self.list.push(Edit {
             at,
-            remove: raw.get().len(),
+            remove: end - at,
             text: value,
         });
     }
 
-    /// The object's text with every edit applied.
-    pub fn apply(mut self) -> String {
+    /// The object's text with every edit applied, or the fault that keeps
+    /// them from being applied.
+    pub fn apply(mut self) -> Result<String, Error> {
+        if let Some(fault) = self.fault {
+            return Err(fault);
+        }
+        // Stable: insertions at one place keep their order.
         self.list.sort_by_key(|e| e.at);
         let extra: usize = self.list.iter().map(|e| e.text.len()).sum();
         let mut out = String::with_capacity(self.base.len().saturating_add(extra));
         let mut from = 0;
         for edit in &self.list {
-            out.push_str(self.base.get(from..edit.at).unwrap_or_default());
+            // An edit that starts before the previous one ends overlaps it.
+            let kept = self.base.get(from..edit.at);
+            out.push_str(kept.ok_or(Error::Splice(Splice::Overlap))?);
             out.push_str(&edit.text);
-            from = edit.at.saturating_add(edit.remove).max(from);
+            from = edit.at.saturating_add(edit.remove);
         }
-        out.push_str(self.base.get(from..).unwrap_or_default());
-        out
+        let rest = self.base.get(from..);
+        out.push_str(rest.ok_or(Error::Splice(Splice::Outside))?);
+        Ok(out)
     }
 }
 
@@ -481,9 +549,16 @@ mod tests {
         let r = raw(text);
         let o = Object::read(r).unwrap();
         let mut edits = Edits::new(r);
-        edits.append(o.get("a").unwrap(), 0, &["1", &to_json(&json!({"k": "v"}))]);
+        edits.append(
+            o.get("a").unwrap(),
+            0,
+            &["1", &to_json(&json!({"k": "v"})).unwrap()],
+        );
         edits.append(o.get("b").unwrap(), 2, &["3"]);
-        assert_eq!(edits.apply(), r#"{"a": [1,{"k":"v"}], "b": [ 1 ,2 ,3]}"#);
+        assert_eq!(
+            edits.apply(),
+            Ok(r#"{"a": [1,{"k":"v"}], "b": [ 1 ,2 ,3]}"#.to_string())
+        );
     }
 
     #[test]
@@ -500,7 +575,7 @@ mod tests {
         edits.add_member(&o, "g", "null");
         assert_eq!(
             edits.apply(),
-            r#"{"e": {"k":1,"l":[]}, "f": {"x":1.0,"y":"z"},"g":null}"#
+            Ok(r#"{"e": {"k":1,"l":[]}, "f": {"x":1.0,"y":"z"},"g":null}"#.to_string())
         );
     }
 
@@ -510,8 +585,59 @@ mod tests {
         let r = raw(text);
         let o = Object::read(r).unwrap();
         let mut edits = Edits::new(r);
-        edits.replace(o.get("env").unwrap(), to_json(&json!([{"name": "A"}])));
-        assert_eq!(edits.apply(), r#"{"env": [{"name":"A"}], "n": 1e3}"#);
+        edits.replace(
+            o.get("env").unwrap(),
+            to_json(&json!([{"name": "A"}])).unwrap(),
+        );
+        assert_eq!(
+            edits.apply(),
+            Ok(r#"{"env": [{"name":"A"}], "n": 1e3}"#.to_string())
+        );
+    }
+
+    #[test]
+    fn insertions_at_one_place_keep_their_order() {
+        let r = raw(r#"{"a": []}"#);
+        let a = Object::read(r).unwrap().get("a").unwrap();
+        let mut edits = Edits::new(r);
+        edits.append(a, 0, &["1"]);
+        edits.append(a, 0, &["2", "3"]);
+        assert_eq!(edits.apply(), Ok(r#"{"a": [1,2,3]}"#.to_string()));
+    }
+
+    #[test]
+    fn edits_outside_the_base_are_refused() {
+        let r = raw(r#"{"a": []}"#);
+        let elsewhere = raw(r#"{"b": []}"#);
+        let b = Object::read(elsewhere).unwrap().get("b").unwrap();
+        let mut edits = Edits::new(r);
+        edits.append(b, 0, &["1"]);
+        assert_eq!(edits.apply(), Err(Error::Splice(Splice::Outside)));
+        // Inside the base, but not a list: no closing bracket to insert before.
+        let r = raw(r#"{"n": 12}"#);
+        let n = Object::read(r).unwrap().get("n").unwrap();
+        let mut edits = Edits::new(r);
+        edits.append(n, 0, &["1"]);
+        assert_eq!(edits.apply(), Err(Error::Splice(Splice::Outside)));
+    }
+
+    #[test]
+    fn overlapping_edits_are_refused() {
+        let r = raw(r#"{"env": [1, 2]}"#);
+        let env = Object::read(r).unwrap().get("env").unwrap();
+        let mut edits = Edits::new(r);
+        edits.replace(env, "null".into());
+        edits.append(env, 2, &["3"]);
+        assert_eq!(edits.apply(), Err(Error::Splice(Splice::Overlap)));
+    }
+
+    #[test]
+    fn serde_json_still_spells_its_raw_value_token_so() {
+        // An object whose one member is named with the token is read as the
+        // raw value its string holds: the meaning `Index::build` guards against.
+        let token = format!("{SERDE_JSON_PRIVATE}RawValue");
+        let text = format!(r#"{{"{token}": "[1]"}}"#);
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), json!([1]));
     }
 
     #[test]

@@ -20,22 +20,22 @@
 pub mod cluster;
 pub mod diag;
 pub mod error;
-pub mod fields;
-pub mod inject;
-pub mod json;
+mod fields;
+mod inject;
+mod json;
 pub mod names;
-pub mod overrides;
-pub mod reader;
-pub mod request;
-pub mod require;
-pub mod route;
+mod overrides;
+mod reader;
+mod request;
+mod require;
+mod route;
 pub mod selection;
 pub mod settings;
 pub mod source;
-pub mod status;
-pub mod template;
-pub mod trust_bundle;
-pub mod workload;
+mod status;
+mod template;
+mod trust_bundle;
+mod workload;
 
 use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
@@ -239,26 +239,27 @@ pub fn validate(payload: &[u8]) -> CallResult {
             warnings: Some(vec![warning]),
         })?),
         Answer::Reject(message) => reject_request(Some(message), None, None, None),
-        Answer::Mutate(object) => Ok(mutation_response(&object, None)),
-        Answer::MutateWarn(object, warning) => Ok(mutation_response(&object, Some(&warning))),
+        Answer::Mutate(object) => mutation_response(&object, None),
+        Answer::MutateWarn(object, warning) => mutation_response(&object, Some(&warning)),
     }
 }
 
 /// The SDK's ValidationResponse for a mutation, written around the object's
 /// text so that the object is never parsed into a tree or re-serialised.
-fn mutation_response(object: &str, warning: Option<&str>) -> Vec<u8> {
+fn mutation_response(object: &str, warning: Option<&str>) -> CallResult {
     const HEAD: &str = r#"{"accepted":true,"message":null,"code":null,"mutated_object":"#;
     const TAIL: &str = r#","audit_annotations":null,"warnings":"#;
-    let warnings = match warning {
-        Some(warning) => format!("[{}]}}", json::to_json(warning)),
-        None => "null}".to_string(),
+    let warnings = match warning.map(json::to_json).transpose() {
+        Ok(Some(warning)) => format!("[{warning}]}}"),
+        Ok(None) => "null}".to_string(),
+        Err(error) => return reject_request(Some(error.to_string()), None, None, None),
     };
     let mut out = Vec::with_capacity(HEAD.len() + object.len() + TAIL.len() + warnings.len());
     out.extend_from_slice(HEAD.as_bytes());
     out.extend_from_slice(object.as_bytes());
     out.extend_from_slice(TAIL.as_bytes());
     out.extend_from_slice(warnings.as_bytes());
-    out
+    Ok(out)
 }
 
 /// Check settings as the host's `validate_settings` call sends them.

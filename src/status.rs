@@ -5,7 +5,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::error::Warning;
+use crate::error::{Error, Warning};
 use crate::inject::Report;
 use crate::json::{to_json, Edits};
 use crate::overrides::{Plan, STATUS};
@@ -24,19 +24,19 @@ pub fn annotate(
     settings: &Settings,
     plan: &Plan<'_>,
     report: &Report,
-) -> Option<Warning> {
+) -> Result<Option<Warning>, Error> {
     let key = format!("{}/{}", settings.annotation_prefix, STATUS);
-    let value = status(plan, report);
+    let value = status(plan, report)?;
     let size = annotations_size(t.annotation_map.as_ref(), &key, &value);
     if size <= ANNOTATIONS_LIMIT {
-        set_annotation(edits, t, &key, &value);
-        return None;
+        set_annotation(edits, t, &key, &value)?;
+        return Ok(None);
     }
-    Some(Warning::StatusLeftOut {
+    Ok(Some(Warning::StatusLeftOut {
         key,
         size,
         limit: ANNOTATIONS_LIMIT,
-    })
+    }))
 }
 
 /// The bytes of the annotations' keys and values, as ValidateAnnotations
@@ -53,16 +53,21 @@ fn annotations_size(annotations: Option<&Map<String, Value>>, key: &str, value: 
 
 /// Set one annotation on the template, making `metadata` and `annotations`
 /// when they are absent; the value replaces an older one of the same key.
-fn set_annotation(edits: &mut Edits<'_>, t: &Template<'_>, key: &str, value: &str) {
-    let text = to_json(value);
+fn set_annotation(
+    edits: &mut Edits<'_>,
+    t: &Template<'_>,
+    key: &str,
+    value: &str,
+) -> Result<(), Error> {
+    let text = to_json(value)?;
     if let Some(annotations) = &t.annotations {
         match annotations.get(key) {
             Some(old) => edits.replace(old, text),
             None => edits.add_member(annotations, key, &text),
         }
-        return;
+        return Ok(());
     }
-    let annotations = format!("{{{}:{text}}}", to_json(key));
+    let annotations = format!("{{{}:{text}}}", to_json(key)?);
     match (&t.metadata, t.template.get("metadata")) {
         (Some(metadata), _) => match metadata.get("annotations") {
             Some(null) => edits.replace(null, annotations),
@@ -75,6 +80,7 @@ fn set_annotation(edits: &mut Edits<'_>, t: &Template<'_>, key: &str, value: &st
             &format!("{{\"annotations\":{annotations}}}"),
         ),
     }
+    Ok(())
 }
 
 /// The `<prefix>/status` annotation's value: what this pod was given, as JSON
@@ -92,7 +98,7 @@ struct Status<'p> {
     java_trust_store: Option<String>,
 }
 
-fn status(plan: &Plan<'_>, report: &Report) -> String {
+fn status(plan: &Plan<'_>, report: &Report) -> Result<String, Error> {
     let status = Status {
         source: plan.source.describe(),
         volume: &report.volume,
@@ -108,5 +114,5 @@ fn status(plan: &Plan<'_>, report: &Report) -> String {
             .as_ref()
             .map(|key| format!("{}/{key}", plan.mount_path)),
     };
-    serde_json::to_string(&status).unwrap_or_default()
+    to_json(&status)
 }

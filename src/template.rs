@@ -53,7 +53,7 @@ pub fn read<'a>(object: Raw<'a>, path: &[&'static str]) -> Result<Option<Templat
             None => (None, None),
             Some(raw) => {
                 let read = self::object(raw, &At::Field(&metadata_at, "annotations"))?;
-                let map = match json::value(raw) {
+                let map = match json::value(raw)? {
                     Value::Object(map) => map,
                     _ => Map::new(),
                 };

@@ -36,16 +36,16 @@ pub struct Injected {
 }
 
 impl Injected {
-    fn new(edits: Edits<'_>, plan: Plan<'_>, report: Report) -> Injected {
+    fn new(edits: Edits<'_>, plan: Plan<'_>, report: Report) -> Result<Injected, Error> {
         let mut keys = vec![plan.cert_file];
         keys.extend(plan.java_key);
-        Injected {
-            object: edits.apply(),
+        Ok(Injected {
+            object: edits.apply()?,
             source: plan.source,
             keys,
             report,
             warning: None,
-        }
+        })
     }
 }
 
@@ -100,11 +100,11 @@ fn inject_template(
         return Ok(None);
     };
     let warning = if settings.status_annotation {
-        status::annotate(&mut edits, &t, settings, &plan, &report)
+        status::annotate(&mut edits, &t, settings, &plan, &report)?
     } else {
         None
     };
-    let mut injected = Injected::new(edits, plan, report);
+    let mut injected = Injected::new(edits, plan, report)?;
     injected.warning = warning;
     Ok(Some(injected))
 }
@@ -123,5 +123,7 @@ fn inject_debug_containers(
     let spec_at = At::Root(&t.spec_at);
     let report = inject_ephemeral(&mut edits, &t.spec, &spec_at, &plan, &existing);
     let report = report.map_err(malformed(target.kind))?;
-    Ok(report.map(|report| Injected::new(edits, plan, report)))
+    report
+        .map(|report| Injected::new(edits, plan, report))
+        .transpose()
 }
