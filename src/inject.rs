@@ -80,17 +80,12 @@ fn choose_volume<'a>(
         let here = At::Item(at, "volumes", i);
         let volume = object(item, &here)?;
         let name = string(&volume, &here, "name")?;
-        // Only a volume of the same kind can carry our source: parse no other.
-        if volume.present(plan.source.volume_field()).is_some() {
-            if let Value::Object(parsed) = json::value(item)? {
-                if plan.source.carried_by(&parsed, &plan.cert_file) {
-                    return Ok(Volumes {
-                        name: name.into_owned(),
-                        present: true,
-                        slot,
-                    });
-                }
-            }
+        if carries(&volume, item, plan)? {
+            return Ok(Volumes {
+                name: name.into_owned(),
+                present: true,
+                slot,
+            });
         }
         taken.insert(name);
     }
@@ -105,6 +100,18 @@ fn choose_volume<'a>(
         name,
         present: false,
     })
+}
+
+/// Whether the volume already carries our whole source. Only a volume of
+/// the same kind can: no other is parsed.
+fn carries(volume: &Object<'_>, raw: Raw<'_>, plan: &Plan<'_>) -> Result<bool, Error> {
+    if volume.present(plan.source.volume_field()).is_none() {
+        return Ok(false);
+    }
+    let Value::Object(parsed) = json::value(raw)? else {
+        return Ok(false);
+    };
+    Ok(plan.source.carried_by(&parsed, &plan.cert_file))
 }
 
 /// The volume, as JSON: `{"name": ..., "<source field>": ...}`.
@@ -252,6 +259,36 @@ fn mount_path_taken(
     Ok(taken)
 }
 
+/// A container's env as found: the list, the names it sets, and its own
+/// JAVA_TOOL_OPTIONS entry with its index.
+struct Env<'a> {
+    slot: Slot<'a>,
+    names: Vec<Cow<'a, str>>,
+    java: Option<(Object<'a>, usize)>,
+}
+
+impl<'a> Env<'a> {
+    fn read(container: &Object<'a>, at: &At<'_>) -> Result<Env<'a>, Error> {
+        let slot = Slot::read(container, at, "env")?;
+        let mut names = Vec::with_capacity(slot.items().len());
+        let mut java = None;
+        for (i, item) in slot.items().iter().copied().enumerate() {
+            let here = At::Item(at, "env", i);
+            let entry = object(item, &here)?;
+            let name = string(&entry, &here, "name")?;
+            if name == JAVA_TOOL_OPTIONS {
+                java = Some((entry, i));
+            }
+            names.push(name);
+        }
+        Ok(Env { slot, names, java })
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.names.iter().any(|n| n == name)
+    }
+}
+
 /// Add to one container, unless excluded, what it lacks of the plan.
 fn inject_container(
     edits: &mut Edits<'_>,
@@ -265,63 +302,36 @@ fn inject_container(
     if plan.excludes(&name) {
         return Ok((Touched::default(), name));
     }
-
     let mounts = Slot::read(&container, at, "volumeMounts")?;
     let occupied = mount_path_taken(&container, at, &mounts, plan, additions.volume)?;
+    let env = Env::read(&container, at)?;
 
-    let env = Slot::read(&container, at, "env")?;
-    let mut present: Vec<Cow<'_, str>> = Vec::with_capacity(env.items().len());
-    let mut java_entry = None;
-    for (i, item) in env.items().iter().copied().enumerate() {
-        let here = At::Item(at, "env", i);
-        let entry = object(item, &here)?;
-        let entry_name = string(&entry, &here, "name")?;
-        if entry_name == JAVA_TOOL_OPTIONS {
-            java_entry = Some((entry, i));
-        }
-        present.push(entry_name);
+    let mut touched = Touched::default();
+    let mut added: Vec<&str> = Vec::new();
+    for (var, text) in additions.env.iter().filter(|(var, _)| !env.has(var)) {
+        added.push(text);
+        touched.env.push((*var).to_string());
     }
-    let missing: Vec<&(&str, String)> = additions
-        .env
-        .iter()
-        .filter(|(name, _)| !present.iter().any(|p| p == name))
-        .collect();
-    let mut added: Vec<&str> = missing.iter().map(|(_, text)| text.as_str()).collect();
-
-    let mut touched = Touched {
-        env: missing
-            .iter()
-            .map(|(name, _)| (*name).to_string())
-            .collect(),
-        ..Touched::default()
-    };
-    if let Some(options) = &plan.java_options {
-        match java_entry {
-            None => {
-                if let Some(java) = additions.java.as_deref() {
-                    added.push(java);
-                    touched.env.push(JAVA_TOOL_OPTIONS.to_string());
-                }
-            }
-            Some((entry, i)) => {
-                touched.java_options =
-                    extend_java_options(edits, &entry, &At::Item(at, "env", i), options)?;
-                touched.changed |= touched.java_options;
-            }
+    match (&plan.java_options, &env.java, &additions.java) {
+        (Some(options), Some((entry, i)), _) => {
+            let here = At::Item(at, "env", *i);
+            touched.java_options = extend_java_options(edits, entry, &here, options)?;
+            touched.changed |= touched.java_options;
         }
+        (Some(_), None, Some(java)) => {
+            added.push(java);
+            touched.env.push(JAVA_TOOL_OPTIONS.to_string());
+        }
+        _ => {}
     }
     if !occupied {
-        mounts.extend(
-            edits,
-            &container,
-            "volumeMounts",
-            &[additions.mount.as_str()],
-        );
+        let mount = [additions.mount.as_str()];
+        mounts.extend(edits, &container, "volumeMounts", &mount);
         touched.changed = true;
         touched.mounted = true;
     }
     if !added.is_empty() {
-        env.extend(edits, &container, "env", &added);
+        env.slot.extend(edits, &container, "env", &added);
         touched.changed = true;
     }
     Ok((touched, name))
@@ -384,6 +394,21 @@ pub struct Report {
     pub added: Vec<Added>,
 }
 
+impl Report {
+    /// What a container of `list` was given, when it was given anything.
+    fn record(&mut self, list: List, name: String, touched: Touched) {
+        if !touched.changed {
+            return;
+        }
+        match list {
+            List::Containers => self.containers.push(name.clone()),
+            List::InitContainers => self.init_containers.push(name.clone()),
+            List::EphemeralContainers => {}
+        }
+        self.added.push(Added::new(list, name, touched));
+    }
+}
+
 /// Add the bundle to a pod spec. `at` names the spec in messages (`spec`,
 /// `spec.template.spec`). Returns what was added, if anything; on a malformed
 /// spec, a message naming the field (and the caller drops the edits).
@@ -400,7 +425,7 @@ pub fn inject(
         ..Report::default()
     };
     let mut volume_used = false;
-    let additions = Additions::new(plan, &report.volume)?;
+    let additions = Additions::new(plan, &volumes.name)?;
 
     let lists: &[List] = if plan.init_containers {
         &[List::Containers, List::InitContainers]
@@ -414,14 +439,7 @@ pub fn inject(
             let (touched, name) =
                 inject_container(edits, item, &At::Item(at, field, i), plan, &additions)?;
             volume_used |= touched.mounted;
-            if touched.changed {
-                if *list == List::Containers {
-                    report.containers.push(name.clone());
-                } else {
-                    report.init_containers.push(name.clone());
-                }
-                report.added.push(Added::new(*list, name, touched));
-            }
+            report.record(*list, name, touched);
         }
     }
 
@@ -468,9 +486,7 @@ pub fn inject_ephemeral(
             continue;
         }
         let (touched, name) = inject_container(edits, item, &here, plan, &additions)?;
-        if touched.changed {
-            report.added.push(Added::new(list, name, touched));
-        }
+        report.record(list, name, touched);
     }
     Ok((!report.added.is_empty()).then_some(report))
 }

@@ -91,55 +91,71 @@ impl Index {
     /// parseable with our insertions in it.
     pub fn build(text: &str) -> Result<Index, Error> {
         let bytes = text.as_bytes();
-        let base = text.as_ptr() as usize;
-        let mut index = Index::default();
-        let mut open: Vec<usize> = Vec::new();
-        // Numbers with an exponent or hundreds of digits may be beyond f64,
-        // which serde_json refuses: rare enough to check by parsing.
-        let mut unusual_number = false;
-        // A `\\u` escape can spell serde_json's raw-value token in a key.
-        let mut escaped_unicode = false;
+        let base = text.as_ptr().addr();
+        let mut scan = Scan::default();
         let mut i = 0usize;
         let stop = |b: &u8| matches!(b, b'"' | b'[' | b'{' | b']' | b'}' | b'e' | b'E');
         while let Some(k) = bytes.get(i..).and_then(|rest| rest.iter().position(stop)) {
-            unusual_number |= k > LONG_NUMBER;
+            scan.unusual_number |= k > LONG_NUMBER;
             i = i.saturating_add(k);
             match bytes.get(i) {
                 Some(b'"') => {
-                    i = checked_string_end(bytes, i, &mut escaped_unicode)?;
+                    i = checked_string_end(bytes, i, &mut scan.escaped_unicode)?;
                     continue;
                 }
                 Some(b'e' | b'E') => {
                     let before = i.checked_sub(1).and_then(|j| bytes.get(j));
-                    unusual_number |= before.is_some_and(|b| b.is_ascii_digit() || *b == b'.');
+                    scan.unusual_number |= before.is_some_and(|b| b.is_ascii_digit() || *b == b'.');
                 }
-                Some(b'[' | b'{') => {
-                    if open.len() >= DEPTH_LIMIT {
-                        return Err(Error::TooDeep { limit: DEPTH_LIMIT });
-                    }
-                    open.push(index.starts.len());
-                    index.starts.push(base.wrapping_add(i));
-                    index.ends.push(0);
-                }
-                _ => {
-                    if let Some(end) = open.pop().and_then(|n| index.ends.get_mut(n)) {
-                        *end = base.wrapping_add(i).wrapping_add(1);
-                    }
-                }
+                Some(b'[' | b'{') => scan.open(base.wrapping_add(i))?,
+                _ => scan.close(base.wrapping_add(i)),
             }
             i = i.saturating_add(1);
         }
         // serde_json gives a member named with this token a meaning of its own.
-        if unusual_number || escaped_unicode || text.contains(SERDE_JSON_PRIVATE) {
+        if scan.unusual_number || scan.escaped_unicode || text.contains(SERDE_JSON_PRIVATE) {
             serde_json::from_str::<Value>(text).map_err(|e| Error::Json(e.to_string()))?;
         }
-        Ok(index)
+        Ok(scan.index)
     }
 
     /// The address past the match of the bracket at `address`.
     fn end_of(&self, address: usize) -> Option<usize> {
         let n = self.starts.binary_search(&address).ok()?;
         self.ends.get(n).copied().filter(|end| *end != 0)
+    }
+}
+
+/// What `Index::build` keeps as it scans.
+#[derive(Default)]
+struct Scan {
+    index: Index,
+    /// The brackets still open (their place in `index`), innermost last.
+    open: Vec<usize>,
+    /// Numbers with an exponent or hundreds of digits may be beyond f64,
+    /// which serde_json refuses: rare enough to check by parsing.
+    unusual_number: bool,
+    /// A `\\u` escape can spell serde_json's raw-value token in a key.
+    escaped_unicode: bool,
+}
+
+impl Scan {
+    /// A `[` or `{` at `address`.
+    fn open(&mut self, address: usize) -> Result<(), Error> {
+        if self.open.len() >= DEPTH_LIMIT {
+            return Err(Error::TooDeep { limit: DEPTH_LIMIT });
+        }
+        self.open.push(self.index.starts.len());
+        self.index.starts.push(address);
+        self.index.ends.push(0);
+        Ok(())
+    }
+
+    /// A `]` or `}` at `address`, which closes the innermost open bracket.
+    fn close(&mut self, address: usize) {
+        if let Some(end) = self.open.pop().and_then(|n| self.index.ends.get_mut(n)) {
+            *end = address.wrapping_add(1);
+        }
     }
 }
 
@@ -150,19 +166,15 @@ pub fn is_null(raw: Raw<'_>) -> bool {
 /// Where the string starting at `i` (its opening quote) ends, past its closing quote.
 fn string_end(bytes: &[u8], i: usize) -> usize {
     let mut j = i.saturating_add(1);
-    loop {
-        let rest = bytes.get(j..).unwrap_or_default();
-        match rest.iter().position(|&b| b == b'"' || b == b'\\') {
-            Some(k) => {
-                j = j.saturating_add(k);
-                if bytes.get(j) == Some(&b'"') {
-                    return j.saturating_add(1);
-                }
-                j = j.saturating_add(2);
-            }
-            None => return bytes.len(),
+    let quote_or_escape = |rest: &[u8]| rest.iter().position(|&b| b == b'"' || b == b'\\');
+    while let Some(k) = bytes.get(j..).and_then(quote_or_escape) {
+        j = j.saturating_add(k);
+        if bytes.get(j) == Some(&b'"') {
+            return j.saturating_add(1);
         }
+        j = j.saturating_add(2);
     }
+    bytes.len()
 }
 
 /// Where the value starting at `i` of `raw` ends.
@@ -171,30 +183,12 @@ fn value_end(raw: Raw<'_>, i: usize) -> usize {
     match bytes.get(i) {
         Some(b'"') => string_end(bytes, i),
         Some(b'{' | b'[') => {
-            let start = (raw.0.as_ptr() as usize).wrapping_add(i);
-            if let Some(end) = raw.1.and_then(|index| index.end_of(start)) {
-                return end.wrapping_sub(raw.0.as_ptr() as usize);
+            let start = raw.0.as_ptr().addr();
+            let indexed = raw.1.and_then(|index| index.end_of(start.wrapping_add(i)));
+            match indexed {
+                Some(end) => end.wrapping_sub(start),
+                None => bracket_end(bytes, i),
             }
-            let mut depth = 0usize;
-            let mut j = i;
-            while let Some(&b) = bytes.get(j) {
-                match b {
-                    b'"' => {
-                        j = string_end(bytes, j);
-                        continue;
-                    }
-                    b'{' | b'[' => depth = depth.saturating_add(1),
-                    b'}' | b']' => {
-                        depth = depth.saturating_sub(1);
-                        if depth == 0 {
-                            return j.saturating_add(1);
-                        }
-                    }
-                    _ => {}
-                }
-                j = j.saturating_add(1);
-            }
-            bytes.len()
         }
         _ => {
             let rest = bytes.get(i..).unwrap_or_default();
@@ -205,6 +199,29 @@ fn value_end(raw: Raw<'_>, i: usize) -> usize {
             i.saturating_add(len)
         }
     }
+}
+
+/// Past the bracket that matches the one at `i`, found by scanning (for a
+/// text that was not indexed).
+fn bracket_end(bytes: &[u8], i: usize) -> usize {
+    let mut depth = 0usize;
+    let mut j = i;
+    while let Some(&b) = bytes.get(j) {
+        j = match b {
+            b'"' => string_end(bytes, j),
+            b'}' | b']' if depth <= 1 => return j.saturating_add(1),
+            b'{' | b'[' => {
+                depth = depth.saturating_add(1);
+                j.saturating_add(1)
+            }
+            b'}' | b']' => {
+                depth -= 1;
+                j.saturating_add(1)
+            }
+            _ => j.saturating_add(1),
+        };
+    }
+    bytes.len()
 }
 
 fn skip_space(bytes: &[u8], mut i: usize) -> usize {

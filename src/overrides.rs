@@ -122,98 +122,134 @@ pub fn plan<'s>(
 ) -> Result<Option<Plan<'s>>, Error> {
     let empty = Map::new();
     let annotations = annotations.unwrap_or(&empty);
-
-    let inject_key = format!("{}/{}", settings.annotation_prefix, Override::Inject.key());
-    let inject = match annotations.get_key_value(inject_key.as_str()) {
-        Some((key, value)) => match our_annotation(settings, key, value)? {
-            Some(a) => a.boolean()?,
-            None => settings.inject,
-        },
-        None => settings.inject,
-    };
-    if !inject {
+    if !injects(settings, annotations)? {
         return Ok(None);
     }
-
-    let mut plan = Plan {
-        source: settings.source.clone(),
-        cert_file: settings.cert_file.clone(),
-        mount_path: settings.mount_path.clone(),
-        env_value: None,
-        env_vars: &settings.env_vars,
-        java_options: None,
-        java_key: None,
-        exclude: &settings.exclude_containers,
-        extra_exclude: Vec::new(),
-        init_containers: settings.inject_init_containers,
-    };
-    let mut set_env_var = settings.set_env_var;
-    let mut java = settings.java_trust_store.is_some();
-    let mut ssl_cert_file = settings.ssl_cert_file.clone();
-    let mut source_key: Option<&str> = None;
-    let mut skip_namespace = false;
-
+    let mut planner = Planner::new(settings);
     for (key, value) in annotations {
-        let Some(a) = our_annotation(settings, key, value)? else {
-            continue;
-        };
-        match a.which {
-            Override::Inject => {}
-            Override::ConfigMap | Override::Secret => {
-                if let Some(first) = source_key {
-                    return Err(Error::SourceAnnotations {
-                        first: first.to_string(),
-                        second: a.key.to_string(),
-                    });
-                }
-                source_key = Some(a.key);
-                let name = a.checked(names::dns_subdomain)?;
-                plan.source = if a.which == Override::ConfigMap {
-                    Source::ConfigMap(name)
-                } else {
-                    Source::Secret(name)
-                };
-            }
-            Override::CertFile => plan.cert_file = a.checked(names::config_map_key)?,
-            Override::MountPath => plan.mount_path = a.checked(names::mount_path)?,
-            Override::SslCertFile => ssl_cert_file = Some(a.checked(names::absolute_path)?),
-            Override::SetEnvVar => set_env_var = a.boolean()?,
-            Override::JavaTrustStore => java = a.boolean()?,
-            Override::ExcludeContainers => plan.extra_exclude = a.globs()?,
-            // A pod can narrow the namespaces it is injected in, never widen them.
-            Override::ExcludeNamespaces => {
-                skip_namespace |= any_matches(&a.globs()?, namespace);
-            }
-            Override::IncludeNamespaces => {
-                let include = a.globs()?;
-                skip_namespace |= !include.is_empty() && !any_matches(&include, namespace);
-            }
+        if let Some(a) = our_annotation(settings, key, value)? {
+            planner.apply(&a, namespace)?;
+        }
+    }
+    planner.finish()
+}
+
+/// Whether the pod is injected at all: `<prefix>/inject`, or the setting.
+fn injects(settings: &Settings, annotations: &Map<String, Value>) -> Result<bool, Error> {
+    let inject_key = format!("{}/{}", settings.annotation_prefix, Override::Inject.key());
+    let Some((key, value)) = annotations.get_key_value(inject_key.as_str()) else {
+        return Ok(settings.inject);
+    };
+    match our_annotation(settings, key, value)? {
+        Some(a) => a.boolean(),
+        None => Ok(settings.inject),
+    }
+}
+
+/// The plan as the annotations change it, one annotation at a time.
+struct Planner<'s, 'a> {
+    settings: &'s Settings,
+    plan: Plan<'s>,
+    set_env_var: bool,
+    java: bool,
+    ssl_cert_file: Option<String>,
+    /// The annotation that chose the source, to refuse a second one.
+    source_key: Option<&'a str>,
+    skip_namespace: bool,
+}
+
+impl<'s, 'a> Planner<'s, 'a> {
+    fn new(settings: &'s Settings) -> Planner<'s, 'a> {
+        Planner {
+            settings,
+            plan: Plan {
+                source: settings.source.clone(),
+                cert_file: settings.cert_file.clone(),
+                mount_path: settings.mount_path.clone(),
+                env_value: None,
+                env_vars: &settings.env_vars,
+                java_options: None,
+                java_key: None,
+                exclude: &settings.exclude_containers,
+                extra_exclude: Vec::new(),
+                init_containers: settings.inject_init_containers,
+            },
+            set_env_var: settings.set_env_var,
+            java: settings.java_trust_store.is_some(),
+            ssl_cert_file: settings.ssl_cert_file.clone(),
+            source_key: None,
+            skip_namespace: false,
         }
     }
 
-    if skip_namespace {
-        return Ok(None);
+    fn apply(&mut self, a: &Annotation<'a>, namespace: &str) -> Result<(), Error> {
+        let plan = &mut self.plan;
+        match a.which {
+            Override::Inject => {}
+            Override::ConfigMap | Override::Secret => self.source(a)?,
+            Override::CertFile => plan.cert_file = a.checked(names::config_map_key)?,
+            Override::MountPath => plan.mount_path = a.checked(names::mount_path)?,
+            Override::SslCertFile => self.ssl_cert_file = Some(a.checked(names::absolute_path)?),
+            Override::SetEnvVar => self.set_env_var = a.boolean()?,
+            Override::JavaTrustStore => self.java = a.boolean()?,
+            Override::ExcludeContainers => plan.extra_exclude = a.globs()?,
+            // A pod can narrow the namespaces it is injected in, never widen them.
+            Override::ExcludeNamespaces => {
+                self.skip_namespace |= any_matches(&a.globs()?, namespace);
+            }
+            Override::IncludeNamespaces => {
+                let include = a.globs()?;
+                self.skip_namespace |= !include.is_empty() && !any_matches(&include, namespace);
+            }
+        }
+        Ok(())
     }
-    // Settings refuse a trust store with a ClusterTrustBundle, and annotations
-    // can only switch to a ConfigMap or Secret, so the store is in the source.
-    if let (true, Some(store)) = (java, &settings.java_trust_store) {
-        trust_store_path(&plan.mount_path, store).map_err(|reason| {
-            let key = format!(
-                "{}/{}",
-                settings.annotation_prefix,
-                Override::MountPath.key()
-            );
-            Error::invalid(Subject::Annotation(key), &plan.mount_path, reason)
-        })?;
-        plan.java_options = Some(store.options(&plan.mount_path));
-        plan.java_key = Some(store.key.clone());
+
+    /// `<prefix>/configMap` or `<prefix>/secret`: only one of them.
+    fn source(&mut self, a: &Annotation<'a>) -> Result<(), Error> {
+        if let Some(first) = self.source_key {
+            return Err(Error::SourceAnnotations {
+                first: first.to_string(),
+                second: a.key.to_string(),
+            });
+        }
+        self.source_key = Some(a.key);
+        let name = a.checked(names::dns_subdomain)?;
+        self.plan.source = if a.which == Override::ConfigMap {
+            Source::ConfigMap(name)
+        } else {
+            Source::Secret(name)
+        };
+        Ok(())
     }
-    if set_env_var {
-        plan.env_value = Some(
-            ssl_cert_file.unwrap_or_else(|| format!("{}/{}", plan.mount_path, plan.cert_file)),
-        );
+
+    /// The plan, once every annotation is read; `None` when one of them
+    /// keeps the pod's namespace out.
+    fn finish(self) -> Result<Option<Plan<'s>>, Error> {
+        if self.skip_namespace {
+            return Ok(None);
+        }
+        let (settings, mut plan) = (self.settings, self.plan);
+        // Settings refuse a trust store with a ClusterTrustBundle, and annotations
+        // can only switch to a ConfigMap or Secret, so the store is in the source.
+        if let (true, Some(store)) = (self.java, &settings.java_trust_store) {
+            trust_store_path(&plan.mount_path, store).map_err(|reason| {
+                let key = format!(
+                    "{}/{}",
+                    settings.annotation_prefix,
+                    Override::MountPath.key()
+                );
+                Error::invalid(Subject::Annotation(key), &plan.mount_path, reason)
+            })?;
+            plan.java_options = Some(store.options(&plan.mount_path));
+            plan.java_key = Some(store.key.clone());
+        }
+        if self.set_env_var {
+            let own = || format!("{}/{}", plan.mount_path, plan.cert_file);
+            plan.env_value = Some(self.ssl_cert_file.unwrap_or_else(own));
+        }
+        Ok(Some(plan))
     }
-    Ok(Some(plan))
 }
 
 #[cfg(test)]

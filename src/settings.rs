@@ -198,66 +198,21 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The settings, each key read and checked in turn (the first problem
+    /// found is the one reported).
     pub fn from_json(value: &Value) -> Result<Settings, Error> {
         let empty = Map::new();
-        let map = match value {
-            Value::Object(map) => map,
-            Value::Null => &empty,
-            other => {
-                return Err(Error::wrong_kind(
-                    Subject::Settings,
-                    Expected::KeysAndValues,
-                    Kind::of(other),
-                ))
-            }
-        };
-        if let Some(unknown) = map.keys().find(|k| !KNOWN_KEYS.contains(&k.as_str())) {
-            return Err(Error::UnknownSetting {
-                key: unknown.clone(),
-                known: KNOWN_KEYS,
-            });
-        }
-        let r = Reader(map);
-
-        let config_map = r.checked_string("configMap", names::dns_subdomain)?;
-        let secret = r.checked_string("secret", names::dns_subdomain)?;
-        let trust_bundle = r
-            .get("clusterTrustBundle")
-            .map(parse_trust_bundle)
-            .transpose()?;
-        let source = match (config_map, secret, trust_bundle) {
-            (Some(name), None, None) => Source::ConfigMap(name),
-            (None, Some(name), None) => Source::Secret(name),
-            (None, None, Some(bundle)) => Source::ClusterTrustBundle(bundle),
-            (None, None, None) => return Err(Error::NoSource),
-            _ => return Err(Error::SourcesExclusive),
-        };
-
+        let r = Reader(keys(value, &empty)?);
+        let source = source(&r)?;
         let env_vars = match r.get("envVars") {
             None => vec![DEFAULT_ENV_VAR.to_string()],
             Some(_) => env_var_list(&r.list("envVars")?)?,
         };
-
-        let allowed_overrides = match r.get("allowedOverrides") {
-            None => Overrides::all(),
-            Some(_) => r.list("allowedOverrides")?.into_iter().try_fold(
-                Overrides::none(),
-                |set, key| match Override::from_key(key) {
-                    Some(o) => Ok(set.with(o)),
-                    None => Err(invalid(
-                        "allowedOverrides",
-                        key,
-                        Reason::NotAnnotation(Override::all_keys()),
-                    )),
-                },
-            )?,
-        };
-
+        let allowed_overrides = allowed_overrides(&r)?;
         let inject = r.boolean("inject", true)?;
         if !inject && !allowed_overrides.allows(Override::Inject) {
             return Err(Error::OptInLocked);
         }
-
         let mount_path = r
             .checked_string("mountPath", names::mount_path)?
             .unwrap_or_else(|| DEFAULT_MOUNT_PATH.to_string());
@@ -265,35 +220,8 @@ impl Settings {
         if let Some(java) = &java_trust_store {
             java_conflicts(java, &source, &env_vars, &mount_path)?;
         }
-        // An unquoted `off` reaches us as false from YAML 1.1 readers (kubectl).
-        let source_check = match r.get("sourceCheck") {
-            None | Some(Value::Bool(false)) => SourceCheck::Off,
-            Some(_) => match r.string("sourceCheck")? {
-                Some("off") | None => SourceCheck::Off,
-                Some("warn") => SourceCheck::Warn,
-                Some("reject") => SourceCheck::Reject,
-                Some(other) => {
-                    return Err(invalid(
-                        "sourceCheck",
-                        other,
-                        Reason::OneOf(&["off", "warn", "reject"]),
-                    ))
-                }
-            },
-        };
-
-        let action = match r.string("action")? {
-            None | Some("inject") => Action::Inject,
-            Some("require") => Action::Require,
-            Some(other) => {
-                return Err(invalid(
-                    "action",
-                    other,
-                    Reason::OneOf(&["inject", "require"]),
-                ))
-            }
-        };
-
+        let source_check = source_check(&r)?;
+        let action = action(&r)?;
         Ok(Settings {
             source,
             cert_file: r
@@ -317,6 +245,96 @@ impl Settings {
             status_annotation: r.boolean("statusAnnotation", false)?,
             action,
         })
+    }
+}
+
+/// The settings' keys and values (none when the settings are null), each key
+/// one of the policy's.
+fn keys<'a>(
+    value: &'a Value,
+    empty: &'a Map<String, Value>,
+) -> Result<&'a Map<String, Value>, Error> {
+    let map = match value {
+        Value::Object(map) => map,
+        Value::Null => empty,
+        other => {
+            return Err(Error::wrong_kind(
+                Subject::Settings,
+                Expected::KeysAndValues,
+                Kind::of(other),
+            ))
+        }
+    };
+    if let Some(unknown) = map.keys().find(|k| !KNOWN_KEYS.contains(&k.as_str())) {
+        return Err(Error::UnknownSetting {
+            key: unknown.clone(),
+            known: KNOWN_KEYS,
+        });
+    }
+    Ok(map)
+}
+
+/// The one source of `configMap`, `secret` and `clusterTrustBundle`.
+fn source(r: &Reader<'_>) -> Result<Source, Error> {
+    let config_map = r.checked_string("configMap", names::dns_subdomain)?;
+    let secret = r.checked_string("secret", names::dns_subdomain)?;
+    let trust_bundle = r
+        .get("clusterTrustBundle")
+        .map(parse_trust_bundle)
+        .transpose()?;
+    match (config_map, secret, trust_bundle) {
+        (Some(name), None, None) => Ok(Source::ConfigMap(name)),
+        (None, Some(name), None) => Ok(Source::Secret(name)),
+        (None, None, Some(bundle)) => Ok(Source::ClusterTrustBundle(bundle)),
+        (None, None, None) => Err(Error::NoSource),
+        _ => Err(Error::SourcesExclusive),
+    }
+}
+
+/// `allowedOverrides`: every annotation when it is absent.
+fn allowed_overrides(r: &Reader<'_>) -> Result<Overrides, Error> {
+    if r.get("allowedOverrides").is_none() {
+        return Ok(Overrides::all());
+    }
+    let allow = |set: Overrides, key: &str| match Override::from_key(key) {
+        Some(o) => Ok(set.with(o)),
+        None => Err(invalid(
+            "allowedOverrides",
+            key,
+            Reason::NotAnnotation(Override::all_keys()),
+        )),
+    };
+    r.list("allowedOverrides")?
+        .into_iter()
+        .try_fold(Overrides::none(), allow)
+}
+
+fn source_check(r: &Reader<'_>) -> Result<SourceCheck, Error> {
+    // An unquoted `off` reaches us as false from YAML 1.1 readers (kubectl).
+    if matches!(r.get("sourceCheck"), None | Some(Value::Bool(false))) {
+        return Ok(SourceCheck::Off);
+    }
+    match r.string("sourceCheck")? {
+        Some("off") | None => Ok(SourceCheck::Off),
+        Some("warn") => Ok(SourceCheck::Warn),
+        Some("reject") => Ok(SourceCheck::Reject),
+        Some(other) => Err(invalid(
+            "sourceCheck",
+            other,
+            Reason::OneOf(&["off", "warn", "reject"]),
+        )),
+    }
+}
+
+fn action(r: &Reader<'_>) -> Result<Action, Error> {
+    match r.string("action")? {
+        None | Some("inject") => Ok(Action::Inject),
+        Some("require") => Ok(Action::Require),
+        Some(other) => Err(invalid(
+            "action",
+            other,
+            Reason::OneOf(&["inject", "require"]),
+        )),
     }
 }
 

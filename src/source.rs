@@ -64,11 +64,7 @@ impl Source {
     /// The volume source field and its value (`cert_file` is the projected
     /// path of a ClusterTrustBundle).
     pub fn volume_source(&self, cert_file: &str) -> (&'static str, Value) {
-        let named = |key: &str, name: &str| {
-            let mut map = Map::new();
-            map.insert(key.to_string(), Value::String(name.to_string()));
-            Value::Object(map)
-        };
+        let named = |key: &str, name: &str| one(key, Value::String(name.to_string()));
         match self {
             Source::ConfigMap(name) => ("configMap", named("name", name)),
             Source::Secret(name) => ("secret", named("secretName", name)),
@@ -104,29 +100,25 @@ impl Source {
 
     /// How the status annotation names the source.
     pub fn describe(&self) -> Value {
-        let mut map = Map::new();
+        let text = |name: &String| Value::String(name.clone());
         match self {
-            Source::ConfigMap(name) => {
-                map.insert("configMap".into(), Value::String(name.clone()));
+            Source::ConfigMap(name) => one("configMap", text(name)),
+            Source::Secret(name) => one("secret", text(name)),
+            Source::ClusterTrustBundle(TrustBundle::Name(name)) => {
+                one("clusterTrustBundle", one("name", text(name)))
             }
-            Source::Secret(name) => {
-                map.insert("secret".into(), Value::String(name.clone()));
-            }
-            Source::ClusterTrustBundle(bundle) => {
-                let mut inner = Map::new();
-                match bundle {
-                    TrustBundle::Name(name) => {
-                        inner.insert("name".into(), Value::String(name.clone()));
-                    }
-                    TrustBundle::Signer { signer_name, .. } => {
-                        inner.insert("signerName".into(), Value::String(signer_name.clone()));
-                    }
-                }
-                map.insert("clusterTrustBundle".into(), Value::Object(inner));
+            Source::ClusterTrustBundle(TrustBundle::Signer { signer_name, .. }) => {
+                one("clusterTrustBundle", one("signerName", text(signer_name)))
             }
         }
-        Value::Object(map)
     }
+}
+
+/// `{key: value}`.
+fn one(key: &str, value: Value) -> Value {
+    let mut map = Map::new();
+    map.insert(key.to_string(), value);
+    Value::Object(map)
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ pub fn annotate(
 ) -> Result<Option<Warning>, Error> {
     let key = format!("{}/{}", settings.annotation_prefix, STATUS);
     let value = status(plan, report)?;
-    let size = annotations_size(t.annotation_map.as_ref(), &key, &value);
+    let size = annotations_size(t.annotation_map(), &key, &value);
     if size <= ANNOTATIONS_LIMIT {
         set_annotation(edits, t, &key, &value)?;
         return Ok(None);
@@ -60,7 +60,7 @@ fn set_annotation(
     value: &str,
 ) -> Result<(), Error> {
     let text = to_json(value)?;
-    if let Some(annotations) = &t.annotations {
+    if let Some(annotations) = t.annotations.as_ref().map(|a| &a.found) {
         match annotations.get(key) {
             Some(old) => edits.replace(old, text),
             None => edits.add_member(annotations, key, &text),

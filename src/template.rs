@@ -18,18 +18,64 @@ const WINDOWS: &str = "windows";
 pub struct Template<'a> {
     pub template: Object<'a>,
     pub metadata: Option<Object<'a>>,
-    pub annotations: Option<Object<'a>>,
-    /// The annotations parsed, to plan and to measure them.
-    pub annotation_map: Option<Map<String, Value>>,
+    pub annotations: Option<Annotations<'a>>,
     pub spec: Object<'a>,
     /// Where the spec is, for messages (`spec`, `spec.template.spec`).
     pub spec_at: String,
 }
 
+/// The template's annotations as found, and parsed to be looked up and
+/// measured.
+pub struct Annotations<'a> {
+    pub found: Object<'a>,
+    pub map: Map<String, Value>,
+}
+
+impl Template<'_> {
+    /// The annotations parsed, when there are any.
+    pub fn annotation_map(&self) -> Option<&Map<String, Value>> {
+        self.annotations.as_ref().map(|a| &a.map)
+    }
+}
+
 /// The template at `path` in `object`, with what the rules read of it;
 /// `None` when the pod is one the policy never injects.
 pub fn read<'a>(object: Raw<'a>, path: &[&'static str]) -> Result<Option<Template<'a>>, Error> {
-    let mut template = Object::read(object).ok_or(Error::NotJsonObject)?;
+    let (template, at) = descend(object, path)?;
+    let here = At::Root(&at);
+    let metadata_at = At::Field(&here, "metadata");
+    let metadata = match template.present("metadata") {
+        None => None,
+        Some(raw) => Some(self::object(raw, &metadata_at)?),
+    };
+    let annotations = annotations(metadata.as_ref(), &metadata_at)?;
+    if annotations
+        .as_ref()
+        .is_some_and(|a| a.map.contains_key(MIRROR_POD_ANNOTATION))
+    {
+        return Ok(None);
+    }
+    let spec_at = At::Field(&here, "spec").to_string();
+    let spec_here = At::Root(&spec_at);
+    let raw = template
+        .present("spec")
+        .ok_or_else(|| missing(&spec_here, None))?;
+    let spec = self::object(raw, &spec_here)?;
+    if windows_only(&spec, &spec_here)? {
+        return Ok(None);
+    }
+    Ok(Some(Template {
+        template,
+        metadata,
+        annotations,
+        spec,
+        spec_at,
+    }))
+}
+
+/// The object at `path` in `object`, and where it is (`spec.template`).
+fn descend<'a>(object: Raw<'a>, path: &[&'static str]) -> Result<(Object<'a>, String), Error> {
+    let mut found = Object::read(object).ok_or(Error::NotJsonObject)?;
     let mut at = String::new();
     for key in path {
         if !at.is_empty() {
@@ -37,51 +83,27 @@ pub fn read<'a>(object: Raw<'a>, path: &[&'static str]) -> Result<Option<Templat
         }
         at.push_str(key);
         let here = At::Root(&at);
-        template = match template.present(key) {
-            None => return Err(missing(&here, None)),
-            Some(raw) => self::object(raw, &here)?,
-        };
+        let raw = found.present(key).ok_or_else(|| missing(&here, None))?;
+        found = self::object(raw, &here)?;
     }
-    let here = At::Root(&at);
-    let metadata = match template.present("metadata") {
-        None => None,
-        Some(raw) => Some(self::object(raw, &At::Field(&here, "metadata"))?),
-    };
-    let metadata_at = At::Field(&here, "metadata");
-    let (annotations, annotation_map) =
-        match metadata.as_ref().and_then(|m| m.present("annotations")) {
-            None => (None, None),
-            Some(raw) => {
-                let read = self::object(raw, &At::Field(&metadata_at, "annotations"))?;
-                let map = match json::value(raw)? {
-                    Value::Object(map) => map,
-                    _ => Map::new(),
-                };
-                (Some(read), Some(map))
-            }
-        };
-    if annotation_map
-        .as_ref()
-        .is_some_and(|a| a.contains_key(MIRROR_POD_ANNOTATION))
-    {
+    Ok((found, at))
+}
+
+fn annotations<'a>(
+    metadata: Option<&Object<'a>>,
+    metadata_at: &At<'_>,
+) -> Result<Option<Annotations<'a>>, Error> {
+    let Some(raw) = metadata.and_then(|m| m.present("annotations")) else {
         return Ok(None);
-    }
-    let spec_at = At::Field(&here, "spec").to_string();
-    let spec = match template.present("spec") {
-        None => return Err(missing(&At::Root(&spec_at), None)),
-        Some(raw) => self::object(raw, &At::Root(&spec_at))?,
     };
-    if windows_only(&spec, &At::Root(&spec_at))? {
-        return Ok(None);
-    }
-    Ok(Some(Template {
-        template,
-        metadata,
-        annotations,
-        annotation_map,
-        spec,
-        spec_at,
-    }))
+    let found = self::object(raw, &At::Field(metadata_at, "annotations"))?;
+    // serde_json reads an object named with its raw-value token (json.rs) as
+    // what the token's string holds: annotations none of which are ours.
+    let map = match json::value(raw)? {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    Ok(Some(Annotations { found, map }))
 }
 
 /// Whether the pod can only run on Windows nodes: `os.name: windows`, a node

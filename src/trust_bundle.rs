@@ -125,15 +125,18 @@ fn label_selector(value: &Value) -> Result<(), Error> {
         match (key.as_str(), field) {
             ("matchLabels" | "matchExpressions", Value::Null) => {}
             ("matchLabels", Value::Object(labels)) => match_labels(labels)?,
-            ("matchExpressions", Value::Array(items)) => {
-                for (i, item) in items.iter().enumerate() {
-                    requirement(item, &At::Item(&root, "matchExpressions", i))?;
-                }
-            }
+            ("matchExpressions", Value::Array(items)) => match_expressions(items, &root)?,
             ("matchLabels", other) => return Err(wrong(&at, Expected::Object, other)),
             ("matchExpressions", other) => return Err(wrong(&at, Expected::List, other)),
             (unknown, _) => return Err(Error::UnknownSelectorField(unknown.to_string())),
         }
+    }
+    Ok(())
+}
+
+fn match_expressions(items: &[Value], root: &At<'_>) -> Result<(), Error> {
+    for (i, item) in items.iter().enumerate() {
+        requirement(item, &At::Item(root, "matchExpressions", i))?;
     }
     Ok(())
 }
@@ -192,33 +195,26 @@ fn requirement_key(key: Option<&Value>, at: &At<'_>) -> Result<(), Error> {
 /// A requirement's operator, which decides how many `values` it takes.
 fn requirement_operator(operator: Option<&Value>, at: &At<'_>, values: usize) -> Result<(), Error> {
     let here = At::Field(at, "operator");
-    match operator {
-        Some(Value::String(op)) if op == "In" || op == "NotIn" => {
-            if values == 0 {
-                return Err(Error::ValuesNeeded { at: at.to_string() });
-            }
-        }
-        Some(Value::String(op)) if op == "Exists" || op == "DoesNotExist" => {
-            if values > 0 {
-                return Err(Error::ValuesRefused { at: at.to_string() });
-            }
-        }
+    let op = match operator {
         None | Some(Value::Null) => {
             return Err(Error::Missing {
                 subject: Subject::path(here),
                 needs: Some(Expected::Operator),
             })
         }
-        Some(Value::String(op)) => {
-            return Err(Error::invalid(
-                Subject::path(here),
-                op,
-                Reason::MustBe(Expected::Operator),
-            ))
-        }
+        Some(Value::String(op)) => op.as_str(),
         Some(other) => return Err(wrong(&here, Expected::Operator, other)),
+    };
+    match op {
+        "In" | "NotIn" if values == 0 => Err(Error::ValuesNeeded { at: at.to_string() }),
+        "Exists" | "DoesNotExist" if values > 0 => Err(Error::ValuesRefused { at: at.to_string() }),
+        "In" | "NotIn" | "Exists" | "DoesNotExist" => Ok(()),
+        other => Err(Error::invalid(
+            Subject::path(here),
+            other,
+            Reason::MustBe(Expected::Operator),
+        )),
     }
-    Ok(())
 }
 
 /// How many values the requirement at `at` has, each a valid label value.

@@ -80,7 +80,7 @@ fn planned<'a, 's>(
     let Some(t) = read else {
         return Ok(None);
     };
-    let plan = plan(settings, t.annotation_map.as_ref(), target.namespace)?;
+    let plan = plan(settings, t.annotation_map(), target.namespace)?;
     Ok(plan.map(|plan| (t, plan)))
 }
 
