@@ -1,6 +1,32 @@
 //! cainjector: a Kubewarden mutating policy that injects the enterprise trust
-//! bundle into pods. This file decodes the request once, routes it, and
-//! encodes the answer; the rules live in the modules below.
+//! bundle into pods. This file is the entry point: it decodes the request
+//! once, routes it, reads the settings, selects the namespace, hands the
+//! object to the injection and encodes the answer; the rules live in the
+//! modules below.
+//!
+//! The modules, lowest first: each uses only modules above it (checked by
+//! `modules_use_only_modules_above_them`).
+//!
+//!   diag          where a value is, what kind it is, "did you mean"
+//!   error         every message, worded once
+//!   names         Kubernetes naming rules
+//!   selection     globs, for namespaces and containers
+//!   json          the object as sent: read in place, spliced (private)
+//!   fields        the object's fields as the API types them
+//!   request       decode: the AdmissionRequest in one pass
+//!   route         route: which requests are ours, where their template is
+//!   source        the bundle's source, and the volume that mounts it
+//!   reader        settings: each value read by its key
+//!   trust_bundle  settings: clusterTrustBundle, as the API server checks it
+//!   settings      settings: the typed settings and their defaults
+//!   overrides     the pod's annotations over the settings: one plan
+//!   template      the pod template, or why it is never injected
+//!   inject        the mutation: (pod spec as sent, plan) -> our additions
+//!   status        the status annotation
+//!   workload      one object's injection: template, plan, mutation, status
+//!   require       the answer of `action: require`: what a pod lacks
+//!   cluster       sourceCheck: the source asked of the cluster
+//!   lib           decode -> route -> settings -> namespace -> injection -> answer
 #![cfg_attr(
     not(test),
     deny(
@@ -282,4 +308,80 @@ pub fn validate_settings(payload: &[u8]) -> CallResult {
         valid: outcome.is_ok(),
         message: outcome.err(),
     })?)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    /// The module order written at the top of this file.
+    fn order() -> Vec<&'static str> {
+        include_str!("lib.rs")
+            .lines()
+            .skip_while(|line| !line.starts_with("//! The modules, lowest first"))
+            .skip_while(|line| !line.starts_with("//!   "))
+            .map_while(|line| line.strip_prefix("//!   "))
+            .filter_map(|line| line.split_whitespace().next())
+            .collect()
+    }
+
+    /// The modules `text` names as `crate::x` or `crate::{x, y::z}`.
+    fn uses(text: &str) -> BTreeSet<String> {
+        let first = |path: &str| -> String {
+            let path = path.trim_start();
+            let end = path.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
+            path[..end.unwrap_or(path.len())].to_string()
+        };
+        let mut found = BTreeSet::new();
+        for (i, _) in text.match_indices("crate::") {
+            let rest = &text[i + "crate::".len()..];
+            match rest.strip_prefix('{') {
+                Some(group) => found.extend(group.split('}').next().unwrap().split(',').map(first)),
+                None => {
+                    found.insert(first(rest));
+                }
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn modules_use_only_modules_above_them() {
+        let order = order();
+        assert_eq!(order.last(), Some(&"lib"), "{order:?}");
+        for (place, module) in order.iter().enumerate().filter(|(_, m)| **m != "lib") {
+            let path = format!("{}/src/{module}.rs", env!("CARGO_MANIFEST_DIR"));
+            let text = std::fs::read_to_string(&path).unwrap();
+            for used in uses(&text) {
+                let above = order.iter().position(|m| *m == used);
+                assert!(
+                    above.is_some_and(|above| above < place),
+                    "{module} uses {used}, which is not above it in lib.rs's order"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_module_is_in_the_order() {
+        let order: BTreeSet<&str> = order().into_iter().collect();
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+        let files: BTreeSet<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+            .filter_map(|name| name.strip_suffix(".rs").map(str::to_string))
+            .collect();
+        assert_eq!(
+            files,
+            order.iter().map(|m| m.to_string()).collect::<BTreeSet<_>>()
+        );
+    }
+
+    #[test]
+    fn uses_reads_single_and_grouped_imports() {
+        let text =
+            "use crate::diag::At;\nuse crate::{error::Error, json};\nlet x = crate::names::f();";
+        let found: Vec<String> = uses(text).into_iter().collect();
+        assert_eq!(found, ["diag", "error", "json", "names"]);
+    }
 }
