@@ -34,15 +34,14 @@ impl<'de> Visitor<'de> for PayloadVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Payload<'de>, A::Error> {
         let mut request = None;
         let mut settings = Value::Null;
-        while let Some(key) = map.next_key::<Key<'de>>()? {
-            match key.0.as_ref() {
+        each_member(&mut map, |key, map| {
+            match key {
                 "request" => request = Some(map.next_value()?),
                 "settings" => settings = map.next_value()?,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+                _ => return Ok(false),
             }
-        }
+            Ok(true)
+        })?;
         let request = request.ok_or_else(|| de::Error::missing_field("request"))?;
         Ok(Payload { request, settings })
     }
@@ -84,21 +83,34 @@ impl<'de> Visitor<'de> for RequestVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Request<'de>, A::Error> {
         let mut request = Request::default();
-        while let Some(key) = map.next_key::<Key<'de>>()? {
-            match key.0.as_ref() {
-                "operation" => request.operation = text(&mut map)?,
+        each_member(&mut map, |key, map| {
+            match key {
+                "operation" => request.operation = text(map)?,
                 "kind" => request.kind = map.next_value::<Option<Kind>>()?.unwrap_or_default(),
-                "namespace" => request.namespace = text(&mut map)?,
-                "subResource" => request.sub_resource = text(&mut map)?,
+                "namespace" => request.namespace = text(map)?,
+                "subResource" => request.sub_resource = text(map)?,
                 "object" => request.object = map.next_value()?,
                 "oldObject" => request.old_object = map.next_value()?,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+                _ => return Ok(false),
             }
-        }
+            Ok(true)
+        })?;
         Ok(request)
     }
+}
+
+/// Each member of the map, handed to `read` with its key; one that `read`
+/// does not take (it returns false) is skipped.
+fn each_member<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    mut read: impl FnMut(&str, &mut A) -> Result<bool, A::Error>,
+) -> Result<(), A::Error> {
+    while let Some(key) = map.next_key::<Key<'de>>()? {
+        if !read(&key.0, map)? {
+            map.next_value::<IgnoredAny>()?;
+        }
+    }
+    Ok(())
 }
 
 /// A string field where null means empty, as the SDK treats it.
