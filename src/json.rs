@@ -18,8 +18,8 @@
 //!   insertions at one place keep the order they were made in. `apply`
 //!   checks all of it and refuses, naming the fault, instead of writing a
 //!   broken object.
-//! - Nothing falls back to a default: what cannot be read or written is an
-//!   `Error`.
+//! - What cannot be read or written is an `Error`, not a default. Scanning
+//!   is the one exception, and only for text that breaks the first rule.
 
 use std::borrow::Cow;
 
