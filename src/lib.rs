@@ -113,17 +113,6 @@ pub enum Verdict {
     MutateWarn(Value, String),
 }
 
-/// `metadata.namespace` of the object, when the request names none.
-fn object_namespace(object: json::Raw<'_>) -> String {
-    json::Object::read(object)
-        .and_then(|o| o.present("metadata"))
-        .and_then(json::Object::read)
-        .and_then(|m| m.present("namespace"))
-        .and_then(json::string)
-        .map(|n| n.into_owned())
-        .unwrap_or_default()
-}
-
 /// Decide one admission request (the waPC `validate` payload).
 pub fn evaluate(payload: &[u8]) -> Verdict {
     evaluate_with(payload, &KubewardenHost)
@@ -215,6 +204,17 @@ fn selected<'a>(
         request.namespace.clone()
     };
     Ok(selected(&namespace).then_some((object, namespace)))
+}
+
+/// `metadata.namespace` of the object, when the request names none.
+fn object_namespace(object: json::Raw<'_>) -> String {
+    json::Object::read(object)
+        .and_then(|o| o.present("metadata"))
+        .and_then(json::Object::read)
+        .and_then(|m| m.present("namespace"))
+        .and_then(json::string)
+        .map(|n| n.into_owned())
+        .unwrap_or_default()
 }
 
 /// The answer once injection has changed the object: the mutation, or with
