@@ -5,8 +5,8 @@
 
 use serde_json::{json, Value};
 
-use crate::settings::Source;
-use crate::workload::Injected;
+use crate::error::Error;
+use crate::source::Source;
 
 /// Read access to cluster resources.
 pub trait Cluster {
@@ -46,34 +46,33 @@ impl Cluster for KubewardenHost {
             &payload,
         )
         .map_err(|e| e.to_string())?;
-        serde_json::from_slice(&answer).map_err(|e| format!("the host's answer is not JSON: {e}"))
+        serde_json::from_slice(&answer).map_err(|e| Error::HostAnswer(e.to_string()).to_string())
     }
 }
 
-/// Why the injected source cannot serve the pod, if it cannot. A
-/// ClusterTrustBundle is cluster-scoped and selected by the kubelet, so it is
-/// not checked.
+/// Why `source` cannot serve the pod, which reads `keys` from it, if it
+/// cannot. A ClusterTrustBundle is cluster-scoped and selected by the
+/// kubelet, so it is not checked.
 pub fn missing_source(
     cluster: &dyn Cluster,
-    injected: &Injected,
+    source: &Source,
+    keys: &[String],
     namespace: &str,
-) -> Option<String> {
-    let (kind, name) = match &injected.source {
+) -> Option<Error> {
+    let (kind, name) = match source {
         Source::ConfigMap(name) => ("ConfigMap", name),
         Source::Secret(name) => ("Secret", name),
         Source::ClusterTrustBundle(_) => return None,
     };
     let resource = match cluster.get_resource("v1", kind, namespace, name) {
         Ok(resource) => resource,
-        Err(e) => {
-            let reason = if e.is_empty() {
-                String::new()
-            } else {
-                format!(": {e}")
-            };
-            return Some(format!(
-                "{kind} {name:?} could not be read in namespace {namespace:?}{reason}"
-            ));
+        Err(reason) => {
+            return Some(Error::SourceUnreadable {
+                kind,
+                name: name.clone(),
+                namespace: namespace.to_string(),
+                reason,
+            })
         }
     };
     let has = |key: &str| {
@@ -81,18 +80,14 @@ pub fn missing_source(
             .iter()
             .any(|field| resource.get(*field).and_then(|d| d.get(key)).is_some())
     };
-    let absent: Vec<String> = injected
-        .keys
-        .iter()
-        .filter(|key| !has(key))
-        .map(|key| format!("{key:?}"))
-        .collect();
+    let absent: Vec<String> = keys.iter().filter(|key| !has(key)).cloned().collect();
     if absent.is_empty() {
-        None
-    } else {
-        Some(format!(
-            "{kind} {name:?} in namespace {namespace:?} has no key {}",
-            absent.join(" nor ")
-        ))
+        return None;
     }
+    Some(Error::SourceLacksKeys {
+        kind,
+        name: name.clone(),
+        namespace: namespace.to_string(),
+        keys: absent,
+    })
 }

@@ -6,106 +6,19 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
-use std::fmt;
 
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::json::{self, kind_of, to_json, Edits, Object, Raw};
-use crate::names::{is_dns_label, same_path};
+use crate::diag::At;
+use crate::error::{Error, Expected};
+use crate::fields::{object, string, wrong, Slot};
+use crate::json::{self, to_json, Edits, Object, Raw};
+use crate::names::{is_dns_label, same_path, LABEL_MAX};
 use crate::overrides::Plan;
 use crate::settings::JAVA_TOOL_OPTIONS;
 
 const VOLUME_PREFIX: &str = "cainjector-";
-const LABEL_MAX: usize = 63;
-
-/// Where a value is in the object (`spec.containers[0].env`), for messages;
-/// only written out when there is something to say.
-#[derive(Clone, Copy)]
-pub enum At<'p> {
-    Root(&'p str),
-    Field(&'p At<'p>, &'p str),
-    Item(&'p At<'p>, &'p str, usize),
-}
-
-impl fmt::Display for At<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let parent = |f: &mut fmt::Formatter<'_>, p: &At<'_>| match p {
-            At::Root("") => Ok(()),
-            other => write!(f, "{other}."),
-        };
-        match self {
-            At::Root(path) => f.write_str(path),
-            At::Field(p, field) => {
-                parent(f, p)?;
-                f.write_str(field)
-            }
-            At::Item(p, field, index) => {
-                parent(f, p)?;
-                write!(f, "{field}[{index}]")
-            }
-        }
-    }
-}
-
-pub fn wrong(at: &At<'_>, expected: &str, found: Raw<'_>) -> String {
-    format!("{at} must be {expected}, found {}", kind_of(found))
-}
-
-/// `raw` as an object, or a message naming where it is.
-pub fn object<'a>(raw: Raw<'a>, at: &At<'_>) -> Result<Object<'a>, String> {
-    Object::read(raw).ok_or_else(|| wrong(at, "an object", raw))
-}
-
-/// A member that must be a string.
-pub fn string<'a>(parent: &Object<'a>, at: &At<'_>, field: &str) -> Result<Cow<'a, str>, String> {
-    match parent.present(field) {
-        None => Err(format!(
-            "{} is missing: it must be a string",
-            At::Field(at, field)
-        )),
-        Some(raw) => json::string(raw).ok_or_else(|| wrong(&At::Field(at, field), "a string", raw)),
-    }
-}
-
-/// A list member as found: absent, null, or its items.
-pub enum Slot<'a> {
-    Absent,
-    Null(Raw<'a>),
-    List(Raw<'a>, Vec<Raw<'a>>),
-}
-
-impl<'a> Slot<'a> {
-    pub fn read(parent: &Object<'a>, at: &At<'_>, field: &str) -> Result<Slot<'a>, String> {
-        match parent.get(field) {
-            None => Ok(Slot::Absent),
-            Some(raw) if json::is_null(raw) => Ok(Slot::Null(raw)),
-            Some(raw) => json::items(raw)
-                .map(|items| Slot::List(raw, items))
-                .ok_or_else(|| wrong(&At::Field(at, field), "a list", raw)),
-        }
-    }
-
-    pub fn items(&self) -> &[Raw<'a>] {
-        match self {
-            Slot::List(_, items) => items,
-            _ => &[],
-        }
-    }
-
-    /// Add `items` (JSON texts) at the end of the list, making the list if
-    /// there is none.
-    pub fn extend(&self, edits: &mut Edits<'_>, parent: &Object<'_>, field: &str, items: &[&str]) {
-        if items.is_empty() {
-            return;
-        }
-        match self {
-            Slot::Absent => edits.add_member(parent, field, &format!("[{}]", items.join(","))),
-            Slot::Null(raw) => edits.replace(*raw, format!("[{}]", items.join(","))),
-            Slot::List(raw, list) => edits.append(*raw, list.len(), items),
-        }
-    }
-}
 
 /// FNV-1a: a stable, dependency-free hash to keep truncated names unique.
 fn fnv1a(text: &str) -> u32 {
@@ -159,7 +72,7 @@ fn choose_volume<'a>(
     spec: &Object<'a>,
     at: &At<'_>,
     plan: &Plan<'_>,
-) -> Result<Volumes<'a>, String> {
+) -> Result<Volumes<'a>, Error> {
     let slot = Slot::read(spec, at, "volumes")?;
     // A set: a pod may carry thousands of names that collide with ours.
     let mut taken: BTreeSet<Cow<'a, str>> = BTreeSet::new();
@@ -167,17 +80,12 @@ fn choose_volume<'a>(
         let here = At::Item(at, "volumes", i);
         let volume = object(item, &here)?;
         let name = string(&volume, &here, "name")?;
-        // Only a volume of the same kind can carry our source: parse no other.
-        if volume.present(plan.source.volume_field()).is_some() {
-            if let Value::Object(parsed) = json::value(item) {
-                if plan.source.carried_by(&parsed, &plan.cert_file) {
-                    return Ok(Volumes {
-                        name: name.into_owned(),
-                        present: true,
-                        slot,
-                    });
-                }
-            }
+        if carries(&volume, item, plan)? {
+            return Ok(Volumes {
+                name: name.into_owned(),
+                present: true,
+                slot,
+            });
         }
         taken.insert(name);
     }
@@ -194,15 +102,27 @@ fn choose_volume<'a>(
     })
 }
 
+/// Whether the volume already carries our whole source. Only a volume of
+/// the same kind can: no other is parsed.
+fn carries(volume: &Object<'_>, raw: Raw<'_>, plan: &Plan<'_>) -> Result<bool, Error> {
+    if volume.present(plan.source.volume_field()).is_none() {
+        return Ok(false);
+    }
+    let Value::Object(parsed) = json::value(raw)? else {
+        return Ok(false);
+    };
+    Ok(plan.source.carried_by(&parsed, &plan.cert_file))
+}
+
 /// The volume, as JSON: `{"name": ..., "<source field>": ...}`.
-fn volume(name: &str, plan: &Plan<'_>) -> String {
+fn volume(name: &str, plan: &Plan<'_>) -> Result<String, Error> {
     let (field, source) = plan.source.volume_source(&plan.cert_file);
-    format!(
+    Ok(format!(
         "{{\"name\":{},{}:{}}}",
-        to_json(name),
-        to_json(field),
-        to_json(&source)
-    )
+        to_json(name)?,
+        to_json(field)?,
+        to_json(&source)?
+    ))
 }
 
 #[derive(Serialize)]
@@ -213,7 +133,7 @@ struct Mount<'p> {
     read_only: bool,
 }
 
-fn mount(volume: &str, path: &str) -> String {
+fn mount(volume: &str, path: &str) -> Result<String, Error> {
     to_json(&Mount {
         name: volume,
         mount_path: path,
@@ -227,7 +147,7 @@ struct EnvVar<'p> {
     value: &'p str,
 }
 
-fn env_var(name: &str, value: &str) -> String {
+fn env_var(name: &str, value: &str) -> Result<String, Error> {
     to_json(&EnvVar { name, value })
 }
 
@@ -239,13 +159,13 @@ fn extend_java_options(
     entry: &Object<'_>,
     at: &At<'_>,
     options: &str,
-) -> Result<bool, String> {
+) -> Result<bool, Error> {
     if entry.present("valueFrom").is_some() {
         return Ok(false);
     }
     let value = match entry.get("value") {
         None => {
-            edits.add_member(entry, "value", &to_json(options));
+            edits.add_member(entry, "value", &to_json(options)?);
             return Ok(true);
         }
         Some(raw) => raw,
@@ -253,7 +173,8 @@ fn extend_java_options(
     let own = if json::is_null(value) {
         Cow::Borrowed("")
     } else {
-        json::string(value).ok_or_else(|| wrong(&At::Field(at, "value"), "a string", value))?
+        json::string(value)
+            .ok_or_else(|| wrong(&At::Field(at, "value"), Expected::String, value))?
     };
     if own.contains("javax.net.ssl.trustStore") {
         return Ok(false);
@@ -263,7 +184,7 @@ fn extend_java_options(
     } else {
         format!("{own} {options}")
     };
-    edits.replace(value, to_json(&combined));
+    edits.replace(value, to_json(&combined)?);
     Ok(true)
 }
 
@@ -288,24 +209,24 @@ struct Additions<'p> {
 }
 
 impl<'p> Additions<'p> {
-    fn new(plan: &'p Plan<'_>, volume: &'p str) -> Additions<'p> {
+    fn new(plan: &'p Plan<'_>, volume: &'p str) -> Result<Additions<'p>, Error> {
         let env = match &plan.env_value {
             Some(value) => plan
                 .env_vars
                 .iter()
-                .map(|name| (name.as_str(), env_var(name, value)))
-                .collect(),
+                .map(|name| Ok((name.as_str(), env_var(name, value)?)))
+                .collect::<Result<_, Error>>()?,
             None => Vec::new(),
         };
-        Additions {
+        let java = plan.java_options.as_ref();
+        Ok(Additions {
             volume,
-            mount: mount(volume, &plan.mount_path),
+            mount: mount(volume, &plan.mount_path)?,
             env,
-            java: plan
-                .java_options
-                .as_ref()
-                .map(|options| env_var(JAVA_TOOL_OPTIONS, options)),
-        }
+            java: java
+                .map(|options| env_var(JAVA_TOOL_OPTIONS, options))
+                .transpose()?,
+        })
     }
 }
 
@@ -319,7 +240,7 @@ fn mount_path_taken(
     mounts: &Slot<'_>,
     plan: &Plan<'_>,
     volume: &str,
-) -> Result<bool, String> {
+) -> Result<bool, Error> {
     let mut taken = false;
     for (i, item) in mounts.items().iter().copied().enumerate() {
         let here = At::Item(at, "volumeMounts", i);
@@ -338,6 +259,36 @@ fn mount_path_taken(
     Ok(taken)
 }
 
+/// A container's env as found: the list, the names it sets, and its own
+/// JAVA_TOOL_OPTIONS entry with its index.
+struct Env<'a> {
+    slot: Slot<'a>,
+    names: Vec<Cow<'a, str>>,
+    java: Option<(Object<'a>, usize)>,
+}
+
+impl<'a> Env<'a> {
+    fn read(container: &Object<'a>, at: &At<'_>) -> Result<Env<'a>, Error> {
+        let slot = Slot::read(container, at, "env")?;
+        let mut names = Vec::with_capacity(slot.items().len());
+        let mut java = None;
+        for (i, item) in slot.items().iter().copied().enumerate() {
+            let here = At::Item(at, "env", i);
+            let entry = object(item, &here)?;
+            let name = string(&entry, &here, "name")?;
+            if name == JAVA_TOOL_OPTIONS {
+                java = Some((entry, i));
+            }
+            names.push(name);
+        }
+        Ok(Env { slot, names, java })
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.names.iter().any(|n| n == name)
+    }
+}
+
 /// Add to one container, unless excluded, what it lacks of the plan.
 fn inject_container(
     edits: &mut Edits<'_>,
@@ -345,69 +296,42 @@ fn inject_container(
     at: &At<'_>,
     plan: &Plan<'_>,
     additions: &Additions<'_>,
-) -> Result<(Touched, String), String> {
+) -> Result<(Touched, String), Error> {
     let container = object(raw, at)?;
     let name = string(&container, at, "name")?.into_owned();
     if plan.excludes(&name) {
         return Ok((Touched::default(), name));
     }
-
     let mounts = Slot::read(&container, at, "volumeMounts")?;
     let occupied = mount_path_taken(&container, at, &mounts, plan, additions.volume)?;
+    let env = Env::read(&container, at)?;
 
-    let env = Slot::read(&container, at, "env")?;
-    let mut present: Vec<Cow<'_, str>> = Vec::with_capacity(env.items().len());
-    let mut java_entry = None;
-    for (i, item) in env.items().iter().copied().enumerate() {
-        let here = At::Item(at, "env", i);
-        let entry = object(item, &here)?;
-        let entry_name = string(&entry, &here, "name")?;
-        if entry_name == JAVA_TOOL_OPTIONS {
-            java_entry = Some((entry, i));
-        }
-        present.push(entry_name);
+    let mut touched = Touched::default();
+    let mut added: Vec<&str> = Vec::new();
+    for (var, text) in additions.env.iter().filter(|(var, _)| !env.has(var)) {
+        added.push(text);
+        touched.env.push((*var).to_string());
     }
-    let missing: Vec<&(&str, String)> = additions
-        .env
-        .iter()
-        .filter(|(name, _)| !present.iter().any(|p| p == name))
-        .collect();
-    let mut added: Vec<&str> = missing.iter().map(|(_, text)| text.as_str()).collect();
-
-    let mut touched = Touched {
-        env: missing
-            .iter()
-            .map(|(name, _)| (*name).to_string())
-            .collect(),
-        ..Touched::default()
-    };
-    if let Some(options) = &plan.java_options {
-        match java_entry {
-            None => {
-                if let Some(java) = additions.java.as_deref() {
-                    added.push(java);
-                    touched.env.push(JAVA_TOOL_OPTIONS.to_string());
-                }
-            }
-            Some((entry, i)) => {
-                touched.java_options =
-                    extend_java_options(edits, &entry, &At::Item(at, "env", i), options)?;
-                touched.changed |= touched.java_options;
-            }
+    match (&plan.java_options, &env.java, &additions.java) {
+        (Some(options), Some((entry, i)), _) => {
+            let here = At::Item(at, "env", *i);
+            touched.java_options = extend_java_options(edits, entry, &here, options)?;
+            touched.changed |= touched.java_options;
         }
+        (Some(_), None, Some(java)) => {
+            added.push(java);
+            touched.env.push(JAVA_TOOL_OPTIONS.to_string());
+        }
+        _ => {}
     }
     if !occupied {
-        mounts.extend(
-            edits,
-            &container,
-            "volumeMounts",
-            &[additions.mount.as_str()],
-        );
+        let mount = [additions.mount.as_str()];
+        mounts.extend(edits, &container, "volumeMounts", &mount);
         touched.changed = true;
         touched.mounted = true;
     }
     if !added.is_empty() {
-        env.extend(edits, &container, "env", &added);
+        env.slot.extend(edits, &container, "env", &added);
         touched.changed = true;
     }
     Ok((touched, name))
@@ -470,6 +394,21 @@ pub struct Report {
     pub added: Vec<Added>,
 }
 
+impl Report {
+    /// What a container of `list` was given, when it was given anything.
+    fn record(&mut self, list: List, name: String, touched: Touched) {
+        if !touched.changed {
+            return;
+        }
+        match list {
+            List::Containers => self.containers.push(name.clone()),
+            List::InitContainers => self.init_containers.push(name.clone()),
+            List::EphemeralContainers => {}
+        }
+        self.added.push(Added::new(list, name, touched));
+    }
+}
+
 /// Add the bundle to a pod spec. `at` names the spec in messages (`spec`,
 /// `spec.template.spec`). Returns what was added, if anything; on a malformed
 /// spec, a message naming the field (and the caller drops the edits).
@@ -478,7 +417,7 @@ pub fn inject(
     spec: &Object<'_>,
     at: &At<'_>,
     plan: &Plan<'_>,
-) -> Result<Option<Report>, String> {
+) -> Result<Option<Report>, Error> {
     let volumes = choose_volume(spec, at, plan)?;
     let mut report = Report {
         volume: volumes.name.clone(),
@@ -486,7 +425,7 @@ pub fn inject(
         ..Report::default()
     };
     let mut volume_used = false;
-    let additions = Additions::new(plan, &report.volume);
+    let additions = Additions::new(plan, &volumes.name)?;
 
     let lists: &[List] = if plan.init_containers {
         &[List::Containers, List::InitContainers]
@@ -500,14 +439,7 @@ pub fn inject(
             let (touched, name) =
                 inject_container(edits, item, &At::Item(at, field, i), plan, &additions)?;
             volume_used |= touched.mounted;
-            if touched.changed {
-                if *list == List::Containers {
-                    report.containers.push(name.clone());
-                } else {
-                    report.init_containers.push(name.clone());
-                }
-                report.added.push(Added::new(*list, name, touched));
-            }
+            report.record(*list, name, touched);
         }
     }
 
@@ -516,7 +448,7 @@ pub fn inject(
             edits,
             spec,
             "volumes",
-            &[volume(&report.volume, plan).as_str()],
+            &[volume(&report.volume, plan)?.as_str()],
         );
     }
     let changed = !report.containers.is_empty() || !report.init_containers.is_empty();
@@ -533,7 +465,7 @@ pub fn inject_ephemeral(
     at: &At<'_>,
     plan: &Plan<'_>,
     existing: &[String],
-) -> Result<Option<Report>, String> {
+) -> Result<Option<Report>, Error> {
     let volumes = choose_volume(spec, at, plan)?;
     if !volumes.present {
         return Ok(None);
@@ -541,7 +473,7 @@ pub fn inject_ephemeral(
     let list = List::EphemeralContainers;
     let field = list.field();
     let slot = Slot::read(spec, at, field)?;
-    let additions = Additions::new(plan, &volumes.name);
+    let additions = Additions::new(plan, &volumes.name)?;
     let mut report = Report {
         volume: volumes.name.clone(),
         mount_path: plan.mount_path.clone(),
@@ -554,9 +486,7 @@ pub fn inject_ephemeral(
             continue;
         }
         let (touched, name) = inject_container(edits, item, &here, plan, &additions)?;
-        if touched.changed {
-            report.added.push(Added::new(list, name, touched));
-        }
+        report.record(list, name, touched);
     }
     Ok((!report.added.is_empty()).then_some(report))
 }
@@ -595,17 +525,5 @@ mod tests {
         let source = format!("{}.{}", "x".repeat(41), "y".repeat(30));
         let name = volume_name(&source, 0);
         assert!(is_dns_label(&name), "{name}");
-    }
-
-    #[test]
-    fn paths_in_messages() {
-        let root = At::Root("spec.template.spec");
-        let item = At::Item(&root, "containers", 2);
-        assert_eq!(
-            At::Field(&item, "env").to_string(),
-            "spec.template.spec.containers[2].env"
-        );
-        let top = At::Root("");
-        assert_eq!(At::Field(&top, "metadata").to_string(), "metadata");
     }
 }

@@ -1,6 +1,32 @@
 //! cainjector: a Kubewarden mutating policy that injects the enterprise trust
-//! bundle into pods. This file decodes the request once, routes it, and
-//! encodes the answer; the rules live in the modules below.
+//! bundle into pods. This file is the entry point: it decodes the request
+//! once, routes it, reads the settings, selects the namespace, hands the
+//! object to the injection and encodes the answer; the rules live in the
+//! modules below.
+//!
+//! The modules, lowest first: each uses only modules above it (checked by
+//! `modules_use_only_modules_above_them`).
+//!
+//!   diag          where a value is, what kind it is, "did you mean"
+//!   error         every message, worded once
+//!   names         Kubernetes naming rules
+//!   selection     globs, for namespaces and containers
+//!   json          the object as sent: read in place, spliced (private)
+//!   fields        the object's fields as the API types them
+//!   request       decode: the AdmissionRequest in one pass
+//!   route         route: which requests are ours, where their template is
+//!   source        the bundle's source, and the volume that mounts it
+//!   reader        settings: each value read by its key
+//!   trust_bundle  settings: clusterTrustBundle, as the API server checks it
+//!   settings      settings: the typed settings and their defaults
+//!   overrides     the pod's annotations over the settings: one plan
+//!   template      the pod template, or why it is never injected
+//!   inject        the mutation: (pod spec as sent, plan) -> our additions
+//!   status        the status annotation
+//!   workload      one object's injection: template, plan, mutation, status
+//!   require       the answer of `action: require`: what a pod lacks
+//!   cluster       sourceCheck: the source asked of the cluster
+//!   lib           decode -> route -> settings -> namespace -> injection -> answer
 #![cfg_attr(
     not(test),
     deny(
@@ -18,16 +44,24 @@
 )]
 
 pub mod cluster;
-pub mod inject;
-pub mod json;
+pub mod diag;
+pub mod error;
+mod fields;
+mod inject;
+mod json;
 pub mod names;
-pub mod overrides;
-pub mod request;
-pub mod require;
+mod overrides;
+mod reader;
+mod request;
+mod require;
+mod route;
 pub mod selection;
 pub mod settings;
 pub mod source;
-pub mod workload;
+mod status;
+mod template;
+mod trust_bundle;
+mod workload;
 
 use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
@@ -36,10 +70,12 @@ use kubewarden_policy_sdk::{accept_request, reject_request};
 use serde_json::Value;
 
 use crate::cluster::{missing_source, Cluster, KubewardenHost};
+use crate::error::{Error, Warning};
 use crate::request::{Payload, Request};
+use crate::route::Route;
 use crate::selection::namespace_selected;
 use crate::settings::{Action, Settings, SourceCheck};
-use crate::workload::{Injected, Refusal};
+use crate::workload::{Injected, Target};
 
 #[cfg(target_arch = "wasm32")]
 #[no_mangle]
@@ -77,17 +113,6 @@ pub enum Verdict {
     MutateWarn(Value, String),
 }
 
-/// `metadata.namespace` of the object, when the request names none.
-fn object_namespace(object: json::Raw<'_>) -> String {
-    json::Object::read(object)
-        .and_then(|o| o.present("metadata"))
-        .and_then(json::Object::read)
-        .and_then(|m| m.present("namespace"))
-        .and_then(json::string)
-        .map(|n| n.into_owned())
-        .unwrap_or_default()
-}
-
 /// Decide one admission request (the waPC `validate` payload).
 pub fn evaluate(payload: &[u8]) -> Verdict {
     evaluate_with(payload, &KubewardenHost)
@@ -101,36 +126,61 @@ pub fn evaluate_with(payload: &[u8], cluster: &dyn Cluster) -> Verdict {
         Answer::Reject(message) => Verdict::Reject(message),
         Answer::Mutate(text) => match parse_mutation(&text) {
             Ok(object) => Verdict::Mutate(object),
-            Err(message) => Verdict::Reject(message),
+            Err(error) => Verdict::Reject(error.to_string()),
         },
         Answer::MutateWarn(text, warning) => match parse_mutation(&text) {
             Ok(object) => Verdict::MutateWarn(object, warning),
-            Err(message) => Verdict::Reject(message),
+            Err(error) => Verdict::Reject(error.to_string()),
         },
     }
 }
 
-fn parse_mutation(text: &str) -> Result<Value, String> {
-    serde_json::from_str(text).map_err(|e| format!("the mutated object is not JSON: {e}"))
+fn parse_mutation(text: &str) -> Result<Value, Error> {
+    serde_json::from_str(text).map_err(|e| Error::MutationNotJson(e.to_string()))
 }
 
 /// Decide one admission request, asking `cluster` when `sourceCheck` needs to.
 pub fn answer(payload: &[u8], cluster: &dyn Cluster) -> Answer {
-    let payload: Payload<'_> = match serde_json::from_slice(payload) {
-        Ok(payload) => payload,
-        Err(e) => return Answer::Reject(format!("cannot read the admission request: {e}")),
-    };
+    decide(payload, cluster).unwrap_or_else(|error| Answer::Reject(error.to_string()))
+}
+
+/// One admission, step by step: decode, route, settings, namespace,
+/// injection, answer.
+fn decide(payload: &[u8], cluster: &dyn Cluster) -> Result<Answer, Error> {
+    let payload: Payload<'_> =
+        serde_json::from_slice(payload).map_err(|e| Error::Request(e.to_string()))?;
     let request = payload.request;
-    // A pod's volumes are immutable, and templates are injected when created;
-    // other kinds are not ours.
-    let Some(path) = request.template_path().filter(|_| request.is_mutable()) else {
-        return Answer::Accept;
+    let Some(route) = Route::of(&request) else {
+        return Ok(Answer::Accept);
     };
-    let kind = &request.kind.kind;
-    let settings = match Settings::from_json(&payload.settings) {
-        Ok(settings) => settings,
-        Err(e) => return Answer::Reject(format!("invalid policy settings: {e}")),
+    let settings =
+        Settings::from_json(&payload.settings).map_err(|e| Error::InvalidSettings(Box::new(e)))?;
+    let Some((object, namespace)) = selected(&request, &settings)? else {
+        return Ok(Answer::Accept);
     };
+    let kind = request.kind.kind.as_str();
+    let index = json::Index::build(object.get()).map_err(|e| Error::Unreadable {
+        kind: kind.to_string(),
+        problem: Box::new(e),
+    })?;
+    let target = Target {
+        kind,
+        object: json::Raw::indexed(object.get(), &index),
+        old: request.old_object.map(json::Raw::from),
+        namespace: &namespace,
+    };
+    let Some(injected) = workload::inject_object(route, &target, &settings)? else {
+        return Ok(Answer::Accept);
+    };
+    Ok(respond(injected, &settings, route, cluster, &namespace))
+}
+
+/// The object and its namespace (the request's, or the object's own when
+/// the request names none), or `None` when the namespace is not selected.
+fn selected<'a>(
+    request: &Request<'a>,
+    settings: &Settings,
+) -> Result<Option<(json::Raw<'a>, String)>, Error> {
     let selected = |namespace: &str| {
         namespace_selected(
             &settings.include_namespaces,
@@ -139,79 +189,65 @@ pub fn answer(payload: &[u8], cluster: &dyn Cluster) -> Answer {
         )
     };
     if !request.namespace.is_empty() && !selected(&request.namespace) {
-        return Answer::Accept;
+        return Ok(None);
     }
-    let Some(object) = request.object.map(json::Raw::from) else {
-        return Answer::Reject(format!(
-            "the {kind} {} request carries no object",
-            request.operation
-        ));
-    };
+    let object = request
+        .object
+        .map(json::Raw::from)
+        .ok_or_else(|| Error::NoObject {
+            kind: request.kind.kind.clone(),
+            operation: request.operation.clone(),
+        })?;
     let namespace = if request.namespace.is_empty() {
         object_namespace(object)
     } else {
         request.namespace.clone()
     };
-    if !selected(&namespace) {
-        return Answer::Accept;
-    }
-    let index = match json::Index::build(object.get()) {
-        Ok(index) => index,
-        Err(e) => return Answer::Reject(format!("cannot read the {kind}: {e}")),
-    };
-    let object = json::Raw::indexed(object.get(), &index);
-    let refused = |refusal| match refusal {
-        Refusal::Malformed(e) => Answer::Reject(format!("malformed {kind}: {e}")),
-        Refusal::Annotation(e) => Answer::Reject(e),
-    };
+    Ok(selected(&namespace).then_some((object, namespace)))
+}
 
-    let injected = if request.is_debug() {
-        workload::inject_debug_containers(
-            object,
-            request.old_object.map(json::Raw::from),
-            &settings,
-            &namespace,
-        )
-    } else {
-        workload::inject_template(object, path, &settings, &namespace)
-    };
-    match injected {
-        Ok(Some(injected)) => decide(injected, &settings, &request, cluster, &namespace),
-        Ok(None) => Answer::Accept,
-        Err(refusal) => refused(refusal),
-    }
+/// `metadata.namespace` of the object, when the request names none.
+fn object_namespace(object: json::Raw<'_>) -> String {
+    json::Object::read(object)
+        .and_then(|o| o.present("metadata"))
+        .and_then(json::Object::read)
+        .and_then(|m| m.present("namespace"))
+        .and_then(json::string)
+        .map(|n| n.into_owned())
+        .unwrap_or_default()
 }
 
 /// The answer once injection has changed the object: the mutation, or with
 /// `action: require` the refusal that names what the pod lacks.
-fn decide(
+fn respond(
     injected: Injected,
     settings: &Settings,
-    request: &Request<'_>,
+    route: Route,
     cluster: &dyn Cluster,
     namespace: &str,
 ) -> Answer {
     // require judges the pod alone: a bundle missing from the namespace is
     // one more reason the pod lacks it, not a reason to accept it.
     if settings.action == Action::Require {
-        let template = request.template_path().is_some_and(|path| !path.is_empty());
-        return Answer::Reject(require::refusal(&injected, template));
+        return Answer::Reject(require::refusal(
+            &injected.source,
+            &injected.report,
+            route.is_workload(),
+        ));
     }
     // Debug containers mount the volume the pod already has: nothing to check.
-    if settings.source_check != SourceCheck::Off && !request.is_debug() {
-        if let Some(problem) = missing_source(cluster, &injected, namespace) {
-            return match settings.source_check {
-                SourceCheck::Reject => Answer::Reject(format!(
-                    "the trust bundle cannot be injected: {problem} (setting sourceCheck: reject)"
-                )),
-                _ => Answer::Warn(format!(
-                    "cainjector did not inject the trust bundle: {problem}"
-                )),
-            };
-        }
+    let checked = settings.source_check != SourceCheck::Off && route != Route::Debug;
+    let missing = || missing_source(cluster, &injected.source, &injected.keys, namespace);
+    if let Some(problem) = checked.then(missing).flatten() {
+        return match settings.source_check {
+            SourceCheck::Reject => {
+                Answer::Reject(Error::SourceRejected(Box::new(problem)).to_string())
+            }
+            _ => Answer::Warn(Warning::NotInjected(problem).to_string()),
+        };
     }
     match injected.warning {
-        Some(warning) => Answer::MutateWarn(injected.object, warning),
+        Some(warning) => Answer::MutateWarn(injected.object, warning.to_string()),
         None => Answer::Mutate(injected.object),
     }
 }
@@ -229,33 +265,40 @@ pub fn validate(payload: &[u8]) -> CallResult {
             warnings: Some(vec![warning]),
         })?),
         Answer::Reject(message) => reject_request(Some(message), None, None, None),
-        Answer::Mutate(object) => Ok(mutation_response(&object, None)),
-        Answer::MutateWarn(object, warning) => Ok(mutation_response(&object, Some(&warning))),
+        Answer::Mutate(object) => mutation_response(&object, None),
+        Answer::MutateWarn(object, warning) => mutation_response(&object, Some(&warning)),
     }
 }
 
 /// The SDK's ValidationResponse for a mutation, written around the object's
 /// text so that the object is never parsed into a tree or re-serialised.
-fn mutation_response(object: &str, warning: Option<&str>) -> Vec<u8> {
+fn mutation_response(object: &str, warning: Option<&str>) -> CallResult {
     const HEAD: &str = r#"{"accepted":true,"message":null,"code":null,"mutated_object":"#;
     const TAIL: &str = r#","audit_annotations":null,"warnings":"#;
-    let warnings = match warning {
-        Some(warning) => format!("[{}]}}", json::to_json(warning)),
-        None => "null}".to_string(),
+    let warnings = match warning.map(json::to_json).transpose() {
+        Ok(Some(warning)) => format!("[{warning}]}}"),
+        Ok(None) => "null}".to_string(),
+        Err(error) => return reject_request(Some(error.to_string()), None, None, None),
     };
     let mut out = Vec::with_capacity(HEAD.len() + object.len() + TAIL.len() + warnings.len());
     out.extend_from_slice(HEAD.as_bytes());
     out.extend_from_slice(object.as_bytes());
     out.extend_from_slice(TAIL.as_bytes());
     out.extend_from_slice(warnings.as_bytes());
-    out
+    Ok(out)
 }
 
 /// Check settings as the host's `validate_settings` call sends them.
 pub fn check_settings(payload: &[u8]) -> Result<(), String> {
-    let value: Value = serde_json::from_slice(payload)
-        .map_err(|e| format!("the settings are not valid JSON: {e}"))?;
-    Settings::from_json(&value).map(|_| ())
+    read_settings(payload)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+fn read_settings(payload: &[u8]) -> Result<Settings, Error> {
+    let value: Value =
+        serde_json::from_slice(payload).map_err(|e| Error::SettingsJson(e.to_string()))?;
+    Settings::from_json(&value)
 }
 
 /// waPC `validate_settings`.
@@ -265,4 +308,80 @@ pub fn validate_settings(payload: &[u8]) -> CallResult {
         valid: outcome.is_ok(),
         message: outcome.err(),
     })?)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    /// The module order written at the top of this file.
+    fn order() -> Vec<&'static str> {
+        include_str!("lib.rs")
+            .lines()
+            .skip_while(|line| !line.starts_with("//! The modules, lowest first"))
+            .skip_while(|line| !line.starts_with("//!   "))
+            .map_while(|line| line.strip_prefix("//!   "))
+            .filter_map(|line| line.split_whitespace().next())
+            .collect()
+    }
+
+    /// The modules `text` names as `crate::x` or `crate::{x, y::z}`.
+    fn uses(text: &str) -> BTreeSet<String> {
+        let first = |path: &str| -> String {
+            let path = path.trim_start();
+            let end = path.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
+            path[..end.unwrap_or(path.len())].to_string()
+        };
+        let mut found = BTreeSet::new();
+        for (i, _) in text.match_indices("crate::") {
+            let rest = &text[i + "crate::".len()..];
+            match rest.strip_prefix('{') {
+                Some(group) => found.extend(group.split('}').next().unwrap().split(',').map(first)),
+                None => {
+                    found.insert(first(rest));
+                }
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn modules_use_only_modules_above_them() {
+        let order = order();
+        assert_eq!(order.last(), Some(&"lib"), "{order:?}");
+        for (place, module) in order.iter().enumerate().filter(|(_, m)| **m != "lib") {
+            let path = format!("{}/src/{module}.rs", env!("CARGO_MANIFEST_DIR"));
+            let text = std::fs::read_to_string(&path).unwrap();
+            for used in uses(&text) {
+                let above = order.iter().position(|m| *m == used);
+                assert!(
+                    above.is_some_and(|above| above < place),
+                    "{module} uses {used}, which is not above it in lib.rs's order"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_module_is_in_the_order() {
+        let order: BTreeSet<&str> = order().into_iter().collect();
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+        let files: BTreeSet<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+            .filter_map(|name| name.strip_suffix(".rs").map(str::to_string))
+            .collect();
+        assert_eq!(
+            files,
+            order.iter().map(|m| m.to_string()).collect::<BTreeSet<_>>()
+        );
+    }
+
+    #[test]
+    fn uses_reads_single_and_grouped_imports() {
+        let text =
+            "use crate::diag::At;\nuse crate::{error::Error, json};\nlet x = crate::names::f();";
+        let found: Vec<String> = uses(text).into_iter().collect();
+        assert_eq!(found, ["diag", "error", "json", "names"]);
+    }
 }

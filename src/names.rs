@@ -4,8 +4,11 @@
 
 use std::borrow::Cow;
 
+use crate::error::Reason;
+
 const SUBDOMAIN_MAX: usize = 253;
-const LABEL_MAX: usize = 63;
+/// The longest DNS-1123 label (volume names, label values).
+pub const LABEL_MAX: usize = 63;
 
 fn is_label_body(part: &str) -> bool {
     let bytes = part.as_bytes();
@@ -28,21 +31,17 @@ pub fn parse_bool(value: &str) -> Option<bool> {
 }
 
 /// A DNS-1123 subdomain: the rule for ConfigMap, Secret and annotation-prefix names.
-pub fn dns_subdomain(value: &str) -> Result<(), String> {
+pub fn dns_subdomain(value: &str) -> Result<(), Reason> {
     if value.len() > SUBDOMAIN_MAX {
-        return Err(format!(
-            "must be at most {SUBDOMAIN_MAX} characters, it has {}",
-            value.len()
-        ));
+        return Err(Reason::TooLong {
+            max: SUBDOMAIN_MAX,
+            len: value.len(),
+        });
     }
     if value.split('.').all(is_label_body) {
         Ok(())
     } else {
-        Err(
-            "must be a valid Kubernetes object name: lowercase letters, digits, '-' and '.', \
-             starting and ending with a letter or digit (e.g. \"ca-bundle\" or \"my-org.com\")"
-                .to_string(),
-        )
+        Err(Reason::ObjectName)
     }
 }
 
@@ -52,27 +51,24 @@ pub fn is_dns_label(value: &str) -> bool {
 }
 
 /// A key of a ConfigMap or Secret (`certFile`).
-pub fn config_map_key(value: &str) -> Result<(), String> {
+pub fn config_map_key(value: &str) -> Result<(), Reason> {
     if value.is_empty() {
-        return Err("must not be empty".to_string());
+        return Err(Reason::Empty);
     }
     if value.len() > SUBDOMAIN_MAX {
-        return Err(format!(
-            "must be at most {SUBDOMAIN_MAX} characters, it has {}",
-            value.len()
-        ));
+        return Err(Reason::TooLong {
+            max: SUBDOMAIN_MAX,
+            len: value.len(),
+        });
     }
     if !value
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
     {
-        return Err(
-            "must be a valid ConfigMap key: letters, digits, '-', '_' and '.' (e.g. \"ca.crt\")"
-                .to_string(),
-        );
+        return Err(Reason::ConfigMapKey);
     }
     if value == "." || value == ".." || value.starts_with("..") {
-        return Err("must not be '.' or '..' nor start with '..'".to_string());
+        return Err(Reason::DotKey);
     }
     Ok(())
 }
@@ -80,7 +76,7 @@ pub fn config_map_key(value: &str) -> Result<(), String> {
 /// An environment variable name as the API server accepts it (IsEnvVarName,
 /// the rule without the RelaxedEnvironmentVariableValidation gate): `.`, `..`
 /// and names starting with `..` are refused as well.
-pub fn env_var_name(value: &str) -> Result<(), String> {
+pub fn env_var_name(value: &str) -> Result<(), Reason> {
     let mut bytes = value.bytes();
     let valid = match bytes.next() {
         Some(first) => {
@@ -92,11 +88,7 @@ pub fn env_var_name(value: &str) -> Result<(), String> {
     if valid && value != "." && !value.starts_with("..") {
         Ok(())
     } else {
-        Err(
-            "must be a valid environment variable name: letters, digits, '_', '-' and '.', \
-             not starting with a digit nor with '..', and not '.' (e.g. \"SSL_CERT_FILE\")"
-                .to_string(),
-        )
+        Err(Reason::EnvVarName)
     }
 }
 
@@ -121,7 +113,7 @@ fn is_label_value(value: &str) -> bool {
 /// A qualified name, the rule for label keys and annotation keys
 /// (IsQualifiedName): an optional DNS subdomain prefix and `/`, then a
 /// non-empty label value.
-pub fn qualified_name(value: &str) -> Result<(), String> {
+pub fn qualified_name(value: &str) -> Result<(), Reason> {
     let mut parts = value.split('/');
     let (prefix, name) = match (parts.next(), parts.next(), parts.next()) {
         (Some(name), None, _) => (None, name),
@@ -132,35 +124,26 @@ pub fn qualified_name(value: &str) -> Result<(), String> {
     if prefix_ok && !name.is_empty() && is_label_value(name) {
         Ok(())
     } else {
-        Err(
-            "must be a qualified name: at most 63 letters, digits, '-', '_' and '.', starting \
-             and ending with a letter or digit, optionally after a DNS subdomain and '/' (e.g. \
-             \"trust\" or \"example.com/trust\")"
-                .to_string(),
-        )
+        Err(Reason::QualifiedName)
     }
 }
 
 /// A label value (IsValidLabelValue).
-pub fn label_value(value: &str) -> Result<(), String> {
+pub fn label_value(value: &str) -> Result<(), Reason> {
     if is_label_value(value) {
         Ok(())
     } else {
-        Err(
-            "must be a label value: empty, or at most 63 letters, digits, '-', '_' and '.', \
-             starting and ending with a letter or digit (e.g. \"corp\")"
-                .to_string(),
-        )
+        Err(Reason::LabelValue)
     }
 }
 
 /// An absolute path in normal form: `/a/b`, no `.`, `..`, `//` or trailing `/`.
-pub fn absolute_path(value: &str) -> Result<(), String> {
+pub fn absolute_path(value: &str) -> Result<(), Reason> {
     let Some(rest) = value.strip_prefix('/') else {
-        return Err("must be an absolute path (starting with '/')".to_string());
+        return Err(Reason::NotAbsolute);
     };
     if value.chars().any(char::is_control) {
-        return Err("must not contain control characters".to_string());
+        return Err(Reason::ControlCharacters);
     }
     if rest.is_empty() {
         return Ok(());
@@ -169,10 +152,7 @@ pub fn absolute_path(value: &str) -> Result<(), String> {
         .split('/')
         .any(|part| part.is_empty() || part == "." || part == "..")
     {
-        return Err(format!(
-            "must be a normalised absolute path (no '//', '.', '..' or trailing '/'), e.g. \"{}\"",
-            normalise(value)
-        ));
+        return Err(Reason::NotNormalised(normalise(value)));
     }
     Ok(())
 }
@@ -206,23 +186,17 @@ const HIDDEN_TREES: &[&str] = &[
 
 /// The directory where the bundle is mounted: absolute, normalised, and not a
 /// system directory the mount would hide.
-pub fn mount_path(value: &str) -> Result<(), String> {
+pub fn mount_path(value: &str) -> Result<(), Reason> {
     absolute_path(value)?;
     if HIDDEN_EXACT.contains(&value) {
-        return Err(format!(
-            "must not be {value}: the mount would hide the container's own {value}; \
-             use a directory of its own such as \"/cacerts\""
-        ));
+        return Err(Reason::HidesDirectory(value.to_string()));
     }
     for tree in HIDDEN_TREES {
         let under = value
             .strip_prefix(tree)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
         if under {
-            return Err(format!(
-                "must not be at or under {tree}, which the container needs; \
-                 use a directory of its own such as \"/cacerts\""
-            ));
+            return Err(Reason::UnderTree(tree));
         }
     }
     Ok(())
@@ -271,10 +245,10 @@ mod tests {
     #[test]
     fn subdomain_refuses_bad_names() {
         for bad in ["", "Upper", "-a", "a-", "a..b", ".a", "a.", "a_b", "a b"] {
-            assert!(dns_subdomain(bad).is_err(), "{bad:?} should be refused");
+            assert_eq!(dns_subdomain(bad), Err(Reason::ObjectName), "{bad:?}");
         }
         assert_eq!(
-            dns_subdomain(&"a".repeat(254)),
+            dns_subdomain(&"a".repeat(254)).map_err(|r| r.to_string()),
             Err("must be at most 253 characters, it has 254".to_string())
         );
     }
@@ -291,8 +265,15 @@ mod tests {
         for good in ["ca.crt", "bundle.pem", "trust_bundle-1.pem", ".hidden"] {
             assert!(config_map_key(good).is_ok(), "{good:?}");
         }
-        for bad in ["", ".", "..", "..data", "a/b", "a b"] {
-            assert!(config_map_key(bad).is_err(), "{bad:?}");
+        for (bad, reason) in [
+            ("", Reason::Empty),
+            (".", Reason::DotKey),
+            ("..", Reason::DotKey),
+            ("..data", Reason::DotKey),
+            ("a/b", Reason::ConfigMapKey),
+            ("a b", Reason::ConfigMapKey),
+        ] {
+            assert_eq!(config_map_key(bad), Err(reason), "{bad:?}");
         }
     }
 
@@ -302,7 +283,7 @@ mod tests {
             assert!(env_var_name(good).is_ok(), "{good:?}");
         }
         for bad in ["", "1ABC", "A=B", "A B", "Ä"] {
-            assert!(env_var_name(bad).is_err(), "{bad:?}");
+            assert_eq!(env_var_name(bad), Err(Reason::EnvVarName), "{bad:?}");
         }
     }
 
@@ -311,11 +292,11 @@ mod tests {
         assert!(absolute_path("/cacerts").is_ok());
         assert!(absolute_path("/etc/ssl/certs").is_ok());
         assert_eq!(
-            absolute_path("cacerts"),
+            absolute_path("cacerts").map_err(|r| r.to_string()),
             Err("must be an absolute path (starting with '/')".to_string())
         );
         assert_eq!(
-            absolute_path("/a//b/./c/../d/"),
+            absolute_path("/a//b/./c/../d/").map_err(|r| r.to_string()),
             Err(
                 "must be a normalised absolute path (no '//', '.', '..' or trailing '/'), \
                  e.g. \"/a/b/d\""
@@ -326,20 +307,22 @@ mod tests {
 
     #[test]
     fn mount_path_refuses_system_directories() {
-        for bad in [
-            "/",
-            "/etc",
-            "/usr",
-            "/bin",
-            "/lib",
-            "/proc",
-            "/proc/x",
-            "/sys/fs",
-            "/dev",
-            "/var/run/secrets/kubernetes.io/serviceaccount",
-            "/var/run/secrets/kubernetes.io/serviceaccount/ca",
+        for hidden in ["/", "/etc", "/usr", "/bin", "/lib"] {
+            assert_eq!(
+                mount_path(hidden),
+                Err(Reason::HidesDirectory(hidden.to_string()))
+            );
+        }
+        let account = "/var/run/secrets/kubernetes.io/serviceaccount";
+        for (under, tree) in [
+            ("/proc", "/proc"),
+            ("/proc/x", "/proc"),
+            ("/sys/fs", "/sys"),
+            ("/dev", "/dev"),
+            (account, account),
+            ("/var/run/secrets/kubernetes.io/serviceaccount/ca", account),
         ] {
-            assert!(mount_path(bad).is_err(), "{bad:?} should be refused");
+            assert_eq!(mount_path(under), Err(Reason::UnderTree(tree)), "{under:?}");
         }
         for good in [
             "/cacerts",
@@ -389,7 +372,7 @@ mod tests {
     fn env_var_name_refuses_chdir_names() {
         for bad in [".", "..", "..x"] {
             assert_eq!(
-                env_var_name(bad),
+                env_var_name(bad).map_err(|r| r.to_string()),
                 Err(
                     "must be a valid environment variable name: letters, digits, '_', '-' and \
                      '.', not starting with a digit nor with '..', and not '.' (e.g. \
@@ -424,7 +407,7 @@ mod tests {
             "trust_",
             &"x".repeat(64),
         ] {
-            assert!(qualified_name(bad).is_err(), "{bad:?}");
+            assert_eq!(qualified_name(bad), Err(Reason::QualifiedName), "{bad:?}");
         }
     }
 
@@ -434,7 +417,7 @@ mod tests {
             assert!(label_value(good).is_ok(), "{good:?}");
         }
         for bad in ["x y", "-a", "a.", "a/b", &"v".repeat(64)] {
-            assert!(label_value(bad).is_err(), "{bad:?}");
+            assert_eq!(label_value(bad), Err(Reason::LabelValue), "{bad:?}");
         }
     }
 }

@@ -4,9 +4,11 @@
 
 use serde_json::{Map, Value};
 
+use crate::diag::Kind;
+use crate::error::{Error, Expected, Reason, Subject};
 use crate::names;
 use crate::selection::{any_matches, Glob};
-use crate::settings::{is_near, kind_of, trust_store_path, Override, Settings, Source};
+use crate::settings::{trust_store_path, Override, Settings, Source};
 
 /// The annotation the policy writes on what it injected; pods may carry it
 /// (copied from a template or another pod), so it is neither unknown nor an
@@ -44,32 +46,35 @@ struct Annotation<'a> {
 }
 
 impl Annotation<'_> {
-    fn invalid(&self, reason: &str) -> String {
-        format!("annotation \"{}\": {:?} {reason}", self.key, self.value)
+    fn invalid(&self, reason: Reason) -> Error {
+        Error::invalid(
+            Subject::Annotation(self.key.to_string()),
+            self.value,
+            reason,
+        )
     }
 
-    fn checked(&self, check: fn(&str) -> Result<(), String>) -> Result<String, String> {
-        check(self.value)
-            .map(|()| self.value.to_string())
-            .map_err(|reason| self.invalid(&reason))
+    fn checked(&self, check: fn(&str) -> Result<(), Reason>) -> Result<String, Error> {
+        check(self.value).map_err(|reason| self.invalid(reason))?;
+        Ok(self.value.to_string())
     }
 
     /// A comma-separated list of globs.
-    fn globs(&self) -> Result<Vec<Glob>, String> {
-        self.value
-            .split(',')
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .map(|p| {
-                Glob::parse(p).map_err(|reason| {
-                    self.invalid(&format!("has {p:?}, which is not a valid glob: {reason}"))
+    fn globs(&self) -> Result<Vec<Glob>, Error> {
+        let glob = |p: &str| {
+            Glob::parse(p).map_err(|why| {
+                self.invalid(Reason::BadGlob {
+                    pattern: p.to_string(),
+                    why: Box::new(why),
                 })
             })
-            .collect()
+        };
+        let patterns = self.value.split(',').map(str::trim);
+        patterns.filter(|p| !p.is_empty()).map(glob).collect()
     }
 
-    fn boolean(&self) -> Result<bool, String> {
-        names::parse_bool(self.value).ok_or_else(|| self.invalid("must be \"true\" or \"false\""))
+    fn boolean(&self) -> Result<bool, Error> {
+        names::parse_bool(self.value).ok_or_else(|| self.invalid(Reason::OneOf(&["true", "false"])))
     }
 }
 
@@ -77,7 +82,7 @@ fn our_annotation<'a>(
     settings: &Settings,
     key: &'a str,
     value: &'a Value,
-) -> Result<Option<Annotation<'a>>, String> {
+) -> Result<Option<Annotation<'a>>, Error> {
     let Some(name) = key
         .strip_prefix(settings.annotation_prefix.as_str())
         .and_then(|rest| rest.strip_prefix('/'))
@@ -87,39 +92,25 @@ fn our_annotation<'a>(
     if name == STATUS {
         return Ok(None);
     }
-    let which = Override::from_key(name).ok_or_else(|| unknown_annotation(settings, key, name))?;
+    let which = Override::from_key(name).ok_or_else(|| Error::UnknownAnnotation {
+        prefix: settings.annotation_prefix.clone(),
+        name: name.to_string(),
+        known: Override::all_keys(),
+    })?;
     if !settings.allowed_overrides.allows(which) {
-        let allowed = settings.allowed_overrides.keys();
-        let what = if allowed.is_empty() {
-            "none of its annotations".to_string()
-        } else {
-            format!("only {}", allowed.join(", "))
-        };
-        return Err(format!(
-            "annotation \"{key}\" is not allowed: the cluster's cainjector policy lets pods use \
-             {what} (setting allowedOverrides)"
-        ));
+        return Err(Error::AnnotationNotAllowed {
+            key: key.to_string(),
+            allowed: settings.allowed_overrides.keys(),
+        });
     }
     let value = value.as_str().ok_or_else(|| {
-        format!(
-            "annotation \"{key}\" must be a string, found {}",
-            kind_of(value)
+        Error::wrong_kind(
+            Subject::Annotation(key.to_string()),
+            Expected::String,
+            Kind::of(value),
         )
     })?;
     Ok(Some(Annotation { which, key, value }))
-}
-
-fn unknown_annotation(settings: &Settings, key: &str, name: &str) -> String {
-    let hint = Override::ALL
-        .iter()
-        .map(|o| o.key())
-        .find(|k| is_near(k, name))
-        .map(|k| format!(" (did you mean \"{}/{k}\"?)", settings.annotation_prefix))
-        .unwrap_or_default();
-    format!(
-        "annotation \"{key}\" is not an annotation of cainjector{hint}; the annotations are: {}",
-        Override::all_keys()
-    )
 }
 
 /// Decide whether and how to inject, from the settings and the pod's
@@ -128,100 +119,137 @@ pub fn plan<'s>(
     settings: &'s Settings,
     annotations: Option<&Map<String, Value>>,
     namespace: &str,
-) -> Result<Option<Plan<'s>>, String> {
+) -> Result<Option<Plan<'s>>, Error> {
     let empty = Map::new();
     let annotations = annotations.unwrap_or(&empty);
-
-    let inject_key = format!("{}/{}", settings.annotation_prefix, Override::Inject.key());
-    let inject = match annotations.get_key_value(inject_key.as_str()) {
-        Some((key, value)) => match our_annotation(settings, key, value)? {
-            Some(a) => a.boolean()?,
-            None => settings.inject,
-        },
-        None => settings.inject,
-    };
-    if !inject {
+    if !injects(settings, annotations)? {
         return Ok(None);
     }
-
-    let mut plan = Plan {
-        source: settings.source.clone(),
-        cert_file: settings.cert_file.clone(),
-        mount_path: settings.mount_path.clone(),
-        env_value: None,
-        env_vars: &settings.env_vars,
-        java_options: None,
-        java_key: None,
-        exclude: &settings.exclude_containers,
-        extra_exclude: Vec::new(),
-        init_containers: settings.inject_init_containers,
-    };
-    let mut set_env_var = settings.set_env_var;
-    let mut java = settings.java_trust_store.is_some();
-    let mut ssl_cert_file = settings.ssl_cert_file.clone();
-    let mut source_key: Option<&str> = None;
-    let mut skip_namespace = false;
-
+    let mut planner = Planner::new(settings);
     for (key, value) in annotations {
-        let Some(a) = our_annotation(settings, key, value)? else {
-            continue;
-        };
-        match a.which {
-            Override::Inject => {}
-            Override::ConfigMap | Override::Secret => {
-                if let Some(other) = source_key {
-                    return Err(format!(
-                        "annotations \"{other}\" and \"{}\" are mutually exclusive: a pod takes \
-                         its bundle from one ConfigMap or one Secret",
-                        a.key
-                    ));
-                }
-                source_key = Some(a.key);
-                let name = a.checked(names::dns_subdomain)?;
-                plan.source = if a.which == Override::ConfigMap {
-                    Source::ConfigMap(name)
-                } else {
-                    Source::Secret(name)
-                };
-            }
-            Override::CertFile => plan.cert_file = a.checked(names::config_map_key)?,
-            Override::MountPath => plan.mount_path = a.checked(names::mount_path)?,
-            Override::SslCertFile => ssl_cert_file = Some(a.checked(names::absolute_path)?),
-            Override::SetEnvVar => set_env_var = a.boolean()?,
-            Override::JavaTrustStore => java = a.boolean()?,
-            Override::ExcludeContainers => plan.extra_exclude = a.globs()?,
-            // A pod can narrow the namespaces it is injected in, never widen them.
-            Override::ExcludeNamespaces => {
-                skip_namespace |= any_matches(&a.globs()?, namespace);
-            }
-            Override::IncludeNamespaces => {
-                let include = a.globs()?;
-                skip_namespace |= !include.is_empty() && !any_matches(&include, namespace);
-            }
+        if let Some(a) = our_annotation(settings, key, value)? {
+            planner.apply(&a, namespace)?;
+        }
+    }
+    planner.finish()
+}
+
+/// Whether the pod is injected at all: `<prefix>/inject`, or the setting.
+fn injects(settings: &Settings, annotations: &Map<String, Value>) -> Result<bool, Error> {
+    let inject_key = format!("{}/{}", settings.annotation_prefix, Override::Inject.key());
+    let Some((key, value)) = annotations.get_key_value(inject_key.as_str()) else {
+        return Ok(settings.inject);
+    };
+    match our_annotation(settings, key, value)? {
+        Some(a) => a.boolean(),
+        None => Ok(settings.inject),
+    }
+}
+
+/// The plan as the annotations change it, one annotation at a time.
+struct Planner<'s, 'a> {
+    settings: &'s Settings,
+    plan: Plan<'s>,
+    set_env_var: bool,
+    java: bool,
+    ssl_cert_file: Option<String>,
+    /// The annotation that chose the source, to refuse a second one.
+    source_key: Option<&'a str>,
+    skip_namespace: bool,
+}
+
+impl<'s, 'a> Planner<'s, 'a> {
+    fn new(settings: &'s Settings) -> Planner<'s, 'a> {
+        Planner {
+            settings,
+            plan: Plan {
+                source: settings.source.clone(),
+                cert_file: settings.cert_file.clone(),
+                mount_path: settings.mount_path.clone(),
+                env_value: None,
+                env_vars: &settings.env_vars,
+                java_options: None,
+                java_key: None,
+                exclude: &settings.exclude_containers,
+                extra_exclude: Vec::new(),
+                init_containers: settings.inject_init_containers,
+            },
+            set_env_var: settings.set_env_var,
+            java: settings.java_trust_store.is_some(),
+            ssl_cert_file: settings.ssl_cert_file.clone(),
+            source_key: None,
+            skip_namespace: false,
         }
     }
 
-    if skip_namespace {
-        return Ok(None);
+    fn apply(&mut self, a: &Annotation<'a>, namespace: &str) -> Result<(), Error> {
+        let plan = &mut self.plan;
+        match a.which {
+            Override::Inject => {}
+            Override::ConfigMap | Override::Secret => self.source(a)?,
+            Override::CertFile => plan.cert_file = a.checked(names::config_map_key)?,
+            Override::MountPath => plan.mount_path = a.checked(names::mount_path)?,
+            Override::SslCertFile => self.ssl_cert_file = Some(a.checked(names::absolute_path)?),
+            Override::SetEnvVar => self.set_env_var = a.boolean()?,
+            Override::JavaTrustStore => self.java = a.boolean()?,
+            Override::ExcludeContainers => plan.extra_exclude = a.globs()?,
+            // A pod can narrow the namespaces it is injected in, never widen them.
+            Override::ExcludeNamespaces => {
+                self.skip_namespace |= any_matches(&a.globs()?, namespace);
+            }
+            Override::IncludeNamespaces => {
+                let include = a.globs()?;
+                self.skip_namespace |= !include.is_empty() && !any_matches(&include, namespace);
+            }
+        }
+        Ok(())
     }
-    // Settings refuse a trust store with a ClusterTrustBundle, and annotations
-    // can only switch to a ConfigMap or Secret, so the store is in the source.
-    if let (true, Some(store)) = (java, &settings.java_trust_store) {
-        trust_store_path(&plan.mount_path, store).map_err(|reason| {
-            format!(
-                "annotation \"{}/mountPath\": {reason}",
-                settings.annotation_prefix
-            )
-        })?;
-        plan.java_options = Some(store.options(&plan.mount_path));
-        plan.java_key = Some(store.key.clone());
+
+    /// `<prefix>/configMap` or `<prefix>/secret`: only one of them.
+    fn source(&mut self, a: &Annotation<'a>) -> Result<(), Error> {
+        if let Some(first) = self.source_key {
+            return Err(Error::SourceAnnotations {
+                first: first.to_string(),
+                second: a.key.to_string(),
+            });
+        }
+        self.source_key = Some(a.key);
+        let name = a.checked(names::dns_subdomain)?;
+        self.plan.source = if a.which == Override::ConfigMap {
+            Source::ConfigMap(name)
+        } else {
+            Source::Secret(name)
+        };
+        Ok(())
     }
-    if set_env_var {
-        plan.env_value = Some(
-            ssl_cert_file.unwrap_or_else(|| format!("{}/{}", plan.mount_path, plan.cert_file)),
-        );
+
+    /// The plan, once every annotation is read; `None` when one of them
+    /// keeps the pod's namespace out.
+    fn finish(self) -> Result<Option<Plan<'s>>, Error> {
+        if self.skip_namespace {
+            return Ok(None);
+        }
+        let (settings, mut plan) = (self.settings, self.plan);
+        // Settings refuse a trust store with a ClusterTrustBundle, and annotations
+        // can only switch to a ConfigMap or Secret, so the store is in the source.
+        if let (true, Some(store)) = (self.java, &settings.java_trust_store) {
+            trust_store_path(&plan.mount_path, store).map_err(|reason| {
+                let key = format!(
+                    "{}/{}",
+                    settings.annotation_prefix,
+                    Override::MountPath.key()
+                );
+                Error::invalid(Subject::Annotation(key), &plan.mount_path, reason)
+            })?;
+            plan.java_options = Some(store.options(&plan.mount_path));
+            plan.java_key = Some(store.key.clone());
+        }
+        if self.set_env_var {
+            let own = || format!("{}/{}", plan.mount_path, plan.cert_file);
+            plan.env_value = Some(self.ssl_cert_file.unwrap_or_else(own));
+        }
+        Ok(Some(plan))
     }
-    Ok(Some(plan))
 }
 
 #[cfg(test)]
@@ -234,7 +262,7 @@ mod tests {
     }
 
     fn decide(s: &Settings, annotations: Value) -> Result<Option<Plan<'_>>, String> {
-        plan(s, annotations.as_object(), "default")
+        plan(s, annotations.as_object(), "default").map_err(|e| e.to_string())
     }
 
     fn injected<'s>(s: &'s Settings, annotations: Value) -> Plan<'s> {
@@ -357,18 +385,54 @@ mod tests {
     fn invalid_annotation_values_name_the_annotation() {
         let s = settings(json!({"configMap": "a"}));
         let cases = [
-            ("configMap", "Bad_Name", "annotation \"cainjector.lestak.sh/configMap\": \"Bad_Name\" must be a valid Kubernetes object name"),
-            ("mountPath", "certs", "annotation \"cainjector.lestak.sh/mountPath\": \"certs\" must be an absolute path (starting with '/')"),
-            ("mountPath", "/proc/x", "annotation \"cainjector.lestak.sh/mountPath\": \"/proc/x\" must not be at or under /proc"),
-            ("certFile", "../x", "annotation \"cainjector.lestak.sh/certFile\": \"../x\" must be a valid ConfigMap key"),
-            ("setEnvVar", "maybe", "annotation \"cainjector.lestak.sh/setEnvVar\": \"maybe\" must be \"true\" or \"false\""),
-            ("sslCertFile", "x.pem", "annotation \"cainjector.lestak.sh/sslCertFile\": \"x.pem\" must be an absolute path"),
-            ("excludeContainers", "a,[", "annotation \"cainjector.lestak.sh/excludeContainers\": \"a,[\" has \"[\", which is not a valid glob"),
+            (
+                "configMap",
+                "Bad_Name",
+                "\"Bad_Name\" must be a valid Kubernetes object name: lowercase letters, digits, \
+                 '-' and '.', starting and ending with a letter or digit (e.g. \"ca-bundle\" or \
+                 \"my-org.com\")",
+            ),
+            (
+                "mountPath",
+                "certs",
+                "\"certs\" must be an absolute path (starting with '/')",
+            ),
+            (
+                "mountPath",
+                "/proc/x",
+                "\"/proc/x\" must not be at or under /proc, which the container needs; use a \
+                 directory of its own such as \"/cacerts\"",
+            ),
+            (
+                "certFile",
+                "../x",
+                "\"../x\" must be a valid ConfigMap key: letters, digits, '-', '_' and '.' (e.g. \
+                 \"ca.crt\")",
+            ),
+            (
+                "setEnvVar",
+                "maybe",
+                "\"maybe\" must be \"true\" or \"false\"",
+            ),
+            (
+                "sslCertFile",
+                "x.pem",
+                "\"x.pem\" must be an absolute path (starting with '/')",
+            ),
+            (
+                "excludeContainers",
+                "a,[",
+                "\"a,[\" has \"[\", which is not a valid glob: '[' opens a character class that \
+                 is never closed with ']'",
+            ),
         ];
-        for (key, value, start) in cases {
-            let err =
-                decide(&s, json!({ format!("cainjector.lestak.sh/{key}"): value })).unwrap_err();
-            assert!(err.starts_with(start), "{key}={value}: {err}");
+        for (key, value, problem) in cases {
+            let key = format!("cainjector.lestak.sh/{key}");
+            assert_eq!(
+                decide(&s, json!({ key.clone(): value })),
+                Err(format!("annotation \"{key}\": {problem}")),
+                "{key}={value}"
+            );
         }
     }
 
@@ -380,7 +444,7 @@ mod tests {
             format!(
                 "annotation \"cainjector.lestak.sh/mountpath\" is not an annotation of cainjector \
                  (did you mean \"cainjector.lestak.sh/mountPath\"?); the annotations are: {}",
-                Override::all_keys()
+                Override::all_keys().join(", ")
             )
         );
     }

@@ -9,8 +9,6 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::workload::template_path;
-
 /// The waPC `validate` payload: `{"request": ..., "settings": ...}`, and
 /// only an object (serde would read a struct from an array by position).
 pub struct Payload<'a> {
@@ -20,29 +18,32 @@ pub struct Payload<'a> {
 
 impl<'de: 'a, 'a> Deserialize<'de> for Payload<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct PayloadVisitor;
-        impl<'de> Visitor<'de> for PayloadVisitor {
-            type Value = Payload<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object with \"request\" and \"settings\"")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Payload<'de>, A::Error> {
-                let mut request = None;
-                let mut settings = Value::Null;
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.0.as_ref() {
-                        "request" => request = Some(map.next_value()?),
-                        "settings" => settings = map.next_value()?,
-                        _ => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                    }
-                }
-                let request = request.ok_or_else(|| de::Error::missing_field("request"))?;
-                Ok(Payload { request, settings })
-            }
-        }
         deserializer.deserialize_map(PayloadVisitor)
+    }
+}
+
+struct PayloadVisitor;
+
+impl<'de> Visitor<'de> for PayloadVisitor {
+    type Value = Payload<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object with \"request\" and \"settings\"")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Payload<'de>, A::Error> {
+        let mut request = None;
+        let mut settings = Value::Null;
+        each_member(&mut map, |key, map| {
+            match key {
+                "request" => request = Some(map.next_value()?),
+                "settings" => settings = map.next_value()?,
+                _ => return Ok(false),
+            }
+            Ok(true)
+        })?;
+        let request = request.ok_or_else(|| de::Error::missing_field("request"))?;
+        Ok(Payload { request, settings })
     }
 }
 
@@ -65,26 +66,6 @@ pub struct Request<'a> {
     pub old_object: Option<&'a RawValue>,
 }
 
-impl Request<'_> {
-    /// Where the pod template is, for the kinds the policy handles.
-    pub fn template_path(&self) -> Option<&'static [&'static str]> {
-        template_path(&self.kind.group, &self.kind.kind)
-    }
-
-    /// `kubectl debug` adding ephemeral containers to a pod.
-    pub fn is_debug(&self) -> bool {
-        self.kind.group.is_empty()
-            && self.kind.kind == "Pod"
-            && self.operation == "UPDATE"
-            && self.sub_resource == "ephemeralcontainers"
-    }
-
-    /// Whether the policy may mutate this request at all.
-    pub fn is_mutable(&self) -> bool {
-        self.template_path().is_some() && (self.operation == "CREATE" || self.is_debug())
-    }
-}
-
 impl<'de: 'a, 'a> Deserialize<'de> for Request<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_map(RequestVisitor)
@@ -102,21 +83,34 @@ impl<'de> Visitor<'de> for RequestVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Request<'de>, A::Error> {
         let mut request = Request::default();
-        while let Some(key) = map.next_key::<Key<'de>>()? {
-            match key.0.as_ref() {
-                "operation" => request.operation = text(&mut map)?,
+        each_member(&mut map, |key, map| {
+            match key {
+                "operation" => request.operation = text(map)?,
                 "kind" => request.kind = map.next_value::<Option<Kind>>()?.unwrap_or_default(),
-                "namespace" => request.namespace = text(&mut map)?,
-                "subResource" => request.sub_resource = text(&mut map)?,
+                "namespace" => request.namespace = text(map)?,
+                "subResource" => request.sub_resource = text(map)?,
                 "object" => request.object = map.next_value()?,
                 "oldObject" => request.old_object = map.next_value()?,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+                _ => return Ok(false),
             }
-        }
+            Ok(true)
+        })?;
         Ok(request)
     }
+}
+
+/// Each member of the map, handed to `read` with its key; one that `read`
+/// does not take (it returns false) is skipped.
+fn each_member<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    mut read: impl FnMut(&str, &mut A) -> Result<bool, A::Error>,
+) -> Result<(), A::Error> {
+    while let Some(key) = map.next_key::<Key<'de>>()? {
+        if !read(&key.0, map)? {
+            map.next_value::<IgnoredAny>()?;
+        }
+    }
+    Ok(())
 }
 
 /// A string field where null means empty, as the SDK treats it.
@@ -129,20 +123,25 @@ struct Key<'a>(std::borrow::Cow<'a, str>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for Key<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a field name")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(v.into()))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key(v.to_string().into()))
-            }
-        }
         deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = Key<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key(v.into()))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+        Ok(Key(v.to_string().into()))
     }
 }
 
@@ -160,7 +159,10 @@ mod tests {
     fn object_is_kept_as_sent() {
         let payload = r#"{"request": {"kind": {"kind": "Pod"}, "operation": "CREATE", "object": {"b": 1.0, "a": [ ]}}}"#;
         let request = decode(payload);
-        assert!(request.is_mutable());
+        assert_eq!(
+            (request.kind.kind.as_str(), request.operation.as_str()),
+            ("Pod", "CREATE")
+        );
         assert_eq!(request.object.unwrap().get(), r#"{"b": 1.0, "a": [ ]}"#);
     }
 

@@ -8,16 +8,15 @@
 use crate::inject::{Added, List, Report};
 use crate::settings::JAVA_TOOL_OPTIONS;
 use crate::source::{Source, TrustBundle};
-use crate::workload::Injected;
 
 /// Why the pod (or, for a workload, its template) is refused: what the
-/// injection would have added.
-pub fn refusal(injected: &Injected, template: bool) -> String {
+/// injection from `source` would have added (`report`).
+pub fn refusal(source: &Source, report: &Report, template: bool) -> String {
     let what = if template { "pod template" } else { "pod" };
     format!(
         "{what} lacks the trust bundle ({}): {}",
-        source(&injected.source),
-        gaps(&injected.report)
+        self::source(source),
+        gaps(report)
     )
 }
 
@@ -110,18 +109,12 @@ mod tests {
         }
     }
 
-    fn injected(source: Source, added: Vec<Added>) -> Injected {
-        Injected {
-            object: String::new(),
-            source,
-            keys: vec!["ca.crt".into()],
-            report: Report {
-                volume: "cainjector-ca-bundle".into(),
-                mount_path: "/cacerts".into(),
-                added,
-                ..Report::default()
-            },
-            warning: None,
+    fn report(added: Vec<Added>) -> Report {
+        Report {
+            volume: "cainjector-ca-bundle".into(),
+            mount_path: "/cacerts".into(),
+            added,
+            ..Report::default()
         }
     }
 
@@ -137,18 +130,16 @@ mod tests {
     #[test]
     fn containers_lacking_the_same_are_named_together() {
         let all = ["SSL_CERT_FILE"];
-        let report = injected(
-            Source::ConfigMap("ca-bundle".into()),
-            vec![
-                added(List::Containers, "a", true, &all),
-                added(List::Containers, "b", true, &all),
-                added(List::Containers, "c", false, &all),
-                added(List::InitContainers, "i", false, &all),
-                added(List::InitContainers, "j", false, &all),
-            ],
-        );
+        let source = Source::ConfigMap("ca-bundle".into());
+        let report = report(vec![
+            added(List::Containers, "a", true, &all),
+            added(List::Containers, "b", true, &all),
+            added(List::Containers, "c", false, &all),
+            added(List::InitContainers, "i", false, &all),
+            added(List::InitContainers, "j", false, &all),
+        ]);
         assert_eq!(
-            refusal(&report, false),
+            refusal(&source, &report, false),
             "pod lacks the trust bundle (ConfigMap \"ca-bundle\"): containers \"a\" and \"b\" \
              lack the mount at /cacerts and SSL_CERT_FILE; container \"c\" lacks SSL_CERT_FILE; \
              init containers \"i\" and \"j\" lack SSL_CERT_FILE"
@@ -174,7 +165,7 @@ mod tests {
         ];
         for (source, named) in cases {
             assert_eq!(
-                refusal(&injected(source, one()), true),
+                refusal(&source, &report(one()), true),
                 format!(
                     "pod template lacks the trust bundle ({named}): container \"app\" lacks the \
                      mount at /cacerts"
@@ -188,7 +179,7 @@ mod tests {
         let mut java = added(List::EphemeralContainers, "debugger", false, &[]);
         java.java_options = true;
         assert_eq!(
-            refusal(&injected(Source::ConfigMap("b".into()), vec![java]), false),
+            refusal(&Source::ConfigMap("b".into()), &report(vec![java]), false),
             "pod lacks the trust bundle (ConfigMap \"b\"): ephemeral container \"debugger\" \
              lacks the trust store in JAVA_TOOL_OPTIONS"
         );

@@ -1,0 +1,75 @@
+//! The object's fields read as the API types them: an object, a string, a
+//! list (absent, null or its items). Anything else is refused with a message
+//! naming where it is.
+
+use std::borrow::Cow;
+
+use crate::diag::At;
+use crate::error::{Error, Expected, Subject};
+use crate::json::{self, Edits, Object, Raw};
+
+/// `{at} must be {expected}, found` what `found` is.
+pub fn wrong(at: &At<'_>, expected: Expected, found: Raw<'_>) -> Error {
+    Error::wrong_kind(Subject::path(at), expected, found.kind())
+}
+
+/// `{at} is missing`, or `is missing: it must be {needs}`.
+pub fn missing(at: &At<'_>, needs: Option<Expected>) -> Error {
+    Error::Missing {
+        subject: Subject::path(at),
+        needs,
+    }
+}
+
+/// `raw` as an object, or a message naming where it is.
+pub fn object<'a>(raw: Raw<'a>, at: &At<'_>) -> Result<Object<'a>, Error> {
+    Object::read(raw).ok_or_else(|| wrong(at, Expected::Object, raw))
+}
+
+/// A member that must be a string.
+pub fn string<'a>(parent: &Object<'a>, at: &At<'_>, field: &str) -> Result<Cow<'a, str>, Error> {
+    let at = At::Field(at, field);
+    let raw = parent
+        .present(field)
+        .ok_or_else(|| missing(&at, Some(Expected::String)))?;
+    json::string(raw).ok_or_else(|| wrong(&at, Expected::String, raw))
+}
+
+/// A list member as found: absent, null, or its items.
+pub enum Slot<'a> {
+    Absent,
+    Null(Raw<'a>),
+    List(Raw<'a>, Vec<Raw<'a>>),
+}
+
+impl<'a> Slot<'a> {
+    pub fn read(parent: &Object<'a>, at: &At<'_>, field: &str) -> Result<Slot<'a>, Error> {
+        match parent.get(field) {
+            None => Ok(Slot::Absent),
+            Some(raw) if json::is_null(raw) => Ok(Slot::Null(raw)),
+            Some(raw) => json::items(raw)
+                .map(|items| Slot::List(raw, items))
+                .ok_or_else(|| wrong(&At::Field(at, field), Expected::List, raw)),
+        }
+    }
+
+    pub fn items(&self) -> &[Raw<'a>] {
+        match self {
+            Slot::List(_, items) => items,
+            _ => &[],
+        }
+    }
+
+    /// Add `items` (JSON texts) at the end of the list, making the list if
+    /// there is none.
+    pub fn extend(&self, edits: &mut Edits<'_>, parent: &Object<'_>, field: &str, items: &[&str]) {
+        if items.is_empty() {
+            return;
+        }
+        match self {
+            Slot::Absent => edits.add_member(parent, field, &format!("[{}]", items.join(","))),
+            Slot::Null(raw) => edits.replace(*raw, format!("[{}]", items.join(","))),
+            Slot::List(raw, list) => edits.append(*raw, list.len(), items),
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! The `<prefix>/status` annotation: what a pod was given, written on the
+//! template when `statusAnnotation` asks, unless it would take the
+//! annotations over the API server's budget.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Warning};
+use crate::inject::Report;
+use crate::json::{to_json, Edits};
+use crate::overrides::{Plan, STATUS};
+use crate::settings::Settings;
+use crate::template::Template;
+
+/// The most the keys and values of an object's annotations may take
+/// together (ValidateAnnotations: TotalAnnotationSizeLimitB, 256 KiB).
+pub const ANNOTATIONS_LIMIT: usize = 256 * 1024;
+
+/// Write the status annotation on the template; when it does not fit, the
+/// warning for the client instead.
+pub fn annotate(
+    edits: &mut Edits<'_>,
+    t: &Template<'_>,
+    settings: &Settings,
+    plan: &Plan<'_>,
+    report: &Report,
+) -> Result<Option<Warning>, Error> {
+    let key = format!("{}/{}", settings.annotation_prefix, STATUS);
+    let value = status(plan, report)?;
+    let size = annotations_size(t.annotation_map(), &key, &value);
+    if size <= ANNOTATIONS_LIMIT {
+        set_annotation(edits, t, &key, &value)?;
+        return Ok(None);
+    }
+    Ok(Some(Warning::StatusLeftOut {
+        key,
+        size,
+        limit: ANNOTATIONS_LIMIT,
+    }))
+}
+
+/// The bytes of the annotations' keys and values, as ValidateAnnotations
+/// counts them, with `key` set to `value`.
+fn annotations_size(annotations: Option<&Map<String, Value>>, key: &str, value: &str) -> usize {
+    let others = annotations
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| k.as_str() != key)
+        .map(|(k, v)| k.len().saturating_add(v.as_str().map_or(0, str::len)))
+        .fold(0usize, usize::saturating_add);
+    others.saturating_add(key.len()).saturating_add(value.len())
+}
+
+/// Set one annotation on the template, making `metadata` and `annotations`
+/// when they are absent; the value replaces an older one of the same key.
+fn set_annotation(
+    edits: &mut Edits<'_>,
+    t: &Template<'_>,
+    key: &str,
+    value: &str,
+) -> Result<(), Error> {
+    let text = to_json(value)?;
+    if let Some(annotations) = t.annotations.as_ref().map(|a| &a.found) {
+        match annotations.get(key) {
+            Some(old) => edits.replace(old, text),
+            None => edits.add_member(annotations, key, &text),
+        }
+        return Ok(());
+    }
+    let annotations = format!("{{{}:{text}}}", to_json(key)?);
+    match (&t.metadata, t.template.get("metadata")) {
+        (Some(metadata), _) => match metadata.get("annotations") {
+            Some(null) => edits.replace(null, annotations),
+            None => edits.add_member(metadata, "annotations", &annotations),
+        },
+        (None, Some(null)) => edits.replace(null, format!("{{\"annotations\":{annotations}}}")),
+        (None, None) => edits.add_member(
+            &t.template,
+            "metadata",
+            &format!("{{\"annotations\":{annotations}}}"),
+        ),
+    }
+    Ok(())
+}
+
+/// The `<prefix>/status` annotation's value: what this pod was given, as JSON
+/// with its members in a fixed order.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Status<'p> {
+    source: Value,
+    volume: &'p str,
+    mount_path: &'p str,
+    containers: &'p [String],
+    init_containers: &'p [String],
+    env_vars: &'p [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    java_trust_store: Option<String>,
+}
+
+fn status(plan: &Plan<'_>, report: &Report) -> Result<String, Error> {
+    let status = Status {
+        source: plan.source.describe(),
+        volume: &report.volume,
+        mount_path: &plan.mount_path,
+        containers: &report.containers,
+        init_containers: &report.init_containers,
+        env_vars: match plan.env_value {
+            Some(_) => plan.env_vars,
+            None => &[],
+        },
+        java_trust_store: plan
+            .java_key
+            .as_ref()
+            .map(|key| format!("{}/{key}", plan.mount_path)),
+    };
+    to_json(&status)
+}

@@ -1,0 +1,455 @@
+//! The `clusterTrustBundle` setting, checked as the API server checks a
+//! projected ClusterTrustBundle volume: a bundle by name, or the bundles of a
+//! signer that match a label selector.
+
+use serde_json::{Map, Value};
+
+use crate::diag::{At, Kind};
+use crate::error::{Error, Expected, Reason, Subject};
+use crate::names;
+use crate::reader::Nested;
+use crate::source::TrustBundle;
+
+/// The `clusterTrustBundle` setting: `{name}` or `{signerName, labelSelector}`.
+pub fn parse_trust_bundle(value: &Value) -> Result<TrustBundle, Error> {
+    let nested = Nested::read(
+        value,
+        "clusterTrustBundle",
+        &["name", "signerName", "labelSelector"],
+        "\"name\", or \"signerName\" and \"labelSelector\"",
+    )?;
+    let selector = nested.get("labelSelector");
+    match (nested.text("name")?, nested.text("signerName")?) {
+        (Some(name), None) => {
+            if selector.is_some() {
+                return Err(Error::SelectorWithName);
+            }
+            trust_bundle_name(name).map_err(|reason| nested.invalid("name", name, reason))?;
+            Ok(TrustBundle::Name(name.to_string()))
+        }
+        (None, Some(signer)) => {
+            signer_name(signer).map_err(|reason| nested.invalid("signerName", signer, reason))?;
+            let selector = selector.ok_or(Error::SelectorRequired)?;
+            label_selector(selector).map_err(|problem| Error::In {
+                subject: Subject::setting("clusterTrustBundle.labelSelector"),
+                problem: Box::new(problem),
+            })?;
+            Ok(TrustBundle::Signer {
+                signer_name: signer.to_string(),
+                label_selector: selector.clone(),
+            })
+        }
+        (Some(_), Some(_)) => Err(Error::NameAndSigner),
+        (None, None) => Err(Error::NameOrSigner),
+    }
+}
+
+/// A ClusterTrustBundle name as the API server checks the projected volume's
+/// `name` (validateProjectionSources, ValidateClusterTrustBundleName): a DNS
+/// subdomain, or, for a bundle of a signer, `<signer name with ':' for
+/// '/'>:<DNS subdomain>`. The signer part is checked as a signer name too:
+/// no bundle of an invalid signer can exist (ValidateClusterTrustBundle), so
+/// a pod naming one would never start.
+fn trust_bundle_name(name: &str) -> Result<(), Reason> {
+    let Some((prefix, rest)) = name.rsplit_once(':') else {
+        return names::dns_subdomain(name).map_err(|why| Reason::NotBundleName(Box::new(why)));
+    };
+    signer_name(&prefix.replace(':', "/")).map_err(|why| Reason::BadSignerPrefix {
+        prefix: prefix.to_string(),
+        why: Box::new(why),
+    })?;
+    names::dns_subdomain(rest).map_err(|why| Reason::BadAfterPrefix {
+        prefix: prefix.to_string(),
+        rest: rest.to_string(),
+        why: Box::new(why),
+    })
+}
+
+const DOMAIN_MAX: usize = 253;
+/// A signer name fits `<domain>/<namespace>.<name>` (ValidateSignerName).
+const SIGNER_MAX: usize = 571;
+
+/// `<domain>/<path>`, as ValidateSignerName checks a signer name: a domain
+/// of at least two DNS labels, and a path of dot-separated parts each a
+/// DNS-1123 subdomain without dots.
+fn signer_name(value: &str) -> Result<(), Reason> {
+    let mut parts = value.split('/');
+    let (Some(domain), Some(path), None) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(Reason::SignerForm);
+    };
+    if domain.len() > DOMAIN_MAX {
+        return Err(Reason::DomainTooLong {
+            max: DOMAIN_MAX,
+            len: domain.len(),
+        });
+    }
+    if let Some(label) = domain.split('.').find(|l| !names::is_dns_label(l)) {
+        return Err(Reason::DomainLabel(label.to_string()));
+    }
+    if !domain.contains('.') {
+        return Err(Reason::OneLabelDomain);
+    }
+    if let Some(part) = path.split('.').find(|p| names::dns_subdomain(p).is_err()) {
+        return Err(Reason::PathPart {
+            part: part.to_string(),
+            max: DOMAIN_MAX,
+        });
+    }
+    if value.len() > SIGNER_MAX {
+        return Err(Reason::TooLong {
+            max: SIGNER_MAX,
+            len: value.len(),
+        });
+    }
+    Ok(())
+}
+
+/// `{at} must be {expected}, found` what `found` is.
+fn wrong(at: &At<'_>, expected: Expected, found: &Value) -> Error {
+    Error::wrong_kind(Subject::path(at), expected, Kind::of(found))
+}
+
+/// A metav1.LabelSelector as ValidateLabelSelector checks it, with only the
+/// fields of its type (the policy copies it into every pod).
+fn label_selector(value: &Value) -> Result<(), Error> {
+    let Value::Object(map) = value else {
+        return Err(Error::wrong_kind(
+            Subject::It,
+            Expected::LabelSelector,
+            Kind::of(value),
+        ));
+    };
+    let root = At::Root("");
+    for (key, field) in map {
+        let at = At::Field(&root, key);
+        match (key.as_str(), field) {
+            ("matchLabels" | "matchExpressions", Value::Null) => {}
+            ("matchLabels", Value::Object(labels)) => match_labels(labels)?,
+            ("matchExpressions", Value::Array(items)) => match_expressions(items, &root)?,
+            ("matchLabels", other) => return Err(wrong(&at, Expected::Object, other)),
+            ("matchExpressions", other) => return Err(wrong(&at, Expected::List, other)),
+            (unknown, _) => return Err(Error::UnknownSelectorField(unknown.to_string())),
+        }
+    }
+    Ok(())
+}
+
+fn match_expressions(items: &[Value], root: &At<'_>) -> Result<(), Error> {
+    for (i, item) in items.iter().enumerate() {
+        requirement(item, &At::Item(root, "matchExpressions", i))?;
+    }
+    Ok(())
+}
+
+fn match_labels(labels: &Map<String, Value>) -> Result<(), Error> {
+    let root = At::Root("matchLabels");
+    for (key, value) in labels {
+        names::qualified_name(key)
+            .map_err(|reason| Error::invalid(Subject::path("matchLabels key"), key, reason))?;
+        let at = At::Field(&root, key);
+        let Value::String(text) = value else {
+            return Err(wrong(&at, Expected::String, value));
+        };
+        names::label_value(text)
+            .map_err(|reason| Error::invalid(Subject::path(at), text, reason))?;
+    }
+    Ok(())
+}
+
+/// One item of `matchExpressions`, named `at` in messages.
+fn requirement(item: &Value, at: &At<'_>) -> Result<(), Error> {
+    let Value::Object(fields) = item else {
+        return Err(wrong(
+            at,
+            Expected::ObjectWith(Expected::REQUIREMENT_FIELDS),
+            item,
+        ));
+    };
+    if let Some(unknown) = fields
+        .keys()
+        .find(|k| !matches!(k.as_str(), "key" | "operator" | "values"))
+    {
+        return Err(Error::UnknownRequirementField {
+            at: at.to_string(),
+            field: unknown.clone(),
+        });
+    }
+    requirement_key(fields.get("key"), &At::Field(at, "key"))?;
+    let values = requirement_values(fields.get("values"), at)?;
+    requirement_operator(fields.get("operator"), at, values)
+}
+
+/// A requirement's key: a label key.
+fn requirement_key(key: Option<&Value>, at: &At<'_>) -> Result<(), Error> {
+    match key {
+        None | Some(Value::Null) => Err(Error::Missing {
+            subject: Subject::path(at),
+            needs: Some(Expected::LabelKey),
+        }),
+        Some(Value::String(key)) => names::qualified_name(key)
+            .map_err(|reason| Error::invalid(Subject::path(at), key, reason)),
+        Some(other) => Err(wrong(at, Expected::String, other)),
+    }
+}
+
+/// A requirement's operator, which decides how many `values` it takes.
+fn requirement_operator(operator: Option<&Value>, at: &At<'_>, values: usize) -> Result<(), Error> {
+    let here = At::Field(at, "operator");
+    let op = match operator {
+        None | Some(Value::Null) => {
+            return Err(Error::Missing {
+                subject: Subject::path(here),
+                needs: Some(Expected::Operator),
+            })
+        }
+        Some(Value::String(op)) => op.as_str(),
+        Some(other) => return Err(wrong(&here, Expected::Operator, other)),
+    };
+    match op {
+        "In" | "NotIn" if values == 0 => Err(Error::ValuesNeeded { at: at.to_string() }),
+        "Exists" | "DoesNotExist" if values > 0 => Err(Error::ValuesRefused { at: at.to_string() }),
+        "In" | "NotIn" | "Exists" | "DoesNotExist" => Ok(()),
+        other => Err(Error::invalid(
+            Subject::path(here),
+            other,
+            Reason::MustBe(Expected::Operator),
+        )),
+    }
+}
+
+/// How many values the requirement at `at` has, each a valid label value.
+fn requirement_values(values: Option<&Value>, at: &At<'_>) -> Result<usize, Error> {
+    let items = match values {
+        None | Some(Value::Null) => return Ok(0),
+        Some(Value::Array(items)) => items,
+        Some(other) => return Err(wrong(&At::Field(at, "values"), Expected::StringList, other)),
+    };
+    for (i, value) in items.iter().enumerate() {
+        let item = At::Item(at, "values", i);
+        let Value::String(text) = value else {
+            return Err(wrong(&item, Expected::String, value));
+        };
+        names::label_value(text)
+            .map_err(|reason| Error::invalid(Subject::path(item), text, reason))?;
+    }
+    Ok(items.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn trust_bundle_setting_forms() {
+        assert_eq!(
+            parse_trust_bundle(&json!({"name": "root-bundle"})),
+            Ok(TrustBundle::Name("root-bundle".into()))
+        );
+        assert_eq!(
+            parse_trust_bundle(
+                &json!({"signerName": "example.com/corp", "labelSelector": {"matchLabels": {"trust": "corp"}}})
+            ),
+            Ok(TrustBundle::Signer {
+                signer_name: "example.com/corp".into(),
+                label_selector: json!({"matchLabels": {"trust": "corp"}})
+            })
+        );
+    }
+
+    fn refused(value: Value) -> String {
+        parse_trust_bundle(&value).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn trust_bundle_setting_errors_name_the_field() {
+        let cases = [
+            (json!("x"), "setting \"clusterTrustBundle\" must be an object with \"name\", or \"signerName\" and \"labelSelector\", found a string"),
+            (json!({}), "setting \"clusterTrustBundle\" needs \"name\", or \"signerName\" and \"labelSelector\""),
+            (json!({"name": "a", "signerName": "a.com/b"}), "setting \"clusterTrustBundle\": \"name\" and \"signerName\" are mutually exclusive"),
+            (json!({"signerName": "a.com/b"}), "setting \"clusterTrustBundle.labelSelector\" is required with \"signerName\" (an unset selector matches no bundle; {} matches every bundle of the signer)"),
+            (json!({"nam": "a"}), "setting \"clusterTrustBundle.nam\" is not known: use \"name\", or \"signerName\" and \"labelSelector\""),
+            (json!({"name": "a", "labelSelector": {}}), "setting \"clusterTrustBundle.labelSelector\" only goes with \"signerName\", not with \"name\""),
+        ];
+        for (value, message) in cases {
+            assert_eq!(refused(value.clone()), message, "{value}");
+        }
+    }
+
+    const SUBDOMAIN: &str = "must be a valid Kubernetes object name: lowercase letters, digits, \
+         '-' and '.', starting and ending with a letter or digit (e.g. \"ca-bundle\" or \
+         \"my-org.com\")";
+
+    #[test]
+    fn trust_bundle_name_is_a_subdomain_after_its_signer_prefix() {
+        for good in [
+            "root-bundle",
+            "a.b",
+            "example.com:corp:root",
+            "example.com:corp.team:v1.root",
+        ] {
+            assert_eq!(trust_bundle_name(good), Ok(()), "{good:?}");
+        }
+        assert_eq!(
+            refused(json!({"name": "a..b"})),
+            format!(
+                "setting \"clusterTrustBundle.name\": \"a..b\" is not a ClusterTrustBundle name: \
+                 it {SUBDOMAIN}, or a signer's bundle name such as \"example.com:my-signer:root\""
+            )
+        );
+        assert_eq!(
+            refused(json!({"name": "example.com:signer:-root"})),
+            format!(
+                "setting \"clusterTrustBundle.name\": \"example.com:signer:-root\" is not a \
+                 ClusterTrustBundle name: after its signer prefix \"example.com:signer:\", \
+                 \"-root\" {SUBDOMAIN}"
+            )
+        );
+        assert_eq!(
+            refused(json!({"name": "corp:root"})),
+            "setting \"clusterTrustBundle.name\": \"corp:root\" is not a ClusterTrustBundle name: \
+             its signer prefix \"corp:\" names the signer \"corp\", which must be a signer name \
+             of the form \"example.com/my-signer\": a domain, one '/' and a path"
+        );
+        assert_eq!(
+            refused(json!({"name": "Bad Name"})),
+            format!(
+                "setting \"clusterTrustBundle.name\": \"Bad Name\" is not a ClusterTrustBundle \
+                 name: it {SUBDOMAIN}, or a signer's bundle name such as \
+                 \"example.com:my-signer:root\""
+            )
+        );
+        // A bundle of a signer may be longer than 253 characters in all.
+        let long = format!("{}.com:{}:root", "d".repeat(60), "p".repeat(200));
+        assert_eq!(trust_bundle_name(&long), Ok(()));
+        assert_eq!(
+            refused(json!({"name": format!("a:b:{}", "r".repeat(254))})),
+            "setting \"clusterTrustBundle.name\": \"a:b:rrr\" is not a ClusterTrustBundle name: \
+             its signer prefix \"a:b:\" names the signer \"a/b\", which must have a domain of \
+             at least two labels separated by dots (e.g. \"example.com/my-signer\")"
+                .replace("rrr", &"r".repeat(254))
+        );
+        assert_eq!(
+            refused(json!({"name": format!("a.com:b:{}", "r".repeat(254))})),
+            format!(
+                "setting \"clusterTrustBundle.name\": \"a.com:b:{r}\" is not a ClusterTrustBundle \
+                 name: after its signer prefix \"a.com:b:\", \"{r}\" must be at most 253 \
+                 characters, it has 254",
+                r = "r".repeat(254)
+            )
+        );
+    }
+
+    fn signer_refused(signer: &str) -> String {
+        refused(json!({"signerName": signer, "labelSelector": {}}))
+    }
+
+    #[test]
+    fn signer_name_follows_validate_signer_name() {
+        for good in [
+            "example.com/corp",
+            "a.b/c",
+            "example.com/team.corp-signer",
+            &format!(
+                "{}.com/{}.{}",
+                "d".repeat(63),
+                "n".repeat(63),
+                "p".repeat(253)
+            ),
+        ] {
+            assert_eq!(signer_name(good), Ok(()), "{good:?}");
+        }
+        let cases = [
+            ("nodomain", "must be a signer name of the form \"example.com/my-signer\": a domain, one '/' and a path"),
+            ("a.com/b/c", "must be a signer name of the form \"example.com/my-signer\": a domain, one '/' and a path"),
+            ("example/corp", "must have a domain of at least two labels separated by dots (e.g. \"example.com/my-signer\")"),
+            ("Example.com/corp", "has the domain label \"Example\", which must be at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"),
+            ("example..com/corp", "has the domain label \"\", which must be at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"),
+            ("example.com/Corp_Signer", "has the path part \"Corp_Signer\", which must be lowercase letters, digits and '-', starting and ending with a letter or digit, at most 253 characters (the path's parts are separated by dots)"),
+            ("example.com/", "has the path part \"\", which must be lowercase letters, digits and '-', starting and ending with a letter or digit, at most 253 characters (the path's parts are separated by dots)"),
+            ("example.com/corp.", "has the path part \"\", which must be lowercase letters, digits and '-', starting and ending with a letter or digit, at most 253 characters (the path's parts are separated by dots)"),
+        ];
+        for (signer, reason) in cases {
+            assert_eq!(
+                signer_refused(signer),
+                format!("setting \"clusterTrustBundle.signerName\": {signer:?} {reason}"),
+            );
+        }
+        let long_domain = format!("{}.com/corp", "d.".repeat(126));
+        assert_eq!(
+            signer_name(&long_domain).map_err(|r| r.to_string()),
+            Err("must have a domain of at most 253 characters, it has 256".to_string())
+        );
+        let long = format!(
+            "{}.com/{}.{}.{}",
+            "d".repeat(63),
+            "p".repeat(253),
+            "p".repeat(253),
+            "p".repeat(10)
+        );
+        assert_eq!(
+            signer_name(&long).map_err(|r| r.to_string()),
+            Err(format!(
+                "must be at most 571 characters, it has {}",
+                long.len()
+            ))
+        );
+    }
+
+    fn selector_refused(selector: Value) -> String {
+        let message = refused(json!({"signerName": "example.com/corp", "labelSelector": selector}));
+        message
+            .strip_prefix("setting \"clusterTrustBundle.labelSelector\": ")
+            .unwrap_or_else(|| panic!("{message}"))
+            .to_string()
+    }
+
+    const QUALIFIED: &str = "must be a qualified name: at most 63 letters, digits, '-', '_' and \
+         '.', starting and ending with a letter or digit, optionally after a DNS subdomain and '/' \
+         (e.g. \"trust\" or \"example.com/trust\")";
+    const LABEL_VALUE: &str = "must be a label value: empty, or at most 63 letters, digits, '-', \
+         '_' and '.', starting and ending with a letter or digit (e.g. \"corp\")";
+
+    #[test]
+    fn label_selector_follows_validate_label_selector() {
+        for good in [
+            json!({}),
+            json!({"matchLabels": null, "matchExpressions": null}),
+            json!({"matchLabels": {"trust": "corp", "example.com/tier": ""}}),
+            json!({"matchExpressions": [
+                {"key": "trust", "operator": "In", "values": ["corp", "Corp_2"]},
+                {"key": "example.com/x", "operator": "DoesNotExist"},
+                {"key": "y", "operator": "Exists", "values": null},
+                {"key": "z", "operator": "NotIn", "values": [""]}
+            ]}),
+        ] {
+            assert_eq!(label_selector(&good), Ok(()), "{good}");
+        }
+        let cases = [
+            (json!([]), "must be a label selector object, found a list".to_string()),
+            (json!({"matchLabel": {}}), "\"matchLabel\" is not part of a label selector (matchLabels, matchExpressions)".to_string()),
+            (json!({"matchLabels": []}), "matchLabels must be an object, found a list".to_string()),
+            (json!({"matchLabels": {"Bad Key": "x"}}), format!("matchLabels key \"Bad Key\" {QUALIFIED}")),
+            (json!({"matchLabels": {"trust": 1}}), "matchLabels.trust must be a string, found a number".to_string()),
+            (json!({"matchLabels": {"trust": "Bad Value"}}), format!("matchLabels.trust \"Bad Value\" {LABEL_VALUE}")),
+            (json!({"matchLabels": {"trust": "v".repeat(64)}}), format!("matchLabels.trust \"{}\" {LABEL_VALUE}", "v".repeat(64))),
+            (json!({"matchExpressions": {}}), "matchExpressions must be a list, found an object".to_string()),
+            (json!({"matchExpressions": ["trust"]}), "matchExpressions[0] must be an object with \"key\", \"operator\" and \"values\", found a string".to_string()),
+            (json!({"matchExpressions": [{"key": "Bad Key", "operator": "Exists"}]}), format!("matchExpressions[0].key \"Bad Key\" {QUALIFIED}")),
+            (json!({"matchExpressions": [{"operator": "Exists"}]}), "matchExpressions[0].key is missing: it must be a label key (e.g. \"trust\")".to_string()),
+            (json!({"matchExpressions": [{"key": 1, "operator": "Exists"}]}), "matchExpressions[0].key must be a string, found a number".to_string()),
+            (json!({"matchExpressions": [{"key": "k", "operator": "Exists", "nested": {"deeper": [1]}}]}), "matchExpressions[0].nested is not known: a requirement has \"key\", \"operator\" and \"values\"".to_string()),
+            (json!({"matchExpressions": [{"key": "k"}]}), "matchExpressions[0].operator is missing: it must be In, NotIn, Exists or DoesNotExist".to_string()),
+            (json!({"matchExpressions": [{"key": "k", "operator": "Equals"}]}), "matchExpressions[0].operator \"Equals\" must be In, NotIn, Exists or DoesNotExist".to_string()),
+            (json!({"matchExpressions": [{"key": "k", "operator": true}]}), "matchExpressions[0].operator must be In, NotIn, Exists or DoesNotExist, found a boolean".to_string()),
+            (json!({"matchExpressions": [{"key": "k", "operator": "In"}]}), "matchExpressions[0] with In or NotIn needs at least one value".to_string()),
+            (json!({"matchExpressions": [{"key": "k", "operator": "Exists", "values": ["a"]}]}), "matchExpressions[0] with Exists or DoesNotExist takes no values".to_string()),
+            (json!({"matchExpressions": [{"key": "k", "operator": "In", "values": "a"}]}), "matchExpressions[0].values must be a list of strings, found a string".to_string()),
+            (json!({"matchExpressions": [{"key": "k", "operator": "In", "values": ["a", 2]}]}), "matchExpressions[0].values[1] must be a string, found a number".to_string()),
+            (json!({"matchExpressions": [{"key": "k", "operator": "In", "values": ["a"]}, {"key": "k", "operator": "In", "values": ["a", "x y"]}]}), format!("matchExpressions[1].values[1] \"x y\" {LABEL_VALUE}")),
+        ];
+        for (selector, message) in cases {
+            assert_eq!(selector_refused(selector.clone()), message, "{selector}");
+        }
+    }
+}
