@@ -3,7 +3,7 @@
 //! namespace, so that a missing one is reported at admission instead of as a
 //! pod stuck in ContainerCreating.
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use crate::error::Error;
 use crate::source::Source;
@@ -72,7 +72,7 @@ pub fn missing_source(
                 name: name.clone(),
                 namespace: namespace.to_string(),
                 reason,
-            })
+            });
         }
     };
     let has = |key: &str| {

@@ -9,7 +9,7 @@
 
 use std::fmt::{self, Display, Formatter};
 
-use crate::diag::{suggestion, Kind};
+use crate::diag::{Kind, suggestion};
 
 /// Why an admission, or a configuration, is refused.
 #[derive(Debug, Clone, PartialEq)]
@@ -326,18 +326,40 @@ const OWN_DIRECTORY: &str = "use a directory of its own such as \"/cacerts\"";
 impl Display for Error {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
-            Error::WrongKind { subject: Subject::It, expected, found } => {
+            Error::WrongKind {
+                subject: Subject::It,
+                expected,
+                found,
+            } => {
                 write!(f, "must be {expected}, found {found}")
             }
-            Error::WrongKind { subject, expected, found } => {
+            Error::WrongKind {
+                subject,
+                expected,
+                found,
+            } => {
                 write!(f, "{subject} must be {expected}, found {found}")
             }
-            Error::Invalid { subject: subject @ Subject::Path(_), value, reason } => {
+            Error::Invalid {
+                subject: subject @ Subject::Path(_),
+                value,
+                reason,
+            } => {
                 write!(f, "{subject} {value:?} {reason}")
             }
-            Error::Invalid { subject, value, reason } => write!(f, "{subject}: {value:?} {reason}"),
-            Error::Missing { subject, needs: None } => write!(f, "{subject} is missing"),
-            Error::Missing { subject, needs: Some(needs) } => {
+            Error::Invalid {
+                subject,
+                value,
+                reason,
+            } => write!(f, "{subject}: {value:?} {reason}"),
+            Error::Missing {
+                subject,
+                needs: None,
+            } => write!(f, "{subject} is missing"),
+            Error::Missing {
+                subject,
+                needs: Some(needs),
+            } => {
                 write!(f, "{subject} is missing: it must be {needs}")
             }
             Error::In { subject, problem } => write!(f, "{subject}: {problem}"),
@@ -349,10 +371,17 @@ impl Display for Error {
             Error::Malformed { kind, problem } => write!(f, "malformed {kind}: {problem}"),
             Error::NotJsonObject => f.write_str(NOT_JSON_OBJECT),
             Error::TooDeep { limit } => {
-                write!(f, "recursion limit exceeded: nested deeper than {limit} levels")
+                write!(
+                    f,
+                    "recursion limit exceeded: nested deeper than {limit} levels"
+                )
             }
-            Error::LoneSurrogate { leading: true } => f.write_str("lone leading surrogate in hex escape"),
-            Error::LoneSurrogate { leading: false } => f.write_str("lone trailing surrogate in hex escape"),
+            Error::LoneSurrogate { leading: true } => {
+                f.write_str("lone leading surrogate in hex escape")
+            }
+            Error::LoneSurrogate { leading: false } => {
+                f.write_str("lone trailing surrogate in hex escape")
+            }
             Error::Json(e) => f.write_str(e),
             Error::OldObjectMissing => f.write_str(OLD_OBJECT_MISSING),
             Error::MutationNotJson(e) => write!(f, "the mutated object is not JSON: {e}"),
@@ -361,7 +390,11 @@ impl Display for Error {
             Error::SettingsJson(e) => write!(f, "the settings are not valid JSON: {e}"),
             Error::InvalidSettings(e) => write!(f, "invalid policy settings: {e}"),
             Error::UnknownSetting { key, known } => unknown_setting(f, key, known),
-            Error::UnknownField { setting, field, form } => {
+            Error::UnknownField {
+                setting,
+                field,
+                form,
+            } => {
                 write!(f, "setting \"{setting}.{field}\" is not known: use {form}")
             }
             Error::NoSource => f.write_str(NO_SOURCE),
@@ -376,20 +409,27 @@ impl Display for Error {
             Error::NameAndSigner => f.write_str(NAME_AND_SIGNER),
             Error::NameOrSigner => f.write_str(NAME_OR_SIGNER),
             Error::UnknownSelectorField(field) => {
-                write!(f, "{field:?} is not part of a label selector (matchLabels, matchExpressions)")
+                write!(
+                    f,
+                    "{field:?} is not part of a label selector (matchLabels, matchExpressions)"
+                )
             }
             Error::UnknownRequirementField { at, field } => write!(
                 f,
                 "{at}.{field} is not known: a requirement has {}",
                 Expected::REQUIREMENT_FIELDS
             ),
-            Error::ValuesNeeded { at } => write!(f, "{at} with In or NotIn needs at least one value"),
+            Error::ValuesNeeded { at } => {
+                write!(f, "{at} with In or NotIn needs at least one value")
+            }
             Error::ValuesRefused { at } => {
                 write!(f, "{at} with Exists or DoesNotExist takes no values")
             }
-            Error::UnknownAnnotation { prefix, name, known } => {
-                unknown_annotation(f, prefix, name, known)
-            }
+            Error::UnknownAnnotation {
+                prefix,
+                name,
+                known,
+            } => unknown_annotation(f, prefix, name, known),
             Error::AnnotationNotAllowed { key, allowed } if allowed.is_empty() => write!(
                 f,
                 "annotation \"{key}\" {NOT_ALLOWED} none of its annotations (setting allowedOverrides)"
@@ -404,13 +444,34 @@ impl Display for Error {
                 "annotations \"{first}\" and \"{second}\" are mutually exclusive: a pod takes its \
                  bundle from one ConfigMap or one Secret"
             ),
-            Error::SourceUnreadable { kind, name, namespace, reason } if reason.is_empty() => {
-                write!(f, "{kind} {name:?} could not be read in namespace {namespace:?}")
+            Error::SourceUnreadable {
+                kind,
+                name,
+                namespace,
+                reason,
+            } if reason.is_empty() => {
+                write!(
+                    f,
+                    "{kind} {name:?} could not be read in namespace {namespace:?}"
+                )
             }
-            Error::SourceUnreadable { kind, name, namespace, reason } => {
-                write!(f, "{kind} {name:?} could not be read in namespace {namespace:?}: {reason}")
+            Error::SourceUnreadable {
+                kind,
+                name,
+                namespace,
+                reason,
+            } => {
+                write!(
+                    f,
+                    "{kind} {name:?} could not be read in namespace {namespace:?}: {reason}"
+                )
             }
-            Error::SourceLacksKeys { kind, name, namespace, keys } => {
+            Error::SourceLacksKeys {
+                kind,
+                name,
+                namespace,
+                keys,
+            } => {
                 write!(f, "{kind} {name:?} in namespace {namespace:?} has no key ")?;
                 joined(f, keys, " nor ", |f, key| write!(f, "{key:?}"))
             }
@@ -541,7 +602,9 @@ impl Display for Reason {
                 f.write_str("must be ")?;
                 one_of(f, words)
             }
-            Reason::TooLong { max, len } => write!(f, "must be at most {max} characters, it has {len}"),
+            Reason::TooLong { max, len } => {
+                write!(f, "must be at most {max} characters, it has {len}")
+            }
             Reason::ObjectName => f.write_str(OBJECT_NAME),
             Reason::Empty => f.write_str("must not be empty"),
             Reason::ConfigMapKey => f.write_str(CONFIG_MAP_KEY),
@@ -557,7 +620,10 @@ impl Display for Reason {
                 "must not be {dir}: the mount would hide the container's own {dir}; {OWN_DIRECTORY}"
             ),
             Reason::UnderTree(tree) => {
-                write!(f, "must not be at or under {tree}, which the container needs; {OWN_DIRECTORY}")
+                write!(
+                    f,
+                    "must not be at or under {tree}, which the container needs; {OWN_DIRECTORY}"
+                )
             }
             Reason::ListedTwice => f.write_str("is listed twice"),
             Reason::NotAnnotation(known) => write!(
@@ -593,13 +659,21 @@ impl Display for Reason {
                 prefix.replace(':', "/")
             ),
             Reason::BadAfterPrefix { prefix, rest, why } => {
-                write!(f, "{NOT_BUNDLE_NAME} after its signer prefix \"{prefix}:\", {rest:?} {why}")
+                write!(
+                    f,
+                    "{NOT_BUNDLE_NAME} after its signer prefix \"{prefix}:\", {rest:?} {why}"
+                )
             }
             Reason::SignerForm => f.write_str(SIGNER_FORM),
             Reason::DomainTooLong { max, len } => {
-                write!(f, "must have a domain of at most {max} characters, it has {len}")
+                write!(
+                    f,
+                    "must have a domain of at most {max} characters, it has {len}"
+                )
             }
-            Reason::DomainLabel(label) => write!(f, "has the domain label {label:?}, {DOMAIN_LABEL}"),
+            Reason::DomainLabel(label) => {
+                write!(f, "has the domain label {label:?}, {DOMAIN_LABEL}")
+            }
             Reason::OneLabelDomain => f.write_str(ONE_LABEL_DOMAIN),
             Reason::PathPart { part, max } => write!(
                 f,

@@ -12,9 +12,9 @@ use serde_json::Value;
 
 use crate::diag::At;
 use crate::error::{Error, Expected};
-use crate::fields::{object, string, wrong, Slot};
-use crate::json::{self, to_json, Edits, Object, Raw};
-use crate::names::{is_dns_label, same_path, LABEL_MAX};
+use crate::fields::{Slot, object, string, wrong};
+use crate::json::{self, Edits, Object, Raw, to_json};
+use crate::names::{LABEL_MAX, is_dns_label, same_path};
 use crate::overrides::Plan;
 use crate::settings::JAVA_TOOL_OPTIONS;
 

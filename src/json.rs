@@ -24,8 +24,8 @@
 use std::borrow::Cow;
 
 use serde::Serialize;
-use serde_json::value::RawValue;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::diag::Kind;
 use crate::error::{Error, Splice};

@@ -69,7 +69,7 @@ use kubewarden_policy_sdk::wapc_guest::CallResult;
 use kubewarden_policy_sdk::{accept_request, reject_request};
 use serde_json::Value;
 
-use crate::cluster::{missing_source, Cluster, KubewardenHost};
+use crate::cluster::{Cluster, KubewardenHost, missing_source};
 use crate::error::{Error, Warning};
 use crate::request::{Payload, Request};
 use crate::route::Route;
@@ -78,7 +78,7 @@ use crate::settings::{Action, Settings, SourceCheck};
 use crate::workload::{Injected, Target};
 
 #[cfg(target_arch = "wasm32")]
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub extern "C" fn wapc_init() {
     use kubewarden_policy_sdk::wapc_guest::register_function;
     register_function("validate", validate);

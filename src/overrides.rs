@@ -7,8 +7,8 @@ use serde_json::{Map, Value};
 use crate::diag::Kind;
 use crate::error::{Error, Expected, Reason, Subject};
 use crate::names;
-use crate::selection::{any_matches, Glob};
-use crate::settings::{trust_store_path, Override, Settings, Source};
+use crate::selection::{Glob, any_matches};
+use crate::settings::{Override, Settings, Source, trust_store_path};
 
 /// The annotation the policy writes on what it injected; pods may carry it
 /// (copied from a template or another pod), so it is neither unknown nor an

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use crate::diag::Kind;
 use crate::error::{Error, Expected, Reason, Subject};
 use crate::names;
-use crate::reader::{invalid, Nested, Reader};
+use crate::reader::{Nested, Reader, invalid};
 use crate::selection::Glob;
 pub use crate::source::Source;
 use crate::trust_bundle::parse_trust_bundle;
@@ -262,7 +262,7 @@ fn keys<'a>(
                 Subject::Settings,
                 Expected::KeysAndValues,
                 Kind::of(other),
-            ))
+            ));
         }
     };
     if let Some(unknown) = map.keys().find(|k| !KNOWN_KEYS.contains(&k.as_str())) {
@@ -354,7 +354,7 @@ fn parse_java(value: &Value) -> Result<JavaTrustStore, Error> {
         None => DEFAULT_TRUST_STORE_TYPE,
         Some(t @ ("PKCS12" | "JKS")) => t,
         Some(other) => {
-            return Err(nested.invalid("type", other, Reason::OneOf(&["PKCS12", "JKS"])))
+            return Err(nested.invalid("type", other, Reason::OneOf(&["PKCS12", "JKS"])));
         }
     };
     let password = text("password")?.unwrap_or(DEFAULT_TRUST_STORE_PASSWORD);

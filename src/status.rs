@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Warning};
 use crate::inject::Report;
-use crate::json::{to_json, Edits};
+use crate::json::{Edits, to_json};
 use crate::overrides::{Plan, STATUS};
 use crate::settings::Settings;
 use crate::template::Template;

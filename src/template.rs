@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::diag::At;
 use crate::error::Error;
-use crate::fields::{missing, object, string, Slot};
+use crate::fields::{Slot, missing, object, string};
 use crate::json::{self, Object, Raw};
 
 const MIRROR_POD_ANNOTATION: &str = "kubernetes.io/config.mirror";

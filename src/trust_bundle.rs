@@ -200,7 +200,7 @@ fn requirement_operator(operator: Option<&Value>, at: &At<'_>, values: usize) ->
             return Err(Error::Missing {
                 subject: Subject::path(here),
                 needs: Some(Expected::Operator),
-            })
+            });
         }
         Some(Value::String(op)) => op.as_str(),
         Some(other) => return Err(wrong(&here, Expected::Operator, other)),
@@ -264,12 +264,30 @@ mod tests {
     #[test]
     fn trust_bundle_setting_errors_name_the_field() {
         let cases = [
-            (json!("x"), "setting \"clusterTrustBundle\" must be an object with \"name\", or \"signerName\" and \"labelSelector\", found a string"),
-            (json!({}), "setting \"clusterTrustBundle\" needs \"name\", or \"signerName\" and \"labelSelector\""),
-            (json!({"name": "a", "signerName": "a.com/b"}), "setting \"clusterTrustBundle\": \"name\" and \"signerName\" are mutually exclusive"),
-            (json!({"signerName": "a.com/b"}), "setting \"clusterTrustBundle.labelSelector\" is required with \"signerName\" (an unset selector matches no bundle; {} matches every bundle of the signer)"),
-            (json!({"nam": "a"}), "setting \"clusterTrustBundle.nam\" is not known: use \"name\", or \"signerName\" and \"labelSelector\""),
-            (json!({"name": "a", "labelSelector": {}}), "setting \"clusterTrustBundle.labelSelector\" only goes with \"signerName\", not with \"name\""),
+            (
+                json!("x"),
+                "setting \"clusterTrustBundle\" must be an object with \"name\", or \"signerName\" and \"labelSelector\", found a string",
+            ),
+            (
+                json!({}),
+                "setting \"clusterTrustBundle\" needs \"name\", or \"signerName\" and \"labelSelector\"",
+            ),
+            (
+                json!({"name": "a", "signerName": "a.com/b"}),
+                "setting \"clusterTrustBundle\": \"name\" and \"signerName\" are mutually exclusive",
+            ),
+            (
+                json!({"signerName": "a.com/b"}),
+                "setting \"clusterTrustBundle.labelSelector\" is required with \"signerName\" (an unset selector matches no bundle; {} matches every bundle of the signer)",
+            ),
+            (
+                json!({"nam": "a"}),
+                "setting \"clusterTrustBundle.nam\" is not known: use \"name\", or \"signerName\" and \"labelSelector\"",
+            ),
+            (
+                json!({"name": "a", "labelSelector": {}}),
+                "setting \"clusterTrustBundle.labelSelector\" only goes with \"signerName\", not with \"name\"",
+            ),
         ];
         for (value, message) in cases {
             assert_eq!(refused(value.clone()), message, "{value}");
@@ -360,14 +378,38 @@ mod tests {
             assert_eq!(signer_name(good), Ok(()), "{good:?}");
         }
         let cases = [
-            ("nodomain", "must be a signer name of the form \"example.com/my-signer\": a domain, one '/' and a path"),
-            ("a.com/b/c", "must be a signer name of the form \"example.com/my-signer\": a domain, one '/' and a path"),
-            ("example/corp", "must have a domain of at least two labels separated by dots (e.g. \"example.com/my-signer\")"),
-            ("Example.com/corp", "has the domain label \"Example\", which must be at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"),
-            ("example..com/corp", "has the domain label \"\", which must be at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"),
-            ("example.com/Corp_Signer", "has the path part \"Corp_Signer\", which must be lowercase letters, digits and '-', starting and ending with a letter or digit, at most 253 characters (the path's parts are separated by dots)"),
-            ("example.com/", "has the path part \"\", which must be lowercase letters, digits and '-', starting and ending with a letter or digit, at most 253 characters (the path's parts are separated by dots)"),
-            ("example.com/corp.", "has the path part \"\", which must be lowercase letters, digits and '-', starting and ending with a letter or digit, at most 253 characters (the path's parts are separated by dots)"),
+            (
+                "nodomain",
+                "must be a signer name of the form \"example.com/my-signer\": a domain, one '/' and a path",
+            ),
+            (
+                "a.com/b/c",
+                "must be a signer name of the form \"example.com/my-signer\": a domain, one '/' and a path",
+            ),
+            (
+                "example/corp",
+                "must have a domain of at least two labels separated by dots (e.g. \"example.com/my-signer\")",
+            ),
+            (
+                "Example.com/corp",
+                "has the domain label \"Example\", which must be at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit",
+            ),
+            (
+                "example..com/corp",
+                "has the domain label \"\", which must be at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit",
+            ),
+            (
+                "example.com/Corp_Signer",
+                "has the path part \"Corp_Signer\", which must be lowercase letters, digits and '-', starting and ending with a letter or digit, at most 253 characters (the path's parts are separated by dots)",
+            ),
+            (
+                "example.com/",
+                "has the path part \"\", which must be lowercase letters, digits and '-', starting and ending with a letter or digit, at most 253 characters (the path's parts are separated by dots)",
+            ),
+            (
+                "example.com/corp.",
+                "has the path part \"\", which must be lowercase letters, digits and '-', starting and ending with a letter or digit, at most 253 characters (the path's parts are separated by dots)",
+            ),
         ];
         for (signer, reason) in cases {
             assert_eq!(

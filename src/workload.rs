@@ -4,13 +4,13 @@
 
 use crate::diag::At;
 use crate::error::{Error, Warning};
-use crate::inject::{inject, inject_ephemeral, Report};
+use crate::inject::{Report, inject, inject_ephemeral};
 use crate::json::{Edits, Raw};
-use crate::overrides::{plan, Plan};
+use crate::overrides::{Plan, plan};
 use crate::route::Route;
 use crate::settings::{Settings, Source};
 use crate::status;
-use crate::template::{self, existing_ephemeral, Template};
+use crate::template::{self, Template, existing_ephemeral};
 
 /// The object of one admission request, as the injection reads it.
 pub struct Target<'a> {

@@ -5,9 +5,9 @@
 
 mod common;
 
-use cainjector::{check_settings, Verdict};
+use cainjector::{Verdict, check_settings};
 use common::*;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 const C0: &str = "/spec/containers/0";
 
@@ -95,10 +95,22 @@ fn same_directory_spelled_differently_gets_no_second_mount() {
 #[test]
 fn malformed_volume_devices_are_refused_naming_the_field() {
     let cases = [
-        (json!("x"), "malformed Pod: spec.containers[0].volumeDevices must be a list, found a string"),
-        (json!([1]), "malformed Pod: spec.containers[0].volumeDevices[0] must be an object, found a number"),
-        (json!([{"name": "b"}]), "malformed Pod: spec.containers[0].volumeDevices[0].devicePath is missing: it must be a string"),
-        (json!([{"devicePath": "/dev/b"}]), "malformed Pod: spec.containers[0].volumeDevices[0].name is missing: it must be a string"),
+        (
+            json!("x"),
+            "malformed Pod: spec.containers[0].volumeDevices must be a list, found a string",
+        ),
+        (
+            json!([1]),
+            "malformed Pod: spec.containers[0].volumeDevices[0] must be an object, found a number",
+        ),
+        (
+            json!([{"name": "b"}]),
+            "malformed Pod: spec.containers[0].volumeDevices[0].devicePath is missing: it must be a string",
+        ),
+        (
+            json!([{"devicePath": "/dev/b"}]),
+            "malformed Pod: spec.containers[0].volumeDevices[0].name is missing: it must be a string",
+        ),
     ];
     for (devices, message) in cases {
         let mut pod = simple_pod();
@@ -400,14 +412,38 @@ fn unreadable_old_object_is_refused_instead_of_read_as_empty() {
         old
     };
     let cases = [
-        (Value::Null, "malformed Pod: oldObject is missing: an ephemeralcontainers update must carry the pod as it was, to tell the new debug containers from the existing ones"),
-        (json!("pod"), "malformed Pod: oldObject must be an object, found a string"),
-        (json!({"metadata": {}}), "malformed Pod: oldObject.spec is missing"),
-        (json!({"spec": []}), "malformed Pod: oldObject.spec must be an object, found a list"),
-        (old_with(json!({"debugger": {}})), "malformed Pod: oldObject.spec.ephemeralContainers must be a list, found an object"),
-        (old_with(json!(["debugger"])), "malformed Pod: oldObject.spec.ephemeralContainers[0] must be an object, found a string"),
-        (old_with(json!([{"image": "busybox"}])), "malformed Pod: oldObject.spec.ephemeralContainers[0].name is missing: it must be a string"),
-        (old_with(json!([{"name": 7}])), "malformed Pod: oldObject.spec.ephemeralContainers[0].name must be a string, found a number"),
+        (
+            Value::Null,
+            "malformed Pod: oldObject is missing: an ephemeralcontainers update must carry the pod as it was, to tell the new debug containers from the existing ones",
+        ),
+        (
+            json!("pod"),
+            "malformed Pod: oldObject must be an object, found a string",
+        ),
+        (
+            json!({"metadata": {}}),
+            "malformed Pod: oldObject.spec is missing",
+        ),
+        (
+            json!({"spec": []}),
+            "malformed Pod: oldObject.spec must be an object, found a list",
+        ),
+        (
+            old_with(json!({"debugger": {}})),
+            "malformed Pod: oldObject.spec.ephemeralContainers must be a list, found an object",
+        ),
+        (
+            old_with(json!(["debugger"])),
+            "malformed Pod: oldObject.spec.ephemeralContainers[0] must be an object, found a string",
+        ),
+        (
+            old_with(json!([{"image": "busybox"}])),
+            "malformed Pod: oldObject.spec.ephemeralContainers[0].name is missing: it must be a string",
+        ),
+        (
+            old_with(json!([{"name": 7}])),
+            "malformed Pod: oldObject.spec.ephemeralContainers[0].name must be a string, found a number",
+        ),
     ];
     for (old, message) in cases {
         assert_eq!(
@@ -539,14 +575,47 @@ fn windows_template_of_a_workload_is_accepted_unchanged() {
 #[test]
 fn malformed_node_selector_or_affinity_is_refused_naming_the_field() {
     let cases = [
-        (with_spec("nodeSelector", json!(["windows"])), "malformed Pod: spec.nodeSelector must be an object, found a list"),
-        (with_spec("affinity", json!("windows")), "malformed Pod: spec.affinity must be an object, found a string"),
-        (with_spec("affinity", json!({"nodeAffinity": []})), "malformed Pod: spec.affinity.nodeAffinity must be an object, found a list"),
-        (with_spec("affinity", json!({"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": 1}})), "malformed Pod: spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution must be an object, found a number"),
-        (with_spec("affinity", required_affinity(json!({}))), "malformed Pod: spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms must be a list, found an object"),
-        (with_spec("affinity", required_affinity(json!(["windows"]))), "malformed Pod: spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0] must be an object, found a string"),
-        (with_spec("affinity", required_affinity(json!([{"matchExpressions": "os"}]))), "malformed Pod: spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions must be a list, found a string"),
-        (with_spec("affinity", required_affinity(json!([{"matchExpressions": [true]}]))), "malformed Pod: spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0] must be an object, found a boolean"),
+        (
+            with_spec("nodeSelector", json!(["windows"])),
+            "malformed Pod: spec.nodeSelector must be an object, found a list",
+        ),
+        (
+            with_spec("affinity", json!("windows")),
+            "malformed Pod: spec.affinity must be an object, found a string",
+        ),
+        (
+            with_spec("affinity", json!({"nodeAffinity": []})),
+            "malformed Pod: spec.affinity.nodeAffinity must be an object, found a list",
+        ),
+        (
+            with_spec(
+                "affinity",
+                json!({"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": 1}}),
+            ),
+            "malformed Pod: spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution must be an object, found a number",
+        ),
+        (
+            with_spec("affinity", required_affinity(json!({}))),
+            "malformed Pod: spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms must be a list, found an object",
+        ),
+        (
+            with_spec("affinity", required_affinity(json!(["windows"]))),
+            "malformed Pod: spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0] must be an object, found a string",
+        ),
+        (
+            with_spec(
+                "affinity",
+                required_affinity(json!([{"matchExpressions": "os"}])),
+            ),
+            "malformed Pod: spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions must be a list, found a string",
+        ),
+        (
+            with_spec(
+                "affinity",
+                required_affinity(json!([{"matchExpressions": [true]}])),
+            ),
+            "malformed Pod: spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0] must be an object, found a boolean",
+        ),
     ];
     for (pod, message) in cases {
         assert_eq!(

@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 
 use cainjector::check_settings;
 use cainjector::settings::{
-    Action, Overrides, Settings, Source, DEFAULT_TRUST_STORE_PASSWORD, DEFAULT_TRUST_STORE_TYPE,
+    Action, DEFAULT_TRUST_STORE_PASSWORD, DEFAULT_TRUST_STORE_TYPE, Overrides, Settings, Source,
 };
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -164,8 +164,10 @@ fn metadata_has_what_kwctl_requires() {
     // kwctl refuses an empty keyword (",," or a trailing comma).
     let words = keywords(&m);
     assert!(words.iter().all(|w| !w.is_empty()), "{words:?}");
-    assert!(["info", "low", "medium", "high", "critical"]
-        .contains(&annotation(&m, "io.kubewarden.policy.severity")));
+    assert!(
+        ["info", "low", "medium", "high", "critical"]
+            .contains(&annotation(&m, "io.kubewarden.policy.severity"))
+    );
     assert!(!annotation(&m, "io.kubewarden.policy.category").is_empty());
 }
 
@@ -704,11 +706,13 @@ fn audit_and_guard_examples_are_the_cluster_policy_with_action_require() {
         );
         assert_eq!(settings, main["spec"]["settings"], "{name}");
         // The scanner audits the resources of the rules with a CREATE.
-        assert!(spec["rules"].as_array().is_some_and(|rules| rules
-            .iter()
-            .any(|r| r["operations"]
+        assert!(
+            spec["rules"]
                 .as_array()
-                .is_some_and(|ops| ops.contains(&json!("CREATE"))))));
+                .is_some_and(|rules| rules.iter().any(|r| r["operations"]
+                    .as_array()
+                    .is_some_and(|ops| ops.contains(&json!("CREATE")))))
+        );
         let severity = str_at(
             &policy,
             "/metadata/annotations/io.kubewarden.policy.severity",

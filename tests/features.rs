@@ -4,9 +4,9 @@
 mod common;
 
 use cainjector::cluster::Cluster;
-use cainjector::{evaluate_with, Verdict};
+use cainjector::{Verdict, evaluate_with};
 use common::*;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::cell::RefCell;
 
 const C0: &str = "/spec/containers/0";
@@ -187,7 +187,10 @@ fn cluster_trust_bundle_is_exclusive_with_config_map_and_secret() {
     let err =
         cainjector::check_settings(br#"{"configMap": "a", "clusterTrustBundle": {"name": "b"}}"#)
             .unwrap_err();
-    assert_eq!(err.to_string(), "the settings \"configMap\", \"secret\" and \"clusterTrustBundle\" are mutually exclusive: set only the one that holds the trust bundle");
+    assert_eq!(
+        err.to_string(),
+        "the settings \"configMap\", \"secret\" and \"clusterTrustBundle\" are mutually exclusive: set only the one that holds the trust bundle"
+    );
 }
 
 fn status_of(object: &Value, at: &str) -> Value {

@@ -6,8 +6,8 @@
 mod common;
 mod invariants;
 
-use cainjector::{evaluate, validate, Verdict};
-use serde_json::{json, Value};
+use cainjector::{Verdict, evaluate, validate};
+use serde_json::{Value, json};
 
 use common::{admission, pod_request, run};
 use invariants::evaluate_checked;

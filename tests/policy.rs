@@ -6,8 +6,8 @@ mod invariants;
 
 use cainjector::Verdict;
 use common::*;
-use invariants::{assert_keeps_key_order, written, Written};
-use serde_json::{json, Value};
+use invariants::{Written, assert_keeps_key_order, written};
+use serde_json::{Value, json};
 
 const C0: &str = "/spec/containers/0";
 
@@ -639,18 +639,54 @@ fn malformed_requests_are_rejected_with_a_clear_message() {
     );
     let cases: Vec<(Value, &str)> = vec![
         (json!({"metadata": {}}), "malformed Pod: spec is missing"),
-        (json!({"spec": []}), "malformed Pod: spec must be an object, found a list"),
-        (json!({"spec": {"containers": "app"}}), "malformed Pod: spec.containers must be a list, found a string"),
-        (json!({"spec": {"containers": [7]}}), "malformed Pod: spec.containers[0] must be an object, found a number"),
-        (json!({"spec": {"containers": [{"image": "x"}]}}), "malformed Pod: spec.containers[0].name is missing: it must be a string"),
-        (json!({"spec": {"containers": [{"name": "a", "env": {}}]}}), "malformed Pod: spec.containers[0].env must be a list, found an object"),
-        (json!({"spec": {"containers": [{"name": "a", "env": [{"value": "x"}]}]}}), "malformed Pod: spec.containers[0].env[0].name is missing: it must be a string"),
-        (json!({"spec": {"containers": [{"name": "a", "volumeMounts": [{"name": "v", "mountPath": 1}]}]}}), "malformed Pod: spec.containers[0].volumeMounts[0].mountPath must be a string, found a number"),
-        (json!({"spec": {"volumes": [{"name": true}], "containers": []}}), "malformed Pod: spec.volumes[0].name must be a string, found a boolean"),
-        (json!({"spec": {"initContainers": {}, "containers": []}}), "malformed Pod: spec.initContainers must be a list, found an object"),
-        (json!({"metadata": {"annotations": []}, "spec": {}}), "malformed Pod: metadata.annotations must be an object, found a list"),
-        (json!({"metadata": "x", "spec": {}}), "malformed Pod: metadata must be an object, found a string"),
-        (json!("pod"), "malformed Pod: the object must be a JSON object"),
+        (
+            json!({"spec": []}),
+            "malformed Pod: spec must be an object, found a list",
+        ),
+        (
+            json!({"spec": {"containers": "app"}}),
+            "malformed Pod: spec.containers must be a list, found a string",
+        ),
+        (
+            json!({"spec": {"containers": [7]}}),
+            "malformed Pod: spec.containers[0] must be an object, found a number",
+        ),
+        (
+            json!({"spec": {"containers": [{"image": "x"}]}}),
+            "malformed Pod: spec.containers[0].name is missing: it must be a string",
+        ),
+        (
+            json!({"spec": {"containers": [{"name": "a", "env": {}}]}}),
+            "malformed Pod: spec.containers[0].env must be a list, found an object",
+        ),
+        (
+            json!({"spec": {"containers": [{"name": "a", "env": [{"value": "x"}]}]}}),
+            "malformed Pod: spec.containers[0].env[0].name is missing: it must be a string",
+        ),
+        (
+            json!({"spec": {"containers": [{"name": "a", "volumeMounts": [{"name": "v", "mountPath": 1}]}]}}),
+            "malformed Pod: spec.containers[0].volumeMounts[0].mountPath must be a string, found a number",
+        ),
+        (
+            json!({"spec": {"volumes": [{"name": true}], "containers": []}}),
+            "malformed Pod: spec.volumes[0].name must be a string, found a boolean",
+        ),
+        (
+            json!({"spec": {"initContainers": {}, "containers": []}}),
+            "malformed Pod: spec.initContainers must be a list, found an object",
+        ),
+        (
+            json!({"metadata": {"annotations": []}, "spec": {}}),
+            "malformed Pod: metadata.annotations must be an object, found a list",
+        ),
+        (
+            json!({"metadata": "x", "spec": {}}),
+            "malformed Pod: metadata must be an object, found a string",
+        ),
+        (
+            json!("pod"),
+            "malformed Pod: the object must be a JSON object",
+        ),
     ];
     for (object, message) in cases {
         assert_eq!(
@@ -680,7 +716,10 @@ fn malformed_requests_are_rejected_with_a_clear_message() {
 #[test]
 fn invalid_settings_at_validation_time_reject_naming_the_key() {
     assert_eq!(
-        rejected(&pod_request(simple_pod()), json!({"configMap": "ca-bundle", "mountPath": "rel"})),
+        rejected(
+            &pod_request(simple_pod()),
+            json!({"configMap": "ca-bundle", "mountPath": "rel"})
+        ),
         "invalid policy settings: setting \"mountPath\": \"rel\" must be an absolute path (starting with '/')"
     );
 }

@@ -19,7 +19,7 @@ use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
 use proptest::test_runner::FileFailurePersistence;
 use serde::de::DeserializeOwned;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 use common::{admission, run};
 use generators::*;
@@ -427,10 +427,10 @@ impl Case {
 }
 
 fn parses_as<T: DeserializeOwned>(original: &Value, result: &Value) {
-    if serde_json::from_value::<T>(original.clone()).is_ok() {
-        if let Err(e) = serde_json::from_value::<T>(result.clone()) {
-            panic!("the result does not parse as its kind: {e}\n{result:#}");
-        }
+    if serde_json::from_value::<T>(original.clone()).is_ok()
+        && let Err(e) = serde_json::from_value::<T>(result.clone())
+    {
+        panic!("the result does not parse as its kind: {e}\n{result:#}");
     }
 }
 

@@ -4,9 +4,9 @@
 mod common;
 
 use cainjector::cluster::Cluster;
-use cainjector::{evaluate_with, Verdict};
+use cainjector::{Verdict, evaluate_with};
 use common::*;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 const C0: &str = "/spec/containers/0";
 

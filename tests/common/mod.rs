@@ -2,8 +2,8 @@
 //! run the policy, and describe expected objects as "the original plus".
 #![allow(dead_code)]
 
-use cainjector::{evaluate, Verdict};
-use serde_json::{json, Value};
+use cainjector::{Verdict, evaluate};
+use serde_json::{Value, json};
 
 pub fn fixture(name: &str) -> Value {
     let path = format!("{}/test_data/{name}", env!("CARGO_MANIFEST_DIR"));

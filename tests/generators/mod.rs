@@ -7,7 +7,7 @@
 #![allow(dead_code)]
 
 use cainjector::Verdict;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::common::{admission, run};
 use crate::invariants::api;
