@@ -67,10 +67,12 @@ size-check: policy.wasm
 test: test-tools fmt lint unit-tests e2e-tests size-check
 
 # The floor: the SDK decodes the request and the object goes back unchanged, built
-# for speed ([profile.floor]: opt-level 3, LTO, one codegen unit).
-BASELINE := target/wasm32-wasip1/floor/baseline_policy.wasm
+# for speed ([profile.floor]: opt-level 3, LTO, one codegen unit; then wasm-opt -O3,
+# which takes another 4% off its work).
+BASELINE := target/floor.wasm
 $(BASELINE): benches/baseline-policy/src/lib.rs benches/baseline-policy/Cargo.toml Cargo.toml Cargo.lock | build-tools
 	cargo build --locked --profile floor --target wasm32-wasip1 -p baseline-policy
+	wasm-opt $(subst -Oz,-O3,$(WASM_OPT_FLAGS)) target/wasm32-wasip1/floor/baseline_policy.wasm -o $(BASELINE)
 
 # Speed against the floor, timed as `kwctl bench` times it (minimum over ROUNDS
 # alternating rounds), then instructions per call under callgrind, which the

@@ -11,7 +11,7 @@ set -euo pipefail
 RUNNER=${RUNNER:-target/runner/policy-runner}
 BENCH=${BENCH:-$RUNNER bench}
 OURS=${OURS:-policy.wasm}
-BASELINE=${BASELINE:-target/wasm32-wasip1/floor/baseline_policy.wasm}
+BASELINE=${BASELINE:-target/floor.wasm}
 SETTINGS=${SETTINGS:-policy-settings/default.yaml}
 ROUNDS=${ROUNDS:-4}
 # Whole seconds, as kwctl takes them.

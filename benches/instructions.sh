@@ -10,11 +10,11 @@ set -euo pipefail
 
 RUNNER=${RUNNER:-target/runner/policy-runner}
 OURS=${OURS:-policy.wasm}
-BASELINE=${BASELINE:-target/wasm32-wasip1/floor/baseline_policy.wasm}
+BASELINE=${BASELINE:-target/floor.wasm}
 SETTINGS=${SETTINGS:-policy-settings/default.yaml}
 REQUESTS=${REQUESTS:-"pod-realistic pod-60-containers pod-kube-system deployment"}
 N1=${N1:-2}
-N2=${N2:-12}
+N2=${N2:-22}
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 
