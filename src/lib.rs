@@ -115,7 +115,8 @@ pub fn answer(payload: &[u8], cluster: &dyn Cluster) -> Answer {
         return Answer::Accept;
     };
     let kind = &request.kind.kind;
-    let settings = match Settings::from_json(&payload.settings) {
+    let settings_text = payload.settings.map_or("null", |raw| raw.get());
+    let settings = match Settings::cached(settings_text) {
         Ok(settings) => settings,
         Err(e) => return Answer::Reject(format!("invalid policy settings: {e}")),
     };

@@ -7,7 +7,6 @@ use std::fmt;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use serde_json::Value;
 
 use crate::workload::template_path;
 
@@ -15,7 +14,8 @@ use crate::workload::template_path;
 /// only an object (serde would read a struct from an array by position).
 pub struct Payload<'a> {
     pub request: Request<'a>,
-    pub settings: Value,
+    /// Left as text: it is the key of the settings read on an earlier call.
+    pub settings: Option<&'a RawValue>,
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for Payload<'a> {
@@ -28,11 +28,11 @@ impl<'de: 'a, 'a> Deserialize<'de> for Payload<'a> {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Payload<'de>, A::Error> {
                 let mut request = None;
-                let mut settings = Value::Null;
+                let mut settings = None;
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     match key.0.as_ref() {
                         "request" => request = Some(map.next_value()?),
-                        "settings" => settings = map.next_value()?,
+                        "settings" => settings = Some(map.next_value()?),
                         _ => {
                             map.next_value::<IgnoredAny>()?;
                         }

@@ -48,7 +48,8 @@ enum Expect {
     Accept,
     Reject(String),
     /// A rejection from the JSON decoder: "cannot read the admission request: "
-    /// (or "cannot read the <kind>: " for the object) and serde_json's words,
+    /// (or "cannot read the <kind>: " for the object, "invalid policy
+    /// settings: " for the settings, read on their own) and serde_json's words,
     /// which must contain this.
     Undecodable(&'static str),
 }
@@ -63,6 +64,7 @@ fn check(label: &str, payload: &[u8], outcome: Verdict, expect: &Expect) {
             let ours = [
                 "cannot read the admission request: ",
                 "cannot read the Pod: ",
+                "invalid policy settings: ",
             ];
             assert!(
                 ours.iter().any(|p| got.starts_with(p)) && got.contains(detail),
