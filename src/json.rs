@@ -196,7 +196,8 @@ fn skip_space(bytes: &[u8], mut i: usize) -> usize {
 fn children(raw: Raw<'_>) -> Vec<(Option<Raw<'_>>, Raw<'_>)> {
     let bytes = raw.0.as_bytes();
     let is_object = bytes.first() == Some(&b'{');
-    let mut out = Vec::new();
+    // Most objects and lists of a pod have a few members: start with room for them.
+    let mut out = Vec::with_capacity(8);
     let mut i = skip_space(bytes, 1);
     let piece = |from: usize, to: usize| raw.piece(from, to);
     while let Some(&b) = bytes.get(i) {
