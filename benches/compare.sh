@@ -17,7 +17,7 @@ ROUNDS=${ROUNDS:-4}
 # Whole seconds, as kwctl takes them.
 MEASUREMENT_TIME=${MEASUREMENT_TIME:-2}
 WARM_UP_TIME=${WARM_UP_TIME:-1}
-REQUESTS=${REQUESTS:-"pod-realistic pod-60-containers pod-kube-system deployment"}
+REQUESTS=${REQUESTS:-"pod-realistic pod-60-containers pod-realistic-excluded pod-kube-system deployment"}
 
 # min_us MODULE REQUEST -> tiny-bench's `min` of the validate samples, in µs
 min_us() {
