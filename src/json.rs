@@ -60,16 +60,18 @@ impl Index {
         // Numbers with an exponent or hundreds of digits may be beyond f64,
         // which serde_json refuses: rare enough to check by parsing.
         let mut unusual_number = false;
-        // A `\\u` escape can spell serde_json's raw-value token in a key.
-        let mut escaped_unicode = false;
+        // serde_json gives a member named with its raw-value token a meaning of
+        // its own, and a `\\u` escape can spell the token: strings with either
+        // are rare, and checked by parsing.
+        let mut token_or_escape = false;
         let mut i = 0usize;
-        let stop = |b: &u8| matches!(b, b'"' | b'[' | b'{' | b']' | b'}' | b'e' | b'E');
+        let stop = |b: &u8| is_in(&OUTSIDE_STRINGS, *b);
         while let Some(k) = bytes.get(i..).and_then(|rest| rest.iter().position(stop)) {
             unusual_number |= k > LONG_NUMBER;
             i = i.saturating_add(k);
             match bytes.get(i) {
                 Some(b'"') => {
-                    i = checked_string_end(bytes, i, &mut escaped_unicode)?;
+                    i = checked_string_end(bytes, i, &mut token_or_escape)?;
                     continue;
                 }
                 Some(b'e' | b'E') => {
@@ -94,8 +96,7 @@ impl Index {
             }
             i = i.saturating_add(1);
         }
-        // serde_json gives a member named with this token a meaning of its own.
-        if unusual_number || escaped_unicode || text.contains("$serde_json::private::") {
+        if unusual_number || token_or_escape {
             serde_json::from_str::<Value>(text).map_err(|e| e.to_string())?;
         }
         Ok(index)
@@ -129,7 +130,7 @@ fn string_end(bytes: &[u8], i: usize) -> usize {
     let mut j = i.saturating_add(1);
     loop {
         let rest = bytes.get(j..).unwrap_or_default();
-        match rest.iter().position(|&b| b == b'"' || b == b'\\') {
+        match rest.iter().position(|b| is_in(&STRING_END, *b)) {
             Some(k) => {
                 j = j.saturating_add(k);
                 if bytes.get(j) == Some(&b'"') {
@@ -253,28 +254,61 @@ fn unicode_escape_end(bytes: &[u8], i: usize) -> Result<usize, String> {
     Ok(next)
 }
 
-/// Past the closing quote of the string at `i`, checking its escapes.
+/// A set of bytes as a table: one lookup per byte, however many the set has.
+type ByteSet = [bool; 256];
+
+// The table is filled at compile time; a `u8` always indexes it.
+#[allow(clippy::indexing_slicing)]
+const fn byte_set(members: &[u8]) -> ByteSet {
+    let mut set = [false; 256];
+    let mut i = 0;
+    while i < members.len() {
+        set[members[i] as usize] = true;
+        i += 1;
+    }
+    set
+}
+
+fn is_in(set: &ByteSet, b: u8) -> bool {
+    set.get(usize::from(b)).copied().unwrap_or(false)
+}
+
+/// Where the index stops outside strings: brackets, strings, exponents.
+const OUTSIDE_STRINGS: ByteSet = byte_set(b"\"[{]}eE");
+/// Where it stops inside a string: its end, escapes, serde_json's token.
+const INSIDE_STRINGS: ByteSet = byte_set(b"\"\\$");
+/// Where a string already checked can end: its closing quote, or an escape.
+const STRING_END: ByteSet = byte_set(b"\"\\");
+/// The start of serde_json's private tokens (its raw-value token among them).
+const SERDE_TOKEN: &[u8] = b"$serde_json::private::";
+
+/// Past the closing quote of the string at `i`, checking its escapes; notes a
+/// `\\u` escape or serde_json's token in it.
 fn checked_string_end(
     bytes: &[u8],
     mut i: usize,
-    escaped_unicode: &mut bool,
+    token_or_escape: &mut bool,
 ) -> Result<usize, String> {
     i = i.saturating_add(1);
     loop {
         let rest = bytes.get(i..).unwrap_or_default();
-        let Some(k) = rest.iter().position(|&b| b == b'"' || b == b'\\') else {
+        let Some(k) = rest.iter().position(|b| is_in(&INSIDE_STRINGS, *b)) else {
             return Ok(bytes.len());
         };
         i = i.saturating_add(k);
-        if bytes.get(i) == Some(&b'"') {
-            return Ok(i.saturating_add(1));
+        match bytes.get(i..) {
+            Some([b'"', ..]) => return Ok(i.saturating_add(1)),
+            Some(at) if at.starts_with(SERDE_TOKEN) => {
+                *token_or_escape = true;
+                i = i.saturating_add(1);
+            }
+            Some([b'$', ..]) => i = i.saturating_add(1),
+            Some([_, b'u', ..]) => {
+                *token_or_escape = true;
+                i = unicode_escape_end(bytes, i)?;
+            }
+            _ => i = i.saturating_add(2),
         }
-        i = if bytes.get(i.saturating_add(1)) == Some(&b'u') {
-            *escaped_unicode = true;
-            unicode_escape_end(bytes, i)?
-        } else {
-            i.saturating_add(2)
-        };
     }
 }
 
