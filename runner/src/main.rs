@@ -259,6 +259,18 @@ fn run(args: &RunArgs, verbose: bool) -> Result<()> {
 }
 
 fn bench(args: &BenchArgs, verbose: bool) -> Result<()> {
+    // kwctl times on a tokio worker thread, not on the main one: the C
+    // allocator serves such a thread from an arena of its own, which does not
+    // behave like the main one (it trims and consolidates differently).
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| bench_on_this_thread(args, verbose))
+            .join()
+            .unwrap_or_else(|_| Err(anyhow!("the benchmark thread panicked")))
+    })
+}
+
+fn bench_on_this_thread(args: &BenchArgs, verbose: bool) -> Result<()> {
     let config = bench::Options {
         measurement_time: args.measurement_time,
         warm_up_time: args.warm_up_time,
