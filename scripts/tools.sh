@@ -2,9 +2,10 @@
 # Installs what `make run` and `make test` need and a fresh machine lacks, before
 # anything is built: the wasm32-wasip1 target and the toolchain's components
 # through rustup (rust-toolchain.toml names them, but rustup only adds them when
-# it installs the toolchain itself), and jq, bats and wasm-opt (binaryen) through
-# apt-get when run as root. Otherwise it stops at once and says what to install.
-# usage: scripts/tools.sh TOOL...   (TOOL: wasm-target, components, jq, bats, wasm-opt)
+# it installs the toolchain itself), and jq, bats, wasm-opt (binaryen) and, for
+# `make bench`, valgrind through apt-get when run as root. Otherwise it stops at
+# once and says what to install.
+# usage: scripts/tools.sh TOOL...   (TOOL: wasm-target, components, jq, bats, wasm-opt, valgrind)
 set -euo pipefail
 
 TARGET=wasm32-wasip1
@@ -53,6 +54,7 @@ for tool in "$@"; do
   jq) apt_install jq jq ;;
   bats) apt_install bats bats ;;
   wasm-opt) apt_install wasm-opt binaryen ;;
+  valgrind) apt_install valgrind valgrind ;;
   *)
     echo "scripts/tools.sh: unknown tool '$tool'" >&2
     exit 2

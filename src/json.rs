@@ -94,13 +94,13 @@ impl Index {
         let base = text.as_ptr().addr();
         let mut scan = Scan::default();
         let mut i = 0usize;
-        let stop = |b: &u8| matches!(b, b'"' | b'[' | b'{' | b']' | b'}' | b'e' | b'E');
+        let stop = |b: &u8| is_in(&OUTSIDE_STRINGS, *b);
         while let Some(k) = bytes.get(i..).and_then(|rest| rest.iter().position(stop)) {
             scan.unusual_number |= k > LONG_NUMBER;
             i = i.saturating_add(k);
             match bytes.get(i) {
                 Some(b'"') => {
-                    i = checked_string_end(bytes, i, &mut scan.escaped_unicode)?;
+                    i = checked_string_end(bytes, i, &mut scan.token_or_escape)?;
                     continue;
                 }
                 Some(b'e' | b'E') => {
@@ -112,8 +112,7 @@ impl Index {
             }
             i = i.saturating_add(1);
         }
-        // serde_json gives a member named with this token a meaning of its own.
-        if scan.unusual_number || scan.escaped_unicode || text.contains(SERDE_JSON_PRIVATE) {
+        if scan.unusual_number || scan.token_or_escape {
             serde_json::from_str::<Value>(text).map_err(|e| Error::Json(e.to_string()))?;
         }
         Ok(scan.index)
@@ -135,8 +134,10 @@ struct Scan {
     /// Numbers with an exponent or hundreds of digits may be beyond f64,
     /// which serde_json refuses: rare enough to check by parsing.
     unusual_number: bool,
-    /// A `\\u` escape can spell serde_json's raw-value token in a key.
-    escaped_unicode: bool,
+    /// serde_json gives a member named with its raw-value token a meaning of
+    /// its own, and a `\\u` escape can spell the token: strings with either
+    /// are rare, and checked by parsing.
+    token_or_escape: bool,
 }
 
 impl Scan {
@@ -166,7 +167,7 @@ pub fn is_null(raw: Raw<'_>) -> bool {
 /// Where the string starting at `i` (its opening quote) ends, past its closing quote.
 fn string_end(bytes: &[u8], i: usize) -> usize {
     let mut j = i.saturating_add(1);
-    let quote_or_escape = |rest: &[u8]| rest.iter().position(|&b| b == b'"' || b == b'\\');
+    let quote_or_escape = |rest: &[u8]| rest.iter().position(|b| is_in(&STRING_END, *b));
     while let Some(k) = bytes.get(j..).and_then(quote_or_escape) {
         j = j.saturating_add(k);
         if bytes.get(j) == Some(&b'"') {
@@ -236,7 +237,8 @@ fn skip_space(bytes: &[u8], mut i: usize) -> usize {
 fn children(raw: Raw<'_>) -> Vec<(Option<Raw<'_>>, Raw<'_>)> {
     let bytes = raw.0.as_bytes();
     let is_object = bytes.first() == Some(&b'{');
-    let mut out = Vec::new();
+    // Most objects and lists of a pod have a few members: start with room for them.
+    let mut out = Vec::with_capacity(8);
     let mut i = skip_space(bytes, 1);
     let piece = |from: usize, to: usize| raw.piece(from, to);
     while let Some(&b) = bytes.get(i) {
@@ -292,28 +294,59 @@ fn unicode_escape_end(bytes: &[u8], i: usize) -> Result<usize, Error> {
     Ok(next)
 }
 
-/// Past the closing quote of the string at `i`, checking its escapes.
+/// A set of bytes as a table: one lookup per byte, however many the set has.
+type ByteSet = [bool; 256];
+
+// The table is filled at compile time; a `u8` always indexes it.
+#[allow(clippy::indexing_slicing)]
+const fn byte_set(members: &[u8]) -> ByteSet {
+    let mut set = [false; 256];
+    let mut i = 0;
+    while i < members.len() {
+        set[members[i] as usize] = true;
+        i += 1;
+    }
+    set
+}
+
+fn is_in(set: &ByteSet, b: u8) -> bool {
+    set.get(usize::from(b)).copied().unwrap_or(false)
+}
+
+/// Where the index stops outside strings: brackets, strings, exponents.
+const OUTSIDE_STRINGS: ByteSet = byte_set(b"\"[{]}eE");
+/// Where it stops inside a string: its end, escapes, serde_json's token.
+const INSIDE_STRINGS: ByteSet = byte_set(b"\"\\$");
+/// Where a string already checked can end: its closing quote, or an escape.
+const STRING_END: ByteSet = byte_set(b"\"\\");
+
+/// Past the closing quote of the string at `i`, checking its escapes; notes a
+/// `\\u` escape or serde_json's token in it.
 fn checked_string_end(
     bytes: &[u8],
     mut i: usize,
-    escaped_unicode: &mut bool,
+    token_or_escape: &mut bool,
 ) -> Result<usize, Error> {
     i = i.saturating_add(1);
     loop {
         let rest = bytes.get(i..).unwrap_or_default();
-        let Some(k) = rest.iter().position(|&b| b == b'"' || b == b'\\') else {
+        let Some(k) = rest.iter().position(|b| is_in(&INSIDE_STRINGS, *b)) else {
             return Ok(bytes.len());
         };
         i = i.saturating_add(k);
-        if bytes.get(i) == Some(&b'"') {
-            return Ok(i.saturating_add(1));
+        match bytes.get(i..) {
+            Some([b'"', ..]) => return Ok(i.saturating_add(1)),
+            Some(at) if at.starts_with(SERDE_JSON_PRIVATE.as_bytes()) => {
+                *token_or_escape = true;
+                i = i.saturating_add(1);
+            }
+            Some([b'$', ..]) => i = i.saturating_add(1),
+            Some([_, b'u', ..]) => {
+                *token_or_escape = true;
+                i = unicode_escape_end(bytes, i)?;
+            }
+            _ => i = i.saturating_add(2),
         }
-        i = if bytes.get(i.saturating_add(1)) == Some(&b'u') {
-            *escaped_unicode = true;
-            unicode_escape_end(bytes, i)?
-        } else {
-            i.saturating_add(2)
-        };
     }
 }
 

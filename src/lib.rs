@@ -153,8 +153,9 @@ fn decide(payload: &[u8], cluster: &dyn Cluster) -> Result<Answer, Error> {
     let Some(route) = Route::of(&request) else {
         return Ok(Answer::Accept);
     };
+    let settings_text = payload.settings.map_or("null", |raw| raw.get());
     let settings =
-        Settings::from_json(&payload.settings).map_err(|e| Error::InvalidSettings(Box::new(e)))?;
+        Settings::cached(settings_text).map_err(|e| Error::InvalidSettings(Box::new(e)))?;
     let Some((object, namespace)) = selected(&request, &settings)? else {
         return Ok(Answer::Accept);
     };

@@ -6,14 +6,15 @@ use std::fmt;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
-use serde_json::Value;
 use serde_json::value::RawValue;
 
 /// The waPC `validate` payload: `{"request": ..., "settings": ...}`, and
 /// only an object (serde would read a struct from an array by position).
 pub struct Payload<'a> {
     pub request: Request<'a>,
-    pub settings: Value,
+    /// Left as text: the key under which the settings read on an earlier call
+    /// are kept (the host sends the same bytes on every call).
+    pub settings: Option<&'a RawValue>,
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for Payload<'a> {
@@ -33,11 +34,11 @@ impl<'de> Visitor<'de> for PayloadVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Payload<'de>, A::Error> {
         let mut request = None;
-        let mut settings = Value::Null;
+        let mut settings = None;
         each_member(&mut map, |key, map| {
             match key {
                 "request" => request = Some(map.next_value()?),
-                "settings" => settings = map.next_value()?,
+                "settings" => settings = Some(map.next_value()?),
                 _ => return Ok(false),
             }
             Ok(true)

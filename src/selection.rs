@@ -72,20 +72,21 @@ impl Glob {
     }
 
     /// Linear-time matching: on a mismatch, backtrack only to the last `*`.
+    /// Steps through `name` by byte offsets, so that nothing is allocated.
     pub fn matches(&self, name: &str) -> bool {
-        let text: Vec<char> = name.chars().collect();
+        let char_at = |i: usize| name.get(i..).and_then(|rest| rest.chars().next());
         let (mut t, mut i) = (0usize, 0usize);
         let mut resume: Option<(usize, usize)> = None;
-        while let Some(c) = text.get(i) {
+        while let Some(c) = char_at(i) {
             match self.tokens.get(t) {
                 Some(Token::AnyRun) => {
                     t += 1;
                     resume = Some((t, i));
                     continue;
                 }
-                Some(token) if token.matches_one(*c) => {
+                Some(token) if token.matches_one(c) => {
                     t += 1;
-                    i += 1;
+                    i += c.len_utf8();
                     continue;
                 }
                 _ => {}
@@ -93,7 +94,7 @@ impl Glob {
             match resume {
                 Some((after_star, from)) => {
                     t = after_star;
-                    i = from + 1;
+                    i = from + char_at(from).map_or(1, char::len_utf8);
                     resume = Some((after_star, i));
                 }
                 None => return false,
@@ -185,6 +186,14 @@ mod tests {
         assert!(glob("a*b*c").matches("aXXbYYbc"));
         assert!(!glob("a*b*c").matches("aXXbYYb"));
         assert!(glob("**x").matches("x"));
+    }
+
+    #[test]
+    fn characters_beyond_ascii_count_as_one() {
+        assert!(glob("?").matches("é"));
+        assert!(glob("caf?-*").matches("café-ü"));
+        assert!(glob("*é?x").matches("ééé€x"));
+        assert!(!glob("*é?x").matches("éx"));
     }
 
     #[test]

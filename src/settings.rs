@@ -1,6 +1,9 @@
 //! The policy settings: the keys of the webhook's config.yaml, their defaults,
 //! and the checks that refuse a bad configuration with a message naming the key.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use serde_json::{Map, Value};
 
 use crate::diag::Kind;
@@ -198,6 +201,27 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The settings in `text` (JSON), read and checked once per text: the host
+    /// sends the same settings bytes on every call of one policy instance, so
+    /// each call after the first only compares them with the last ones read.
+    pub fn cached(text: &str) -> Result<Rc<Settings>, Error> {
+        thread_local! {
+            static LAST: RefCell<Option<(Box<str>, Rc<Settings>)>> = const { RefCell::new(None) };
+        }
+        let hit = LAST.with_borrow(|last| {
+            last.as_ref()
+                .filter(|(key, _)| **key == *text)
+                .map(|(_, settings)| Rc::clone(settings))
+        });
+        if let Some(settings) = hit {
+            return Ok(settings);
+        }
+        let value: Value = serde_json::from_str(text).map_err(|e| Error::Json(e.to_string()))?;
+        let settings = Rc::new(Settings::from_json(&value)?);
+        LAST.set(Some((text.into(), Rc::clone(&settings))));
+        Ok(settings)
+    }
+
     /// The settings, each key read and checked in turn (the first problem
     /// found is the one reported).
     pub fn from_json(value: &Value) -> Result<Settings, Error> {
@@ -415,6 +439,28 @@ mod tests {
 
     fn parse(v: Value) -> Result<Settings, String> {
         Settings::from_json(&v).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn settings_are_read_once_per_text() {
+        let first = Settings::cached(r#"{"configMap":"ca-bundle"}"#).unwrap();
+        let again = Settings::cached(r#"{"configMap":"ca-bundle"}"#).unwrap();
+        assert!(Rc::ptr_eq(&first, &again));
+        let other = Settings::cached(r#"{"configMap":"other"}"#).unwrap();
+        assert_eq!(other.source, Source::ConfigMap("other".into()));
+        let back = Settings::cached(r#"{"configMap":"ca-bundle"}"#).unwrap();
+        assert!(!Rc::ptr_eq(&first, &back));
+        assert_eq!(back.source, Source::ConfigMap("ca-bundle".into()));
+    }
+
+    #[test]
+    fn refused_settings_are_refused_on_every_call() {
+        let text = r#"{"configMap":"ca-bundle","secret":"x"}"#;
+        let message = "the settings \"configMap\", \"secret\" and \"clusterTrustBundle\" are \
+                       mutually exclusive: set only the one that holds the trust bundle";
+        for _ in 0..2 {
+            assert_eq!(Settings::cached(text).err().unwrap().to_string(), message);
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 /// Whether this build's `serde_json::Map` already keeps keys sorted (no
 /// `preserve_order`), in which case sorting is a costly no-op and is skipped.
-fn maps_are_sorted() -> bool {
+pub fn maps_are_sorted() -> bool {
     static SORTED: OnceLock<bool> = OnceLock::new();
     *SORTED.get_or_init(|| {
         let mut probe = Map::new();

@@ -10,7 +10,7 @@ use std::{
 use anyhow::{anyhow, Result};
 use clap::{builder::NonEmptyStringValueParser, Args, Parser, Subcommand, ValueEnum};
 use policy_runner::{
-    bench::{measure, Report},
+    bench,
     callbacks::HostCallbacks,
     check_settings, evaluate, human,
     kubernetes::Kubernetes,
@@ -210,13 +210,32 @@ struct BenchArgs {
     #[command(flatten)]
     run: RunArgs,
 
-    /// Number of timed calls
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
-    iterations: u32,
+    /// How long the bench 'should' run (tiny-bench's measurement time; kwctl's default 5)
+    #[arg(long, value_name = "SECONDS")]
+    measurement_time: Option<f64>,
 
-    /// Number of untimed calls before timing
-    #[arg(long, default_value_t = 100)]
-    warmup: u32,
+    /// How long the bench should warm up (kwctl's default 3)
+    #[arg(long, value_name = "SECONDS")]
+    warm_up_time: Option<f64>,
+
+    /// Number of samples (100 by default; kwctl always takes 100)
+    #[arg(long, value_name = "NUM")]
+    num_samples: Option<usize>,
+
+    /// Accepted as kwctl does; used only when comparing with saved results, which
+    /// this runner does not do
+    #[arg(long, value_name = "NUM")]
+    num_resamples: Option<usize>,
+
+    /// Time exactly NUM calls, in one sample, after the warm-up (for counting
+    /// instructions; not a kwctl option)
+    #[arg(long, value_name = "NUM", value_parser = clap::value_parser!(u64).range(1..))]
+    iterations: Option<u64>,
+
+    /// Write /tmp/perf-PID.map naming the module's compiled functions, for
+    /// profilers (not a kwctl option)
+    #[arg(long)]
+    perf_map: bool,
 }
 
 /// Everything one evaluation needs, loaded in kwctl's order: settings, request, module.
@@ -229,7 +248,7 @@ struct Loaded {
 }
 
 impl RunArgs {
-    fn load(&self, verbose: bool) -> Result<Loaded> {
+    fn load(&self, verbose: bool, perf_map: bool) -> Result<Loaded> {
         let source = match (&self.settings_path, &self.settings_json) {
             (Some(path), _) => SettingsSource::File(path),
             (None, Some(json)) => SettingsSource::Json(json),
@@ -240,6 +259,7 @@ impl RunArgs {
         let options = EngineOptions {
             wasmtime_cache: !self.disable_wasmtime_cache,
             verbose,
+            perf_map,
         };
         let replay = self
             .replay_host_capabilities_interactions
@@ -341,7 +361,7 @@ fn error_report(error: &anyhow::Error) -> String {
 }
 
 fn run(command: &RunCommand, verbose: bool) -> Result<()> {
-    let loaded = command.run.load(verbose)?;
+    let loaded = command.run.load(verbose, false)?;
     let response = evaluate(&loaded.policy, &loaded.request, &loaded.settings)?;
     match command.output {
         OutputFormat::Json => println!("{}", serde_json::to_string(&response)?),
@@ -359,40 +379,29 @@ fn scaffold_request(args: &ScaffoldArgs) -> Result<()> {
 }
 
 fn bench(args: &BenchArgs, verbose: bool) -> Result<()> {
-    let loaded = args.run.load(verbose)?;
-    let Loaded {
-        settings,
-        request,
-        policy,
-        ..
-    } = &loaded;
-    check_settings(policy, settings)?;
-
-    let settings_stats = measure(args.warmup, args.iterations, || {
-        policy.validate_settings(settings)
+    // kwctl times on a tokio worker thread, not on the main one: the C
+    // allocator serves such a thread from an arena of its own, which does not
+    // behave like the main one (it trims and consolidates differently).
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| bench_on_this_thread(args, verbose))
+            .join()
+            .unwrap_or_else(|_| Err(anyhow!("the benchmark thread panicked")))
     })
-    .ok_or_else(|| anyhow!("no iteration was timed"))?;
-    println!(
-        "{}",
-        Report {
-            label: "validate_settings",
-            warmup: args.warmup,
-            stats: &settings_stats,
-        }
-    );
+}
 
-    let validate_stats = measure(args.warmup, args.iterations, || {
-        policy.validate(request, settings)
-    })
-    .ok_or_else(|| anyhow!("no iteration was timed"))?;
-    println!(
-        "{}",
-        Report {
-            label: "validate",
-            warmup: args.warmup,
-            stats: &validate_stats,
-        }
-    );
+fn bench_on_this_thread(args: &BenchArgs, verbose: bool) -> Result<()> {
+    let config = bench::Options {
+        measurement_time: args.measurement_time,
+        warm_up_time: args.warm_up_time,
+        num_samples: args.num_samples,
+        iterations: args.iterations,
+    }
+    .config()?;
+    let loaded = args.run.load(verbose, args.perf_map)?;
+    // kwctl refuses invalid settings before timing anything.
+    check_settings(&loaded.policy, &loaded.settings)?;
+    bench::run(&config, &loaded.policy, &loaded.request, &loaded.settings);
     loaded.report_leftovers(verbose);
     Ok(())
 }

@@ -9,7 +9,7 @@ use wasmtime_provider::{wasmtime, WasmtimeEngineProviderBuilder};
 
 use crate::{
     callbacks::HostCallbacks,
-    request::{settings_payload, validate_payload, AdmissionRequest},
+    request::{request_value, settings_payload, validate_payload, AdmissionRequest},
     response::{AdmissionResponse, SettingsValidationResponse, ValidationResponse},
 };
 
@@ -20,6 +20,9 @@ pub struct EngineOptions {
     pub wasmtime_cache: bool,
     /// Report engine set-up problems that do not stop the run (e.g. no cache).
     pub verbose: bool,
+    /// Write /tmp/perf-PID.map, naming the module's compiled functions for perf
+    /// and for profiles read with it (not something kwctl does).
+    pub perf_map: bool,
 }
 
 impl Default for EngineOptions {
@@ -27,6 +30,7 @@ impl Default for EngineOptions {
         Self {
             wasmtime_cache: true,
             verbose: false,
+            perf_map: false,
         }
     }
 }
@@ -107,39 +111,53 @@ impl Policy {
         }
     }
 
-    /// Calls `validate` and builds the AdmissionResponse. A trap, a guest error or
-    /// an unreadable answer gives a code 500 rejection, as in kwctl.
+    /// Calls `validate` and builds the AdmissionResponse, step for step as
+    /// policy-evaluator's waPC `Runtime::validate` does (the request turned into a
+    /// JSON value for the diff, then again with the settings for the payload; the
+    /// answer decoded, its object cloned and diffed). A trap, a guest error or an
+    /// unreadable answer gives a code 500 rejection, as in kwctl.
     pub fn validate(
         &self,
         request: &AdmissionRequest,
         settings: &Map<String, Value>,
     ) -> AdmissionResponse {
-        let uid = request.uid.clone();
-        let built = match validate_payload(request, settings) {
-            Ok(built) => built,
-            Err(e) => return AdmissionResponse::internal_server_error(uid, e.to_string()),
+        let uid = request.uid.as_str();
+        let request_value = match request_value(request) {
+            Ok(value) => value,
+            Err(e) => {
+                return AdmissionResponse::internal_server_error(uid.to_owned(), e.to_string())
+            }
         };
-        let answer = match self.host.call("validate", built.payload.as_bytes()) {
+        // Absent for DELETE.
+        let original_object = request_value.get("object");
+        let payload = match validate_payload(request, settings) {
+            Ok(payload) => payload,
+            Err(e) => {
+                return AdmissionResponse::internal_server_error(uid.to_owned(), e.to_string())
+            }
+        };
+        let answer = match self.host.call("validate", payload.as_bytes()) {
             Ok(answer) => answer,
-            Err(e) => return AdmissionResponse::internal_server_error(uid, e.to_string()),
+            Err(e) => {
+                return AdmissionResponse::internal_server_error(uid.to_owned(), e.to_string())
+            }
         };
         let answer: ValidationResponse = match serde_json::from_slice(&answer) {
             Ok(answer) => answer,
             Err(e) => {
                 return AdmissionResponse::internal_server_error(
-                    uid,
+                    uid.to_owned(),
                     format!("invalid response from policy: {e}"),
                 )
             }
         };
-        AdmissionResponse::from_validation_response(
-            uid.clone(),
-            built.original_object.as_ref(),
-            answer,
-        )
-        .unwrap_or_else(|e| {
-            AdmissionResponse::internal_server_error(uid, format!("invalid response format: {e}"))
-        })
+        AdmissionResponse::from_validation_response(uid.to_owned(), original_object, &answer)
+            .unwrap_or_else(|e| {
+                AdmissionResponse::internal_server_error(
+                    uid.to_owned(),
+                    format!("invalid response format: {e}"),
+                )
+            })
     }
 }
 
@@ -159,5 +177,8 @@ fn engine(options: EngineOptions) -> Result<wasmtime::Engine> {
     }
     // Required by modules built by Go >= 1.26; policy-evaluator always enables it.
     config.wasm_function_references(true);
+    if options.perf_map {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     wasmtime::Engine::new(&config).map_err(|e| anyhow!("cannot build the wasmtime engine: {e:#}"))
 }

@@ -11,7 +11,7 @@ use anyhow::{anyhow, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::json::{sort_keys, sort_map_keys};
+use crate::json::{maps_are_sorted, sort_keys, sort_map_keys};
 
 /// admission/v1 AdmissionRequest, as policy-evaluator models it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -97,36 +97,30 @@ pub fn parse_request(text: &str) -> Result<AdmissionRequest> {
         .map_err(|e| anyhow!("cannot build AdmissionRequest object from given input: {e}"))
 }
 
-/// What one `validate` call sends and what the answer is diffed against.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ValidatePayload {
-    /// The waPC payload: `{"request": ..., "settings": ...}`.
-    pub payload: String,
-    /// `request.object` as the module received it; `None` when absent (DELETE).
-    pub original_object: Option<Value>,
+/// `request` as a JSON value, the form policy-evaluator diffs the answer against
+/// (`serde_json::to_value`, so in kwctl every object's keys sorted). Its `object`
+/// member is the object as the module received it.
+pub fn request_value(request: &AdmissionRequest) -> Result<Value> {
+    Ok(sort_keys(serde_json::to_value(request)?))
 }
 
-/// Builds the `validate` payload as policy-evaluator does: the request and the
-/// settings are turned into JSON values (so, in kwctl, every object's keys sorted)
-/// and wrapped as `{"request", "settings"}`.
+/// The `validate` payload as policy-evaluator builds it: the request and the
+/// settings turned into JSON values and wrapped as `{"request", "settings"}`.
 pub fn validate_payload(
     request: &AdmissionRequest,
     settings: &Map<String, Value>,
-) -> Result<ValidatePayload> {
-    let request = sort_keys(serde_json::to_value(request)?);
-    let original_object = request.get("object").cloned();
-    let payload = serde_json::to_string(&json!({
+) -> Result<String> {
+    Ok(serde_json::to_string(&sort_keys(json!({
         "request": request,
-        "settings": sort_map_keys(settings.clone()),
-    }))?;
-    Ok(ValidatePayload {
-        payload,
-        original_object,
-    })
+        "settings": settings,
+    })))?)
 }
 
 /// The `validate_settings` payload: the settings object alone.
 pub fn settings_payload(settings: &Map<String, Value>) -> Result<String> {
+    if maps_are_sorted() {
+        return Ok(serde_json::to_string(settings)?);
+    }
     Ok(serde_json::to_string(&sort_map_keys(settings.clone()))?)
 }
 
@@ -220,9 +214,9 @@ mod tests {
         settings.insert("secret".into(), Value::from("bundle"));
         settings.insert("certFile".into(), Value::from("ca.crt"));
 
-        let built = validate_payload(&request, &settings).unwrap();
+        let payload = validate_payload(&request, &settings).unwrap();
         assert_eq!(
-            built.payload,
+            payload,
             concat!(
                 r#"{"request":{"dryRun":false,"kind":{"group":"","kind":"Pod","version":"v1"},"#,
                 r#""name":"nginx","namespace":"default","#,
@@ -235,7 +229,7 @@ mod tests {
             )
         );
         assert_eq!(
-            serde_json::to_string(&built.original_object).unwrap(),
+            serde_json::to_string(&request_value(&request).unwrap()["object"]).unwrap(),
             r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"nginx"}}"#
         );
     }
@@ -247,10 +241,10 @@ mod tests {
             r#""object": null"#,
         );
         let request = parse_request(&text).unwrap();
-        let built = validate_payload(&request, &Map::new()).unwrap();
-        assert_eq!(built.original_object, None);
-        assert!(!built.payload.contains("\"object\""));
-        assert!(built.payload.ends_with(r#""settings":{}}"#));
+        assert_eq!(request_value(&request).unwrap().get("object"), None);
+        let payload = validate_payload(&request, &Map::new()).unwrap();
+        assert!(!payload.contains("\"object\""));
+        assert!(payload.ends_with(r#""settings":{}}"#));
     }
 
     #[test]

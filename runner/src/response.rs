@@ -86,15 +86,16 @@ impl AdmissionResponse {
         Self::reject(uid, format!("internal server error: {message}"), 500)
     }
 
-    /// Turns the module's answer into the response, computing the patch as
-    /// `json_patch::diff(original, mutated)`. `original_object` must be the object
-    /// as the module received it.
+    /// Turns the module's answer into the response, as policy-evaluator's
+    /// `from_policy_validation_response` does: the mutated object is cloned and
+    /// diffed with `json_patch::diff(original, mutated)`, the rest copied.
+    /// `original_object` must be the object as the module received it.
     pub fn from_validation_response(
         uid: String,
         original_object: Option<&Value>,
-        answer: ValidationResponse,
+        answer: &ValidationResponse,
     ) -> Result<Self> {
-        let patch = match (answer.mutated_object, original_object) {
+        let patch = match (&answer.mutated_object, original_object) {
             (Some(_), None) => {
                 return Ok(Self {
                     uid,
@@ -106,13 +107,13 @@ impl AdmissionResponse {
                     ..Self::default()
                 });
             }
-            (Some(mutated), Some(original)) => json_patch_base64(original, mutated)?,
+            (Some(mutated), Some(original)) => json_patch_base64(original, mutated.clone())?,
             (None, _) => None,
         };
 
         let status = if answer.message.is_some() || answer.code.is_some() {
             Some(AdmissionResponseStatus {
-                message: answer.message,
+                message: answer.message.clone(),
                 code: answer.code,
             })
         } else {
@@ -125,8 +126,8 @@ impl AdmissionResponse {
             patch_type: patch.as_ref().map(|_| PatchType::JsonPatch),
             patch,
             status,
-            audit_annotations: answer.audit_annotations,
-            warnings: answer.warnings,
+            audit_annotations: answer.audit_annotations.clone(),
+            warnings: answer.warnings.clone(),
         })
     }
 }
@@ -159,7 +160,7 @@ mod tests {
         let response = AdmissionResponse::from_validation_response(
             "uid-1".into(),
             Some(&json!({"a": 1})),
-            answer(json!({"accepted": true})),
+            &answer(json!({"accepted": true})),
         )
         .unwrap();
         assert_eq!(
@@ -173,7 +174,7 @@ mod tests {
         let with_both = AdmissionResponse::from_validation_response(
             "u".into(),
             Some(&json!({})),
-            answer(json!({"accepted": false, "message": "no", "code": 400})),
+            &answer(json!({"accepted": false, "message": "no", "code": 400})),
         )
         .unwrap();
         assert_eq!(
@@ -184,7 +185,7 @@ mod tests {
         let message_only = AdmissionResponse::from_validation_response(
             "u".into(),
             Some(&json!({})),
-            answer(json!({"accepted": false, "message": "no"})),
+            &answer(json!({"accepted": false, "message": "no"})),
         )
         .unwrap();
         assert_eq!(
@@ -195,7 +196,7 @@ mod tests {
         let bare = AdmissionResponse::from_validation_response(
             "u".into(),
             Some(&json!({})),
-            answer(json!({"accepted": false})),
+            &answer(json!({"accepted": false})),
         )
         .unwrap();
         assert_eq!(bare.status, None);
@@ -208,7 +209,7 @@ mod tests {
         let response = AdmissionResponse::from_validation_response(
             "u".into(),
             Some(&original),
-            answer(json!({"accepted": true, "mutated_object": mutated})),
+            &answer(json!({"accepted": true, "mutated_object": mutated})),
         )
         .unwrap();
         assert_eq!(response.patch_type, Some(PatchType::JsonPatch));
@@ -227,7 +228,7 @@ mod tests {
         let response = AdmissionResponse::from_validation_response(
             "u".into(),
             Some(&original),
-            answer(json!({"accepted": true, "mutated_object": original.clone()})),
+            &answer(json!({"accepted": true, "mutated_object": original.clone()})),
         )
         .unwrap();
         assert_eq!(response.patch, None);
@@ -239,7 +240,7 @@ mod tests {
         let response = AdmissionResponse::from_validation_response(
             "u".into(),
             None,
-            answer(json!({"accepted": true, "mutated_object": {"a": 1}})),
+            &answer(json!({"accepted": true, "mutated_object": {"a": 1}})),
         )
         .unwrap();
         assert_eq!(
@@ -255,7 +256,7 @@ mod tests {
         let response = AdmissionResponse::from_validation_response(
             "u".into(),
             Some(&json!({})),
-            answer(json!({"accepted": true, "warnings": ["w1"], "audit_annotations": {"z": "1", "a": "2"}})),
+            &answer(json!({"accepted": true, "warnings": ["w1"], "audit_annotations": {"z": "1", "a": "2"}})),
         )
         .unwrap();
         assert_eq!(

@@ -200,8 +200,20 @@ fn policy_log_lines_go_to_stderr_only_with_verbose() {
     assert!(text(&verbose.stderr).starts_with("policy log: {\"request\":"));
 }
 
+/// tiny-bench's report without its colours.
+fn plain(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("\x1b[") {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        rest = rest.find('m').map_or("", |m| &rest[m + 1..]);
+    }
+    out + rest
+}
+
 #[test]
-fn bench_reports_both_calls() {
+fn bench_reports_both_calls_in_tiny_bench_layout() {
     let dir = temp_dir("cli-bench");
     let module = write_module(
         &dir,
@@ -212,19 +224,47 @@ fn bench_reports_both_calls() {
     let output = runner(&[
         "bench",
         "--disable-wasmtime-cache",
+        "--warm-up-time",
+        "0",
         "--iterations",
         "5",
-        "--warmup",
-        "1",
         "-r",
         request.to_str().unwrap(),
         module.to_str().unwrap(),
     ]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
-    let stdout = text(&output.stdout);
+    let stdout = plain(&text(&output.stdout));
     let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 4, "{stdout}");
-    assert!(lines[0].starts_with("validate_settings [5 iterations in "));
-    assert!(lines[2].starts_with("validate [5 iterations in "));
-    assert!(lines[3].starts_with("\telapsed\t[min median mean max]:\t["));
+    assert_eq!(lines.len(), 8, "{stdout}");
+    for (first, label) in [(0, "validate_settings"), (4, "validate")] {
+        assert_eq!(lines[first], format!("{label} warming up for 0.00ns"));
+        assert!(lines[first + 1].starts_with(&format!("{label} mean warm up execution time ")));
+        assert!(lines[first + 1].ends_with(" running 5.0 iterations"));
+        assert!(lines[first + 2].starts_with(&format!("{label} [5.0 iterations in ")));
+        assert!(lines[first + 2].ends_with(" with 100.0 samples]:"));
+        assert!(lines[first + 3].starts_with("\telapsed\t[min mean max]:\t["));
+    }
+}
+
+#[test]
+fn bench_refuses_a_negative_time_naming_the_option() {
+    let dir = temp_dir("cli-bench-negative");
+    let module = write_module(
+        &dir,
+        SETTINGS_VALID,
+        &OnValidate::Answer(r#"{"accepted":true}"#),
+    );
+    let request = common::pod_create_request();
+    let output = runner(&[
+        "bench",
+        "--measurement-time=-1",
+        "-r",
+        request.to_str().unwrap(),
+        module.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        text(&output.stderr),
+        "Error: Cannot convert 'measurement-time' to seconds: cannot convert float seconds to Duration: value is negative\n"
+    );
 }

@@ -300,6 +300,7 @@ fn repeated_evaluations_use_the_session_up() {
         EngineOptions {
             wasmtime_cache: false,
             verbose: false,
+            perf_map: false,
         },
     )
     .unwrap();

@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 const NO_CACHE: EngineOptions = EngineOptions {
     wasmtime_cache: false,
     verbose: false,
+    perf_map: false,
 };
 
 fn policy(settings_answer: &str, on_validate: &OnValidate<'_>) -> Policy {
