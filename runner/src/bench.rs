@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use anyhow::{anyhow, Result};
+use anyhow::{Result, anyhow};
 use serde_json::{Map, Value};
 pub use tiny_bench::BenchmarkConfig;
 

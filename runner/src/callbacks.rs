@@ -67,10 +67,10 @@ impl HostCallbacks {
         } else {
             Err(format!("unknown namespace: {namespace}"))
         };
-        if self.verbose {
-            if let Err(message) = &result {
-                eprintln!("host call {binding}/{namespace}/{operation} refused: {message}");
-            }
+        if self.verbose
+            && let Err(message) = &result
+        {
+            eprintln!("host call {binding}/{namespace}/{operation} refused: {message}");
         }
         result
     }

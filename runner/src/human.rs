@@ -24,8 +24,8 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{anyhow, Result};
-use base64::{engine::general_purpose::STANDARD, Engine as _};
+use anyhow::{Result, anyhow};
+use base64::{Engine as _, engine::general_purpose::STANDARD};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Map, Value};
 
@@ -184,10 +184,10 @@ fn group<'p, K: Ord>(
 ) -> BTreeMap<K, Vec<&'p [String]>> {
     let mut groups: BTreeMap<K, Vec<&'p [String]>> = BTreeMap::new();
     for path in paths {
-        if let Some((first, tail)) = path.split_first() {
-            if let Some(key) = key(first) {
-                groups.entry(key).or_default().push(tail);
-            }
+        if let Some((first, tail)) = path.split_first()
+            && let Some(key) = key(first)
+        {
+            groups.entry(key).or_default().push(tail);
         }
     }
     groups
@@ -371,8 +371,9 @@ mod tests {
     fn a_patch_that_does_not_apply_is_an_error_not_a_panic() {
         let response = mutated(json!([{"op": "remove", "path": "/nope"}]));
         let err = render(&request(json!({})), &response).unwrap_err();
-        assert!(err
-            .to_string()
-            .starts_with("the answer's patch does not apply to the object: "));
+        assert!(
+            err.to_string()
+                .starts_with("the answer's patch does not apply to the object: ")
+        );
     }
 }

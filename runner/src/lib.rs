@@ -26,7 +26,7 @@ pub mod settings;
 
 use std::io::Read;
 
-use anyhow::{anyhow, Result};
+use anyhow::{Result, anyhow};
 use serde_json::{Map, Value};
 
 use crate::{policy::Policy, request::AdmissionRequest, response::AdmissionResponse};

@@ -7,8 +7,8 @@ use std::{
     sync::Arc,
 };
 
-use anyhow::{anyhow, Result};
-use clap::{builder::NonEmptyStringValueParser, Args, Parser, Subcommand, ValueEnum};
+use anyhow::{Result, anyhow};
+use clap::{Args, Parser, Subcommand, ValueEnum, builder::NonEmptyStringValueParser};
 use policy_runner::{
     bench,
     callbacks::HostCallbacks,

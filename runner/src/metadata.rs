@@ -7,7 +7,7 @@
 
 use std::{collections::BTreeSet, path::Path};
 
-use anyhow::{anyhow, Result};
+use anyhow::{Result, anyhow};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -263,14 +263,18 @@ mod tests {
         );
         let mut truncated = module();
         truncated.truncate(truncated.len() - 1);
-        assert!(context_aware_resources(&truncated)
-            .unwrap_err()
-            .to_string()
-            .starts_with("truncated section at byte "));
+        assert!(
+            context_aware_resources(&truncated)
+                .unwrap_err()
+                .to_string()
+                .starts_with("truncated section at byte ")
+        );
         let bad = annotate(&module(), &json!({"contextAwareResources": "v1/ConfigMap"})).unwrap();
-        assert!(context_aware_resources(&bad)
-            .unwrap_err()
-            .to_string()
-            .starts_with("cannot read section io.kubewarden.metadata: invalid type: string"));
+        assert!(
+            context_aware_resources(&bad)
+                .unwrap_err()
+                .to_string()
+                .starts_with("cannot read section io.kubewarden.metadata: invalid type: string")
+        );
     }
 }

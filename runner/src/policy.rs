@@ -2,14 +2,14 @@
 
 use std::path::Path;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{Context, Result, anyhow};
 use serde_json::{Map, Value};
 use wapc::WapcHost;
-use wasmtime_provider::{wasmtime, WasmtimeEngineProviderBuilder};
+use wasmtime_provider::{WasmtimeEngineProviderBuilder, wasmtime};
 
 use crate::{
     callbacks::HostCallbacks,
-    request::{request_value, settings_payload, validate_payload, AdmissionRequest},
+    request::{AdmissionRequest, request_value, settings_payload, validate_payload},
     response::{AdmissionResponse, SettingsValidationResponse, ValidationResponse},
 };
 
@@ -91,7 +91,7 @@ impl Policy {
                 return SettingsValidationResponse {
                     valid: false,
                     message: Some(format!("could not marshal settings: {e}")),
-                }
+                };
             }
         };
         match self.host.call("validate_settings", payload.as_bytes()) {
@@ -125,7 +125,7 @@ impl Policy {
         let request_value = match request_value(request) {
             Ok(value) => value,
             Err(e) => {
-                return AdmissionResponse::internal_server_error(uid.to_owned(), e.to_string())
+                return AdmissionResponse::internal_server_error(uid.to_owned(), e.to_string());
             }
         };
         // Absent for DELETE.
@@ -133,13 +133,13 @@ impl Policy {
         let payload = match validate_payload(request, settings) {
             Ok(payload) => payload,
             Err(e) => {
-                return AdmissionResponse::internal_server_error(uid.to_owned(), e.to_string())
+                return AdmissionResponse::internal_server_error(uid.to_owned(), e.to_string());
             }
         };
         let answer = match self.host.call("validate", payload.as_bytes()) {
             Ok(answer) => answer,
             Err(e) => {
-                return AdmissionResponse::internal_server_error(uid.to_owned(), e.to_string())
+                return AdmissionResponse::internal_server_error(uid.to_owned(), e.to_string());
             }
         };
         let answer: ValidationResponse = match serde_json::from_slice(&answer) {
@@ -148,7 +148,7 @@ impl Policy {
                 return AdmissionResponse::internal_server_error(
                     uid.to_owned(),
                     format!("invalid response from policy: {e}"),
-                )
+                );
             }
         };
         AdmissionResponse::from_validation_response(uid.to_owned(), original_object, &answer)

@@ -32,7 +32,7 @@ use std::{
     sync::Mutex,
 };
 
-use anyhow::{anyhow, Result};
+use anyhow::{Result, anyhow};
 use serde::Deserialize;
 
 /// The host's recorded answer.

@@ -11,7 +11,7 @@
 
 use std::{fmt, path::Path};
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{Result, anyhow, bail};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -99,7 +99,9 @@ impl Manifest {
             )
         })?;
         if types.kind == "AdmissionReview" {
-            bail!("{path} holds an AdmissionReview, not an object to admit: read it with --request-path");
+            bail!(
+                "{path} holds an AdmissionReview, not an object to admit: read it with --request-path"
+            );
         }
         // kube-core's `GroupVersion::from_str`: "v1" is the core group.
         let (group, version) = types
@@ -469,7 +471,9 @@ mod tests {
             .unwrap_err();
             assert_eq!(
                 err.to_string(),
-                format!("{operation} operation does not take an old object (old.yaml): only UPDATE has one; for DELETE, --object is the object being deleted")
+                format!(
+                    "{operation} operation does not take an old object (old.yaml): only UPDATE has one; for DELETE, --object is the object being deleted"
+                )
             );
         }
     }

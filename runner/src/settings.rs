@@ -2,7 +2,7 @@
 
 use std::{fs::File, path::Path};
 
-use anyhow::{anyhow, Result};
+use anyhow::{Result, anyhow};
 use serde_json::{Map, Value};
 
 /// Where the settings come from.
@@ -97,8 +97,9 @@ mod tests {
     #[test]
     fn a_missing_file_is_named() {
         let err = load(SettingsSource::File(Path::new("/nonexistent/s.yaml"))).unwrap_err();
-        assert!(err
-            .to_string()
-            .starts_with("Cannot open settings file /nonexistent/s.yaml: "));
+        assert!(
+            err.to_string()
+                .starts_with("Cannot open settings file /nonexistent/s.yaml: ")
+        );
     }
 }

@@ -4,7 +4,7 @@ mod common;
 
 use std::{path::Path, process::Output};
 
-use common::{runner, temp_dir, text, write_module, OnValidate, POD_CREATE_UID, SETTINGS_VALID};
+use common::{OnValidate, POD_CREATE_UID, SETTINGS_VALID, runner, temp_dir, text, write_module};
 
 fn run(module: &Path, extra: &[&str]) -> Output {
     let request = common::pod_create_request();
@@ -68,10 +68,12 @@ fn a_trapping_module_gives_a_500_answer_and_exits_0() {
     assert_eq!(response["uid"], POD_CREATE_UID);
     assert_eq!(response["allowed"], false);
     assert_eq!(response["status"]["code"], 500);
-    assert!(response["status"]["message"]
-        .as_str()
-        .unwrap()
-        .starts_with("internal server error: Guest call failure: "));
+    assert!(
+        response["status"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("internal server error: Guest call failure: ")
+    );
 }
 
 #[test]

@@ -8,8 +8,8 @@ use std::{
     process::Output,
 };
 
-use common::{runner, temp_dir, text, write_module, OnValidate, SETTINGS_VALID};
-use serde_json::{json, Value};
+use common::{OnValidate, SETTINGS_VALID, runner, temp_dir, text, write_module};
+use serde_json::{Value, json};
 
 fn data(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -305,8 +305,17 @@ fn update_of_another_object_is_refused() {
     let pod = data("pod.yaml");
     let deployment = data("deployment.yaml");
     assert_eq!(
-        scaffold_error(&["-o", "UPDATE", "--object", &pod, "--old-object", &deployment]),
-        format!("Error: an UPDATE changes one object, but {pod} is v1 Pod team-a/web and {deployment} is apps/v1 Deployment api\n")
+        scaffold_error(&[
+            "-o",
+            "UPDATE",
+            "--object",
+            &pod,
+            "--old-object",
+            &deployment
+        ]),
+        format!(
+            "Error: an UPDATE changes one object, but {pod} is v1 Pod team-a/web and {deployment} is apps/v1 Deployment api\n"
+        )
     );
 }
 
@@ -325,7 +334,9 @@ fn an_old_object_is_refused_outside_update() {
     let pod = data("pod.yaml");
     assert_eq!(
         scaffold_error(&["-o", "DELETE", "--object", &pod, "--old-object", &pod]),
-        format!("Error: DELETE operation does not take an old object ({pod}): only UPDATE has one; for DELETE, --object is the object being deleted\n")
+        format!(
+            "Error: DELETE operation does not take an old object ({pod}): only UPDATE has one; for DELETE, --object is the object being deleted\n"
+        )
     );
 }
 
@@ -352,7 +363,9 @@ fn malformed_yaml_is_reported_with_the_file_and_the_place() {
     let broken = data("broken.yaml");
     assert_eq!(
         scaffold_error(&["--object", &broken]),
-        format!("Error: failed to parse object file {broken}: did not find expected node content at line 7 column 1, while parsing a flow node\n")
+        format!(
+            "Error: failed to parse object file {broken}: did not find expected node content at line 7 column 1, while parsing a flow node\n"
+        )
     );
 }
 
@@ -365,7 +378,9 @@ fn a_metadata_field_of_the_wrong_type_is_named() {
     );
     assert_eq!(
         scaffold_error(&["--object", &path]),
-        format!("Error: failed to parse object file {path}: metadata.labels: invalid type: sequence, expected a map at line 6 column 3\n")
+        format!(
+            "Error: failed to parse object file {path}: metadata.labels: invalid type: sequence, expected a map at line 6 column 3\n"
+        )
     );
 }
 
@@ -378,7 +393,9 @@ fn a_manifest_without_kind_is_refused_naming_the_file() {
     );
     assert_eq!(
         scaffold_error(&["--object", &path]),
-        format!("Error: object defined inside of {path} is missing types (apiVersion and kind); an AdmissionRequest or AdmissionReview is read with --request-path\n")
+        format!(
+            "Error: object defined inside of {path} is missing types (apiVersion and kind); an AdmissionRequest or AdmissionReview is read with --request-path\n"
+        )
     );
 }
 
@@ -391,7 +408,9 @@ fn a_file_of_several_documents_is_refused() {
     );
     assert_eq!(
         scaffold_error(&["--object", &path]),
-        format!("Error: failed to parse object file {path}: deserializing from YAML containing more than one document is not supported\n")
+        format!(
+            "Error: failed to parse object file {path}: deserializing from YAML containing more than one document is not supported\n"
+        )
     );
 }
 

@@ -12,13 +12,13 @@ use std::{
 };
 
 use common::{
-    module_wasm, runner, temp_dir, text, write_module, OnValidate, POD_CREATE_UID, SETTINGS_VALID,
+    OnValidate, POD_CREATE_UID, SETTINGS_VALID, module_wasm, runner, temp_dir, text, write_module,
 };
 use policy_runner::{
     callbacks::HostCallbacks,
     kubernetes::{ContextAwareResource, Kubernetes},
     policy::{EngineOptions, Policy},
-    replay::{parse_session, CallbackRequest, RecordedResponse, Replay},
+    replay::{CallbackRequest, RecordedResponse, Replay, parse_session},
     request::parse_request,
 };
 use serde_json::Map;
@@ -139,7 +139,9 @@ fn a_recorded_error_reaches_the_guest_as_policy_evaluator_words_it() {
     let output = replayed(&module, &session, &["--allow-context-aware"]);
     assert_eq!(
         text(&output.stdout),
-        guest_failure("Callback evaluation failure: Cannot find v1/ConfigMap named 'ca-bundle' inside of namespace 'Some(\"default\")'")
+        guest_failure(
+            "Callback evaluation failure: Cannot find v1/ConfigMap named 'ca-bundle' inside of namespace 'Some(\"default\")'"
+        )
     );
 }
 
@@ -185,7 +187,9 @@ fn without_allow_context_aware_the_resource_is_not_granted() {
     let output = replayed(&module, &session, &[]);
     assert_eq!(
         text(&output.stdout),
-        guest_failure("Policy has not been granted access to Kubernetes v1/ConfigMap resources. The violation has been reported.")
+        guest_failure(
+            "Policy has not been granted access to Kubernetes v1/ConfigMap resources. The violation has been reported."
+        )
     );
 }
 
@@ -205,10 +209,15 @@ fn an_unannotated_module_is_granted_nothing() {
     let output = replayed(&module, &session, &["--allow-context-aware", "--verbose"]);
     assert_eq!(
         text(&output.stdout),
-        guest_failure("Policy has not been granted access to Kubernetes v1/ConfigMap resources. The violation has been reported.")
+        guest_failure(
+            "Policy has not been granted access to Kubernetes v1/ConfigMap resources. The violation has been reported."
+        )
     );
-    assert!(text(&output.stderr)
-        .starts_with("Policy is not annotated, access to Kubernetes resources is not allowed\n"));
+    assert!(
+        text(&output.stderr).starts_with(
+            "Policy is not annotated, access to Kubernetes resources is not allowed\n"
+        )
+    );
 }
 
 #[test]

@@ -5,7 +5,7 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use common::{module_wasm, OnValidate, POD_CREATE_UID, SETTINGS_VALID};
+use common::{OnValidate, POD_CREATE_UID, SETTINGS_VALID, module_wasm};
 use policy_runner::{
     callbacks::{Capability, CapabilityResult, HostCallbacks},
     check_settings, evaluate,

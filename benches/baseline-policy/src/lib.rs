@@ -10,7 +10,7 @@ use kubewarden_policy_sdk::wapc_guest::CallResult;
 use serde::Deserialize;
 
 #[cfg(target_arch = "wasm32")]
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub extern "C" fn wapc_init() {
     use kubewarden_policy_sdk::wapc_guest::register_function;
     register_function("validate", validate);
