@@ -8,16 +8,12 @@
 # Prints a Markdown table: minimum µs per validate call, ratio ours / floor.
 set -euo pipefail
 
-RUNNER=${RUNNER:-target/runner/policy-runner}
+source "$(dirname "$0")/common.sh"
 BENCH=${BENCH:-$RUNNER bench}
-OURS=${OURS:-policy.wasm}
-BASELINE=${BASELINE:-target/floor.wasm}
-SETTINGS=${SETTINGS:-policy-settings/default.yaml}
 ROUNDS=${ROUNDS:-4}
 # Whole seconds, as kwctl takes them.
 MEASUREMENT_TIME=${MEASUREMENT_TIME:-2}
 WARM_UP_TIME=${WARM_UP_TIME:-1}
-REQUESTS=${REQUESTS:-"pod-realistic pod-60-containers pod-realistic-excluded pod-kube-system deployment"}
 
 # min_us MODULE REQUEST -> tiny-bench's `min` of the validate samples, in µs
 min_us() {
@@ -37,7 +33,6 @@ min_us() {
 }
 
 smaller() { awk -v a="$1" -v b="$2" 'BEGIN { print (b == "" || a < b) ? a : b }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 echo "bench: $BENCH; $ROUNDS alternating rounds, --measurement-time $MEASUREMENT_TIME --warm-up-time $WARM_UP_TIME; settings $SETTINGS"
 echo

@@ -8,11 +8,7 @@
 # Prints a Markdown table.
 set -euo pipefail
 
-RUNNER=${RUNNER:-target/runner/policy-runner}
-OURS=${OURS:-policy.wasm}
-BASELINE=${BASELINE:-target/floor.wasm}
-SETTINGS=${SETTINGS:-policy-settings/default.yaml}
-REQUESTS=${REQUESTS:-"pod-realistic pod-60-containers pod-realistic-excluded pod-kube-system deployment"}
+source "$(dirname "$0")/common.sh"
 N1=${N1:-2}
 N2=${N2:-22}
 OUT=$(mktemp -d)
@@ -42,7 +38,6 @@ per_call() {
 }
 
 k() { awk -v n="$1" 'BEGIN { printf "%.0f k", n / 1000 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 echo "instructions per validate call (callgrind; ($N2 - $N1) calls; settings $SETTINGS)"
 echo
