@@ -62,6 +62,9 @@ pub enum Error {
     },
     /// serde_json's own message, for what the host's parser refuses.
     Json(String),
+    /// serde_json decoded a value that the policy's index does not read as
+    /// JSON: a bug, refused rather than answered from a wrong reading.
+    NotJson,
     OldObjectMissing,
     MutationNotJson(String),
     /// The policy's own edits broke the splicer's contract (json.rs): a bug,
@@ -383,6 +386,9 @@ impl Display for Error {
                 f.write_str("lone trailing surrogate in hex escape")
             }
             Error::Json(e) => f.write_str(e),
+            Error::NotJson => f.write_str(
+                "the policy cannot index a value serde_json decoded (a bug in the policy)",
+            ),
             Error::OldObjectMissing => f.write_str(OLD_OBJECT_MISSING),
             Error::MutationNotJson(e) => write!(f, "the mutated object is not JSON: {e}"),
             Error::Splice(Splice::Outside) => write!(f, "{SPLICE}: an edit is outside the object"),

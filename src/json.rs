@@ -5,27 +5,29 @@
 //! pieces the rules read and the additions.
 //!
 //! The contract with the rest of the crate:
-//! - A `Raw` is well-formed JSON: serde_json checked the whole request when
-//!   it was decoded (a `Raw` comes from a `RawValue`, or is a piece of one
-//!   found by reading it), so scanning only finds where values start and
-//!   end. `Index::build` refuses what that check leaves out and the host's
-//!   parser refuses (nesting, lone surrogates, numbers beyond f64), so that
-//!   an answer with our additions in it always parses. Debug builds assert
-//!   that every piece found lies inside the value it was read from.
+//! - `Index::build` reads a whole document once: it checks it is JSON as
+//!   serde_json's grammar has it, and notes where every value (and key)
+//!   starts and ends and where each array and object's last descendant is.
+//!   Everything after that (members, items, strings) is read from the index
+//!   without scanning the text again. A `Raw` is always a value found so.
+//! - The host parses our answer with serde_json, which refuses more than the
+//!   grammar: nesting past its limit, `\\u` escapes of unpaired UTF-16
+//!   surrogates, numbers beyond f64, and objects named with its private
+//!   raw-value token. The build notes where each of these may be, and
+//!   `Index::check` refuses a value that holds one, so that an answer with
+//!   our additions in it always parses.
 //! - `Edits` change one document, their base. Every `Raw` given to them is a
 //!   piece of that base; an insertion goes just before a closing bracket, a
 //!   replacement covers one whole value, so edits never overlap, and two
 //!   insertions at one place keep the order they were made in. `apply`
 //!   checks all of it and refuses, naming the fault, instead of writing a
 //!   broken object.
-//! - What cannot be read or written is an `Error`, not a default. Scanning
-//!   is the one exception, and only for text that breaks the first rule.
+//! - What cannot be read or written is an `Error`, not a default.
 
 use std::borrow::Cow;
 
 use serde::Serialize;
 use serde_json::Value;
-use serde_json::value::RawValue;
 
 use crate::diag::Kind;
 use crate::error::{Error, Splice};
@@ -38,11 +40,10 @@ use crate::error::{Error, Splice};
 /// renames it, and this must then follow.
 const SERDE_JSON_PRIVATE: &str = "$serde_json::private::";
 
-/// A JSON value left unparsed: its text, borrowed from the request. The
-/// payload was checked to be well-formed JSON when it was decoded, so the
-/// scanning below only has to find where values start and end.
+/// A JSON value left unparsed: its text, borrowed from the document, and its
+/// place in the document's index.
 #[derive(Clone, Copy, Debug)]
-pub struct Raw<'a>(&'a str, Option<&'a Index>);
+pub struct Raw<'a>(&'a str, &'a Index<'a>, usize);
 
 impl<'a> Raw<'a> {
     pub fn get(self) -> &'a str {
@@ -54,177 +55,377 @@ impl<'a> Raw<'a> {
         Kind::of_text(self.0)
     }
 
-    /// A document whose nesting was indexed in one pass.
-    pub fn indexed(text: &'a str, index: &'a Index) -> Raw<'a> {
-        Raw(text, Some(index))
+    /// This value, unless serde_json would refuse something in it.
+    pub fn check(self) -> Result<(), Error> {
+        self.1.check(self)
     }
 
-    /// A part of this value's text, sharing its index. Scanning well-formed
-    /// JSON only finds parts inside it; the empty text stands for one that
-    /// is not, which debug builds (tests, fuzzing) refuse to find.
-    fn piece(self, from: usize, to: usize) -> Raw<'a> {
-        let part = self.0.get(from..to);
-        debug_assert!(part.is_some(), "{from}..{to} is outside {:?}", self.0);
-        Raw(part.unwrap_or_default(), self.1)
+    /// Whether this is a string with escapes.
+    fn escaped(self) -> bool {
+        self.1.tokens.get(self.2).is_some_and(|t| t.escaped)
     }
 }
 
-impl<'a> From<&'a RawValue> for Raw<'a> {
-    fn from(raw: &'a RawValue) -> Self {
-        Raw(raw.get(), None)
+/// Where one value (or key) is: its text, and for an array or object the
+/// place in the index past its last descendant.
+#[derive(Clone, Copy, Debug)]
+struct Token {
+    start: usize,
+    end: usize,
+    next: usize,
+    /// A string with a `\\` escape, which must be decoded to be read.
+    escaped: bool,
+}
+
+/// A document read once: where every value and key starts and ends, in
+/// order, so that reading a nested value never scans again what it steps
+/// over, and where the document holds what serde_json would refuse.
+#[derive(Debug)]
+pub struct Index<'a> {
+    text: &'a str,
+    tokens: Vec<Token>,
+    /// Where serde_json may refuse what the grammar allows (a `\\u` escape,
+    /// a number with an exponent or hundreds of digits, its private token):
+    /// rare, and settled by parsing the value that holds one.
+    doubtful: Vec<usize>,
+    /// Where serde_json refuses for certain, with the reason, in order.
+    refused: Vec<(usize, Refusal)>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Refusal {
+    TooDeep,
+    LoneSurrogate { leading: bool },
+}
+
+/// Why a text is not JSON. serde_json, which the payload then goes to, says
+/// where and how.
+#[derive(Debug, PartialEq)]
+pub struct NotJson;
+
+impl<'a> Index<'a> {
+    /// Read `text`, a JSON document whose values sit `nested` levels deep in
+    /// what the host parses (the object is two levels into the payload).
+    pub fn build(text: &'a str, nested: usize) -> Result<Index<'a>, NotJson> {
+        let mut build = Build {
+            bytes: text.as_bytes(),
+            tokens: Vec::with_capacity(text.len() / 6),
+            open: Vec::new(),
+            doubtful: Vec::new(),
+            refused: Vec::new(),
+            deep: nested.saturating_add(DEPTH_LIMIT).saturating_add(1),
+        };
+        build.document()?;
+        Ok(Index {
+            text,
+            tokens: build.tokens,
+            doubtful: build.doubtful,
+            refused: build.refused,
+        })
     }
-}
 
-/// Where every array and object of a document ends, found in one pass, so
-/// that reading a nested value never scans again what it steps over.
-#[derive(Debug, Default)]
-pub struct Index {
-    /// Addresses of each `[`/`{`, in order, and of the byte past its match.
-    starts: Vec<usize>,
-    ends: Vec<usize>,
-}
+    /// The document's value.
+    pub fn root(&self) -> Option<Raw<'_>> {
+        self.raw(0)
+    }
 
-impl Index {
-    /// Index `text`, refusing what skimming leaves unchecked and the host's
-    /// parser refuses: nesting deeper than it goes, and `\\u` escapes of
-    /// unpaired UTF-16 surrogates. A document that passes comes back
-    /// parseable with our insertions in it.
-    pub fn build(text: &str) -> Result<Index, Error> {
-        let bytes = text.as_bytes();
-        let base = text.as_ptr().addr();
-        let mut scan = Scan::default();
-        let mut i = 0usize;
-        let stop = |b: &u8| is_in(&OUTSIDE_STRINGS, *b);
-        while let Some(k) = bytes.get(i..).and_then(|rest| rest.iter().position(stop)) {
-            scan.unusual_number |= k > LONG_NUMBER;
-            i = i.saturating_add(k);
-            match bytes.get(i) {
-                Some(b'"') => {
-                    i = checked_string_end(bytes, i, &mut scan.token_or_escape)?;
-                    continue;
-                }
-                Some(b'e' | b'E') => {
-                    let before = i.checked_sub(1).and_then(|j| bytes.get(j));
-                    scan.unusual_number |= before.is_some_and(|b| b.is_ascii_digit() || *b == b'.');
-                }
-                Some(b'[' | b'{') => scan.open(base.wrapping_add(i))?,
-                _ => scan.close(base.wrapping_add(i)),
+    fn raw(&self, at: usize) -> Option<Raw<'_>> {
+        let token = self.tokens.get(at)?;
+        let text = self.text.get(token.start..token.end)?;
+        Some(Raw(text, self, at))
+    }
+
+    /// Whether the key at `at` spells `key`; its value is read only when it does.
+    fn key_is(&self, at: usize, key: &str) -> bool {
+        let Some(token) = self.tokens.get(at) else {
+            return false;
+        };
+        let inner = token.start.saturating_add(1)..token.end.saturating_sub(1);
+        let text = self.text.as_bytes().get(inner).unwrap_or_default();
+        text == key.as_bytes()
+            || (token.escaped && self.raw(at).is_some_and(|raw| key_is(raw, key.as_bytes())))
+    }
+
+    /// The place in the index past `raw`'s last descendant.
+    fn next(&self, at: usize) -> usize {
+        self.tokens.get(at).map_or(at, |t| t.next)
+    }
+
+    /// `raw`, unless serde_json would refuse something in it.
+    pub fn check(&self, raw: Raw<'_>) -> Result<(), Error> {
+        let start = raw
+            .0
+            .as_ptr()
+            .addr()
+            .wrapping_sub(self.text.as_ptr().addr());
+        let span = start..start.saturating_add(raw.0.len());
+        let first = self.refused.partition_point(|(at, _)| *at < span.start);
+        match self.refused.get(first) {
+            Some((at, Refusal::TooDeep)) if span.contains(at) => {
+                return Err(Error::TooDeep { limit: DEPTH_LIMIT });
             }
-            i = i.saturating_add(1);
+            Some((at, Refusal::LoneSurrogate { leading })) if span.contains(at) => {
+                return Err(Error::LoneSurrogate { leading: *leading });
+            }
+            _ => {}
         }
-        if scan.unusual_number || scan.token_or_escape {
-            serde_json::from_str::<Value>(text).map_err(|e| Error::Json(e.to_string()))?;
+        let first = self.doubtful.partition_point(|at| *at < span.start);
+        if self.doubtful.get(first).is_some_and(|at| span.contains(at)) {
+            serde_json::from_str::<Value>(raw.0).map_err(|e| Error::Json(e.to_string()))?;
         }
-        Ok(scan.index)
-    }
-
-    /// The address past the match of the bracket at `address`.
-    fn end_of(&self, address: usize) -> Option<usize> {
-        let n = self.starts.binary_search(&address).ok()?;
-        self.ends.get(n).copied().filter(|end| *end != 0)
+        Ok(())
     }
 }
 
-/// What `Index::build` keeps as it scans.
-#[derive(Default)]
-struct Scan {
-    index: Index,
-    /// The brackets still open (their place in `index`), innermost last.
-    open: Vec<usize>,
-    /// Numbers with an exponent or hundreds of digits may be beyond f64,
-    /// which serde_json refuses: rare enough to check by parsing.
-    unusual_number: bool,
-    /// serde_json gives a member named with its raw-value token a meaning of
-    /// its own, and a `\\u` escape can spell the token: strings with either
-    /// are rare, and checked by parsing.
-    token_or_escape: bool,
+/// What `Index::build` keeps as it reads.
+struct Build<'t> {
+    bytes: &'t [u8],
+    tokens: Vec<Token>,
+    /// The arrays and objects still open (their place in `tokens`, and
+    /// whether an object), innermost last.
+    open: Vec<(usize, bool)>,
+    doubtful: Vec<usize>,
+    refused: Vec<(usize, Refusal)>,
+    /// A bracket opened this deep is one level too many for serde_json.
+    deep: usize,
 }
 
-impl Scan {
-    /// A `[` or `{` at `address`.
-    fn open(&mut self, address: usize) -> Result<(), Error> {
-        if self.open.len() >= DEPTH_LIMIT {
-            return Err(Error::TooDeep { limit: DEPTH_LIMIT });
+impl Build<'_> {
+    /// One value, with whitespace around it; each array and object read in
+    /// the same loop, their nesting kept in `open`, so nesting costs no stack.
+    fn document(&mut self) -> Result<(), NotJson> {
+        let bytes = self.bytes;
+        let mut i = skip_space(bytes, 0);
+        loop {
+            // A value starts at `i`.
+            match bytes.get(i) {
+                Some(&b @ (b'{' | b'[')) => {
+                    let is_object = b == b'{';
+                    self.open(i, is_object);
+                    i = skip_space(bytes, i.saturating_add(1));
+                    let empty = bytes.get(i) == Some(if is_object { &b'}' } else { &b']' });
+                    if !empty {
+                        if is_object {
+                            i = self.key(i)?;
+                        }
+                        continue;
+                    }
+                    self.close(i, is_object)?;
+                    i = i.saturating_add(1);
+                }
+                Some(&b) => {
+                    let scalar = self.scalar(i, b)?;
+                    self.push(i, scalar);
+                    i = scalar.0;
+                }
+                None => return Err(NotJson),
+            }
+            // After a value: what closes, up to the next value or the end.
+            loop {
+                i = skip_space(bytes, i);
+                let Some(&(_, is_object)) = self.open.last() else {
+                    return if i == bytes.len() {
+                        Ok(())
+                    } else {
+                        Err(NotJson)
+                    };
+                };
+                match bytes.get(i) {
+                    Some(b',') => {
+                        i = skip_space(bytes, i.saturating_add(1));
+                        if is_object {
+                            i = self.key(i)?;
+                        }
+                        break;
+                    }
+                    Some(b'}' | b']') => {
+                        self.close(i, bytes.get(i) == Some(&b'}'))?;
+                        i = i.saturating_add(1);
+                    }
+                    _ => return Err(NotJson),
+                }
+            }
         }
-        self.open.push(self.index.starts.len());
-        self.index.starts.push(address);
-        self.index.ends.push(0);
+    }
+
+    /// The key at `i` and its colon: where its value starts.
+    #[inline(always)]
+    fn key(&mut self, i: usize) -> Result<usize, NotJson> {
+        if self.bytes.get(i) != Some(&b'"') {
+            return Err(NotJson);
+        }
+        let string = self.string(i)?;
+        self.push(i, string);
+        let colon = skip_space(self.bytes, string.0);
+        if self.bytes.get(colon) != Some(&b':') {
+            return Err(NotJson);
+        }
+        Ok(skip_space(self.bytes, colon.saturating_add(1)))
+    }
+
+    /// A `[` or `{` at `i`, noted when it is one level too deep for serde_json.
+    #[inline(always)]
+    fn open(&mut self, i: usize, is_object: bool) {
+        if self.open.len().saturating_add(1) == self.deep {
+            self.refused.push((i, Refusal::TooDeep));
+        }
+        self.open.push((self.tokens.len(), is_object));
+        self.push(i, (0, false));
+    }
+
+    /// Past the string, number or literal starting with `b` at `i`.
+    #[inline(always)]
+    fn scalar(&mut self, i: usize, b: u8) -> Result<(usize, bool), NotJson> {
+        let end = match b {
+            b'"' => return self.string(i),
+            b'-' | b'0'..=b'9' => self.number(i)?,
+            b't' => literal(self.bytes, i, b"true")?,
+            b'f' => literal(self.bytes, i, b"false")?,
+            b'n' => literal(self.bytes, i, b"null")?,
+            _ => return Err(NotJson),
+        };
+        Ok((end, false))
+    }
+
+    /// A value or key from `start` to `end`; an array or object gets its end
+    /// when it closes.
+    #[inline(always)]
+    fn push(&mut self, start: usize, (end, escaped): (usize, bool)) {
+        let next = self.tokens.len().saturating_add(1);
+        self.tokens.push(Token {
+            start,
+            end,
+            next,
+            escaped,
+        });
+    }
+
+    /// The `]` (or `}`, `object`) at `i`, which must close the innermost
+    /// open bracket.
+    #[inline(always)]
+    fn close(&mut self, i: usize, object: bool) -> Result<(), NotJson> {
+        let (at, is_object) = self.open.pop().ok_or(NotJson)?;
+        if is_object != object {
+            return Err(NotJson);
+        }
+        let next = self.tokens.len();
+        let token = self.tokens.get_mut(at).ok_or(NotJson)?;
+        token.end = i.saturating_add(1);
+        token.next = next;
         Ok(())
     }
 
-    /// A `]` or `}` at `address`, which closes the innermost open bracket.
-    fn close(&mut self, address: usize) {
-        if let Some(end) = self.open.pop().and_then(|n| self.index.ends.get_mut(n)) {
-            *end = address.wrapping_add(1);
+    /// Past the closing quote of the string at `i`, and whether it has
+    /// escapes; checking them and noting what serde_json may refuse in it.
+    #[inline(always)]
+    fn string(&mut self, i: usize) -> Result<(usize, bool), NotJson> {
+        let bytes = self.bytes;
+        let mut j = i.saturating_add(1);
+        let mut escaped = false;
+        loop {
+            j = string_stop(bytes, j).ok_or(NotJson)?;
+            escaped |= bytes.get(j) == Some(&b'\\');
+            match bytes.get(j..).unwrap_or_default() {
+                [b'"', ..] => return Ok((j.saturating_add(1), escaped)),
+                [b'\\', b'u', ..] => {
+                    self.doubtful.push(j);
+                    j = self.unicode_escape(j)?;
+                }
+                [
+                    b'\\',
+                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't',
+                    ..,
+                ] => {
+                    j = j.saturating_add(2);
+                }
+                at @ [b'$', ..] => {
+                    if at.starts_with(SERDE_JSON_PRIVATE.as_bytes()) {
+                        self.doubtful.push(j);
+                    }
+                    j = j.saturating_add(1);
+                }
+                // A control character, or a bad escape.
+                _ => return Err(NotJson),
+            }
         }
     }
+
+    /// Past the `\\uXXXX` escape at `i` (and the one it pairs with); an
+    /// unpaired surrogate is noted.
+    fn unicode_escape(&mut self, i: usize) -> Result<usize, NotJson> {
+        let code = hex4(self.bytes, i.saturating_add(2)).ok_or(NotJson)?;
+        let next = i.saturating_add(6);
+        if (0xDC00..0xE000).contains(&code) {
+            self.refused
+                .push((i, Refusal::LoneSurrogate { leading: false }));
+        } else if (0xD800..0xDC00).contains(&code) {
+            let paired = self.bytes.get(next..next.saturating_add(2)) == Some(b"\\u".as_slice())
+                && hex4(self.bytes, next.saturating_add(2))
+                    .is_some_and(|c| (0xDC00..0xE000).contains(&c));
+            if paired {
+                return Ok(next.saturating_add(6));
+            }
+            self.refused
+                .push((i, Refusal::LoneSurrogate { leading: true }));
+        }
+        Ok(next)
+    }
+
+    /// Past the number at `i`: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    fn number(&mut self, i: usize) -> Result<usize, NotJson> {
+        let bytes = self.bytes;
+        let digits = |from: usize| {
+            let rest = bytes.get(from..).unwrap_or_default();
+            from.saturating_add(rest.iter().take_while(|b| b.is_ascii_digit()).count())
+        };
+        let mut j = i;
+        if bytes.get(j) == Some(&b'-') {
+            j = j.saturating_add(1);
+        }
+        j = match bytes.get(j) {
+            Some(b'0') => j.saturating_add(1),
+            Some(b'1'..=b'9') => digits(j),
+            _ => return Err(NotJson),
+        };
+        if bytes.get(j) == Some(&b'.') {
+            let end = digits(j.saturating_add(1));
+            if end == j.saturating_add(1) {
+                return Err(NotJson);
+            }
+            j = end;
+        }
+        if matches!(bytes.get(j), Some(b'e' | b'E')) {
+            j = j.saturating_add(1);
+            if matches!(bytes.get(j), Some(b'+' | b'-')) {
+                j = j.saturating_add(1);
+            }
+            let end = digits(j);
+            if end == j {
+                return Err(NotJson);
+            }
+            self.doubtful.push(i);
+            return Ok(end);
+        }
+        if j.saturating_sub(i) > LONG_NUMBER {
+            self.doubtful.push(i);
+        }
+        Ok(j)
+    }
+}
+
+/// Past `word` at `i`, which must be there.
+fn literal(bytes: &[u8], i: usize, word: &[u8]) -> Result<usize, NotJson> {
+    let end = i.saturating_add(word.len());
+    (bytes.get(i..end) == Some(word))
+        .then_some(end)
+        .ok_or(NotJson)
 }
 
 pub fn is_null(raw: Raw<'_>) -> bool {
     raw.0 == "null"
 }
 
-/// Where the string starting at `i` (its opening quote) ends, past its closing quote.
-fn string_end(bytes: &[u8], i: usize) -> usize {
-    let mut j = i.saturating_add(1);
-    let quote_or_escape = |rest: &[u8]| rest.iter().position(|b| is_in(&STRING_END, *b));
-    while let Some(k) = bytes.get(j..).and_then(quote_or_escape) {
-        j = j.saturating_add(k);
-        if bytes.get(j) == Some(&b'"') {
-            return j.saturating_add(1);
-        }
-        j = j.saturating_add(2);
-    }
-    bytes.len()
-}
-
-/// Where the value starting at `i` of `raw` ends.
-fn value_end(raw: Raw<'_>, i: usize) -> usize {
-    let bytes = raw.0.as_bytes();
-    match bytes.get(i) {
-        Some(b'"') => string_end(bytes, i),
-        Some(b'{' | b'[') => {
-            let start = raw.0.as_ptr().addr();
-            let indexed = raw.1.and_then(|index| index.end_of(start.wrapping_add(i)));
-            match indexed {
-                Some(end) => end.wrapping_sub(start),
-                None => bracket_end(bytes, i),
-            }
-        }
-        _ => {
-            let rest = bytes.get(i..).unwrap_or_default();
-            let len = rest
-                .iter()
-                .position(|&b| matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
-                .unwrap_or(rest.len());
-            i.saturating_add(len)
-        }
-    }
-}
-
-/// Past the bracket that matches the one at `i`, found by scanning (for a
-/// text that was not indexed).
-fn bracket_end(bytes: &[u8], i: usize) -> usize {
-    let mut depth = 0usize;
-    let mut j = i;
-    while let Some(&b) = bytes.get(j) {
-        j = match b {
-            b'"' => string_end(bytes, j),
-            b'}' | b']' if depth <= 1 => return j.saturating_add(1),
-            b'{' | b'[' => {
-                depth = depth.saturating_add(1);
-                j.saturating_add(1)
-            }
-            b'}' | b']' => {
-                depth -= 1;
-                j.saturating_add(1)
-            }
-            _ => j.saturating_add(1),
-        };
-    }
-    bytes.len()
-}
-
+#[inline(always)]
 fn skip_space(bytes: &[u8], mut i: usize) -> usize {
     while matches!(bytes.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
         i = i.saturating_add(1);
@@ -232,66 +433,19 @@ fn skip_space(bytes: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// The values of an array or object one level down, with the keys of an
-/// object: `(key, value)` pairs where the key is its raw text with quotes.
-fn children(raw: Raw<'_>) -> Vec<(Option<Raw<'_>>, Raw<'_>)> {
-    let bytes = raw.0.as_bytes();
-    let is_object = bytes.first() == Some(&b'{');
-    // Most objects and lists of a pod have a few members: start with room for them.
-    let mut out = Vec::with_capacity(8);
-    let mut i = skip_space(bytes, 1);
-    let piece = |from: usize, to: usize| raw.piece(from, to);
-    while let Some(&b) = bytes.get(i) {
-        if b == b'}' || b == b']' {
-            break;
-        }
-        let key = if is_object {
-            let end = string_end(bytes, i);
-            let key = piece(i, end);
-            // past the key, the colon and the space around it
-            i = skip_space(bytes, skip_space(bytes, end).saturating_add(1));
-            Some(key)
-        } else {
-            None
-        };
-        let end = value_end(raw, i);
-        out.push((key, piece(i, end)));
-        i = skip_space(bytes, end);
-        if bytes.get(i) == Some(&b',') {
-            i = skip_space(bytes, i.saturating_add(1));
-        }
-    }
-    out
-}
-
 /// How deep an object may nest: serde_json, which the host parses our answer
 /// with, refuses a 128th level, and the answer wraps the object in one more.
 const DEPTH_LIMIT: usize = 126;
 
-/// A run of this many bytes between two tokens may be a number beyond f64.
+/// A number this many bytes long may be beyond f64.
 const LONG_NUMBER: usize = 300;
 
 fn hex4(bytes: &[u8], at: usize) -> Option<u32> {
     let digits = bytes.get(at..at.saturating_add(4))?;
+    if !digits.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
     u32::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
-}
-
-/// Past the `\\uXXXX` escape at `i`, or why serde_json would refuse it.
-fn unicode_escape_end(bytes: &[u8], i: usize) -> Result<usize, Error> {
-    let code = hex4(bytes, i.saturating_add(2)).unwrap_or_default();
-    let next = i.saturating_add(6);
-    if (0xDC00..0xE000).contains(&code) {
-        return Err(Error::LoneSurrogate { leading: false });
-    }
-    if (0xD800..0xDC00).contains(&code) {
-        let paired = bytes.get(next..next.saturating_add(2)) == Some(b"\\u".as_slice())
-            && hex4(bytes, next.saturating_add(2)).is_some_and(|c| (0xDC00..0xE000).contains(&c));
-        if !paired {
-            return Err(Error::LoneSurrogate { leading: true });
-        }
-        return Ok(next.saturating_add(6));
-    }
-    Ok(next)
 }
 
 /// A set of bytes as a table: one lookup per byte, however many the set has.
@@ -299,12 +453,17 @@ type ByteSet = [bool; 256];
 
 // The table is filled at compile time; a `u8` always indexes it.
 #[allow(clippy::indexing_slicing)]
-const fn byte_set(members: &[u8]) -> ByteSet {
+const fn byte_set(members: &[u8], controls: bool) -> ByteSet {
     let mut set = [false; 256];
     let mut i = 0;
     while i < members.len() {
         set[members[i] as usize] = true;
         i += 1;
+    }
+    let mut c = 0;
+    while controls && c < 0x20 {
+        set[c] = true;
+        c += 1;
     }
     set
 }
@@ -313,71 +472,86 @@ fn is_in(set: &ByteSet, b: u8) -> bool {
     set.get(usize::from(b)).copied().unwrap_or(false)
 }
 
-/// Where the index stops outside strings: brackets, strings, exponents.
-const OUTSIDE_STRINGS: ByteSet = byte_set(b"\"[{]}eE");
-/// Where it stops inside a string: its end, escapes, serde_json's token.
-const INSIDE_STRINGS: ByteSet = byte_set(b"\"\\$");
-/// Where a string already checked can end: its closing quote, or an escape.
-const STRING_END: ByteSet = byte_set(b"\"\\");
+/// Where reading a string stops: its end, escapes, serde_json's token, and
+/// control characters, which JSON does not allow in a string.
+const INSIDE_STRINGS: ByteSet = byte_set(b"\"\\$", true);
 
-/// Past the closing quote of the string at `i`, checking its escapes; notes a
-/// `\\u` escape or serde_json's token in it.
-fn checked_string_end(
-    bytes: &[u8],
-    mut i: usize,
-    token_or_escape: &mut bool,
-) -> Result<usize, Error> {
-    i = i.saturating_add(1);
-    loop {
-        let rest = bytes.get(i..).unwrap_or_default();
-        let Some(k) = rest.iter().position(|b| is_in(&INSIDE_STRINGS, *b)) else {
-            return Ok(bytes.len());
-        };
-        i = i.saturating_add(k);
-        match bytes.get(i..) {
-            Some([b'"', ..]) => return Ok(i.saturating_add(1)),
-            Some(at) if at.starts_with(SERDE_JSON_PRIVATE.as_bytes()) => {
-                *token_or_escape = true;
-                i = i.saturating_add(1);
-            }
-            Some([b'$', ..]) => i = i.saturating_add(1),
-            Some([_, b'u', ..]) => {
-                *token_or_escape = true;
-                i = unicode_escape_end(bytes, i)?;
-            }
-            _ => i = i.saturating_add(2),
+/// The first byte from `from` on where reading a string stops
+/// (`INSIDE_STRINGS`), looked for eight bytes at a time: most of a pod's
+/// text is strings, and this is most of the reading.
+#[inline(always)]
+fn string_stop(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    while let Some(word) = bytes
+        .get(at..at.saturating_add(8))
+        .and_then(|chunk| <[u8; 8]>::try_from(chunk).ok())
+    {
+        let word = u64::from_le_bytes(word);
+        let stops = below(word ^ spread(b'"'), 1)
+            | below(word ^ spread(b'\\'), 1)
+            | below(word ^ spread(b'$'), 1)
+            | below(word, 0x20);
+        if stops != 0 {
+            // The lowest flag is exact (a false one only follows a true one).
+            let byte = usize::try_from(stops.trailing_zeros() / 8).ok()?;
+            return Some(at.saturating_add(byte));
         }
+        at = at.saturating_add(8);
     }
+    let rest = bytes.get(at..)?;
+    let k = rest.iter().position(|b| is_in(&INSIDE_STRINGS, *b))?;
+    Some(at.saturating_add(k))
 }
 
-/// An object's members in order, their values left raw.
+/// `byte` in each of a word's eight bytes.
+const fn spread(byte: u8) -> u64 {
+    u64::from_le_bytes([byte; 8])
+}
+
+/// The high bit of each byte of `word` that is below `n` (at most 0x80),
+/// exact from the lowest byte up to the first such byte.
+const fn below(word: u64, n: u8) -> u64 {
+    word.wrapping_sub(spread(n)) & !word & spread(0x80)
+}
+
+/// An object's members in order, their values left raw: read from the
+/// index as they are asked for, nothing copied.
 #[derive(Debug)]
 pub struct Object<'a> {
     pub raw: Raw<'a>,
-    members: Vec<(Raw<'a>, Raw<'a>)>,
 }
 
 impl<'a> Object<'a> {
     /// `None` when `raw` is not an object.
     pub fn read(raw: Raw<'a>) -> Option<Object<'a>> {
-        if !raw.0.starts_with('{') {
-            return None;
+        raw.0.starts_with('{').then_some(Object { raw })
+    }
+
+    /// The members, `(key, value)`, the key as its raw text with quotes.
+    fn members(&self) -> Members<'a> {
+        let Raw(_, index, at) = self.raw;
+        Members {
+            index,
+            at: at.saturating_add(1),
+            end: index.next(at),
         }
-        let members = children(raw)
-            .into_iter()
-            .filter_map(|(key, value)| key.map(|k| (k, value)))
-            .collect();
-        Some(Object { raw, members })
     }
 
     /// A member's value; with duplicate keys the last one wins, as in
     /// serde_json and Go's decoder.
     pub fn get(&self, key: &str) -> Option<Raw<'a>> {
-        self.members
-            .iter()
-            .rev()
-            .find(|(k, _)| key_is(*k, key))
-            .map(|(_, v)| *v)
+        let Raw(_, index, at) = self.raw;
+        let end = index.next(at);
+        let mut found = None;
+        let mut key_at = at.saturating_add(1);
+        while key_at < end {
+            let value = key_at.saturating_add(1);
+            if index.key_is(key_at, key) {
+                found = Some(value);
+            }
+            key_at = index.next(value);
+        }
+        index.raw(found?)
     }
 
     /// A member, `None` when absent or null (the API treats both alike).
@@ -386,21 +560,46 @@ impl<'a> Object<'a> {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.members.is_empty()
+        self.members().next().is_none()
+    }
+
+    /// A member that appears at most once: `None` when it appears more often.
+    pub fn unique(&self, key: &str) -> Option<Option<Raw<'a>>> {
+        let mut found = self.members().filter(|(k, _)| key_is(*k, key.as_bytes()));
+        let first = found.next().map(|(_, v)| v);
+        found.next().is_none().then_some(first)
+    }
+}
+
+/// The members of an object, read from the index: a key, its value, and on
+/// past the value's descendants.
+struct Members<'a> {
+    index: &'a Index<'a>,
+    at: usize,
+    end: usize,
+}
+
+impl<'a> Iterator for Members<'a> {
+    type Item = (Raw<'a>, Raw<'a>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.at >= self.end {
+            return None;
+        }
+        let value = self.at.saturating_add(1);
+        let member = (self.index.raw(self.at)?, self.index.raw(value)?);
+        self.at = self.index.next(value);
+        Some(member)
     }
 }
 
 /// Whether the raw key (with its quotes, maybe escaped) spells `key`.
-fn key_is(raw: Raw<'_>, key: &str) -> bool {
-    let inner = raw
-        .0
-        .get(1..raw.0.len().saturating_sub(1))
+fn key_is(raw: Raw<'_>, key: &[u8]) -> bool {
+    let text = raw.0.as_bytes();
+    let inner = text
+        .get(1..text.len().saturating_sub(1))
         .unwrap_or_default();
-    if inner.contains('\\') {
-        string(raw).is_some_and(|k| k == key)
-    } else {
-        inner == key
-    }
+    inner == key || (raw.escaped() && string(raw).is_some_and(|k| k.as_bytes() == key))
 }
 
 /// An array's items, left raw. `None` when `raw` is not an array.
@@ -408,13 +607,22 @@ pub fn items(raw: Raw<'_>) -> Option<Vec<Raw<'_>>> {
     if !raw.0.starts_with('[') {
         return None;
     }
-    Some(children(raw).into_iter().map(|(_, v)| v).collect())
+    let Raw(_, index, at) = raw;
+    let end = index.next(at);
+    // Most lists of a pod have a few items: room for them.
+    let mut items = Vec::with_capacity(8);
+    let mut item = at.saturating_add(1);
+    while let Some(value) = index.raw(item).filter(|_| item < end) {
+        items.push(value);
+        item = index.next(item);
+    }
+    Some(items)
 }
 
 /// A string value. `None` when `raw` is not a string.
 pub fn string(raw: Raw<'_>) -> Option<Cow<'_, str>> {
     let inner = raw.0.strip_prefix('"')?.strip_suffix('"')?;
-    if inner.contains('\\') {
+    if raw.escaped() {
         serde_json::from_str::<String>(raw.0).ok().map(Cow::Owned)
     } else {
         Some(Cow::Borrowed(inner))
@@ -579,9 +787,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The document `text`, indexed (the index lives as long as the test).
     fn raw(text: &str) -> Raw<'_> {
-        let checked: &RawValue = serde_json::from_str(text).unwrap();
-        Raw::from(checked)
+        let index = Box::leak(Box::new(Index::build(text, 0).unwrap()));
+        index.root().unwrap()
     }
 
     #[test]
@@ -698,7 +907,10 @@ mod tests {
 
     #[test]
     fn index_refuses_what_the_host_cannot_parse() {
-        let check = |text: &str| Index::build(text).map(|_| ()).map_err(|e| e.to_string());
+        let check = |text: &str| {
+            let index = Index::build(text, 0).map_err(|_| "not JSON".to_string())?;
+            index.root().unwrap().check().map_err(|e| e.to_string())
+        };
         assert_eq!(check(r#"{"a": "\ud83d\ude00 [{"}"#), Ok(()));
         assert_eq!(check(r#"{"a": "\\u0000", "b": "\"["}"#), Ok(()));
         assert_eq!(
@@ -730,20 +942,225 @@ mod tests {
         assert!(parsed.is_ok());
     }
 
+    /// What serde_json refuses is noted where it is: a value beside it reads.
     #[test]
-    fn indexed_and_scanned_reads_agree() {
-        let text = r#"{"a": [1, {"b": [[], {}]}, "]"], "c": {"d": "}"}, "e": 2}"#;
-        let index = Index::build(text).unwrap();
-        for r in [raw(text), Raw::indexed(text, &index)] {
-            let o = Object::read(r).unwrap();
-            let a: Vec<&str> = items(o.get("a").unwrap())
-                .unwrap()
-                .iter()
-                .map(|v| v.get())
-                .collect();
-            assert_eq!(a, vec!["1", r#"{"b": [[], {}]}"#, r#""]""#]);
-            assert_eq!(o.get("c").unwrap().get(), r#"{"d": "}"}"#);
-            assert_eq!(o.get("e").unwrap().get(), "2");
+    fn refusals_belong_to_the_value_that_holds_them() {
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let text =
+            format!(r#"{{"a": {{"n": 1e400, "s": "\ud800", "d": {deep}}}, "b": {{"ok": 1}}}}"#);
+        let index = Index::build(&text, 0).unwrap();
+        let o = Object::read(index.root().unwrap()).unwrap();
+        let a = Object::read(o.get("a").unwrap()).unwrap();
+        assert_eq!(o.get("b").unwrap().check(), Ok(()));
+        assert_eq!(
+            a.get("d").unwrap().check(),
+            Err(Error::TooDeep { limit: DEPTH_LIMIT })
+        );
+        assert_eq!(
+            a.get("s").unwrap().check(),
+            Err(Error::LoneSurrogate { leading: true })
+        );
+        assert_eq!(
+            a.get("n").unwrap().check().map_err(|e| e.to_string()),
+            Err("number out of range at line 1 column 5".into())
+        );
+        // The first refusal in a value is the one given.
+        assert_eq!(
+            o.get("a").unwrap().check(),
+            Err(Error::LoneSurrogate { leading: true })
+        );
+        // Nested two levels in, the limit comes two levels sooner.
+        let index = Index::build(&deep, 2).unwrap();
+        let inner = items(index.root().unwrap()).unwrap()[0];
+        assert_eq!(inner.check(), Err(Error::TooDeep { limit: DEPTH_LIMIT }));
+    }
+
+    /// Eight bytes at a time finds the byte one at a time finds: each stop at
+    /// each place of a word, after every kind of byte (UTF-8 and `#`, which
+    /// is `"` + 1, included).
+    #[test]
+    fn string_stops_are_found_a_word_at_a_time() {
+        let stops = [b'"', b'\\', b'$', 0x00, 0x1f, 0x0a];
+        let fillers = [b'a', b'#', b' ', 0x7f, 0x80, 0xff, b'%', b'[', 0x21];
+        for filler in fillers {
+            for stop in stops {
+                for len in 0..20 {
+                    for at in 0..=len {
+                        let mut text = vec![filler; len];
+                        if at < len {
+                            text[at] = stop;
+                        }
+                        let one_by_one = text.iter().position(|b| is_in(&INSIDE_STRINGS, *b));
+                        for from in 0..=len {
+                            let expected = one_by_one.filter(|p| *p >= from);
+                            let found = string_stop(&text, from);
+                            assert_eq!(found, expected, "{filler:#x} {stop:#x} {len} {at} {from}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A JSON text as its pieces: a leaf, or an array or object of texts.
+    fn json_pieces() -> impl proptest::strategy::Strategy<Value = Vec<&'static str>> {
+        use proptest::prelude::*;
+        let leaf = proptest::sample::select(LEAVES.to_vec()).prop_map(|leaf| vec![leaf]);
+        leaf.prop_recursive(4, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(|items| {
+                    let mut out = vec!["["];
+                    for (n, item) in items.into_iter().enumerate() {
+                        out.extend((n > 0).then_some(","));
+                        out.extend(item);
+                    }
+                    out.push("]");
+                    out
+                }),
+                proptest::collection::vec(inner, 0..4).prop_map(|values| {
+                    let mut out = vec!["{"];
+                    for (n, value) in values.into_iter().enumerate() {
+                        out.extend((n > 0).then_some(","));
+                        out.extend(["\"k\"", " ", ":"]);
+                        out.extend(value);
+                    }
+                    out.push("}");
+                    out
+                }),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// JSON texts, whole or with a few pieces swapped for others, whole
+        /// or broken: the index accepts exactly those serde_json reads.
+        #[test]
+        fn index_and_serde_json_accept_the_same_texts(
+            pieces in json_pieces(),
+            swaps in proptest::collection::vec(
+                (0.0..1.0f64, proptest::sample::select(PIECES.to_vec())),
+                0..3,
+            ),
+        ) {
+            let mut pieces = pieces;
+            for (at, piece) in swaps {
+                let n = ((at * pieces.len() as f64) as usize).min(pieces.len() - 1);
+                pieces[n] = piece;
+            }
+            let text = pieces.concat();
+            let serde = serde_json::from_str::<serde::de::IgnoredAny>(&text).is_ok();
+            proptest::prop_assert_eq!(Index::build(&text, 0).is_ok(), serde, "{:?}", text);
+        }
+    }
+
+    const LEAVES: &[&str] = &[
+        "1",
+        "-0",
+        "1.5e3",
+        "0.25",
+        "true",
+        "false",
+        "null",
+        "\"a\"",
+        "\"\\u00e9\\n\"",
+        "\"é\"",
+    ];
+
+    const PIECES: &[&str] = &[
+        "{",
+        "}",
+        "[",
+        "]",
+        ":",
+        ",",
+        " ",
+        "\n",
+        "\"a\"",
+        "\"",
+        "\"\\n\"",
+        "\"\\u00e9\"",
+        "\"\\u12\"",
+        "\"\\q\"",
+        "\"\t\"",
+        "\"é\"",
+        "1",
+        "0",
+        "-",
+        "-1",
+        "01",
+        "1.5",
+        ".",
+        "e3",
+        "E-2",
+        "1e",
+        "true",
+        "tru",
+        "false",
+        "null",
+        "nul",
+        "x",
+    ];
+
+    /// The index accepts exactly what serde_json reads as JSON.
+    #[test]
+    fn index_reads_the_grammar_serde_json_reads() {
+        let texts = [
+            "",
+            " ",
+            "1",
+            "-0",
+            "-",
+            "01",
+            "1.",
+            "1.5",
+            ".5",
+            "1e",
+            "1e+",
+            "1E-2",
+            "2e3x",
+            "true",
+            "tru",
+            "truex",
+            "null",
+            "nul",
+            "false",
+            "\"",
+            "\"a",
+            "\"a\"",
+            "\"\\x\"",
+            "\"\\u12\"",
+            "\"\\u12g4\"",
+            "\"\\u+123\"",
+            "\"\u{1}\"",
+            "\"\u{7f}\"",
+            "[",
+            "]",
+            "[]",
+            "[,]",
+            "[1,]",
+            "[1 2]",
+            "[1,2]",
+            "{}",
+            "{,}",
+            "{\"a\"}",
+            "{\"a\":}",
+            "{\"a\":1,}",
+            "{\"a\":1}",
+            "{1:2}",
+            "{\"a\":1]",
+            "[1}",
+            "[1] x",
+            "[1] ",
+            " {\"a\" : [ true , null ] } ",
+            "\"é\"",
+            "[é]",
+            "{\"a\":{\"b\":[]}}",
+            "[[[]]",
+            "[]]",
+        ];
+        for text in texts {
+            let serde = serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok();
+            assert_eq!(Index::build(text, 0).is_ok(), serde, "{text:?}");
         }
     }
 

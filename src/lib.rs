@@ -68,6 +68,7 @@ use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use kubewarden_policy_sdk::wapc_guest::CallResult;
 use kubewarden_policy_sdk::{accept_request, reject_request};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::cluster::{Cluster, KubewardenHost, missing_source};
 use crate::error::{Error, Warning};
@@ -145,29 +146,70 @@ pub fn answer(payload: &[u8], cluster: &dyn Cluster) -> Answer {
 }
 
 /// One admission, step by step: decode, route, settings, namespace,
-/// injection, answer.
+/// injection, answer. The payload is read from one index of it; serde_json
+/// decodes what that reading leaves to it (see `request`).
 fn decide(payload: &[u8], cluster: &dyn Cluster) -> Result<Answer, Error> {
-    let payload: Payload<'_> =
+    // The object and the old object sit two levels into the payload.
+    let whole = std::str::from_utf8(payload)
+        .ok()
+        .and_then(|text| json::Index::build(text, 2).ok());
+    if let Some(read) = whole.as_ref().and_then(Payload::read) {
+        return decide_read(read, cluster);
+    }
+    decide_decoded(payload, cluster)
+}
+
+/// `answer`, with the payload decoded by serde_json whatever it is, as when
+/// the index reading leaves it to serde_json: the reference that reading is
+/// tested against (the two must answer alike).
+#[doc(hidden)]
+pub fn answer_decoded_by_serde(payload: &[u8], cluster: &dyn Cluster) -> Answer {
+    decide_decoded(payload, cluster).unwrap_or_else(|error| Answer::Reject(error.to_string()))
+}
+
+/// `decide` for a payload the index reading left to serde_json: each value
+/// it decoded is indexed on its own.
+fn decide_decoded(payload: &[u8], cluster: &dyn Cluster) -> Result<Answer, Error> {
+    let decoded: Payload<'_, &RawValue> =
         serde_json::from_slice(payload).map_err(|e| Error::Request(e.to_string()))?;
+    let mut indexes = Vec::new();
+    let decoded = decoded.try_map(|raw| {
+        indexes.push(json::Index::build(raw.get(), 0).map_err(|_| Error::NotJson)?);
+        Ok::<_, Error>(indexes.len().saturating_sub(1))
+    })?;
+    let read = decoded.try_map(|n| {
+        indexes
+            .get(n)
+            .and_then(json::Index::root)
+            .ok_or(Error::NotJson)
+    })?;
+    decide_read(read, cluster)
+}
+
+/// `decide` once the payload is read.
+fn decide_read(
+    payload: Payload<'_, json::Raw<'_>>,
+    cluster: &dyn Cluster,
+) -> Result<Answer, Error> {
     let request = payload.request;
     let Some(route) = Route::of(&request) else {
         return Ok(Answer::Accept);
     };
-    let settings_text = payload.settings.map_or("null", |raw| raw.get());
+    let settings_text = payload.settings.unwrap_or("null");
     let settings =
         Settings::cached(settings_text).map_err(|e| Error::InvalidSettings(Box::new(e)))?;
     let Some((object, namespace)) = selected(&request, &settings)? else {
         return Ok(Answer::Accept);
     };
     let kind = request.kind.kind.as_str();
-    let index = json::Index::build(object.get()).map_err(|e| Error::Unreadable {
+    object.check().map_err(|e| Error::Unreadable {
         kind: kind.to_string(),
         problem: Box::new(e),
     })?;
     let target = Target {
         kind,
-        object: json::Raw::indexed(object.get(), &index),
-        old: request.old_object.map(json::Raw::from),
+        object,
+        old: request.old_object,
         namespace: &namespace,
     };
     let Some(injected) = workload::inject_object(route, &target, &settings)? else {
@@ -179,7 +221,7 @@ fn decide(payload: &[u8], cluster: &dyn Cluster) -> Result<Answer, Error> {
 /// The object and its namespace (the request's, or the object's own when
 /// the request names none), or `None` when the namespace is not selected.
 fn selected<'a>(
-    request: &Request<'a>,
+    request: &Request<json::Raw<'a>>,
     settings: &Settings,
 ) -> Result<Option<(json::Raw<'a>, String)>, Error> {
     let selected = |namespace: &str| {
@@ -192,13 +234,10 @@ fn selected<'a>(
     if !request.namespace.is_empty() && !selected(&request.namespace) {
         return Ok(None);
     }
-    let object = request
-        .object
-        .map(json::Raw::from)
-        .ok_or_else(|| Error::NoObject {
-            kind: request.kind.kind.clone(),
-            operation: request.operation.clone(),
-        })?;
+    let object = request.object.ok_or_else(|| Error::NoObject {
+        kind: request.kind.kind.clone(),
+        operation: request.operation.clone(),
+    })?;
     let namespace = if request.namespace.is_empty() {
         object_namespace(object)
     } else {

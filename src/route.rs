@@ -15,7 +15,7 @@ pub enum Route {
 
 impl Route {
     /// The route of a request, `None` when the policy leaves it alone.
-    pub fn of(request: &Request<'_>) -> Option<Route> {
+    pub fn of<V>(request: &Request<V>) -> Option<Route> {
         let path = template_path(&request.kind.group, &request.kind.kind)?;
         if is_debug(request) {
             Some(Route::Debug)
@@ -47,7 +47,7 @@ pub fn template_path(group: &str, kind: &str) -> Option<&'static [&'static str]>
 }
 
 /// An UPDATE of a pod's `ephemeralcontainers` subresource.
-fn is_debug(request: &Request<'_>) -> bool {
+fn is_debug<V>(request: &Request<V>) -> bool {
     request.kind.group.is_empty()
         && request.kind.kind == "Pod"
         && request.operation == "UPDATE"
@@ -61,7 +61,8 @@ mod tests {
 
     fn route(request: &str) -> Option<Route> {
         let payload = format!(r#"{{"request": {request}}}"#);
-        let payload: Payload<'_> = serde_json::from_str(&payload).unwrap();
+        let payload: Payload<'_, &serde_json::value::RawValue> =
+            serde_json::from_str(&payload).unwrap();
         Route::of(&payload.request)
     }
 

@@ -116,6 +116,7 @@ fn expect(label: &str, request: &Value, settings: &Value, expect: &Expect) {
 }
 
 fn expect_raw(label: &str, payload: &[u8], expected: &Expect) {
+    invariants::same_answer_both_ways(payload);
     check(label, payload, evaluate(payload), expected);
 }
 

@@ -535,11 +535,83 @@ fn key_order_check_sees_keys_reordered() {
 proptest! {
     #![proptest_config(config(768))]
 
+    /// Whatever the bytes, reading the payload from its index answers as
+    /// serde_json's decoding does: generated requests, damaged a few bytes at
+    /// a time where JSON's grammar decides (brackets, quotes, escapes,
+    /// numbers, control characters, bytes that are not UTF-8).
+    #[test]
+    fn damaged_payloads_are_answered_as_serde_json_decodes_them(
+        case in case(),
+        damages in prop::collection::vec(damage(), 1..4),
+    ) {
+        let payload = serde_json::to_vec(&json!({
+            "request": case.request(),
+            "settings": case.settings,
+        })).unwrap();
+        invariants::same_answer_both_ways(&damaged(payload, &damages));
+    }
+
+
     /// The main property: any generated request of any kind.
     #[test]
     fn any_request_is_answered_and_a_mutation_only_adds(case in case()) {
         check_case(&case)?;
     }
+}
+
+/// One change to a payload's bytes, at or next to a bracket, colon, comma,
+/// quote or backslash (chosen by a fraction of their count): remove some, or
+/// put in a byte that matters to JSON's grammar, or one that is not UTF-8 or
+/// not allowed in a string.
+#[derive(Debug, Clone)]
+enum Damage {
+    Remove(f64, usize),
+    Insert(f64, u8),
+    Replace(f64, u8),
+}
+
+const GRAMMAR: &[u8] = b"{}[]:,\"\\u0123456789eE+-.tfn \x00\x1f\xc3\xff$";
+
+fn damage() -> impl Strategy<Value = Damage> {
+    let byte = select(GRAMMAR.to_vec());
+    prop_oneof![
+        (0.0..1.0, 1..3usize).prop_map(|(at, n)| Damage::Remove(at, n)),
+        (0.0..1.0, byte.clone()).prop_map(|(at, b)| Damage::Insert(at, b)),
+        (0.0..1.0, byte).prop_map(|(at, b)| Damage::Replace(at, b)),
+    ]
+}
+
+fn damaged(mut payload: Vec<u8>, damages: &[Damage]) -> Vec<u8> {
+    for damage in damages {
+        let place = |payload: &[u8], at: f64| {
+            // A structural byte, or one next to one: a literal's or a
+            // number's last, a string's first or last.
+            let structural = |i: usize| payload.get(i).is_some_and(|b| b"{}[]:,\"\\".contains(b));
+            let places: Vec<usize> = (0..payload.len())
+                .filter(|i| structural(*i) || structural(i + 1) || (*i > 0 && structural(i - 1)))
+                .collect();
+            let n = ((at * places.len() as f64) as usize).min(places.len().saturating_sub(1));
+            places.get(n).copied().unwrap_or(0)
+        };
+        match *damage {
+            Damage::Remove(at, n) => {
+                let from = place(&payload, at);
+                let to = (from + n).min(payload.len());
+                payload.drain(from..to);
+            }
+            Damage::Insert(at, b) => {
+                let at = place(&payload, at);
+                payload.insert(at, b);
+            }
+            Damage::Replace(at, b) => {
+                let at = place(&payload, at);
+                if let Some(byte) = payload.get_mut(at) {
+                    *byte = b;
+                }
+            }
+        }
+    }
+    payload
 }
 
 /// A pod in a selected namespace with no annotations and at least one

@@ -54,6 +54,7 @@ fuzz_target!(|data: &[u8]| {
         response.get("accepted").is_some_and(Value::is_boolean),
         "{response}"
     );
+    invariants::same_answer_both_ways(data);
     match cainjector::evaluate(data) {
         Verdict::Mutate(result) | Verdict::MutateWarn(result, _) => check_mutation(data, &result),
         Verdict::Reject(message) => assert!(

@@ -741,7 +741,8 @@ fn run_in_key_order(request: &Value, settings: &Value) -> (Verdict, Option<Strin
         serde_json::from_str(text)
             .unwrap_or_else(|e| panic!("the mutated object is not JSON: {e}\n{text}"))
     };
-    match cainjector::answer(payload.as_bytes(), &KubewardenHost) {
+    let answer = same_answer_both_ways(payload.as_bytes());
+    match answer {
         Answer::Accept => (Verdict::Accept, None),
         Answer::Warn(warning) => (Verdict::Warn(warning), None),
         Answer::Reject(message) => (Verdict::Reject(message), None),
@@ -750,6 +751,20 @@ fn run_in_key_order(request: &Value, settings: &Value) -> (Verdict, Option<Strin
             (Verdict::MutateWarn(parse(&text), warning), Some(text))
         }
     }
+}
+
+/// The answer to `payload`, which must be the same whether the payload is
+/// read from its index or decoded by serde_json.
+pub fn same_answer_both_ways(payload: &[u8]) -> Answer {
+    let answer = cainjector::answer(payload, &KubewardenHost);
+    let reference = cainjector::answer_decoded_by_serde(payload, &KubewardenHost);
+    assert_eq!(
+        answer,
+        reference,
+        "reading the payload from its index answers otherwise than serde_json's decoding: {}",
+        String::from_utf8_lossy(payload)
+    );
+    answer
 }
 
 /// The shape of a JSON text as written: each object's keys in their order.
