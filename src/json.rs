@@ -140,10 +140,17 @@ impl<'a> Index<'a> {
         let Some(token) = self.tokens.get(at) else {
             return false;
         };
-        let inner = token.start.saturating_add(1)..token.end.saturating_sub(1);
-        let text = self.text.as_bytes().get(inner).unwrap_or_default();
-        text == key.as_bytes()
-            || (token.escaped && self.raw(at).is_some_and(|raw| key_is(raw, key.as_bytes())))
+        // The quotes around it are not compared.
+        let len = token.end.wrapping_sub(token.start).wrapping_sub(2);
+        if token.escaped {
+            return self.raw(at).is_some_and(|raw| key_is(raw, key.as_bytes()));
+        }
+        len == key.len()
+            && self
+                .text
+                .as_bytes()
+                .get(token.start.wrapping_add(1)..token.end.wrapping_sub(1))
+                == Some(key.as_bytes())
     }
 
     /// The place in the index past `raw`'s last descendant.
@@ -324,10 +331,10 @@ impl Build<'_> {
         let mut escaped = false;
         loop {
             j = string_stop(bytes, j).ok_or(NotJson)?;
-            escaped |= bytes.get(j) == Some(&b'\\');
             match bytes.get(j..).unwrap_or_default() {
                 [b'"', ..] => return Ok((j.saturating_add(1), escaped)),
                 [b'\\', b'u', ..] => {
+                    escaped = true;
                     self.doubtful.push(j);
                     j = self.unicode_escape(j)?;
                 }
@@ -336,6 +343,7 @@ impl Build<'_> {
                     b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't',
                     ..,
                 ] => {
+                    escaped = true;
                     j = j.saturating_add(2);
                 }
                 at @ [b'$', ..] => {
