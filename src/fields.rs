@@ -67,9 +67,24 @@ impl<'a> Slot<'a> {
             return;
         }
         match self {
-            Slot::Absent => edits.add_member(parent, field, &format!("[{}]", items.join(","))),
-            Slot::Null(raw) => edits.replace(*raw, format!("[{}]", items.join(","))),
+            Slot::Absent => edits.add_member(parent, field, &list_text(items)),
+            Slot::Null(raw) => edits.replace(*raw, list_text(items)),
             Slot::List(raw, list) => edits.append(*raw, list.len(), items),
         }
     }
+}
+
+/// `[a,b]` from JSON texts, written into one allocation.
+fn list_text(items: &[&str]) -> String {
+    let size = items.iter().map(|item| item.len().saturating_add(1)).sum();
+    let mut text = String::with_capacity(usize::saturating_add(size, 1));
+    text.push('[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(item);
+    }
+    text.push(']');
+    text
 }

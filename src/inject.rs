@@ -6,6 +6,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
+use std::rc::Rc;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -14,7 +15,7 @@ use crate::diag::At;
 use crate::error::{Error, Expected};
 use crate::fields::{Slot, object, string, wrong};
 use crate::json::{self, Edits, Object, Raw, to_json};
-use crate::names::{LABEL_MAX, is_dns_label, same_path};
+use crate::names::{LABEL_MAX, clean_path, is_dns_label};
 use crate::overrides::Plan;
 use crate::settings::JAVA_TOOL_OPTIONS;
 
@@ -188,13 +189,11 @@ fn extend_java_options(
     Ok(true)
 }
 
-/// What one container got.
-#[derive(Default)]
+/// What one container got, when it got anything.
 struct Touched {
-    changed: bool,
     mounted: bool,
     /// The env vars added, JAVA_TOOL_OPTIONS included when it was absent.
-    env: Vec<String>,
+    env: Rc<[String]>,
     /// The trust store options appended to the container's own JAVA_TOOL_OPTIONS.
     java_options: bool,
 }
@@ -203,14 +202,23 @@ struct Touched {
 struct Additions<'p> {
     volume: &'p str,
     mount: String,
+    /// The mount path as the kubelet cleans it, to compare the pod's paths with.
+    mount_dir: Cow<'p, str>,
     /// Env var names with the text of their entries.
     env: Vec<(&'p str, String)>,
     java: Option<String>,
+    /// What a container that lacks every env var (JAVA_TOOL_OPTIONS
+    /// included, when the plan sets it) gets, as most do: the entries as one
+    /// comma-separated run, and their names, shared by every such container.
+    every: String,
+    every_name: Rc<[String]>,
+    /// The names of a container given no env var.
+    no_name: Rc<[String]>,
 }
 
 impl<'p> Additions<'p> {
     fn new(plan: &'p Plan<'_>, volume: &'p str) -> Result<Additions<'p>, Error> {
-        let env = match &plan.env_value {
+        let env: Vec<(&'p str, String)> = match &plan.env_value {
             Some(value) => plan
                 .env_vars
                 .iter()
@@ -218,15 +226,44 @@ impl<'p> Additions<'p> {
                 .collect::<Result<_, Error>>()?,
             None => Vec::new(),
         };
-        let java = plan.java_options.as_ref();
+        let java = plan
+            .java_options
+            .as_ref()
+            .map(|options| env_var(JAVA_TOOL_OPTIONS, options))
+            .transpose()?;
+        let texts = env.iter().map(|(_, text)| text).chain(&java);
+        let every = texts.map(String::as_str).collect::<Vec<_>>().join(",");
+        let names = env.iter().map(|(name, _)| *name);
+        let every_name = names
+            .chain(java.as_ref().map(|_| JAVA_TOOL_OPTIONS))
+            .map(str::to_string)
+            .collect();
         Ok(Additions {
             volume,
             mount: mount(volume, &plan.mount_path)?,
+            mount_dir: clean_path(&plan.mount_path),
             env,
-            java: java
-                .map(|options| env_var(JAVA_TOOL_OPTIONS, options))
-                .transpose()?,
+            java,
+            every,
+            every_name,
+            no_name: Rc::from([]),
         })
+    }
+}
+
+/// Whether a container path names the directory `dir` (clean). Most are
+/// spelled clean, and compare as they are; the rest are cleaned first.
+fn names_dir(path: &str, dir: &str) -> bool {
+    let spelled_clean = path.starts_with('/')
+        && (path.len() == 1 || !path.ends_with('/'))
+        && !path
+            .as_bytes()
+            .windows(2)
+            .any(|pair| matches!(pair, [b'/', b'/' | b'.']));
+    if spelled_clean {
+        path == dir
+    } else {
+        clean_path(path) == dir
     }
 }
 
@@ -238,103 +275,169 @@ fn mount_path_taken(
     container: &Object<'_>,
     at: &At<'_>,
     mounts: &Slot<'_>,
-    plan: &Plan<'_>,
-    volume: &str,
+    additions: &Additions<'_>,
 ) -> Result<bool, Error> {
+    let dir = &additions.mount_dir;
     let mut taken = false;
     for (i, item) in mounts.items().iter().copied().enumerate() {
         let here = At::Item(at, "volumeMounts", i);
-        taken |= same_path(
-            &string(&object(item, &here)?, &here, "mountPath")?,
-            &plan.mount_path,
-        );
+        taken |= names_dir(&string(&object(item, &here)?, &here, "mountPath")?, dir);
     }
     let devices = Slot::read(container, at, "volumeDevices")?;
     for (i, item) in devices.items().iter().copied().enumerate() {
         let here = At::Item(at, "volumeDevices", i);
         let device = object(item, &here)?;
-        taken |= same_path(&string(&device, &here, "devicePath")?, &plan.mount_path)
-            || string(&device, &here, "name")? == volume;
+        taken |= names_dir(&string(&device, &here, "devicePath")?, dir)
+            || string(&device, &here, "name")? == additions.volume;
     }
     Ok(taken)
 }
 
-/// A container's env as found: the list, the names it sets, and its own
-/// JAVA_TOOL_OPTIONS entry with its index.
+/// A container's env as found: the list, which of the plan's env vars it
+/// sets, and its own JAVA_TOOL_OPTIONS entry with its index.
 struct Env<'a> {
     slot: Slot<'a>,
-    names: Vec<Cow<'a, str>>,
+    /// A bit for each of the plan's first 64 env vars the container sets (a
+    /// plan has a few), the places of the others it sets.
+    set: u64,
+    set_beyond: Vec<usize>,
     java: Option<(Object<'a>, usize)>,
 }
 
 impl<'a> Env<'a> {
-    fn read(container: &Object<'a>, at: &At<'_>) -> Result<Env<'a>, Error> {
+    fn read(
+        container: &Object<'a>,
+        at: &At<'_>,
+        additions: &Additions<'_>,
+    ) -> Result<Env<'a>, Error> {
         let slot = Slot::read(container, at, "env")?;
-        let mut names = Vec::with_capacity(slot.items().len());
-        let mut java = None;
+        let mut env = Env {
+            slot: Slot::Absent,
+            set: 0,
+            set_beyond: Vec::new(),
+            java: None,
+        };
         for (i, item) in slot.items().iter().copied().enumerate() {
             let here = At::Item(at, "env", i);
             let entry = object(item, &here)?;
             let name = string(&entry, &here, "name")?;
-            if name == JAVA_TOOL_OPTIONS {
-                java = Some((entry, i));
+            for (n, (var, _)) in additions.env.iter().enumerate() {
+                if *var == name {
+                    env.mark(n);
+                }
             }
-            names.push(name);
+            if name == JAVA_TOOL_OPTIONS {
+                env.java = Some((entry, i));
+            }
         }
-        Ok(Env { slot, names, java })
+        env.slot = slot;
+        Ok(env)
     }
 
-    fn has(&self, name: &str) -> bool {
-        self.names.iter().any(|n| n == name)
+    fn mark(&mut self, n: usize) {
+        match u32::try_from(n).ok().and_then(|n| 1u64.checked_shl(n)) {
+            Some(bit) => self.set |= bit,
+            None => self.set_beyond.push(n),
+        }
+    }
+
+    /// Whether the container sets the plan's `n`th env var.
+    fn sets(&self, n: usize) -> bool {
+        match u32::try_from(n).ok().and_then(|n| 1u64.checked_shl(n)) {
+            Some(bit) => self.set & bit != 0,
+            None => self.set_beyond.contains(&n),
+        }
+    }
+
+    /// Whether the container sets none of the plan's env vars.
+    fn sets_none(&self) -> bool {
+        self.set == 0 && self.set_beyond.is_empty()
     }
 }
 
-/// Add to one container, unless excluded, what it lacks of the plan.
-fn inject_container(
+/// Add to one container, unless excluded, what it lacks of the plan; its
+/// name, with what it got when it got anything.
+fn inject_container<'a>(
     edits: &mut Edits<'_>,
-    raw: Raw<'_>,
+    raw: Raw<'a>,
     at: &At<'_>,
     plan: &Plan<'_>,
     additions: &Additions<'_>,
-) -> Result<(Touched, String), Error> {
+) -> Result<(Cow<'a, str>, Option<Touched>), Error> {
     let container = object(raw, at)?;
-    let name = string(&container, at, "name")?.into_owned();
+    let name = string(&container, at, "name")?;
     if plan.excludes(&name) {
-        return Ok((Touched::default(), name));
+        return Ok((name, None));
     }
     let mounts = Slot::read(&container, at, "volumeMounts")?;
-    let occupied = mount_path_taken(&container, at, &mounts, plan, additions.volume)?;
-    let env = Env::read(&container, at)?;
+    let occupied = mount_path_taken(&container, at, &mounts, additions)?;
+    let env = Env::read(&container, at, additions)?;
 
-    let mut touched = Touched::default();
-    let mut added: Vec<&str> = Vec::new();
-    for (var, text) in additions.env.iter().filter(|(var, _)| !env.has(var)) {
-        added.push(text);
-        touched.env.push((*var).to_string());
-    }
-    match (&plan.java_options, &env.java, &additions.java) {
-        (Some(options), Some((entry, i)), _) => {
-            let here = At::Item(at, "env", *i);
-            touched.java_options = extend_java_options(edits, entry, &here, options)?;
-            touched.changed |= touched.java_options;
-        }
-        (Some(_), None, Some(java)) => {
-            added.push(java);
-            touched.env.push(JAVA_TOOL_OPTIONS.to_string());
-        }
-        _ => {}
+    let mut java_options = false;
+    if let (Some(options), Some((entry, i))) = (&plan.java_options, &env.java) {
+        let here = At::Item(at, "env", *i);
+        java_options = extend_java_options(edits, entry, &here, options)?;
     }
     if !occupied {
         let mount = [additions.mount.as_str()];
         mounts.extend(edits, &container, "volumeMounts", &mount);
-        touched.changed = true;
-        touched.mounted = true;
     }
-    if !added.is_empty() {
-        env.slot.extend(edits, &container, "env", &added);
-        touched.changed = true;
+    let java_added = env.java.is_none() && additions.java.is_some();
+    let env_names = if env.sets_none() && (java_added || additions.java.is_none()) {
+        every_env(edits, &container, &env, additions)
+    } else {
+        some_env(edits, &container, &env, additions, java_added)
+    };
+    let changed = !occupied || java_options || !env_names.is_empty();
+    let touched = changed.then_some(Touched {
+        mounted: !occupied,
+        env: env_names,
+        java_options,
+    });
+    Ok((name, touched))
+}
+
+/// Add every env var of the plan, JAVA_TOOL_OPTIONS included; their names.
+fn every_env(
+    edits: &mut Edits<'_>,
+    container: &Object<'_>,
+    env: &Env<'_>,
+    additions: &Additions<'_>,
+) -> Rc<[String]> {
+    if !additions.every_name.is_empty() {
+        // One run of entries appends as the entries one by one would.
+        let every = [additions.every.as_str()];
+        env.slot.extend(edits, container, "env", &every);
     }
-    Ok((touched, name))
+    Rc::clone(&additions.every_name)
+}
+
+/// Add the env vars the container lacks, when it sets some of them or has
+/// its own JAVA_TOOL_OPTIONS; their names.
+fn some_env(
+    edits: &mut Edits<'_>,
+    container: &Object<'_>,
+    env: &Env<'_>,
+    additions: &Additions<'_>,
+    java_added: bool,
+) -> Rc<[String]> {
+    let mut texts: Vec<&str> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    for (n, (var, text)) in additions.env.iter().enumerate() {
+        if !env.sets(n) {
+            texts.push(text);
+            names.push((*var).to_string());
+        }
+    }
+    if let (true, Some(java)) = (java_added, &additions.java) {
+        texts.push(java);
+        names.push(JAVA_TOOL_OPTIONS.to_string());
+    }
+    if names.is_empty() {
+        return Rc::clone(&additions.no_name);
+    }
+    env.slot.extend(edits, container, "env", &texts);
+    Rc::from(names)
 }
 
 /// The lists of containers of a pod spec.
@@ -364,21 +467,9 @@ pub struct Added {
     /// The read-only mount at the plan's mount path.
     pub mount: bool,
     /// The env vars added, in the plan's order (JAVA_TOOL_OPTIONS last).
-    pub env: Vec<String>,
+    pub env: Rc<[String]>,
     /// The trust store options appended to the container's own JAVA_TOOL_OPTIONS.
     pub java_options: bool,
-}
-
-impl Added {
-    fn new(list: List, name: String, touched: Touched) -> Added {
-        Added {
-            list,
-            name,
-            mount: touched.mounted,
-            env: touched.env,
-            java_options: touched.java_options,
-        }
-    }
 }
 
 /// What was injected into a pod spec: for the status annotation, and for
@@ -387,8 +478,6 @@ impl Added {
 pub struct Report {
     pub volume: String,
     pub mount_path: String,
-    pub containers: Vec<String>,
-    pub init_containers: Vec<String>,
     /// Each container changed, in the order injection visits them (containers,
     /// then init containers).
     pub added: Vec<Added>,
@@ -396,16 +485,25 @@ pub struct Report {
 
 impl Report {
     /// What a container of `list` was given, when it was given anything.
-    fn record(&mut self, list: List, name: String, touched: Touched) {
-        if !touched.changed {
-            return;
+    fn record(&mut self, list: List, name: Cow<'_, str>, touched: Option<Touched>) {
+        if let Some(touched) = touched {
+            self.added.push(Added {
+                list,
+                name: name.into_owned(),
+                mount: touched.mounted,
+                env: touched.env,
+                java_options: touched.java_options,
+            });
         }
-        match list {
-            List::Containers => self.containers.push(name.clone()),
-            List::InitContainers => self.init_containers.push(name.clone()),
-            List::EphemeralContainers => {}
-        }
-        self.added.push(Added::new(list, name, touched));
+    }
+
+    /// The names of the containers of `list` that were changed, in order.
+    pub fn changed(&self, list: List) -> impl Iterator<Item = &str> {
+        let of_list = move |added: &&Added| added.list == list;
+        self.added
+            .iter()
+            .filter(of_list)
+            .map(|added| added.name.as_str())
     }
 }
 
@@ -435,10 +533,11 @@ pub fn inject(
     for list in lists {
         let field = list.field();
         let slot = Slot::read(spec, at, field)?;
+        report.added.reserve(slot.items().len());
         for (i, item) in slot.items().iter().copied().enumerate() {
-            let (touched, name) =
+            let (name, touched) =
                 inject_container(edits, item, &At::Item(at, field, i), plan, &additions)?;
-            volume_used |= touched.mounted;
+            volume_used |= touched.as_ref().is_some_and(|t| t.mounted);
             report.record(*list, name, touched);
         }
     }
@@ -451,8 +550,7 @@ pub fn inject(
             &[volume(&report.volume, plan)?.as_str()],
         );
     }
-    let changed = !report.containers.is_empty() || !report.init_containers.is_empty();
-    Ok(changed.then_some(report))
+    Ok((!report.added.is_empty()).then_some(report))
 }
 
 /// Add the bundle to the ephemeral (debug) containers that `kubectl debug`
@@ -485,7 +583,7 @@ pub fn inject_ephemeral(
         if existing.iter().any(|e| *e == name) {
             continue;
         }
-        let (touched, name) = inject_container(edits, item, &here, plan, &additions)?;
+        let (name, touched) = inject_container(edits, item, &here, plan, &additions)?;
         report.record(list, name, touched);
     }
     Ok((!report.added.is_empty()).then_some(report))

@@ -114,7 +114,6 @@ mod tests {
             volume: "cainjector-ca-bundle".into(),
             mount_path: "/cacerts".into(),
             added,
-            ..Report::default()
         }
     }
 

@@ -2,11 +2,11 @@
 //! template when `statusAnnotation` asks, unless it would take the
 //! annotations over the API server's budget.
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Warning};
-use crate::inject::Report;
+use crate::inject::{List, Report};
 use crate::json::{Edits, to_json};
 use crate::overrides::{Plan, STATUS};
 use crate::settings::Settings;
@@ -91,11 +91,20 @@ struct Status<'p> {
     source: Value,
     volume: &'p str,
     mount_path: &'p str,
-    containers: &'p [String],
-    init_containers: &'p [String],
+    containers: Changed<'p>,
+    init_containers: Changed<'p>,
     env_vars: &'p [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     java_trust_store: Option<String>,
+}
+
+/// The names of the containers of one list that were changed, as a list.
+struct Changed<'p>(&'p Report, List);
+
+impl Serialize for Changed<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.changed(self.1))
+    }
 }
 
 fn status(plan: &Plan<'_>, report: &Report) -> Result<String, Error> {
@@ -103,8 +112,8 @@ fn status(plan: &Plan<'_>, report: &Report) -> Result<String, Error> {
         source: plan.source.describe(),
         volume: &report.volume,
         mount_path: &plan.mount_path,
-        containers: &report.containers,
-        init_containers: &report.init_containers,
+        containers: Changed(report, List::Containers),
+        init_containers: Changed(report, List::InitContainers),
         env_vars: match plan.env_value {
             Some(_) => plan.env_vars,
             None => &[],

@@ -28,6 +28,23 @@ fn java_tool_options_is_added_when_absent() {
 }
 
 #[test]
+fn java_tool_options_is_added_to_a_container_setting_the_other_env_vars() {
+    let mut pod = simple_pod();
+    push(
+        &mut pod,
+        &format!("{C0}/env"),
+        env("SSL_CERT_FILE", "/etc/own.pem"),
+    );
+    let expected = Injection::default()
+        .no_env()
+        .also_env("JAVA_TOOL_OPTIONS", JAVA_OPTIONS);
+    assert_eq!(
+        mutated(&pod_request(pod.clone()), java_settings()),
+        expected.applied_to(&pod, &[C0])
+    );
+}
+
+#[test]
 fn java_options_follow_the_containers_own_literal_value() {
     let mut pod = simple_pod();
     push(

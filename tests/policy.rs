@@ -229,6 +229,29 @@ fn pod_env_value_is_kept() {
 }
 
 #[test]
+fn a_container_setting_one_of_many_env_vars_gets_the_others() {
+    // More env vars than the plan keeps a bit for: the 67th is the pod's own.
+    let names: Vec<String> = (0..70).map(|i| format!("VAR_{i}")).collect();
+    let mut pod = simple_pod();
+    push(
+        &mut pod,
+        &format!("{C0}/env"),
+        env("VAR_66", "/etc/own.pem"),
+    );
+    let settings = json!({"configMap": "ca-bundle", "envVars": names});
+    let others: Vec<&str> = names
+        .iter()
+        .map(String::as_str)
+        .filter(|name| *name != "VAR_66")
+        .collect();
+    let expected = Injection::default().env_vars(&others, "/cacerts/ca.crt");
+    assert_eq!(
+        mutated(&pod_request(pod.clone()), settings),
+        expected.applied_to(&pod, &[C0])
+    );
+}
+
+#[test]
 fn env_from_value_from_is_kept_as_the_pods_own() {
     let mut pod = simple_pod();
     push(
