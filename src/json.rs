@@ -690,7 +690,10 @@ impl<'a> Edits<'a> {
     fn before_end(&mut self, raw: Raw<'_>) -> Option<usize> {
         let closed = matches!(raw.0.as_bytes().last(), Some(b']' | b'}'));
         let at = self.span(raw).filter(|_| closed).map(|(_, end)| end - 1);
-        self.check(at.ok_or(Error::Splice(Splice::Outside)))
+        if at.is_none() {
+            self.fault.get_or_insert(Error::Splice(Splice::Outside));
+        }
+        at
     }
 
     /// The value, or `None` with the error recorded for `apply` to report.
@@ -715,7 +718,8 @@ impl<'a> Edits<'a> {
         let Some(at) = self.before_end(raw) else {
             return;
         };
-        let mut text = String::new();
+        let size = items.iter().map(|item| item.len().saturating_add(1)).sum();
+        let mut text = String::with_capacity(size);
         for item in items {
             if !text.is_empty() || self.follows(at, len > 0) {
                 text.push(',');
@@ -739,7 +743,8 @@ impl<'a> Edits<'a> {
         let Some(key) = self.check(to_json(key)) else {
             return;
         };
-        let mut text = String::new();
+        let mut text =
+            String::with_capacity(key.len().saturating_add(value.len()).saturating_add(2));
         if self.follows(at, !object.is_empty()) {
             text.push(',');
         }
@@ -755,8 +760,8 @@ impl<'a> Edits<'a> {
 
     /// Put `value` (JSON text) where `raw` is: a null list, a value the policy owns.
     pub fn replace(&mut self, raw: Raw<'_>, value: String) {
-        let span = self.span(raw).ok_or(Error::Splice(Splice::Outside));
-        let Some((at, end)) = self.check(span) else {
+        let Some((at, end)) = self.span(raw) else {
+            self.fault.get_or_insert(Error::Splice(Splice::Outside));
             return;
         };
         self.list.push(Edit {
