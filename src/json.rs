@@ -42,8 +42,14 @@ const SERDE_JSON_PRIVATE: &str = "$serde_json::private::";
 
 /// A JSON value left unparsed: its text, borrowed from the document, and its
 /// place in the document's index.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct Raw<'a>(&'a str, &'a Index<'a>, usize);
+
+impl std::fmt::Debug for Raw<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Raw({})", self.0)
+    }
+}
 
 impl<'a> Raw<'a> {
     pub fn get(self) -> &'a str {
@@ -98,8 +104,7 @@ enum Refusal {
     LoneSurrogate { leading: bool },
 }
 
-/// Why a text is not JSON. serde_json, which the payload then goes to, says
-/// where and how.
+/// A text that is not JSON: serde_json, which then reads it, says where and how.
 #[derive(Debug, PartialEq)]
 pub struct NotJson;
 
@@ -135,16 +140,16 @@ impl<'a> Index<'a> {
         Some(Raw(text, self, at))
     }
 
-    /// Whether the key at `at` spells `key`; its value is read only when it does.
+    /// Whether the key at `at` spells `key`, compared in place.
     fn key_is(&self, at: usize, key: &str) -> bool {
         let Some(token) = self.tokens.get(at) else {
             return false;
         };
-        // The quotes around it are not compared.
-        let len = token.end.wrapping_sub(token.start).wrapping_sub(2);
         if token.escaped {
             return self.raw(at).is_some_and(|raw| key_is(raw, key.as_bytes()));
         }
+        // Its length without the quotes first: most keys differ in it.
+        let len = token.end.wrapping_sub(token.start).wrapping_sub(2);
         len == key.len()
             && self
                 .text
@@ -159,13 +164,8 @@ impl<'a> Index<'a> {
     }
 
     /// `raw`, unless serde_json would refuse something in it.
-    pub fn check(&self, raw: Raw<'_>) -> Result<(), Error> {
-        let start = raw
-            .0
-            .as_ptr()
-            .addr()
-            .wrapping_sub(self.text.as_ptr().addr());
-        let span = start..start.saturating_add(raw.0.len());
+    fn check(&self, raw: Raw<'_>) -> Result<(), Error> {
+        let span = self.tokens.get(raw.2).map_or(0..0, |t| t.start..t.end);
         let first = self.refused.partition_point(|(at, _)| *at < span.start);
         match self.refused.get(first) {
             Some((at, Refusal::TooDeep)) if span.contains(at) => {
