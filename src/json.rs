@@ -571,6 +571,13 @@ impl<'a> Object<'a> {
         self.members().next().is_none()
     }
 
+    /// Whether every key reads as a string: serde_json refuses a key with an
+    /// escape of a lone surrogate where it decodes the keys.
+    pub fn keys_read(&self) -> bool {
+        self.members()
+            .all(|(key, _)| !key.escaped() || string(key).is_some())
+    }
+
     /// A member that appears at most once: `None` when it appears more often.
     pub fn unique(&self, key: &str) -> Option<Option<Raw<'a>>> {
         let mut found = self.members().filter(|(k, _)| key_is(*k, key.as_bytes()));

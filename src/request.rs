@@ -30,10 +30,11 @@ pub struct Payload<'a, V> {
 
 impl<'a> Payload<'a, Raw<'a>> {
     /// The payload read from its index, or `None` when it is not as the host
-    /// writes it, and serde_json must decide.
+    /// writes it, and serde_json must decide. serde_json decodes the keys of
+    /// the payload, the request and its kind: each must read.
     pub fn read(index: &'a Index<'a>) -> Option<Payload<'a, Raw<'a>>> {
-        let payload = Object::read(index.root()?)?;
-        let request = Object::read(payload.unique("request")??)?;
+        let payload = Object::read(index.root()?).filter(Object::keys_read)?;
+        let request = Object::read(payload.unique("request")??).filter(Object::keys_read)?;
         let settings = payload
             .unique("settings")?
             .filter(|raw| !json::is_null(*raw));
@@ -100,7 +101,7 @@ pub struct Kind {
 impl Kind {
     /// `{"group": ..., "kind": ...}`, each a string when present, once.
     fn read(raw: Raw<'_>) -> Option<Kind> {
-        let kind = Object::read(raw)?;
+        let kind = Object::read(raw).filter(Object::keys_read)?;
         let field = |key: &str| match kind.unique(key)? {
             None => Some(String::new()),
             Some(raw) => json::string(raw).map(Cow::into_owned),
@@ -310,6 +311,14 @@ mod tests {
         assert_eq!(decode(payload).operation, "CREATE");
     }
 
+    /// serde_json decodes no key deeper than the request's kind: a lone
+    /// surrogate there is read past as it reads past it.
+    #[test]
+    fn keys_below_the_request_are_not_decoded() {
+        let payload = r#"{"request": {"userInfo": {"\ud800": 1}, "object": {"\ud800": 2}}, "settings": {"\ud800": 3}}"#;
+        assert_eq!(decode(payload).object.as_deref(), Some(r#"{"\ud800": 2}"#));
+    }
+
     #[test]
     fn settings_are_kept_as_text() {
         let payload = r#"{"settings": {"configMap": "a"}, "request": {}}"#;
@@ -345,6 +354,19 @@ mod tests {
             (
                 r#"{"settings": {}}"#,
                 Err("missing field `request` at line 1 column 16"),
+            ),
+            // Keys serde_json decodes: of the payload, the request, its kind.
+            (
+                r#"{"request": {"\ud800x": 1}}"#,
+                Err("unexpected end of hex escape at line 1 column 21"),
+            ),
+            (
+                r#"{"request": {}, "\udc00": 1}"#,
+                Err("lone leading surrogate in hex escape at line 1 column 23"),
+            ),
+            (
+                r#"{"request": {"kind": {"\ud800": 1, "kind": "Pod"}}}"#,
+                Err("unexpected end of hex escape at line 1 column 30"),
             ),
             (
                 r#"[{"request": {}}]"#,

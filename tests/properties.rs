@@ -562,22 +562,42 @@ proptest! {
 /// One change to a payload's bytes, at or next to a bracket, colon, comma,
 /// quote or backslash (chosen by a fraction of their count): remove some, or
 /// put in a byte that matters to JSON's grammar, or one that is not UTF-8 or
-/// not allowed in a string.
+/// not allowed in a string, or an escape serde_json refuses to decode.
 #[derive(Debug, Clone)]
 enum Damage {
     Remove(f64, usize),
-    Insert(f64, u8),
+    Insert(f64, &'static [u8]),
     Replace(f64, u8),
 }
 
+const ESCAPES: &[&[u8]] = &[
+    b"\\ud800",
+    b"\\udc00",
+    b"\\u00e9",
+    b"\\ud83d\\ude00",
+    b"\\x",
+];
+
 const GRAMMAR: &[u8] = b"{}[]:,\"\\u0123456789eE+-.tfn \x00\x1f\xc3\xff$";
 
+/// Each byte of `GRAMMAR` on its own, to insert.
+const GRAMMAR_PIECES: [&[u8]; GRAMMAR.len()] = {
+    let mut pieces: [&[u8]; GRAMMAR.len()] = [&[]; GRAMMAR.len()];
+    let mut i = 0;
+    while i < GRAMMAR.len() {
+        pieces[i] = GRAMMAR.split_at(i).1.split_at(1).0;
+        i += 1;
+    }
+    pieces
+};
+
 fn damage() -> impl Strategy<Value = Damage> {
-    let byte = select(GRAMMAR.to_vec());
+    let byte = select((0..GRAMMAR.len()).collect::<Vec<_>>());
     prop_oneof![
         (0.0..1.0, 1..3usize).prop_map(|(at, n)| Damage::Remove(at, n)),
-        (0.0..1.0, byte.clone()).prop_map(|(at, b)| Damage::Insert(at, b)),
-        (0.0..1.0, byte).prop_map(|(at, b)| Damage::Replace(at, b)),
+        (0.0..1.0, byte.clone()).prop_map(|(at, b)| Damage::Insert(at, GRAMMAR_PIECES[b])),
+        (0.0..1.0, select(ESCAPES.to_vec())).prop_map(|(at, e)| Damage::Insert(at, e)),
+        (0.0..1.0, byte).prop_map(|(at, b)| Damage::Replace(at, GRAMMAR[b])),
     ]
 }
 
@@ -599,9 +619,9 @@ fn damaged(mut payload: Vec<u8>, damages: &[Damage]) -> Vec<u8> {
                 let to = (from + n).min(payload.len());
                 payload.drain(from..to);
             }
-            Damage::Insert(at, b) => {
+            Damage::Insert(at, piece) => {
                 let at = place(&payload, at);
-                payload.insert(at, b);
+                payload.splice(at..at, piece.iter().copied());
             }
             Damage::Replace(at, b) => {
                 let at = place(&payload, at);
