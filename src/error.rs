@@ -60,6 +60,9 @@ pub enum Error {
     LoneSurrogate {
         leading: bool,
     },
+    /// An object whose first key is serde_json's raw-value token: serde_json
+    /// reads it as the JSON text in the member's string, not as an object.
+    RawValueToken,
     /// serde_json's own message, for what the host's parser refuses.
     Json(String),
     /// serde_json decoded a value that the policy's index does not read as
@@ -385,6 +388,10 @@ impl Display for Error {
             Error::LoneSurrogate { leading: false } => {
                 f.write_str("lone trailing surrogate in hex escape")
             }
+            Error::RawValueToken => f.write_str(
+                "an object's first key is \"$serde_json::private::RawValue\", which the host's \
+                 JSON parser reads as the text in its string, not as a key",
+            ),
             Error::Json(e) => f.write_str(e),
             Error::NotJson => f.write_str(
                 "the policy cannot index a value serde_json decoded (a bug in the policy)",

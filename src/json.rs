@@ -9,7 +9,8 @@
 //!   serde_json's grammar has it, and notes where every value (and key)
 //!   starts and ends and where each array and object's last descendant is.
 //!   Everything after that (members, items, strings) is read from the index
-//!   without scanning the text again. A `Raw` is always a value found so.
+//!   without scanning the text again. A `Raw` is always a value (or, from
+//!   an object's members, a key) found so.
 //! - The host parses our answer with serde_json, which refuses more than the
 //!   grammar: nesting past its limit, `\\u` escapes of unpaired UTF-16
 //!   surrogates, numbers beyond f64, and objects named with its private
@@ -39,6 +40,10 @@ use crate::error::{Error, Splice};
 /// `serde_json_still_spells_its_raw_value_token_so` breaks if serde_json
 /// renames it, and this must then follow.
 const SERDE_JSON_PRIVATE: &str = "$serde_json::private::";
+
+/// The one of those tokens that changes how an object reads (serde_json's
+/// `raw_value` feature; the `arbitrary_precision` one, which has another, is off).
+const RAW_VALUE: &str = "$serde_json::private::RawValue";
 
 /// A JSON value left unparsed: its text, borrowed from the document, and its
 /// place in the document's index.
@@ -158,7 +163,7 @@ impl<'a> Index<'a> {
                 == Some(key.as_bytes())
     }
 
-    /// The place in the index past `raw`'s last descendant.
+    /// The place in the index past the last descendant of the value at `at`.
     fn next(&self, at: usize) -> usize {
         self.tokens.get(at).map_or(at, |t| t.next)
     }
@@ -179,8 +184,26 @@ impl<'a> Index<'a> {
         let first = self.doubtful.partition_point(|at| *at < span.start);
         if self.doubtful.get(first).is_some_and(|at| span.contains(at)) {
             serde_json::from_str::<Value>(raw.0).map_err(|e| Error::Json(e.to_string()))?;
+            // serde_json may read such an object without a fault, as something
+            // else; with our additions in it, it would not read at all.
+            if self.names_raw_value(raw.2) {
+                return Err(Error::RawValueToken);
+            }
         }
         Ok(())
+    }
+
+    /// Whether the value at `at`, or one inside it, is an object whose first
+    /// key is serde_json's raw-value token (escaped or not).
+    fn names_raw_value(&self, at: usize) -> bool {
+        (at..self.next(at)).any(|i| {
+            let first_key = i.saturating_add(1);
+            self.raw(i).is_some_and(|raw| raw.0.starts_with('{'))
+                && first_key < self.next(i)
+                && self
+                    .raw(first_key)
+                    .is_some_and(|key| key_is(key, RAW_VALUE.as_bytes()))
+        })
     }
 }
 
@@ -914,9 +937,38 @@ mod tests {
     fn serde_json_still_spells_its_raw_value_token_so() {
         // An object whose one member is named with the token is read as the
         // raw value its string holds: the meaning `Index::build` guards against.
-        let token = format!("{SERDE_JSON_PRIVATE}RawValue");
-        let text = format!(r#"{{"{token}": "[1]"}}"#);
+        assert!(RAW_VALUE.starts_with(SERDE_JSON_PRIVATE));
+        let text = format!(r#"{{"{RAW_VALUE}": "[1]"}}"#);
         assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), json!([1]));
+    }
+
+    /// serde_json reads an object named with the token without a fault when
+    /// its string is JSON; the object is refused all the same, wherever it
+    /// is, as the first key only, and however the key is spelled.
+    #[test]
+    fn objects_named_with_the_raw_value_token_are_refused() {
+        let check = |text: &str| Index::build(text, 0).unwrap().root().unwrap().check();
+        let named = format!(r#"{{"{RAW_VALUE}": "{{}}"}}"#);
+        assert_eq!(check(&named), Err(Error::RawValueToken));
+        assert_eq!(
+            check(&format!(r#"{{"a": [1, {named}]}}"#)),
+            Err(Error::RawValueToken)
+        );
+        let escaped = r#"{"a": {"$serde_json::private::RawValue": "{}"}}"#;
+        assert_eq!(check(escaped), Err(Error::RawValueToken));
+        // Not the first key, a string value, or a longer key: an object like any other.
+        assert_eq!(
+            check(&format!(r#"{{"a": 1, "{RAW_VALUE}": "{{}}"}}"#)),
+            Ok(())
+        );
+        assert_eq!(check(&format!(r#"{{"a": "{RAW_VALUE}"}}"#)), Ok(()));
+        assert_eq!(check(&format!(r#"{{"{RAW_VALUE}x": "{{}}"}}"#)), Ok(()));
+        // A value beside it reads.
+        let text = format!(r#"{{"a": {named}, "b": {{"c": 1}}}}"#);
+        let index = Index::build(&text, 0).unwrap();
+        let o = Object::read(index.root().unwrap()).unwrap();
+        assert_eq!(o.get("b").unwrap().check(), Ok(()));
+        assert_eq!(o.get("a").unwrap().check(), Err(Error::RawValueToken));
     }
 
     #[test]

@@ -820,6 +820,25 @@ fn escaped_raw_value_token_in_the_object_is_refused() {
     );
 }
 
+/// The token with a string that is JSON: serde_json reads the map without a
+/// fault, as that JSON, and once the status annotation is added to it, not at
+/// all (the host's 500). Found reviewing the index; refused like the others.
+#[test]
+fn raw_value_token_naming_json_is_refused() {
+    let annotations = json!({"$serde_json::private::RawValue": "{}"});
+    let pod = with(&full_pod(), "/metadata/annotations", &annotations);
+    expect(
+        "token naming JSON",
+        &pod_request(pod),
+        &json!({"configMap": "ca-bundle", "statusAnnotation": true}),
+        &Expect::Reject(
+            "cannot read the Pod: an object's first key is \"$serde_json::private::RawValue\", \
+             which the host's JSON parser reads as the text in its string, not as a key"
+                .into(),
+        ),
+    );
+}
+
 /// Found while fuzzing (validate_payload): a number beyond f64 in a field the
 /// policy does not read was echoed back in `mutated_object`, which serde_json
 /// then refuses ("number out of range"). Now refused.
