@@ -1,8 +1,8 @@
 //! cainjector: a Kubewarden mutating policy that injects the enterprise trust
-//! bundle into pods. This file is the entry point: it decodes the request
-//! once, routes it, reads the settings, selects the namespace, hands the
-//! object to the injection and encodes the answer; the rules live in the
-//! modules below.
+//! bundle into pods. This file is the entry point: it reads the request
+//! (from one index of the payload, or as serde_json decodes it), routes it,
+//! reads the settings, selects the namespace, hands the object to the
+//! injection and encodes the answer; the rules live in the modules below.
 //!
 //! The modules, lowest first: each uses only modules above it (checked by
 //! `modules_use_only_modules_above_them`).
@@ -13,7 +13,7 @@
 //!   selection     globs, for namespaces and containers
 //!   json          the object as sent: read in place, spliced (private)
 //!   fields        the object's fields as the API types them
-//!   request       decode: the AdmissionRequest in one pass
+//!   request       decode: the AdmissionRequest read from the payload's index
 //!   route         route: which requests are ours, where their template is
 //!   source        the bundle's source, and the volume that mounts it
 //!   reader        settings: each value read by its key
@@ -68,7 +68,6 @@ use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use kubewarden_policy_sdk::wapc_guest::CallResult;
 use kubewarden_policy_sdk::{accept_request, reject_request};
 use serde_json::Value;
-use serde_json::value::RawValue;
 
 use crate::cluster::{Cluster, KubewardenHost, missing_source};
 use crate::error::{Error, Warning};
@@ -149,14 +148,26 @@ pub fn answer(payload: &[u8], cluster: &dyn Cluster) -> Answer {
 /// injection, answer. The payload is read from one index of it; serde_json
 /// decodes what that reading leaves to it (see `request`).
 fn decide(payload: &[u8], cluster: &dyn Cluster) -> Result<Answer, Error> {
-    // The object and the old object sit two levels into the payload.
-    let whole = std::str::from_utf8(payload)
-        .ok()
-        .and_then(|text| json::Index::build(text, 2).ok());
+    let whole = indexed(payload);
     if let Some(read) = whole.as_ref().and_then(Payload::read) {
         return decide_read(read, cluster);
     }
     decide_decoded(payload, cluster)
+}
+
+/// The payload's index, when it is JSON text.
+fn indexed(payload: &[u8]) -> Option<json::Index<'_>> {
+    // The object and the old object sit two levels into the payload.
+    let text = std::str::from_utf8(payload).ok()?;
+    json::Index::build(text, 2).ok()
+}
+
+/// Whether `answer` reads `payload` from its index, leaving nothing to
+/// serde_json: so the tests know that comparing it with
+/// `answer_decoded_by_serde` compares two readings.
+#[doc(hidden)]
+pub fn read_by_index(payload: &[u8]) -> bool {
+    indexed(payload).as_ref().and_then(Payload::read).is_some()
 }
 
 /// `answer`, with the payload decoded by serde_json whatever it is, as when
@@ -167,23 +178,9 @@ pub fn answer_decoded_by_serde(payload: &[u8], cluster: &dyn Cluster) -> Answer 
     decide_decoded(payload, cluster).unwrap_or_else(|error| Answer::Reject(error.to_string()))
 }
 
-/// `decide` for a payload the index reading left to serde_json: each value
-/// it decoded is indexed on its own.
+/// `decide` for a payload the index reading left to serde_json.
 fn decide_decoded(payload: &[u8], cluster: &dyn Cluster) -> Result<Answer, Error> {
-    let decoded: Payload<'_, &RawValue> =
-        serde_json::from_slice(payload).map_err(|e| Error::Request(e.to_string()))?;
-    let mut indexes = Vec::new();
-    let decoded = decoded.try_map(|raw| {
-        indexes.push(json::Index::build(raw.get(), 0).map_err(|_| Error::NotJson)?);
-        Ok::<_, Error>(indexes.len().saturating_sub(1))
-    })?;
-    let read = decoded.try_map(|n| {
-        indexes
-            .get(n)
-            .and_then(json::Index::root)
-            .ok_or(Error::NotJson)
-    })?;
-    decide_read(read, cluster)
+    request::decoded(payload, |read| decide_read(read, cluster))
 }
 
 /// `decide` once the payload is read.

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
+use crate::error::Error;
 use crate::json::{self, Index, Object, Raw};
 
 /// The waPC `validate` payload: `{"request": ..., "settings": ...}`, and
@@ -43,6 +44,25 @@ impl<'a> Payload<'a, Raw<'a>> {
             settings: settings.map(Raw::get),
         })
     }
+}
+
+/// The payload as serde_json decodes it, each value it keeps raw indexed on
+/// its own, handed to `then`: the reading of what the index reading leaves
+/// to serde_json, and the reference that reading is tested against.
+pub fn decoded<T>(
+    payload: &[u8],
+    then: impl FnOnce(Payload<'_, Raw<'_>>) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let decoded: Payload<'_, &RawValue> =
+        serde_json::from_slice(payload).map_err(|e| Error::Request(e.to_string()))?;
+    // The indexes first, then the values read from them: a value borrows its index.
+    let mut indexes = Vec::new();
+    let places = decoded.try_map(|raw| {
+        indexes.push(Index::build(raw.get(), 0).map_err(|_| Error::NotJson)?);
+        Ok::<_, Error>(indexes.len().saturating_sub(1))
+    })?;
+    let read = places.try_map(|n| indexes.get(n).and_then(Index::root).ok_or(Error::NotJson))?;
+    then(read)
 }
 
 impl<'a, V> Payload<'a, V> {

@@ -559,6 +559,43 @@ proptest! {
     }
 }
 
+/// The property above compares two readings only where the index reads the
+/// damaged payload, not serde_json with itself: of the single damages to one
+/// pod's payload that leave it JSON, the index reads most.
+#[test]
+fn damaged_payloads_that_stay_json_are_mostly_read_from_the_index() {
+    let pod = json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "web", "namespace": "default"},
+        "spec": {"containers": [{"name": "app", "image": "nginx", "env": [{"name": "A", "value": "1"}]}]}
+    });
+    let payload = serde_json::to_vec(&json!({
+        "request": admission(("", "Pod"), "CREATE", "default", pod),
+        "settings": {"configMap": "ca-bundle"},
+    }))
+    .unwrap();
+    let (mut json, mut read) = (0, 0);
+    for at in (0..=200).map(|n| f64::from(n) / 200.0) {
+        for damage in ESCAPES
+            .iter()
+            .map(|e| Damage::Insert(at, e))
+            .chain(GRAMMAR_PIECES.iter().map(|b| Damage::Insert(at, b)))
+        {
+            let damaged = damaged(payload.clone(), &[damage]);
+            invariants::same_answer_both_ways(&damaged);
+            if serde_json::from_slice::<serde::de::IgnoredAny>(&damaged).is_ok() {
+                json += 1;
+                read += usize::from(cainjector::read_by_index(&damaged));
+            }
+        }
+    }
+    assert!(
+        json > 0 && read * 2 > json,
+        "the index read {read} of {json}"
+    );
+}
+
 /// One change to a payload's bytes, at or next to a bracket, colon, comma,
 /// quote or backslash (chosen by a fraction of their count): remove some, or
 /// put in a byte that matters to JSON's grammar, or one that is not UTF-8 or

@@ -741,6 +741,11 @@ fn run_in_key_order(request: &Value, settings: &Value) -> (Verdict, Option<Strin
         serde_json::from_str(text)
             .unwrap_or_else(|e| panic!("the mutated object is not JSON: {e}\n{text}"))
     };
+    // Written as the host writes it (in some key order): the index reads it.
+    assert!(
+        cainjector::read_by_index(payload.as_bytes()),
+        "the index reading leaves to serde_json: {payload}"
+    );
     let answer = same_answer_both_ways(payload.as_bytes());
     match answer {
         Answer::Accept => (Verdict::Accept, None),
