@@ -251,20 +251,9 @@ impl<'p> Additions<'p> {
     }
 }
 
-/// Whether a container path names the directory `dir` (clean). Most are
-/// spelled clean, and compare as they are; the rest are cleaned first.
+/// Whether a container path names the directory `dir` (clean).
 fn names_dir(path: &str, dir: &str) -> bool {
-    let spelled_clean = path.starts_with('/')
-        && (path.len() == 1 || !path.ends_with('/'))
-        && !path
-            .as_bytes()
-            .windows(2)
-            .any(|pair| matches!(pair, [b'/', b'/' | b'.']));
-    if spelled_clean {
-        path == dir
-    } else {
-        clean_path(path) == dir
-    }
+    clean_path(path) == dir
 }
 
 /// Whether the container already has the mount path: its own mount of that
@@ -335,7 +324,7 @@ impl<'a> Env<'a> {
     }
 
     fn mark(&mut self, n: usize) {
-        match u32::try_from(n).ok().and_then(|n| 1u64.checked_shl(n)) {
+        match bit(n) {
             Some(bit) => self.set |= bit,
             None => self.set_beyond.push(n),
         }
@@ -343,7 +332,7 @@ impl<'a> Env<'a> {
 
     /// Whether the container sets the plan's `n`th env var.
     fn sets(&self, n: usize) -> bool {
-        match u32::try_from(n).ok().and_then(|n| 1u64.checked_shl(n)) {
+        match bit(n) {
             Some(bit) => self.set & bit != 0,
             None => self.set_beyond.contains(&n),
         }
@@ -353,6 +342,11 @@ impl<'a> Env<'a> {
     fn sets_none(&self) -> bool {
         self.set == 0 && self.set_beyond.is_empty()
     }
+}
+
+/// The `n`th env var's bit in `Env::set`, for the first 64.
+fn bit(n: usize) -> Option<u64> {
+    u32::try_from(n).ok().and_then(|n| 1u64.checked_shl(n))
 }
 
 /// Add to one container, unless excluded, what it lacks of the plan; its
@@ -404,6 +398,7 @@ fn every_env(
     env: &Env<'_>,
     additions: &Additions<'_>,
 ) -> Rc<[String]> {
+    // With no names there is no text: an empty item would write a bare `,`.
     if !additions.every_name.is_empty() {
         // One run of entries appends as the entries one by one would.
         let every = [additions.every.as_str()];
