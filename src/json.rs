@@ -26,6 +26,7 @@
 //! - What cannot be read or written is an `Error`, not a default.
 
 use std::borrow::Cow;
+use std::collections::BTreeSet;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -690,6 +691,10 @@ struct Edit {
 pub struct Edits<'a> {
     base: &'a str,
     list: Vec<Edit>,
+    /// Where insertions went into arrays and objects that had nothing: one
+    /// more there follows content. A set, so that a pod of many empty lists
+    /// costs no search of every edit for each.
+    filled: BTreeSet<usize>,
     /// The first edit that broke the contract, which `apply` reports.
     fault: Option<Error>,
 }
@@ -700,6 +705,7 @@ impl<'a> Edits<'a> {
         Edits {
             base: base.0,
             list: Vec::new(),
+            filled: BTreeSet::new(),
             fault: None,
         }
     }
@@ -738,9 +744,21 @@ impl<'a> Edits<'a> {
     }
 
     /// Whether an insertion at `at` follows content: the container had some,
-    /// or an earlier edit already put some there.
+    /// or an earlier insertion already put some there.
     fn follows(&self, at: usize, had_content: bool) -> bool {
-        had_content || self.list.iter().any(|e| e.at == at && e.remove == 0)
+        had_content || self.filled.contains(&at)
+    }
+
+    /// Insert `text` (not empty) at `at`, in a container that had content or not.
+    fn insert(&mut self, at: usize, had_content: bool, text: String) {
+        if !had_content {
+            self.filled.insert(at);
+        }
+        self.list.push(Edit {
+            at,
+            remove: 0,
+            text,
+        });
     }
 
     /// Append `items` (JSON texts) at the end of the array `raw` of `len` items.
@@ -750,18 +768,14 @@ impl<'a> Edits<'a> {
         };
         let size = items.iter().map(|item| item.len().saturating_add(1)).sum();
         let mut text = String::with_capacity(size);
-        for item in items {
+        for item in items.iter().filter(|item| !item.is_empty()) {
             if !text.is_empty() || self.follows(at, len > 0) {
                 text.push(',');
             }
             text.push_str(item);
         }
         if !text.is_empty() {
-            self.list.push(Edit {
-                at,
-                remove: 0,
-                text,
-            });
+            self.insert(at, len > 0, text);
         }
     }
 
@@ -781,11 +795,7 @@ impl<'a> Edits<'a> {
         text.push_str(&key);
         text.push(':');
         text.push_str(value);
-        self.list.push(Edit {
-            at,
-            remove: 0,
-            text,
-        });
+        self.insert(at, !object.is_empty(), text);
     }
 
     /// Put `value` (JSON text) where `raw` is: a null list, a value the policy owns.
@@ -905,6 +915,23 @@ mod tests {
         edits.append(a, 0, &["1"]);
         edits.append(a, 0, &["2", "3"]);
         assert_eq!(edits.apply(), Ok(r#"{"a": [1,2,3]}"#.to_string()));
+        // Empty lists and objects filled in turn: each knows only its own;
+        // an empty text is no item.
+        let r = raw(r#"{"a": [], "b": [], "c": {}}"#);
+        let o = Object::read(r).unwrap();
+        let (a, b) = (o.get("a").unwrap(), o.get("b").unwrap());
+        let c = Object::read(o.get("c").unwrap()).unwrap();
+        let mut edits = Edits::new(r);
+        edits.append(a, 0, &[""]);
+        edits.append(a, 0, &["1", ""]);
+        edits.add_member(&c, "k", "1");
+        edits.append(b, 0, &["2"]);
+        edits.append(a, 0, &["3"]);
+        edits.add_member(&c, "l", "2");
+        assert_eq!(
+            edits.apply(),
+            Ok(r#"{"a": [1,3], "b": [2], "c": {"k":1,"l":2}}"#.to_string())
+        );
     }
 
     #[test]
