@@ -78,7 +78,8 @@ $(BASELINE): benches/baseline-policy/src/lib.rs benches/baseline-policy/Cargo.to
 # Speed against the floor, timed as `kwctl bench` times it (minimum over ROUNDS
 # alternating rounds), then instructions per call under callgrind, which the
 # machine's load does not change; see BENCHMARKS.md. Not part of `make test`.
-# BENCH="kwctl bench" times the same rounds with a real kwctl.
+# BENCH="kwctl bench" times the same rounds with a real kwctl; CHECK="kwctl bench"
+# times each round with it too, to compare the runner with it.
 .PHONY: bench bench-time bench-instructions
 bench: bench-time bench-instructions
 bench-time: policy.wasm $(BASELINE) $(RUNNER)
