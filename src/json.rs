@@ -750,6 +750,7 @@ impl<'a> Edits<'a> {
     }
 
     /// Insert `text` (not empty) at `at`, in a container that had content or not.
+    #[inline(always)]
     fn insert(&mut self, at: usize, had_content: bool, text: String) {
         if !had_content {
             self.filled.insert(at);
