@@ -982,7 +982,7 @@ mod tests {
             check(&format!(r#"{{"a": [1, {named}]}}"#)),
             Err(Error::RawValueToken)
         );
-        let escaped = r#"{"a": {"$serde_json::private::RawValue": "{}"}}"#;
+        let escaped = r#"{"a": {"\u0024serde_json::private::RawValue": "{}"}}"#;
         assert_eq!(check(escaped), Err(Error::RawValueToken));
         // Not the first key, a string value, or a longer key: an object like any other.
         assert_eq!(
