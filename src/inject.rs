@@ -9,7 +9,6 @@ use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::diag::At;
 use crate::error::{Error, Expected};
@@ -81,7 +80,7 @@ fn choose_volume<'a>(
         let here = At::Item(at, "volumes", i);
         let volume = object(item, &here)?;
         let name = string(&volume, &here, "name")?;
-        if carries(&volume, item, plan)? {
+        if carries(&volume, plan)? {
             return Ok(Volumes {
                 name: name.into_owned(),
                 present: true,
@@ -105,13 +104,11 @@ fn choose_volume<'a>(
 
 /// Whether the volume already carries our whole source. Only a volume of
 /// the same kind can: no other is parsed.
-fn carries(volume: &Object<'_>, raw: Raw<'_>, plan: &Plan<'_>) -> Result<bool, Error> {
+fn carries(volume: &Object<'_>, plan: &Plan<'_>) -> Result<bool, Error> {
     if volume.present(plan.source.volume_field()).is_none() {
         return Ok(false);
     }
-    let Value::Object(parsed) = json::value(raw)? else {
-        return Ok(false);
-    };
+    let parsed = json::map(volume)?;
     Ok(plan.source.carried_by(&parsed, &plan.cert_file))
 }
 

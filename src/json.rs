@@ -29,7 +29,7 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::diag::Kind;
 use crate::error::{Error, Splice};
@@ -668,9 +668,9 @@ pub fn string(raw: Raw<'_>) -> Option<Cow<'_, str>> {
     }
 }
 
-/// A small piece parsed into a tree, for rules that compare whole values.
-pub fn value(raw: Raw<'_>) -> Result<Value, Error> {
-    serde_json::from_str(raw.0).map_err(|e| Error::Json(e.to_string()))
+/// A small object parsed into a map, for rules that compare whole values.
+pub fn map(object: &Object<'_>) -> Result<Map<String, Value>, Error> {
+    serde_json::from_str(object.raw.0).map_err(|e| Error::Json(e.to_string()))
 }
 
 /// The JSON text of one of our additions.

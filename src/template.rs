@@ -97,12 +97,7 @@ fn annotations<'a>(
         return Ok(None);
     };
     let found = self::object(raw, &At::Field(metadata_at, "annotations"))?;
-    // serde_json reads an object named with its raw-value token (json.rs) as
-    // what the token's string holds: annotations none of which are ours.
-    let map = match json::value(raw)? {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    };
+    let map = json::map(&found)?;
     Ok(Some(Annotations { found, map }))
 }
 
@@ -192,7 +187,7 @@ fn term_requires_windows(raw: Raw<'_>, at: &At<'_>) -> Result<bool, Error> {
 /// containers would be injected as new ones.
 pub fn existing_ephemeral(old: Option<Raw<'_>>) -> Result<Vec<String>, Error> {
     let root = At::Root("oldObject");
-    let Some(old) = old.filter(|raw| !json::is_null(*raw)) else {
+    let Some(old) = old else {
         return Err(Error::OldObjectMissing);
     };
     let pod = object(old, &root)?;
