@@ -608,6 +608,11 @@ impl<'a> Object<'a> {
         let first = found.next().map(|(_, v)| v);
         found.next().is_none().then_some(first)
     }
+
+    /// `unique`, with null taken as absent (as serde_json decodes an `Option`).
+    pub fn unique_present(&self, key: &str) -> Option<Option<Raw<'a>>> {
+        Some(self.unique(key)?.filter(|raw| !is_null(*raw)))
+    }
 }
 
 /// The members of an object, read from the index: a key, its value, and on

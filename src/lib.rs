@@ -228,6 +228,7 @@ fn selected<'a>(
             namespace,
         )
     };
+    // An excluded request is accepted before its object is asked for.
     if !request.namespace.is_empty() && !selected(&request.namespace) {
         return Ok(None);
     }
@@ -235,11 +236,10 @@ fn selected<'a>(
         kind: request.kind.kind.clone(),
         operation: request.operation.clone(),
     })?;
-    let namespace = if request.namespace.is_empty() {
-        object_namespace(object)
-    } else {
-        request.namespace.clone()
-    };
+    if !request.namespace.is_empty() {
+        return Ok(Some((object, request.namespace.clone())));
+    }
+    let namespace = object_namespace(object);
     Ok(selected(&namespace).then_some((object, namespace)))
 }
 

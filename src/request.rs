@@ -36,9 +36,7 @@ impl<'a> Payload<'a, Raw<'a>> {
     pub fn read(index: &'a Index<'a>) -> Option<Payload<'a, Raw<'a>>> {
         let payload = Object::read(index.root()?).filter(Object::keys_read)?;
         let request = Object::read(payload.unique("request")??).filter(Object::keys_read)?;
-        let settings = payload
-            .unique("settings")?
-            .filter(|raw| !json::is_null(*raw));
+        let settings = payload.unique_present("settings")?;
         Some(Payload {
             request: Request::read(&request)?,
             settings: settings.map(Raw::get),
@@ -174,27 +172,26 @@ impl<'a> Request<Raw<'a>> {
     /// The fields as serde_json would decode them, or `None` when one is not
     /// of its type or given twice.
     fn read(request: &Object<'a>) -> Option<Request<Raw<'a>>> {
-        let kind = match request.unique("kind")? {
-            Some(raw) if !json::is_null(raw) => Kind::read(raw)?,
-            _ => Kind::default(),
+        let kind = match request.unique_present("kind")? {
+            Some(raw) => Kind::read(raw)?,
+            None => Kind::default(),
         };
-        let value = |key: &str| Some(request.unique(key)?.filter(|raw| !json::is_null(*raw)));
         Some(Request {
             operation: string_field(request, "operation")?,
             kind,
             namespace: string_field(request, "namespace")?,
             sub_resource: string_field(request, "subResource")?,
-            object: value("object")?,
-            old_object: value("oldObject")?,
+            object: request.unique_present("object")?,
+            old_object: request.unique_present("oldObject")?,
         })
     }
 }
 
 /// A string field read once; absent or null is empty, as the SDK treats it.
 fn string_field(object: &Object<'_>, key: &str) -> Option<String> {
-    match object.unique(key)? {
-        Some(raw) if !json::is_null(raw) => json::string(raw).map(Cow::into_owned),
-        _ => Some(String::new()),
+    match object.unique_present(key)? {
+        Some(raw) => json::string(raw).map(Cow::into_owned),
+        None => Some(String::new()),
     }
 }
 

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::diag::{At, Kind};
 use crate::error::{Error, Expected, Reason, Subject};
+use crate::fields::missing;
 use crate::names;
 use crate::reader::Nested;
 use crate::source::TrustBundle;
@@ -182,10 +183,7 @@ fn requirement(item: &Value, at: &At<'_>) -> Result<(), Error> {
 /// A requirement's key: a label key.
 fn requirement_key(key: Option<&Value>, at: &At<'_>) -> Result<(), Error> {
     match key {
-        None | Some(Value::Null) => Err(Error::Missing {
-            subject: Subject::path(at),
-            needs: Some(Expected::LabelKey),
-        }),
+        None | Some(Value::Null) => Err(missing(at, Some(Expected::LabelKey))),
         Some(Value::String(key)) => names::qualified_name(key)
             .map_err(|reason| Error::invalid(Subject::path(at), key, reason)),
         Some(other) => Err(wrong(at, Expected::String, other)),
@@ -197,10 +195,7 @@ fn requirement_operator(operator: Option<&Value>, at: &At<'_>, values: usize) ->
     let here = At::Field(at, "operator");
     let op = match operator {
         None | Some(Value::Null) => {
-            return Err(Error::Missing {
-                subject: Subject::path(here),
-                needs: Some(Expected::Operator),
-            });
+            return Err(missing(&here, Some(Expected::Operator)));
         }
         Some(Value::String(op)) => op.as_str(),
         Some(other) => return Err(wrong(&here, Expected::Operator, other)),
