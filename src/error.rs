@@ -1,7 +1,7 @@
-//! Every message the policy writes, worded once. A message is for the person
-//! running `kubectl apply`: it names what is wrong (the setting, the
-//! annotation, the field's path), why, and what would be valid. The modules
-//! return these values; only `Display` below turns them into words.
+//! The policy's messages. A message is for the person running `kubectl
+//! apply`: it names what is wrong (the setting, the annotation, the field's
+//! path), why, and what would be valid. Each is written once, in the
+//! `#[error]` of its variant (thiserror writes the `Display`).
 //!
 //! `Error` is a whole message. Its parts are data: `Subject` is what a
 //! message is about (written first), `Expected` what a value must be,
@@ -11,151 +11,236 @@ use std::fmt::{self, Display, Formatter};
 
 use crate::diag::{Kind, suggestion};
 
-/// Why an admission, or a configuration, is refused.
-#[derive(Debug, Clone, PartialEq)]
+/// Why an admission, or a configuration, is refused. Each message is written
+/// once, on its variant.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Error {
-    /// `{subject} must be {expected}, found {found}`.
+    #[error("{subject} must be {expected}, found {found}")]
     WrongKind {
         subject: Subject,
         expected: Expected,
         found: Kind,
     },
-    /// `{subject}: {value:?} {reason}`.
+    /// After a path the value follows with a space, after a key with a colon.
+    #[error("{subject}{} {value:?} {reason}", if matches!(.subject, Subject::Path(_)) { "" } else { ":" })]
     Invalid {
         subject: Subject,
         value: String,
         reason: Reason,
     },
-    /// `{subject} is missing`, and what it must be when that helps.
+    #[error("{subject} is missing{}", .needs.map(|n| format!(": it must be {n}")).unwrap_or_default())]
     Missing {
         subject: Subject,
         needs: Option<Expected>,
     },
-    /// `{subject}: {problem}`: a problem inside a value (a label selector).
+    /// A problem inside a value (a label selector).
+    #[error("{subject}: {problem}")]
     In {
         subject: Subject,
         problem: Box<Error>,
     },
 
     // The request and the object.
+    #[error("cannot read the admission request: {0}")]
     Request(String),
-    NoObject {
-        kind: String,
-        operation: String,
-    },
+    #[error("the {kind} {operation} request carries no object")]
+    NoObject { kind: String, operation: String },
     /// The object's text, refused before it is read.
-    Unreadable {
-        kind: String,
-        problem: Box<Error>,
-    },
+    #[error("cannot read the {kind}: {problem}")]
+    Unreadable { kind: String, problem: Box<Error> },
     /// The object does not have the shape of its kind.
-    Malformed {
-        kind: String,
-        problem: Box<Error>,
-    },
+    #[error("malformed {kind}: {problem}")]
+    Malformed { kind: String, problem: Box<Error> },
+    #[error("the object must be a JSON object")]
     NotJsonObject,
-    TooDeep {
-        limit: usize,
-    },
-    LoneSurrogate {
-        leading: bool,
-    },
+    #[error("recursion limit exceeded: nested deeper than {limit} levels")]
+    TooDeep { limit: usize },
+    #[error("lone {} surrogate in hex escape", if *.leading { "leading" } else { "trailing" })]
+    LoneSurrogate { leading: bool },
     /// An object whose first key is serde_json's raw-value token: serde_json
     /// reads it as the JSON text in the member's string, not as an object.
+    #[error(
+        "an object's first key is \"$serde_json::private::RawValue\", which the host's JSON \
+         parser reads as the text in its string, not as a key"
+    )]
     RawValueToken,
     /// serde_json's own message, for what the host's parser refuses.
+    #[error("{0}")]
     Json(String),
     /// serde_json decoded a value that the policy's index does not read as
     /// JSON: a bug, refused rather than answered from a wrong reading.
+    #[error("the policy cannot index a value serde_json decoded (a bug in the policy)")]
     NotJson,
+    #[error(
+        "oldObject is missing: an ephemeralcontainers update must carry the pod as it was, to \
+         tell the new debug containers from the existing ones"
+    )]
     OldObjectMissing,
+    #[error("the mutated object is not JSON: {0}")]
     MutationNotJson(String),
     /// The policy's own edits broke the splicer's contract (json.rs): a bug,
     /// refused rather than answered with a broken object.
+    #[error(
+        "cainjector could not write its additions into the object (please report this bug): {0}"
+    )]
     Splice(Splice),
 
     // The settings.
+    #[error("the settings are not valid JSON: {0}")]
     SettingsJson(String),
+    #[error("invalid policy settings: {0}")]
     InvalidSettings(Box<Error>),
+    #[error("settings must be an object of keys and values, found {0}")]
+    SettingsNotObject(Kind),
+    #[error(
+        "setting \"{key}\" is not a known setting{}; the settings are: {}",
+        did_you_mean(.known, .key, ""),
+        .known.join(", ")
+    )]
     UnknownSetting {
         key: String,
         known: &'static [&'static str],
     },
     /// A field that a setting's object does not have.
+    #[error("setting \"{setting}.{field}\" is not known: use {form}")]
     UnknownField {
         setting: &'static str,
         field: String,
         form: &'static str,
     },
+    #[error(
+        "one of the settings \"configMap\" or \"secret\" is required: the name of the ConfigMap \
+         or Secret holding the trust bundle in each namespace (e.g. configMap: ca-bundle), or \
+         \"clusterTrustBundle\""
+    )]
     NoSource,
+    #[error(
+        "the settings \"configMap\", \"secret\" and \"clusterTrustBundle\" are mutually \
+         exclusive: set only the one that holds the trust bundle"
+    )]
     SourcesExclusive,
+    #[error(
+        "setting \"inject\" is false (opt-in mode) but \"allowedOverrides\" does not list \
+         \"inject\", so no pod could ever opt in: add \"inject\" to \"allowedOverrides\""
+    )]
     OptInLocked,
+    #[error(
+        "setting \"javaTrustStore.key\" is required: the key of the trust store in the bundle \
+         (e.g. trust-manager's additionalFormats output \"truststore.p12\")"
+    )]
     JavaKeyRequired,
+    #[error(
+        "setting \"javaTrustStore.password\" must be without spaces or quotes: \
+         JAVA_TOOL_OPTIONS is split on spaces"
+    )]
     JavaPassword,
+    #[error(
+        "setting \"javaTrustStore\" needs a ConfigMap or Secret source: a ClusterTrustBundle \
+         projects only the PEM bundle"
+    )]
     JavaNeedsNamedSource,
+    #[error(
+        "setting \"envVars\" must not list JAVA_TOOL_OPTIONS when \"javaTrustStore\" is set: \
+         the policy adds the trust store options to it"
+    )]
     JavaOptionsListed,
+    #[error(
+        "setting \"clusterTrustBundle.labelSelector\" only goes with \"signerName\", not with \
+         \"name\""
+    )]
     SelectorWithName,
+    #[error(
+        "setting \"clusterTrustBundle.labelSelector\" is required with \"signerName\" (an unset \
+         selector matches no bundle; {{}} matches every bundle of the signer)"
+    )]
     SelectorRequired,
+    #[error("setting \"clusterTrustBundle\": \"name\" and \"signerName\" are mutually exclusive")]
     NameAndSigner,
+    #[error(
+        "setting \"clusterTrustBundle\" needs \"name\", or \"signerName\" and \"labelSelector\""
+    )]
     NameOrSigner,
+    #[error("must be a label selector object, found {0}")]
+    NotSelector(Kind),
+    #[error("{0:?} is not part of a label selector (matchLabels, matchExpressions)")]
     UnknownSelectorField(String),
-    UnknownRequirementField {
-        at: String,
-        field: String,
-    },
-    ValuesNeeded {
-        at: String,
-    },
-    ValuesRefused {
-        at: String,
-    },
+    #[error(
+        "{at}.{field} is not known: a requirement has {}",
+        Expected::REQUIREMENT_FIELDS
+    )]
+    UnknownRequirementField { at: String, field: String },
+    #[error("{at} with In or NotIn needs at least one value")]
+    ValuesNeeded { at: String },
+    #[error("{at} with Exists or DoesNotExist takes no values")]
+    ValuesRefused { at: String },
 
     // The annotations.
+    #[error(
+        "annotation \"{prefix}/{name}\" is not an annotation of cainjector{}; the annotations \
+         are: {}",
+        did_you_mean(.known, .name, &format!("{prefix}/")),
+        .known.join(", ")
+    )]
     UnknownAnnotation {
         prefix: String,
         name: String,
         known: Vec<&'static str>,
     },
+    #[error(
+        "annotation \"{key}\" is not allowed: the cluster's cainjector policy lets pods use {} \
+         (setting allowedOverrides)",
+        if .allowed.is_empty() { "none of its annotations".to_string() } else { format!("only {}", .allowed.join(", ")) }
+    )]
     AnnotationNotAllowed {
         key: String,
         allowed: Vec<&'static str>,
     },
-    SourceAnnotations {
-        first: String,
-        second: String,
-    },
+    #[error(
+        "annotations \"{first}\" and \"{second}\" are mutually exclusive: a pod takes its bundle \
+         from one ConfigMap or one Secret"
+    )]
+    SourceAnnotations { first: String, second: String },
 
     // sourceCheck.
+    #[error(
+        "{kind} {name:?} could not be read in namespace {namespace:?}{}",
+        if .reason.is_empty() { String::new() } else { format!(": {reason}") }
+    )]
     SourceUnreadable {
         kind: &'static str,
         name: String,
         namespace: String,
         reason: String,
     },
+    #[error(
+        "{kind} {name:?} in namespace {namespace:?} has no key {}",
+        .keys.iter().map(|k| format!("{k:?}")).collect::<Vec<_>>().join(" nor ")
+    )]
     SourceLacksKeys {
         kind: &'static str,
         name: String,
         namespace: String,
         keys: Vec<String>,
     },
+    #[error("the trust bundle cannot be injected: {0} (setting sourceCheck: reject)")]
     SourceRejected(Box<Error>),
+    #[error("the host's answer is not JSON: {0}")]
     HostAnswer(String),
 }
 
 /// How the policy's edits to the object broke the splicer's contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Splice {
     /// An edit is not at a piece of the object (or not at a closing bracket).
+    #[error("an edit is outside the object")]
     Outside,
-    /// Two edits overlap.
+    #[error("two edits overlap")]
     Overlap,
 }
 
 /// What a message is about, as it starts.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Subject {
-    /// The settings as a whole.
-    Settings,
     /// A setting, or a field of one (`javaTrustStore.key`).
     Setting(String),
     /// An item of a list setting.
@@ -165,8 +250,6 @@ pub enum Subject {
     /// A value by its path in the object, or in a setting's value
     /// (`spec.containers[0].env`, `matchExpressions[0].key`).
     Path(String),
-    /// The value itself, in an `Error::In`.
-    It,
 }
 
 /// What a value must be.
@@ -177,90 +260,154 @@ pub enum Expected {
     StringList,
     Object,
     List,
-    /// What the settings are.
-    KeysAndValues,
     /// An object with these fields (their description).
     ObjectWith(&'static str),
-    LabelSelector,
     LabelKey,
     Operator,
 }
 
 /// Why a value is refused, written after the value.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Reason {
-    /// One of `expected`, in words.
+    #[error("must be {0}")]
     MustBe(Expected),
-    /// One of these strings, quoted.
+    /// One of these strings, quoted: `"a"`, `"a" or "b"`, `"a", "b" or "c"`.
+    #[error("must be {}", one_of(.0))]
     OneOf(&'static [&'static str]),
-    TooLong {
-        max: usize,
-        len: usize,
-    },
+    #[error("must be at most {max} characters, it has {len}")]
+    TooLong { max: usize, len: usize },
+    #[error(
+        "must be a valid Kubernetes object name: lowercase letters, digits, '-' and '.', \
+         starting and ending with a letter or digit (e.g. \"ca-bundle\" or \"my-org.com\")"
+    )]
     ObjectName,
+    #[error("must not be empty")]
     Empty,
+    #[error("must be a valid ConfigMap key: letters, digits, '-', '_' and '.' (e.g. \"ca.crt\")")]
     ConfigMapKey,
+    #[error("must not be '.' or '..' nor start with '..'")]
     DotKey,
+    #[error(
+        "must be a valid environment variable name: letters, digits, '_', '-' and '.', not \
+         starting with a digit nor with '..', and not '.' (e.g. \"SSL_CERT_FILE\")"
+    )]
     EnvVarName,
+    #[error(
+        "must be a qualified name: at most 63 letters, digits, '-', '_' and '.', starting and \
+         ending with a letter or digit, optionally after a DNS subdomain and '/' (e.g. \"trust\" \
+         or \"example.com/trust\")"
+    )]
     QualifiedName,
+    #[error(
+        "must be a label value: empty, or at most 63 letters, digits, '-', '_' and '.', \
+         starting and ending with a letter or digit (e.g. \"corp\")"
+    )]
     LabelValue,
+    #[error("must be an absolute path (starting with '/')")]
     NotAbsolute,
+    #[error("must not contain control characters")]
     ControlCharacters,
     /// Not in normal form; what it would be in normal form.
+    #[error(
+        "must be a normalised absolute path (no '//', '.', '..' or trailing '/'), e.g. \"{0}\""
+    )]
     NotNormalised(String),
     /// A directory the mount would hide.
+    #[error(
+        "must not be {0}: the mount would hide the container's own {0}; use a directory of its \
+         own such as \"/cacerts\""
+    )]
     HidesDirectory(String),
     /// At or under a tree the container needs.
+    #[error(
+        "must not be at or under {0}, which the container needs; use a directory of its own \
+         such as \"/cacerts\""
+    )]
     UnderTree(&'static str),
+    #[error("is listed twice")]
     ListedTwice,
     /// Not one of these annotations.
+    #[error("is not an annotation of this policy; the annotations are: {}", .0.join(", "))]
     NotAnnotation(Vec<&'static str>),
     /// A path JAVA_TOOL_OPTIONS cannot carry to the trust store `key`.
-    Whitespace {
-        key: String,
-    },
+    #[error(
+        "contains whitespace, which JAVA_TOOL_OPTIONS cannot carry (setting javaTrustStore, key \
+         {key:?})"
+    )]
+    Whitespace { key: String },
+    #[error("is not a valid glob: {0}")]
     NotGlob(Box<Reason>),
     /// A comma-separated list with a pattern that is not a glob.
-    BadGlob {
-        pattern: String,
-        why: Box<Reason>,
-    },
+    #[error("has {pattern:?}, which is not a valid glob: {why}")]
+    BadGlob { pattern: String, why: Box<Reason> },
+    #[error("an empty pattern matches nothing")]
     EmptyPattern,
+    #[error("a '\\' at the end escapes nothing")]
     TrailingEscape,
+    #[error("'[' opens a character class that is never closed with ']'")]
     UnclosedClass,
+    #[error("'{0}' cannot start a character class item")]
     ClassStart(char),
+    #[error("the range '{0}-' has no end")]
     OpenRange(char),
+    #[error("the range '{0}-{1}' is backwards")]
     BackwardsRange(char, char),
+    #[error(
+        "is not a ClusterTrustBundle name: it {0}, or a signer's bundle name such as \
+         \"example.com:my-signer:root\""
+    )]
     NotBundleName(Box<Reason>),
     /// The signer that the prefix (`example.com:signer`) names is refused.
-    BadSignerPrefix {
-        prefix: String,
-        why: Box<Reason>,
-    },
+    #[error(
+        "is not a ClusterTrustBundle name: its signer prefix \"{prefix}:\" names the signer {:?}, \
+         which {why}",
+        .prefix.replace(':', "/")
+    )]
+    BadSignerPrefix { prefix: String, why: Box<Reason> },
+    #[error(
+        "is not a ClusterTrustBundle name: after its signer prefix \"{prefix}:\", {rest:?} {why}"
+    )]
     BadAfterPrefix {
         prefix: String,
         rest: String,
         why: Box<Reason>,
     },
+    #[error(
+        "must be a signer name of the form \"example.com/my-signer\": a domain, one '/' and a path"
+    )]
     SignerForm,
-    DomainTooLong {
-        max: usize,
-        len: usize,
-    },
+    #[error("must have a domain of at most {max} characters, it has {len}")]
+    DomainTooLong { max: usize, len: usize },
+    #[error(
+        "has the domain label {0:?}, which must be at most 63 lowercase letters, digits and '-', \
+         starting and ending with a letter or digit"
+    )]
     DomainLabel(String),
+    #[error(
+        "must have a domain of at least two labels separated by dots (e.g. \
+         \"example.com/my-signer\")"
+    )]
     OneLabelDomain,
-    PathPart {
-        part: String,
-        max: usize,
-    },
+    #[error(
+        "has the path part {part:?}, which must be lowercase letters, digits and '-', starting \
+         and ending with a letter or digit, at most {max} characters (the path's parts are \
+         separated by dots)"
+    )]
+    PathPart { part: String, max: usize },
 }
 
 /// What the policy tells the client while it still answers.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Warning {
     /// `sourceCheck: warn` found the source missing, so nothing was injected.
+    #[error("cainjector did not inject the trust bundle: {0}")]
     NotInjected(Error),
     /// The status annotation would take the annotations over the budget.
+    #[error(
+        "cainjector injected the trust bundle but left out its annotation \"{key}\": with it the \
+         annotations would take {size} bytes, over the {limit} bytes the API server allows \
+         (keys and values together)"
+    )]
     StatusLeftOut {
         key: String,
         size: usize,
@@ -296,256 +443,30 @@ impl Subject {
     }
 }
 
-// The fixed wordings, named so that the tables below stay one line a message.
-const NO_SOURCE: &str = "one of the settings \"configMap\" or \"secret\" is required: the name \
-    of the ConfigMap or Secret holding the trust bundle in each namespace (e.g. configMap: \
-    ca-bundle), or \"clusterTrustBundle\"";
-const SOURCES_EXCLUSIVE: &str = "the settings \"configMap\", \"secret\" and \
-    \"clusterTrustBundle\" are mutually exclusive: set only the one that holds the trust bundle";
-const OPT_IN_LOCKED: &str = "setting \"inject\" is false (opt-in mode) but \"allowedOverrides\" \
-    does not list \"inject\", so no pod could ever opt in: add \"inject\" to \"allowedOverrides\"";
-const JAVA_KEY_REQUIRED: &str = "setting \"javaTrustStore.key\" is required: the key of the \
-    trust store in the bundle (e.g. trust-manager's additionalFormats output \"truststore.p12\")";
-const JAVA_PASSWORD: &str = "setting \"javaTrustStore.password\" must be without spaces or \
-    quotes: JAVA_TOOL_OPTIONS is split on spaces";
-const JAVA_NEEDS_NAMED_SOURCE: &str = "setting \"javaTrustStore\" needs a ConfigMap or Secret \
-    source: a ClusterTrustBundle projects only the PEM bundle";
-const JAVA_OPTIONS_LISTED: &str = "setting \"envVars\" must not list JAVA_TOOL_OPTIONS when \
-    \"javaTrustStore\" is set: the policy adds the trust store options to it";
-const SELECTOR_WITH_NAME: &str = "setting \"clusterTrustBundle.labelSelector\" only goes with \
-    \"signerName\", not with \"name\"";
-const SELECTOR_REQUIRED: &str = "setting \"clusterTrustBundle.labelSelector\" is required with \
-    \"signerName\" (an unset selector matches no bundle; {} matches every bundle of the signer)";
-const NAME_AND_SIGNER: &str =
-    "setting \"clusterTrustBundle\": \"name\" and \"signerName\" are mutually exclusive";
-const NAME_OR_SIGNER: &str =
-    "setting \"clusterTrustBundle\" needs \"name\", or \"signerName\" and \"labelSelector\"";
-const OLD_OBJECT_MISSING: &str = "oldObject is missing: an ephemeralcontainers update must carry \
-    the pod as it was, to tell the new debug containers from the existing ones";
-const NOT_JSON_OBJECT: &str = "the object must be a JSON object";
-const SPLICE: &str = "cainjector could not write its additions into the object (please report \
-    this bug)";
-const NOT_ALLOWED: &str = "is not allowed: the cluster's cainjector policy lets pods use";
-const OWN_DIRECTORY: &str = "use a directory of its own such as \"/cacerts\"";
-
-/// One match for every message, so that the compiler checks none lacks words.
-impl Display for Error {
-    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::WrongKind {
-                subject: Subject::It,
-                expected,
-                found,
-            } => {
-                write!(f, "must be {expected}, found {found}")
-            }
-            Error::WrongKind {
-                subject,
-                expected,
-                found,
-            } => {
-                write!(f, "{subject} must be {expected}, found {found}")
-            }
-            Error::Invalid {
-                subject: subject @ Subject::Path(_),
-                value,
-                reason,
-            } => {
-                write!(f, "{subject} {value:?} {reason}")
-            }
-            Error::Invalid {
-                subject,
-                value,
-                reason,
-            } => write!(f, "{subject}: {value:?} {reason}"),
-            Error::Missing {
-                subject,
-                needs: None,
-            } => write!(f, "{subject} is missing"),
-            Error::Missing {
-                subject,
-                needs: Some(needs),
-            } => {
-                write!(f, "{subject} is missing: it must be {needs}")
-            }
-            Error::In { subject, problem } => write!(f, "{subject}: {problem}"),
-            Error::Request(e) => write!(f, "cannot read the admission request: {e}"),
-            Error::NoObject { kind, operation } => {
-                write!(f, "the {kind} {operation} request carries no object")
-            }
-            Error::Unreadable { kind, problem } => write!(f, "cannot read the {kind}: {problem}"),
-            Error::Malformed { kind, problem } => write!(f, "malformed {kind}: {problem}"),
-            Error::NotJsonObject => f.write_str(NOT_JSON_OBJECT),
-            Error::TooDeep { limit } => {
-                write!(
-                    f,
-                    "recursion limit exceeded: nested deeper than {limit} levels"
-                )
-            }
-            Error::LoneSurrogate { leading: true } => {
-                f.write_str("lone leading surrogate in hex escape")
-            }
-            Error::LoneSurrogate { leading: false } => {
-                f.write_str("lone trailing surrogate in hex escape")
-            }
-            Error::RawValueToken => f.write_str(
-                "an object's first key is \"$serde_json::private::RawValue\", which the host's \
-                 JSON parser reads as the text in its string, not as a key",
-            ),
-            Error::Json(e) => f.write_str(e),
-            Error::NotJson => f.write_str(
-                "the policy cannot index a value serde_json decoded (a bug in the policy)",
-            ),
-            Error::OldObjectMissing => f.write_str(OLD_OBJECT_MISSING),
-            Error::MutationNotJson(e) => write!(f, "the mutated object is not JSON: {e}"),
-            Error::Splice(Splice::Outside) => write!(f, "{SPLICE}: an edit is outside the object"),
-            Error::Splice(Splice::Overlap) => write!(f, "{SPLICE}: two edits overlap"),
-            Error::SettingsJson(e) => write!(f, "the settings are not valid JSON: {e}"),
-            Error::InvalidSettings(e) => write!(f, "invalid policy settings: {e}"),
-            Error::UnknownSetting { key, known } => unknown_setting(f, key, known),
-            Error::UnknownField {
-                setting,
-                field,
-                form,
-            } => {
-                write!(f, "setting \"{setting}.{field}\" is not known: use {form}")
-            }
-            Error::NoSource => f.write_str(NO_SOURCE),
-            Error::SourcesExclusive => f.write_str(SOURCES_EXCLUSIVE),
-            Error::OptInLocked => f.write_str(OPT_IN_LOCKED),
-            Error::JavaKeyRequired => f.write_str(JAVA_KEY_REQUIRED),
-            Error::JavaPassword => f.write_str(JAVA_PASSWORD),
-            Error::JavaNeedsNamedSource => f.write_str(JAVA_NEEDS_NAMED_SOURCE),
-            Error::JavaOptionsListed => f.write_str(JAVA_OPTIONS_LISTED),
-            Error::SelectorWithName => f.write_str(SELECTOR_WITH_NAME),
-            Error::SelectorRequired => f.write_str(SELECTOR_REQUIRED),
-            Error::NameAndSigner => f.write_str(NAME_AND_SIGNER),
-            Error::NameOrSigner => f.write_str(NAME_OR_SIGNER),
-            Error::UnknownSelectorField(field) => {
-                write!(
-                    f,
-                    "{field:?} is not part of a label selector (matchLabels, matchExpressions)"
-                )
-            }
-            Error::UnknownRequirementField { at, field } => write!(
-                f,
-                "{at}.{field} is not known: a requirement has {}",
-                Expected::REQUIREMENT_FIELDS
-            ),
-            Error::ValuesNeeded { at } => {
-                write!(f, "{at} with In or NotIn needs at least one value")
-            }
-            Error::ValuesRefused { at } => {
-                write!(f, "{at} with Exists or DoesNotExist takes no values")
-            }
-            Error::UnknownAnnotation {
-                prefix,
-                name,
-                known,
-            } => unknown_annotation(f, prefix, name, known),
-            Error::AnnotationNotAllowed { key, allowed } if allowed.is_empty() => write!(
-                f,
-                "annotation \"{key}\" {NOT_ALLOWED} none of its annotations (setting allowedOverrides)"
-            ),
-            Error::AnnotationNotAllowed { key, allowed } => write!(
-                f,
-                "annotation \"{key}\" {NOT_ALLOWED} only {} (setting allowedOverrides)",
-                allowed.join(", ")
-            ),
-            Error::SourceAnnotations { first, second } => write!(
-                f,
-                "annotations \"{first}\" and \"{second}\" are mutually exclusive: a pod takes its \
-                 bundle from one ConfigMap or one Secret"
-            ),
-            Error::SourceUnreadable {
-                kind,
-                name,
-                namespace,
-                reason,
-            } if reason.is_empty() => {
-                write!(
-                    f,
-                    "{kind} {name:?} could not be read in namespace {namespace:?}"
-                )
-            }
-            Error::SourceUnreadable {
-                kind,
-                name,
-                namespace,
-                reason,
-            } => {
-                write!(
-                    f,
-                    "{kind} {name:?} could not be read in namespace {namespace:?}: {reason}"
-                )
-            }
-            Error::SourceLacksKeys {
-                kind,
-                name,
-                namespace,
-                keys,
-            } => {
-                write!(f, "{kind} {name:?} in namespace {namespace:?} has no key ")?;
-                joined(f, keys, " nor ", |f, key| write!(f, "{key:?}"))
-            }
-            Error::SourceRejected(problem) => write!(
-                f,
-                "the trust bundle cannot be injected: {problem} (setting sourceCheck: reject)"
-            ),
-            Error::HostAnswer(e) => write!(f, "the host's answer is not JSON: {e}"),
-        }
-    }
+/// ` (did you mean "{prefix}{near}"?)` when `typed` looks like a typo of one
+/// of `known`; nothing otherwise.
+fn did_you_mean(known: &[&str], typed: &str, prefix: &str) -> String {
+    suggestion(known.iter().copied(), typed)
+        .map(|near| format!(" (did you mean \"{prefix}{near}\"?)"))
+        .unwrap_or_default()
 }
 
-fn unknown_setting(f: &mut Formatter<'_>, key: &str, known: &[&str]) -> fmt::Result {
-    write!(f, "setting \"{key}\" is not a known setting")?;
-    if let Some(near) = suggestion(known.iter().copied(), key) {
-        write!(f, " (did you mean \"{near}\"?)")?;
+/// `"a"`, `"a" or "b"`, `"a", "b" or "c"`.
+fn one_of(words: &[&str]) -> String {
+    let quoted: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
+    match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => quoted.concat(),
     }
-    write!(f, "; the settings are: {}", known.join(", "))
-}
-
-fn unknown_annotation(
-    f: &mut Formatter<'_>,
-    prefix: &str,
-    name: &str,
-    known: &[&str],
-) -> fmt::Result {
-    write!(
-        f,
-        "annotation \"{prefix}/{name}\" is not an annotation of cainjector"
-    )?;
-    if let Some(near) = suggestion(known.iter().copied(), name) {
-        write!(f, " (did you mean \"{prefix}/{near}\"?)")?;
-    }
-    write!(f, "; the annotations are: {}", known.join(", "))
-}
-
-/// `items`, each written by `item`, with `joint` between them.
-fn joined<T>(
-    f: &mut Formatter<'_>,
-    items: &[T],
-    joint: &str,
-    item: impl Fn(&mut Formatter<'_>, &T) -> fmt::Result,
-) -> fmt::Result {
-    for (i, each) in items.iter().enumerate() {
-        if i > 0 {
-            f.write_str(joint)?;
-        }
-        item(f, each)?;
-    }
-    Ok(())
 }
 
 impl Display for Subject {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
-            Subject::Settings => f.write_str("settings"),
             Subject::Setting(key) => write!(f, "setting \"{key}\""),
             Subject::SettingItem(key, i) => write!(f, "setting \"{key}\"[{i}]"),
             Subject::Annotation(key) => write!(f, "annotation \"{key}\""),
             Subject::Path(path) => f.write_str(path),
-            Subject::It => Ok(()),
         }
     }
 }
@@ -562,153 +483,9 @@ impl Display for Expected {
             Expected::StringList => f.write_str("a list of strings"),
             Expected::Object => f.write_str("an object"),
             Expected::List => f.write_str("a list"),
-            Expected::KeysAndValues => f.write_str("an object of keys and values"),
             Expected::ObjectWith(form) => write!(f, "an object with {form}"),
-            Expected::LabelSelector => f.write_str("a label selector object"),
             Expected::LabelKey => f.write_str("a label key (e.g. \"trust\")"),
             Expected::Operator => f.write_str("In, NotIn, Exists or DoesNotExist"),
-        }
-    }
-}
-
-/// `"a"`, `"a" or "b"`, `"a", "b" or "c"`.
-fn one_of(f: &mut Formatter<'_>, words: &[&str]) -> fmt::Result {
-    let Some((last, rest)) = words.split_last() else {
-        return Ok(());
-    };
-    joined(f, rest, ", ", |f, word| write!(f, "\"{word}\""))?;
-    if !rest.is_empty() {
-        f.write_str(" or ")?;
-    }
-    write!(f, "\"{last}\"")
-}
-
-const OBJECT_NAME: &str = "must be a valid Kubernetes object name: lowercase letters, digits, \
-    '-' and '.', starting and ending with a letter or digit (e.g. \"ca-bundle\" or \"my-org.com\")";
-const CONFIG_MAP_KEY: &str =
-    "must be a valid ConfigMap key: letters, digits, '-', '_' and '.' (e.g. \"ca.crt\")";
-const ENV_VAR_NAME: &str = "must be a valid environment variable name: letters, digits, '_', '-' \
-    and '.', not starting with a digit nor with '..', and not '.' (e.g. \"SSL_CERT_FILE\")";
-const QUALIFIED_NAME: &str = "must be a qualified name: at most 63 letters, digits, '-', '_' and \
-    '.', starting and ending with a letter or digit, optionally after a DNS subdomain and '/' \
-    (e.g. \"trust\" or \"example.com/trust\")";
-const LABEL_VALUE: &str = "must be a label value: empty, or at most 63 letters, digits, '-', '_' \
-    and '.', starting and ending with a letter or digit (e.g. \"corp\")";
-const NOT_NORMALISED: &str =
-    "must be a normalised absolute path (no '//', '.', '..' or trailing '/'), e.g.";
-const NOT_BUNDLE_NAME: &str = "is not a ClusterTrustBundle name:";
-const SIGNER_FORM: &str = "must be a signer name of the form \"example.com/my-signer\": a \
-    domain, one '/' and a path";
-const DOMAIN_LABEL: &str = "which must be at most 63 lowercase letters, digits and '-', starting \
-    and ending with a letter or digit";
-const ONE_LABEL_DOMAIN: &str = "must have a domain of at least two labels separated by dots (e.g. \
-    \"example.com/my-signer\")";
-const PATH_PART: &str =
-    "which must be lowercase letters, digits and '-', starting and ending with a letter or digit";
-
-/// One match for every reason, so that the compiler checks none lacks words.
-impl Display for Reason {
-    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        match self {
-            Reason::MustBe(expected) => write!(f, "must be {expected}"),
-            Reason::OneOf(words) => {
-                f.write_str("must be ")?;
-                one_of(f, words)
-            }
-            Reason::TooLong { max, len } => {
-                write!(f, "must be at most {max} characters, it has {len}")
-            }
-            Reason::ObjectName => f.write_str(OBJECT_NAME),
-            Reason::Empty => f.write_str("must not be empty"),
-            Reason::ConfigMapKey => f.write_str(CONFIG_MAP_KEY),
-            Reason::DotKey => f.write_str("must not be '.' or '..' nor start with '..'"),
-            Reason::EnvVarName => f.write_str(ENV_VAR_NAME),
-            Reason::QualifiedName => f.write_str(QUALIFIED_NAME),
-            Reason::LabelValue => f.write_str(LABEL_VALUE),
-            Reason::NotAbsolute => f.write_str("must be an absolute path (starting with '/')"),
-            Reason::ControlCharacters => f.write_str("must not contain control characters"),
-            Reason::NotNormalised(clean) => write!(f, "{NOT_NORMALISED} \"{clean}\""),
-            Reason::HidesDirectory(dir) => write!(
-                f,
-                "must not be {dir}: the mount would hide the container's own {dir}; {OWN_DIRECTORY}"
-            ),
-            Reason::UnderTree(tree) => {
-                write!(
-                    f,
-                    "must not be at or under {tree}, which the container needs; {OWN_DIRECTORY}"
-                )
-            }
-            Reason::ListedTwice => f.write_str("is listed twice"),
-            Reason::NotAnnotation(known) => write!(
-                f,
-                "is not an annotation of this policy; the annotations are: {}",
-                known.join(", ")
-            ),
-            Reason::Whitespace { key } => write!(
-                f,
-                "contains whitespace, which JAVA_TOOL_OPTIONS cannot carry (setting javaTrustStore, \
-                 key {key:?})"
-            ),
-            Reason::NotGlob(why) => write!(f, "is not a valid glob: {why}"),
-            Reason::BadGlob { pattern, why } => {
-                write!(f, "has {pattern:?}, which is not a valid glob: {why}")
-            }
-            Reason::EmptyPattern => f.write_str("an empty pattern matches nothing"),
-            Reason::TrailingEscape => f.write_str("a '\\' at the end escapes nothing"),
-            Reason::UnclosedClass => {
-                f.write_str("'[' opens a character class that is never closed with ']'")
-            }
-            Reason::ClassStart(c) => write!(f, "'{c}' cannot start a character class item"),
-            Reason::OpenRange(lo) => write!(f, "the range '{lo}-' has no end"),
-            Reason::BackwardsRange(lo, hi) => write!(f, "the range '{lo}-{hi}' is backwards"),
-            Reason::NotBundleName(why) => write!(
-                f,
-                "{NOT_BUNDLE_NAME} it {why}, or a signer's bundle name such as \
-                 \"example.com:my-signer:root\""
-            ),
-            Reason::BadSignerPrefix { prefix, why } => write!(
-                f,
-                "{NOT_BUNDLE_NAME} its signer prefix \"{prefix}:\" names the signer {:?}, which {why}",
-                prefix.replace(':', "/")
-            ),
-            Reason::BadAfterPrefix { prefix, rest, why } => {
-                write!(
-                    f,
-                    "{NOT_BUNDLE_NAME} after its signer prefix \"{prefix}:\", {rest:?} {why}"
-                )
-            }
-            Reason::SignerForm => f.write_str(SIGNER_FORM),
-            Reason::DomainTooLong { max, len } => {
-                write!(
-                    f,
-                    "must have a domain of at most {max} characters, it has {len}"
-                )
-            }
-            Reason::DomainLabel(label) => {
-                write!(f, "has the domain label {label:?}, {DOMAIN_LABEL}")
-            }
-            Reason::OneLabelDomain => f.write_str(ONE_LABEL_DOMAIN),
-            Reason::PathPart { part, max } => write!(
-                f,
-                "has the path part {part:?}, {PATH_PART}, at most {max} characters (the path's \
-                 parts are separated by dots)"
-            ),
-        }
-    }
-}
-
-impl Display for Warning {
-    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        match self {
-            Warning::NotInjected(problem) => {
-                write!(f, "cainjector did not inject the trust bundle: {problem}")
-            }
-            Warning::StatusLeftOut { key, size, limit } => write!(
-                f,
-                "cainjector injected the trust bundle but left out its annotation \"{key}\": \
-                 with it the annotations would take {size} bytes, over the {limit} bytes the \
-                 API server allows (keys and values together)"
-            ),
         }
     }
 }
@@ -745,11 +522,10 @@ mod tests {
 
     #[test]
     fn wrong_kind_of_the_value_itself_names_no_subject() {
-        let inner = Error::wrong_kind(Subject::It, Expected::LabelSelector, Kind::List);
         assert_eq!(
             Error::In {
                 subject: Subject::setting("clusterTrustBundle.labelSelector"),
-                problem: Box::new(inner),
+                problem: Box::new(Error::NotSelector(Kind::List)),
             }
             .to_string(),
             "setting \"clusterTrustBundle.labelSelector\": must be a label selector object, \

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use serde_json::{Map, Value};
 
 use crate::diag::Kind;
-use crate::error::{Error, Expected, Reason, Subject};
+use crate::error::{Error, Reason};
 use crate::names;
 use crate::reader::{Nested, Reader, invalid};
 use crate::selection::Glob;
@@ -281,13 +281,7 @@ fn keys<'a>(
     let map = match value {
         Value::Object(map) => map,
         Value::Null => empty,
-        other => {
-            return Err(Error::wrong_kind(
-                Subject::Settings,
-                Expected::KeysAndValues,
-                Kind::of(other),
-            ));
-        }
+        other => return Err(Error::SettingsNotObject(Kind::of(other))),
     };
     if let Some(unknown) = map.keys().find(|k| !KNOWN_KEYS.contains(&k.as_str())) {
         return Err(Error::UnknownSetting {

@@ -114,11 +114,7 @@ fn wrong(at: &At<'_>, expected: Expected, found: &Value) -> Error {
 /// fields of its type (the policy copies it into every pod).
 fn label_selector(value: &Value) -> Result<(), Error> {
     let Value::Object(map) = value else {
-        return Err(Error::wrong_kind(
-            Subject::It,
-            Expected::LabelSelector,
-            Kind::of(value),
-        ));
+        return Err(Error::NotSelector(Kind::of(value)));
     };
     let root = At::Root("");
     for (key, field) in map {
