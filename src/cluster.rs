@@ -5,8 +5,32 @@
 
 use serde_json::{Value, json};
 
-use crate::error::Error;
 use crate::source::Source;
+
+/// Why the source cannot serve the pod.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Missing {
+    #[error(
+        "{kind} {name:?} could not be read in namespace {namespace:?}{}",
+        if .reason.is_empty() { String::new() } else { format!(": {reason}") }
+    )]
+    Unreadable {
+        kind: &'static str,
+        name: String,
+        namespace: String,
+        reason: String,
+    },
+    #[error(
+        "{kind} {name:?} in namespace {namespace:?} has no key {}",
+        .keys.iter().map(|k| format!("{k:?}")).collect::<Vec<_>>().join(" nor ")
+    )]
+    LacksKeys {
+        kind: &'static str,
+        name: String,
+        namespace: String,
+        keys: Vec<String>,
+    },
+}
 
 /// Read access to cluster resources.
 pub trait Cluster {
@@ -46,7 +70,7 @@ impl Cluster for KubewardenHost {
             &payload,
         )
         .map_err(|e| e.to_string())?;
-        serde_json::from_slice(&answer).map_err(|e| Error::HostAnswer(e.to_string()).to_string())
+        serde_json::from_slice(&answer).map_err(|e| format!("the host's answer is not JSON: {e}"))
     }
 }
 
@@ -58,7 +82,7 @@ pub fn missing_source(
     source: &Source,
     keys: &[String],
     namespace: &str,
-) -> Option<Error> {
+) -> Option<Missing> {
     let (kind, name) = match source {
         Source::ConfigMap(name) => ("ConfigMap", name),
         Source::Secret(name) => ("Secret", name),
@@ -67,7 +91,7 @@ pub fn missing_source(
     let resource = match cluster.get_resource("v1", kind, namespace, name) {
         Ok(resource) => resource,
         Err(reason) => {
-            return Some(Error::SourceUnreadable {
+            return Some(Missing::Unreadable {
                 kind,
                 name: name.clone(),
                 namespace: namespace.to_string(),
@@ -84,10 +108,29 @@ pub fn missing_source(
     if absent.is_empty() {
         return None;
     }
-    Some(Error::SourceLacksKeys {
+    Some(Missing::LacksKeys {
         kind,
         name: name.clone(),
         namespace: namespace.to_string(),
         keys: absent,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_keys_are_joined_with_nor() {
+        let lacks = |keys: &[&str]| Missing::LacksKeys {
+            kind: "ConfigMap",
+            name: "ca".into(),
+            namespace: "team-a".into(),
+            keys: keys.iter().map(|k| k.to_string()).collect(),
+        };
+        assert_eq!(
+            lacks(&["ca.crt", "truststore.p12"]).to_string(),
+            "ConfigMap \"ca\" in namespace \"team-a\" has no key \"ca.crt\" nor \"truststore.p12\""
+        );
+    }
 }

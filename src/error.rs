@@ -76,8 +76,6 @@ pub enum Error {
          tell the new debug containers from the existing ones"
     )]
     OldObjectMissing,
-    #[error("the mutated object is not JSON: {0}")]
-    MutationNotJson(String),
     /// The policy's own edits broke the splicer's contract (json.rs): a bug,
     /// refused rather than answered with a broken object.
     #[error(
@@ -86,8 +84,6 @@ pub enum Error {
     Splice(Splice),
 
     // The settings.
-    #[error("the settings are not valid JSON: {0}")]
-    SettingsJson(String),
     #[error("invalid policy settings: {0}")]
     InvalidSettings(Box<Error>),
     #[error("settings must be an object of keys and values, found {0}")]
@@ -200,32 +196,6 @@ pub enum Error {
          from one ConfigMap or one Secret"
     )]
     SourceAnnotations { first: String, second: String },
-
-    // sourceCheck.
-    #[error(
-        "{kind} {name:?} could not be read in namespace {namespace:?}{}",
-        if .reason.is_empty() { String::new() } else { format!(": {reason}") }
-    )]
-    SourceUnreadable {
-        kind: &'static str,
-        name: String,
-        namespace: String,
-        reason: String,
-    },
-    #[error(
-        "{kind} {name:?} in namespace {namespace:?} has no key {}",
-        .keys.iter().map(|k| format!("{k:?}")).collect::<Vec<_>>().join(" nor ")
-    )]
-    SourceLacksKeys {
-        kind: &'static str,
-        name: String,
-        namespace: String,
-        keys: Vec<String>,
-    },
-    #[error("the trust bundle cannot be injected: {0} (setting sourceCheck: reject)")]
-    SourceRejected(Box<Error>),
-    #[error("the host's answer is not JSON: {0}")]
-    HostAnswer(String),
 }
 
 /// How the policy's edits to the object broke the splicer's contract.
@@ -396,25 +366,6 @@ pub enum Reason {
     PathPart { part: String, max: usize },
 }
 
-/// What the policy tells the client while it still answers.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum Warning {
-    /// `sourceCheck: warn` found the source missing, so nothing was injected.
-    #[error("cainjector did not inject the trust bundle: {0}")]
-    NotInjected(Error),
-    /// The status annotation would take the annotations over the budget.
-    #[error(
-        "cainjector injected the trust bundle but left out its annotation \"{key}\": with it the \
-         annotations would take {size} bytes, over the {limit} bytes the API server allows \
-         (keys and values together)"
-    )]
-    StatusLeftOut {
-        key: String,
-        size: usize,
-        limit: usize,
-    },
-}
-
 impl Error {
     pub fn wrong_kind(subject: Subject, expected: Expected, found: Kind) -> Error {
         Error::WrongKind {
@@ -530,20 +481,6 @@ mod tests {
             .to_string(),
             "setting \"clusterTrustBundle.labelSelector\": must be a label selector object, \
              found a list"
-        );
-    }
-
-    #[test]
-    fn missing_keys_are_joined_with_nor() {
-        let lacks = |keys: &[&str]| Error::SourceLacksKeys {
-            kind: "ConfigMap",
-            name: "ca".into(),
-            namespace: "team-a".into(),
-            keys: keys.iter().map(|k| k.to_string()).collect(),
-        };
-        assert_eq!(
-            lacks(&["ca.crt", "truststore.p12"]).to_string(),
-            "ConfigMap \"ca\" in namespace \"team-a\" has no key \"ca.crt\" nor \"truststore.p12\""
         );
     }
 

@@ -70,7 +70,7 @@ use kubewarden_policy_sdk::{accept_request, reject_request};
 use serde_json::Value;
 
 use crate::cluster::{Cluster, KubewardenHost, missing_source};
-use crate::error::{Error, Warning};
+use crate::error::Error;
 use crate::request::{Payload, Request};
 use crate::route::Route;
 use crate::selection::namespace_selected;
@@ -126,17 +126,17 @@ pub fn evaluate_with(payload: &[u8], cluster: &dyn Cluster) -> Verdict {
         Answer::Reject(message) => Verdict::Reject(message),
         Answer::Mutate(text) => match parse_mutation(&text) {
             Ok(object) => Verdict::Mutate(object),
-            Err(error) => Verdict::Reject(error.to_string()),
+            Err(error) => Verdict::Reject(error),
         },
         Answer::MutateWarn(text, warning) => match parse_mutation(&text) {
             Ok(object) => Verdict::MutateWarn(object, warning),
-            Err(error) => Verdict::Reject(error.to_string()),
+            Err(error) => Verdict::Reject(error),
         },
     }
 }
 
-fn parse_mutation(text: &str) -> Result<Value, Error> {
-    serde_json::from_str(text).map_err(|e| Error::MutationNotJson(e.to_string()))
+fn parse_mutation(text: &str) -> Result<Value, String> {
+    serde_json::from_str(text).map_err(|e| format!("the mutated object is not JSON: {e}"))
 }
 
 /// Decide one admission request, asking `cluster` when `sourceCheck` needs to.
@@ -277,10 +277,12 @@ fn respond(
     let missing = || missing_source(cluster, &injected.source, &injected.keys, namespace);
     if let Some(problem) = checked.then(missing).flatten() {
         return match settings.source_check {
-            SourceCheck::Reject => {
-                Answer::Reject(Error::SourceRejected(Box::new(problem)).to_string())
-            }
-            _ => Answer::Warn(Warning::NotInjected(problem).to_string()),
+            SourceCheck::Reject => Answer::Reject(format!(
+                "the trust bundle cannot be injected: {problem} (setting sourceCheck: reject)"
+            )),
+            _ => Answer::Warn(format!(
+                "cainjector did not inject the trust bundle: {problem}"
+            )),
         };
     }
     match injected.warning {
@@ -327,15 +329,11 @@ fn mutation_response(object: &str, warning: Option<&str>) -> CallResult {
 
 /// Check settings as the host's `validate_settings` call sends them.
 pub fn check_settings(payload: &[u8]) -> Result<(), String> {
-    read_settings(payload)
+    let value: Value = serde_json::from_slice(payload)
+        .map_err(|e| format!("the settings are not valid JSON: {e}"))?;
+    Settings::from_json(&value)
         .map(|_| ())
         .map_err(|e| e.to_string())
-}
-
-fn read_settings(payload: &[u8]) -> Result<Settings, Error> {
-    let value: Value =
-        serde_json::from_slice(payload).map_err(|e| Error::SettingsJson(e.to_string()))?;
-    Settings::from_json(&value)
 }
 
 /// waPC `validate_settings`.

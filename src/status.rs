@@ -5,7 +5,7 @@
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::error::{Error, Warning};
+use crate::error::Error;
 use crate::inject::{List, Report};
 use crate::json::{Edits, to_json};
 use crate::overrides::{Plan, STATUS};
@@ -16,6 +16,20 @@ use crate::template::Template;
 /// together (ValidateAnnotations: TotalAnnotationSizeLimitB, 256 KiB).
 pub const ANNOTATIONS_LIMIT: usize = 256 * 1024;
 
+/// The warning for the client when the status annotation would take the
+/// annotations over the budget.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "cainjector injected the trust bundle but left out its annotation \"{key}\": with it the \
+     annotations would take {size} bytes, over the {limit} bytes the API server allows (keys and \
+     values together)"
+)]
+pub struct LeftOut {
+    key: String,
+    size: usize,
+    limit: usize,
+}
+
 /// Write the status annotation on the template; when it does not fit, the
 /// warning for the client instead.
 pub fn annotate(
@@ -24,7 +38,7 @@ pub fn annotate(
     settings: &Settings,
     plan: &Plan<'_>,
     report: &Report,
-) -> Result<Option<Warning>, Error> {
+) -> Result<Option<LeftOut>, Error> {
     let key = format!("{}/{}", settings.annotation_prefix, STATUS);
     let value = status(plan, report)?;
     let size = annotations_size(t.annotation_map(), &key, &value);
@@ -32,7 +46,7 @@ pub fn annotate(
         set_annotation(edits, t, &key, &value)?;
         return Ok(None);
     }
-    Ok(Some(Warning::StatusLeftOut {
+    Ok(Some(LeftOut {
         key,
         size,
         limit: ANNOTATIONS_LIMIT,

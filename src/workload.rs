@@ -3,7 +3,7 @@
 //! the mutation (inject.rs) and the status annotation (status.rs).
 
 use crate::diag::At;
-use crate::error::{Error, Warning};
+use crate::error::Error;
 use crate::inject::{Report, inject, inject_ephemeral};
 use crate::json::{Edits, Raw};
 use crate::overrides::{Plan, plan};
@@ -32,7 +32,7 @@ pub struct Injected {
     pub keys: Vec<String>,
     pub report: Report,
     /// For the client, when the status annotation was left out.
-    pub warning: Option<Warning>,
+    pub warning: Option<status::LeftOut>,
 }
 
 impl Injected {
