@@ -9,12 +9,12 @@
 
 use std::fmt::{self, Display, Formatter};
 
-use crate::diag::{Kind, suggestion};
+use crate::diag::{Kind, did_you_mean};
 
-/// Why an admission, or a configuration, is refused. Each message is written
-/// once, on its variant.
+/// A value refused where many modules read values: of the wrong kind,
+/// invalid, or missing.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum Error {
+pub enum ValueError {
     #[error("{subject} must be {expected}, found {found}")]
     WrongKind {
         subject: Subject,
@@ -33,12 +33,13 @@ pub enum Error {
         subject: Subject,
         needs: Option<Expected>,
     },
-    /// A problem inside a value (a label selector).
-    #[error("{subject}: {problem}")]
-    In {
-        subject: Subject,
-        problem: Box<Error>,
-    },
+}
+
+/// Why an admission is refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Value(#[from] ValueError),
 
     // The request and the object.
     #[error("cannot read the admission request: {0}")]
@@ -82,93 +83,6 @@ pub enum Error {
         "cainjector could not write its additions into the object (please report this bug): {0}"
     )]
     Splice(Splice),
-
-    // The settings.
-    #[error("invalid policy settings: {0}")]
-    InvalidSettings(Box<Error>),
-    #[error("settings must be an object of keys and values, found {0}")]
-    SettingsNotObject(Kind),
-    #[error(
-        "setting \"{key}\" is not a known setting{}; the settings are: {}",
-        did_you_mean(.known, .key, ""),
-        .known.join(", ")
-    )]
-    UnknownSetting {
-        key: String,
-        known: &'static [&'static str],
-    },
-    /// A field that a setting's object does not have.
-    #[error("setting \"{setting}.{field}\" is not known: use {form}")]
-    UnknownField {
-        setting: &'static str,
-        field: String,
-        form: &'static str,
-    },
-    #[error(
-        "one of the settings \"configMap\" or \"secret\" is required: the name of the ConfigMap \
-         or Secret holding the trust bundle in each namespace (e.g. configMap: ca-bundle), or \
-         \"clusterTrustBundle\""
-    )]
-    NoSource,
-    #[error(
-        "the settings \"configMap\", \"secret\" and \"clusterTrustBundle\" are mutually \
-         exclusive: set only the one that holds the trust bundle"
-    )]
-    SourcesExclusive,
-    #[error(
-        "setting \"inject\" is false (opt-in mode) but \"allowedOverrides\" does not list \
-         \"inject\", so no pod could ever opt in: add \"inject\" to \"allowedOverrides\""
-    )]
-    OptInLocked,
-    #[error(
-        "setting \"javaTrustStore.key\" is required: the key of the trust store in the bundle \
-         (e.g. trust-manager's additionalFormats output \"truststore.p12\")"
-    )]
-    JavaKeyRequired,
-    #[error(
-        "setting \"javaTrustStore.password\" must be without spaces or quotes: \
-         JAVA_TOOL_OPTIONS is split on spaces"
-    )]
-    JavaPassword,
-    #[error(
-        "setting \"javaTrustStore\" needs a ConfigMap or Secret source: a ClusterTrustBundle \
-         projects only the PEM bundle"
-    )]
-    JavaNeedsNamedSource,
-    #[error(
-        "setting \"envVars\" must not list JAVA_TOOL_OPTIONS when \"javaTrustStore\" is set: \
-         the policy adds the trust store options to it"
-    )]
-    JavaOptionsListed,
-    #[error(
-        "setting \"clusterTrustBundle.labelSelector\" only goes with \"signerName\", not with \
-         \"name\""
-    )]
-    SelectorWithName,
-    #[error(
-        "setting \"clusterTrustBundle.labelSelector\" is required with \"signerName\" (an unset \
-         selector matches no bundle; {{}} matches every bundle of the signer)"
-    )]
-    SelectorRequired,
-    #[error("setting \"clusterTrustBundle\": \"name\" and \"signerName\" are mutually exclusive")]
-    NameAndSigner,
-    #[error(
-        "setting \"clusterTrustBundle\" needs \"name\", or \"signerName\" and \"labelSelector\""
-    )]
-    NameOrSigner,
-    #[error("must be a label selector object, found {0}")]
-    NotSelector(Kind),
-    #[error("{0:?} is not part of a label selector (matchLabels, matchExpressions)")]
-    UnknownSelectorField(String),
-    #[error(
-        "{at}.{field} is not known: a requirement has {}",
-        Expected::REQUIREMENT_FIELDS
-    )]
-    UnknownRequirementField { at: String, field: String },
-    #[error("{at} with In or NotIn needs at least one value")]
-    ValuesNeeded { at: String },
-    #[error("{at} with Exists or DoesNotExist takes no values")]
-    ValuesRefused { at: String },
 
     // The annotations.
     #[error(
@@ -366,17 +280,17 @@ pub enum Reason {
     PathPart { part: String, max: usize },
 }
 
-impl Error {
-    pub fn wrong_kind(subject: Subject, expected: Expected, found: Kind) -> Error {
-        Error::WrongKind {
+impl ValueError {
+    pub fn wrong_kind(subject: Subject, expected: Expected, found: Kind) -> ValueError {
+        ValueError::WrongKind {
             subject,
             expected,
             found,
         }
     }
 
-    pub fn invalid(subject: Subject, value: &str, reason: Reason) -> Error {
-        Error::Invalid {
+    pub fn invalid(subject: Subject, value: &str, reason: Reason) -> ValueError {
+        ValueError::Invalid {
             subject,
             value: value.to_string(),
             reason,
@@ -392,14 +306,6 @@ impl Subject {
     pub fn path(at: impl Display) -> Subject {
         Subject::Path(at.to_string())
     }
-}
-
-/// ` (did you mean "{prefix}{near}"?)` when `typed` looks like a typo of one
-/// of `known`; nothing otherwise.
-fn did_you_mean(known: &[&str], typed: &str, prefix: &str) -> String {
-    suggestion(known.iter().copied(), typed)
-        .map(|near| format!(" (did you mean \"{prefix}{near}\"?)"))
-        .unwrap_or_default()
 }
 
 /// `"a"`, `"a" or "b"`, `"a", "b" or "c"`.
@@ -420,10 +326,6 @@ impl Display for Subject {
             Subject::Path(path) => f.write_str(path),
         }
     }
-}
-
-impl Expected {
-    pub const REQUIREMENT_FIELDS: &'static str = "\"key\", \"operator\" and \"values\"";
 }
 
 impl Display for Expected {
@@ -459,28 +361,16 @@ mod tests {
     #[test]
     fn a_value_is_quoted_after_a_key_and_a_colon_or_after_a_path() {
         assert_eq!(
-            Error::invalid(Subject::setting("certFile"), "a/b", Reason::ConfigMapKey).to_string(),
+            ValueError::invalid(Subject::setting("certFile"), "a/b", Reason::ConfigMapKey)
+                .to_string(),
             "setting \"certFile\": \"a/b\" must be a valid ConfigMap key: letters, digits, '-', \
              '_' and '.' (e.g. \"ca.crt\")"
         );
         assert_eq!(
-            Error::invalid(Subject::path("matchLabels.tier"), "x y", Reason::LabelValue)
+            ValueError::invalid(Subject::path("matchLabels.tier"), "x y", Reason::LabelValue)
                 .to_string(),
             "matchLabels.tier \"x y\" must be a label value: empty, or at most 63 letters, \
              digits, '-', '_' and '.', starting and ending with a letter or digit (e.g. \"corp\")"
-        );
-    }
-
-    #[test]
-    fn wrong_kind_of_the_value_itself_names_no_subject() {
-        assert_eq!(
-            Error::In {
-                subject: Subject::setting("clusterTrustBundle.labelSelector"),
-                problem: Box::new(Error::NotSelector(Kind::List)),
-            }
-            .to_string(),
-            "setting \"clusterTrustBundle.labelSelector\": must be a label selector object, \
-             found a list"
         );
     }
 

@@ -70,7 +70,6 @@ use kubewarden_policy_sdk::{accept_request, reject_request};
 use serde_json::Value;
 
 use crate::cluster::{Cluster, KubewardenHost, missing_source};
-use crate::error::Error;
 use crate::request::{Payload, Request};
 use crate::route::Route;
 use crate::selection::namespace_selected;
@@ -87,6 +86,15 @@ pub extern "C" fn wapc_init() {
         "protocol_version",
         kubewarden_policy_sdk::protocol_version_guest,
     );
+}
+
+/// Why an admission is refused: a module's own error, or the entry point's.
+#[derive(Debug, thiserror::Error)]
+enum Error {
+    #[error("invalid policy settings: {0}")]
+    Settings(#[from] settings::Error),
+    #[error(transparent)]
+    Other(#[from] error::Error),
 }
 
 /// The outcome of one admission, before it is encoded for the host.
@@ -193,13 +201,12 @@ fn decide_read(
         return Ok(Answer::Accept);
     };
     let settings_text = payload.settings.unwrap_or("null");
-    let settings =
-        Settings::cached(settings_text).map_err(|e| Error::InvalidSettings(Box::new(e)))?;
+    let settings = Settings::cached(settings_text)?;
     let Some((object, namespace)) = selected(&request, &settings)? else {
         return Ok(Answer::Accept);
     };
     let kind = request.kind.kind.as_str();
-    object.check().map_err(|e| Error::Unreadable {
+    object.check().map_err(|e| error::Error::Unreadable {
         kind: kind.to_string(),
         problem: Box::new(e),
     })?;
@@ -232,7 +239,7 @@ fn selected<'a>(
     if !request.namespace.is_empty() && !selected(&request.namespace) {
         return Ok(None);
     }
-    let object = request.object.ok_or_else(|| Error::NoObject {
+    let object = request.object.ok_or_else(|| error::Error::NoObject {
         kind: request.kind.kind.clone(),
         operation: request.operation.clone(),
     })?;

@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use crate::diag::Kind;
-use crate::error::{Error, Expected, Reason, Subject};
+use crate::error::{Error, Expected, Reason, Subject, ValueError};
 use crate::names;
 use crate::selection::{Glob, any_matches};
 use crate::settings::{Override, Settings, Source, trust_store_path};
@@ -46,21 +46,21 @@ struct Annotation<'a> {
 }
 
 impl Annotation<'_> {
-    fn invalid(&self, reason: Reason) -> Error {
-        Error::invalid(
+    fn invalid(&self, reason: Reason) -> ValueError {
+        ValueError::invalid(
             Subject::Annotation(self.key.to_string()),
             self.value,
             reason,
         )
     }
 
-    fn checked(&self, check: fn(&str) -> Result<(), Reason>) -> Result<String, Error> {
+    fn checked(&self, check: fn(&str) -> Result<(), Reason>) -> Result<String, ValueError> {
         check(self.value).map_err(|reason| self.invalid(reason))?;
         Ok(self.value.to_string())
     }
 
     /// A comma-separated list of globs.
-    fn globs(&self) -> Result<Vec<Glob>, Error> {
+    fn globs(&self) -> Result<Vec<Glob>, ValueError> {
         let glob = |p: &str| {
             Glob::parse(p).map_err(|why| {
                 self.invalid(Reason::BadGlob {
@@ -73,7 +73,7 @@ impl Annotation<'_> {
         patterns.filter(|p| !p.is_empty()).map(glob).collect()
     }
 
-    fn boolean(&self) -> Result<bool, Error> {
+    fn boolean(&self) -> Result<bool, ValueError> {
         names::parse_bool(self.value).ok_or_else(|| self.invalid(Reason::OneOf(&["true", "false"])))
     }
 }
@@ -104,7 +104,7 @@ fn our_annotation<'a>(
         });
     }
     let value = value.as_str().ok_or_else(|| {
-        Error::wrong_kind(
+        ValueError::wrong_kind(
             Subject::Annotation(key.to_string()),
             Expected::String,
             Kind::of(value),
@@ -141,7 +141,7 @@ fn injects(settings: &Settings, annotations: &Map<String, Value>) -> Result<bool
         return Ok(settings.inject);
     };
     match our_annotation(settings, key, value)? {
-        Some(a) => a.boolean(),
+        Some(a) => Ok(a.boolean()?),
         None => Ok(settings.inject),
     }
 }
@@ -239,7 +239,7 @@ impl<'s, 'a> Planner<'s, 'a> {
                     settings.annotation_prefix,
                     Override::MountPath.key()
                 );
-                Error::invalid(Subject::Annotation(key), &plan.mount_path, reason)
+                ValueError::invalid(Subject::Annotation(key), &plan.mount_path, reason)
             })?;
             plan.java_options = Some(store.options(&plan.mount_path));
             plan.java_key = Some(store.key.clone());

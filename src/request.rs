@@ -47,10 +47,10 @@ impl<'a> Payload<'a, Raw<'a>> {
 /// The payload as serde_json decodes it, each value it keeps raw indexed on
 /// its own, handed to `then`: the reading of what the index reading leaves
 /// to serde_json, and the reference that reading is tested against.
-pub fn decoded<T>(
+pub fn decoded<T, E: From<Error>>(
     payload: &[u8],
-    then: impl FnOnce(Payload<'_, Raw<'_>>) -> Result<T, Error>,
-) -> Result<T, Error> {
+    then: impl FnOnce(Payload<'_, Raw<'_>>) -> Result<T, E>,
+) -> Result<T, E> {
     let decoded: Payload<'_, &RawValue> =
         serde_json::from_slice(payload).map_err(|e| Error::Request(e.to_string()))?;
     // The indexes first, then the values read from them: a value borrows its index.

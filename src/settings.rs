@@ -6,13 +6,13 @@ use std::rc::Rc;
 
 use serde_json::{Map, Value};
 
-use crate::diag::Kind;
-use crate::error::{Error, Reason};
+use crate::diag::{Kind, did_you_mean};
+use crate::error::{Reason, ValueError};
 use crate::names;
-use crate::reader::{Nested, Reader, invalid};
+use crate::reader::{self, Nested, Reader, invalid};
 use crate::selection::Glob;
 pub use crate::source::Source;
-use crate::trust_bundle::parse_trust_bundle;
+use crate::trust_bundle::{self, parse_trust_bundle};
 
 pub const DEFAULT_CERT_FILE: &str = "ca.crt";
 pub const DEFAULT_MOUNT_PATH: &str = "/cacerts";
@@ -44,6 +44,67 @@ const KNOWN_KEYS: &[&str] = &[
     "statusAnnotation",
     "action",
 ];
+
+/// Settings refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Value(#[from] ValueError),
+    #[error(transparent)]
+    Read(#[from] reader::Error),
+    #[error(transparent)]
+    TrustBundle(#[from] trust_bundle::Error),
+    /// serde_json's own message, for settings that are not JSON.
+    #[error("{0}")]
+    Json(String),
+    #[error("settings must be an object of keys and values, found {0}")]
+    NotObject(Kind),
+    #[error(
+        "setting \"{key}\" is not a known setting{}; the settings are: {}",
+        did_you_mean(.known, .key, ""),
+        .known.join(", ")
+    )]
+    UnknownSetting {
+        key: String,
+        known: &'static [&'static str],
+    },
+    #[error(
+        "one of the settings \"configMap\" or \"secret\" is required: the name of the ConfigMap \
+         or Secret holding the trust bundle in each namespace (e.g. configMap: ca-bundle), or \
+         \"clusterTrustBundle\""
+    )]
+    NoSource,
+    #[error(
+        "the settings \"configMap\", \"secret\" and \"clusterTrustBundle\" are mutually \
+         exclusive: set only the one that holds the trust bundle"
+    )]
+    SourcesExclusive,
+    #[error(
+        "setting \"inject\" is false (opt-in mode) but \"allowedOverrides\" does not list \
+         \"inject\", so no pod could ever opt in: add \"inject\" to \"allowedOverrides\""
+    )]
+    OptInLocked,
+    #[error(
+        "setting \"javaTrustStore.key\" is required: the key of the trust store in the bundle \
+         (e.g. trust-manager's additionalFormats output \"truststore.p12\")"
+    )]
+    JavaKeyRequired,
+    #[error(
+        "setting \"javaTrustStore.password\" must be without spaces or quotes: \
+         JAVA_TOOL_OPTIONS is split on spaces"
+    )]
+    JavaPassword,
+    #[error(
+        "setting \"javaTrustStore\" needs a ConfigMap or Secret source: a ClusterTrustBundle \
+         projects only the PEM bundle"
+    )]
+    JavaNeedsNamedSource,
+    #[error(
+        "setting \"envVars\" must not list JAVA_TOOL_OPTIONS when \"javaTrustStore\" is set: \
+         the policy adds the trust store options to it"
+    )]
+    JavaOptionsListed,
+}
 
 /// A Java trust store in the bundle, for `JAVA_TOOL_OPTIONS`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -281,7 +342,7 @@ fn keys<'a>(
     let map = match value {
         Value::Object(map) => map,
         Value::Null => empty,
-        other => return Err(Error::SettingsNotObject(Kind::of(other))),
+        other => return Err(Error::NotObject(Kind::of(other))),
     };
     if let Some(unknown) = map.keys().find(|k| !KNOWN_KEYS.contains(&k.as_str())) {
         return Err(Error::UnknownSetting {
@@ -322,9 +383,8 @@ fn allowed_overrides(r: &Reader<'_>) -> Result<Overrides, Error> {
             Reason::NotAnnotation(Override::all_keys()),
         )),
     };
-    r.list("allowedOverrides")?
-        .into_iter()
-        .try_fold(Overrides::none(), allow)
+    let list = r.list("allowedOverrides")?;
+    Ok(list.into_iter().try_fold(Overrides::none(), allow)?)
 }
 
 fn source_check(r: &Reader<'_>) -> Result<SourceCheck, Error> {
@@ -336,11 +396,11 @@ fn source_check(r: &Reader<'_>) -> Result<SourceCheck, Error> {
         Some("off") | None => Ok(SourceCheck::Off),
         Some("warn") => Ok(SourceCheck::Warn),
         Some("reject") => Ok(SourceCheck::Reject),
-        Some(other) => Err(invalid(
+        Some(other) => Err(Error::from(invalid(
             "sourceCheck",
             other,
             Reason::OneOf(&["off", "warn", "reject"]),
-        )),
+        ))),
     }
 }
 
@@ -348,11 +408,11 @@ fn action(r: &Reader<'_>) -> Result<Action, Error> {
     match r.string("action")? {
         None | Some("inject") => Ok(Action::Inject),
         Some("require") => Ok(Action::Require),
-        Some(other) => Err(invalid(
+        Some(other) => Err(Error::from(invalid(
             "action",
             other,
             Reason::OneOf(&["inject", "require"]),
-        )),
+        ))),
     }
 }
 
@@ -372,7 +432,9 @@ fn parse_java(value: &Value) -> Result<JavaTrustStore, Error> {
         None => DEFAULT_TRUST_STORE_TYPE,
         Some(t @ ("PKCS12" | "JKS")) => t,
         Some(other) => {
-            return Err(nested.invalid("type", other, Reason::OneOf(&["PKCS12", "JKS"])));
+            return Err(nested
+                .invalid("type", other, Reason::OneOf(&["PKCS12", "JKS"]))
+                .into());
         }
     };
     let password = text("password")?.unwrap_or(DEFAULT_TRUST_STORE_PASSWORD);
@@ -401,7 +463,9 @@ fn java_conflicts(
     if env_vars.iter().any(|v| v == JAVA_TOOL_OPTIONS) {
         return Err(Error::JavaOptionsListed);
     }
-    trust_store_path(mount_path, java).map_err(|reason| invalid("mountPath", mount_path, reason))
+    trust_store_path(mount_path, java)
+        .map_err(|reason| invalid("mountPath", mount_path, reason))?;
+    Ok(())
 }
 
 /// JAVA_TOOL_OPTIONS is split on whitespace, so the store's path cannot hold any.
@@ -419,7 +483,7 @@ fn env_var_list(names_in: &[&str]) -> Result<Vec<String>, Error> {
     for name in names_in {
         names::env_var_name(name).map_err(|reason| invalid("envVars", name, reason))?;
         if out.iter().any(|seen| seen == name) {
-            return Err(invalid("envVars", name, Reason::ListedTwice));
+            return Err(invalid("envVars", name, Reason::ListedTwice).into());
         }
         out.push((*name).to_string());
     }

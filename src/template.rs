@@ -152,7 +152,7 @@ fn child<'a>(
         return Ok(None);
     };
     let here = At::Field(&At::Root(at), field).to_string();
-    object(raw, &At::Root(&here)).map(|o| Some((o, here)))
+    Ok(Some((object(raw, &At::Root(&here))?, here)))
 }
 
 /// A node selector term requires Windows when one of its expressions (which
@@ -193,7 +193,7 @@ pub fn existing_ephemeral(old: Option<Raw<'_>>) -> Result<Vec<String>, Error> {
     let pod = object(old, &root)?;
     let spec_at = At::Field(&root, "spec");
     let Some(spec) = pod.present("spec") else {
-        return Err(missing(&spec_at, None));
+        return Err(missing(&spec_at, None).into());
     };
     let spec = object(spec, &spec_at)?;
     let field = "ephemeralContainers";
@@ -204,7 +204,7 @@ pub fn existing_ephemeral(old: Option<Raw<'_>>) -> Result<Vec<String>, Error> {
         .enumerate()
         .map(|(i, item)| {
             let here = At::Item(&spec_at, field, i);
-            string(&object(*item, &here)?, &here, "name").map(|n| n.into_owned())
+            Ok(string(&object(*item, &here)?, &here, "name")?.into_owned())
         })
         .collect()
 }
