@@ -9,7 +9,7 @@
 
 use std::fmt::{self, Display, Formatter};
 
-use crate::diag::{Kind, did_you_mean};
+use crate::diag::Kind;
 
 /// A value refused where many modules read values: of the wrong kind,
 /// invalid, or missing.
@@ -44,16 +44,6 @@ pub enum Error {
     // The request and the object.
     #[error("cannot read the admission request: {0}")]
     Request(String),
-    #[error("the {kind} {operation} request carries no object")]
-    NoObject { kind: String, operation: String },
-    /// The object's text, refused before it is read.
-    #[error("cannot read the {kind}: {problem}")]
-    Unreadable { kind: String, problem: Box<Error> },
-    /// The object does not have the shape of its kind.
-    #[error("malformed {kind}: {problem}")]
-    Malformed { kind: String, problem: Box<Error> },
-    #[error("the object must be a JSON object")]
-    NotJsonObject,
     #[error("recursion limit exceeded: nested deeper than {limit} levels")]
     TooDeep { limit: usize },
     #[error("lone {} surrogate in hex escape", if *.leading { "leading" } else { "trailing" })]
@@ -72,44 +62,12 @@ pub enum Error {
     /// JSON: a bug, refused rather than answered from a wrong reading.
     #[error("the policy cannot index a value serde_json decoded (a bug in the policy)")]
     NotJson,
-    #[error(
-        "oldObject is missing: an ephemeralcontainers update must carry the pod as it was, to \
-         tell the new debug containers from the existing ones"
-    )]
-    OldObjectMissing,
     /// The policy's own edits broke the splicer's contract (json.rs): a bug,
     /// refused rather than answered with a broken object.
     #[error(
         "cainjector could not write its additions into the object (please report this bug): {0}"
     )]
     Splice(Splice),
-
-    // The annotations.
-    #[error(
-        "annotation \"{prefix}/{name}\" is not an annotation of cainjector{}; the annotations \
-         are: {}",
-        did_you_mean(.known, .name, &format!("{prefix}/")),
-        .known.join(", ")
-    )]
-    UnknownAnnotation {
-        prefix: String,
-        name: String,
-        known: Vec<&'static str>,
-    },
-    #[error(
-        "annotation \"{key}\" is not allowed: the cluster's cainjector policy lets pods use {} \
-         (setting allowedOverrides)",
-        if .allowed.is_empty() { "none of its annotations".to_string() } else { format!("only {}", .allowed.join(", ")) }
-    )]
-    AnnotationNotAllowed {
-        key: String,
-        allowed: Vec<&'static str>,
-    },
-    #[error(
-        "annotations \"{first}\" and \"{second}\" are mutually exclusive: a pod takes its bundle \
-         from one ConfigMap or one Secret"
-    )]
-    SourceAnnotations { first: String, second: String },
 }
 
 /// How the policy's edits to the object broke the splicer's contract.

@@ -93,8 +93,18 @@ pub extern "C" fn wapc_init() {
 enum Error {
     #[error("invalid policy settings: {0}")]
     Settings(#[from] settings::Error),
+    #[error("the {kind} {operation} request carries no object")]
+    NoObject { kind: String, operation: String },
+    /// The object's text, refused before it is read.
+    #[error("cannot read the {kind}: {problem}")]
+    Unreadable {
+        kind: String,
+        problem: Box<error::Error>,
+    },
     #[error(transparent)]
-    Other(#[from] error::Error),
+    Workload(#[from] workload::Error),
+    #[error(transparent)]
+    Request(#[from] error::Error),
 }
 
 /// The outcome of one admission, before it is encoded for the host.
@@ -206,7 +216,7 @@ fn decide_read(
         return Ok(Answer::Accept);
     };
     let kind = request.kind.kind.as_str();
-    object.check().map_err(|e| error::Error::Unreadable {
+    object.check().map_err(|e| Error::Unreadable {
         kind: kind.to_string(),
         problem: Box::new(e),
     })?;
@@ -239,7 +249,7 @@ fn selected<'a>(
     if !request.namespace.is_empty() && !selected(&request.namespace) {
         return Ok(None);
     }
-    let object = request.object.ok_or_else(|| error::Error::NoObject {
+    let object = request.object.ok_or_else(|| Error::NoObject {
         kind: request.kind.kind.clone(),
         operation: request.operation.clone(),
     })?;

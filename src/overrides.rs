@@ -4,8 +4,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::diag::Kind;
-use crate::error::{Error, Expected, Reason, Subject, ValueError};
+use crate::diag::{Kind, did_you_mean};
+use crate::error::{Expected, Reason, Subject, ValueError};
 use crate::names;
 use crate::selection::{Glob, any_matches};
 use crate::settings::{Override, Settings, Source, trust_store_path};
@@ -14,6 +14,38 @@ use crate::settings::{Override, Settings, Source, trust_store_path};
 /// (copied from a template or another pod), so it is neither unknown nor an
 /// override.
 pub const STATUS: &str = "status";
+
+/// The pod's annotations refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Value(#[from] ValueError),
+    #[error(
+        "annotation \"{prefix}/{name}\" is not an annotation of cainjector{}; the annotations \
+         are: {}",
+        did_you_mean(.known, .name, &format!("{prefix}/")),
+        .known.join(", ")
+    )]
+    UnknownAnnotation {
+        prefix: String,
+        name: String,
+        known: Vec<&'static str>,
+    },
+    #[error(
+        "annotation \"{key}\" is not allowed: the cluster's cainjector policy lets pods use {} \
+         (setting allowedOverrides)",
+        if .allowed.is_empty() { "none of its annotations".to_string() } else { format!("only {}", .allowed.join(", ")) }
+    )]
+    AnnotationNotAllowed {
+        key: String,
+        allowed: Vec<&'static str>,
+    },
+    #[error(
+        "annotations \"{first}\" and \"{second}\" are mutually exclusive: a pod takes its bundle \
+         from one ConfigMap or one Secret"
+    )]
+    SourceAnnotations { first: String, second: String },
+}
 
 /// What to inject into one pod (or pod template).
 #[derive(Debug, Clone, PartialEq)]
