@@ -1,11 +1,12 @@
-//! The policy's messages. A message is for the person running `kubectl
-//! apply`: it names what is wrong (the setting, the annotation, the field's
-//! path), why, and what would be valid. Each is written once, in the
-//! `#[error]` of its variant (thiserror writes the `Display`).
+//! The parts of messages that many modules share. A message is for the
+//! person running `kubectl apply`: it names what is wrong (the setting, the
+//! annotation, the field's path), why, and what would be valid. Each is
+//! written once, in the `#[error]` of its variant (thiserror writes the
+//! `Display`), in the module that raises it; lib's `Error` wraps them.
 //!
-//! `Error` is a whole message. Its parts are data: `Subject` is what a
-//! message is about (written first), `Expected` what a value must be,
-//! `Reason` why a value is refused (written after the value).
+//! `ValueError` is a value refused: `Subject` is what it is about (written
+//! first), `Expected` what it must be, `Reason` why it is refused (written
+//! after the value).
 
 use std::fmt::{self, Display, Formatter};
 
@@ -33,51 +34,6 @@ pub enum ValueError {
         subject: Subject,
         needs: Option<Expected>,
     },
-}
-
-/// Why an admission is refused.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum Error {
-    #[error(transparent)]
-    Value(#[from] ValueError),
-
-    // The request and the object.
-    #[error("cannot read the admission request: {0}")]
-    Request(String),
-    #[error("recursion limit exceeded: nested deeper than {limit} levels")]
-    TooDeep { limit: usize },
-    #[error("lone {} surrogate in hex escape", if *.leading { "leading" } else { "trailing" })]
-    LoneSurrogate { leading: bool },
-    /// An object whose first key is serde_json's raw-value token: serde_json
-    /// reads it as the JSON text in the member's string, not as an object.
-    #[error(
-        "an object's first key is \"$serde_json::private::RawValue\", which the host's JSON \
-         parser reads as the text in its string, not as a key"
-    )]
-    RawValueToken,
-    /// serde_json's own message, for what the host's parser refuses.
-    #[error("{0}")]
-    Json(String),
-    /// serde_json decoded a value that the policy's index does not read as
-    /// JSON: a bug, refused rather than answered from a wrong reading.
-    #[error("the policy cannot index a value serde_json decoded (a bug in the policy)")]
-    NotJson,
-    /// The policy's own edits broke the splicer's contract (json.rs): a bug,
-    /// refused rather than answered with a broken object.
-    #[error(
-        "cainjector could not write its additions into the object (please report this bug): {0}"
-    )]
-    Splice(Splice),
-}
-
-/// How the policy's edits to the object broke the splicer's contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum Splice {
-    /// An edit is not at a piece of the object (or not at a closing bracket).
-    #[error("an edit is outside the object")]
-    Outside,
-    #[error("two edits overlap")]
-    Overlap,
 }
 
 /// What a message is about, as it starts.
@@ -329,17 +285,6 @@ mod tests {
                 .to_string(),
             "matchLabels.tier \"x y\" must be a label value: empty, or at most 63 letters, \
              digits, '-', '_' and '.', starting and ending with a letter or digit (e.g. \"corp\")"
-        );
-    }
-
-    #[test]
-    fn an_error_fits_in_a_small_result() {
-        // Every step of the mutation returns one: clippy's result_large_err
-        // bound, with room to spare for a new variant.
-        assert!(
-            std::mem::size_of::<Error>() <= 128,
-            "{}",
-            std::mem::size_of::<Error>()
         );
     }
 }

@@ -15,7 +15,6 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::error::Error;
 use crate::json::{self, Index, Object, Raw};
 
 /// The waPC `validate` payload: `{"request": ..., "settings": ...}`, and
@@ -42,6 +41,17 @@ impl<'a> Payload<'a, Raw<'a>> {
             settings: settings.map(Raw::get),
         })
     }
+}
+
+/// The payload refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read the admission request: {0}")]
+    Request(String),
+    /// serde_json decoded a value that the policy's index does not read as
+    /// JSON: a bug, refused rather than answered from a wrong reading.
+    #[error("the policy cannot index a value serde_json decoded (a bug in the policy)")]
+    NotJson,
 }
 
 /// The payload as serde_json decodes it, each value it keeps raw indexed on

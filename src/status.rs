@@ -5,9 +5,8 @@
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::error::Error;
 use crate::inject::{List, Report};
-use crate::json::{Edits, to_json};
+use crate::json::{Edits, Error, to_json};
 use crate::overrides::{Plan, STATUS};
 use crate::settings::Settings;
 use crate::template::Template;

@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use crate::diag::At;
-use crate::error::{self, ValueError};
+use crate::error::ValueError;
 use crate::fields::{Slot, missing, object, string};
 use crate::json::{self, Object, Raw};
 
@@ -21,7 +21,7 @@ pub enum Malformed {
     #[error(transparent)]
     Value(#[from] ValueError),
     #[error(transparent)]
-    Json(#[from] error::Error),
+    Json(#[from] json::Error),
     #[error("the object must be a JSON object")]
     NotJsonObject,
     #[error(

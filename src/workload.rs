@@ -3,9 +3,8 @@
 //! the mutation (inject.rs) and the status annotation (status.rs).
 
 use crate::diag::At;
-use crate::error;
 use crate::inject::{Report, inject, inject_ephemeral};
-use crate::json::{Edits, Raw};
+use crate::json::{self, Edits, Raw};
 use crate::overrides::{self, Plan, plan};
 use crate::route::Route;
 use crate::settings::{Settings, Source};
@@ -25,7 +24,7 @@ pub enum Error {
     Annotation(#[from] overrides::Error),
     /// The splicer's or serde_json's refusal of our own additions.
     #[error(transparent)]
-    Json(#[from] error::Error),
+    Json(#[from] json::Error),
 }
 
 /// The object of one admission request, as the injection reads it.
