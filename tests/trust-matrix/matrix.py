@@ -139,9 +139,11 @@ def measure(args, keys, runtimes, unbuildable, server):
 def problems(measured):
     found = []
     for column, cells in measured.items():
-        for name, value in cells.items():
-            if value not in ("yes", "no"):
-                found.append(f"{name}, {column}: {value}")
+        failed = {name: value for name, value in cells.items() if value not in ("yes", "no")}
+        if len(failed) == len(cells) and len(set(failed.values())) == 1:  # the whole column, one reason
+            found.append(f"{column}, every client: {next(iter(failed.values()))}")
+            continue
+        found += [f"{name}, {column}: {value}" for name, value in failed.items()]
     for name, value in measured["no injection"].items():
         if value == "yes":
             found.append(f"{name} trusts the test CA with no injection: the CA reached the machine's own "
