@@ -61,20 +61,23 @@ trust_matrix_packages() {
 }
 
 # Python requests as pip installs it, with certifi's own roots (Debian's python3-requests
-# reads the system file instead), into target/trust-matrix/pip for Debian's python3.
+# reads the system file instead), into target/trust-matrix/pip: wheels for Debian's
+# /usr/bin/python3 (`--python`, pip 22.3 or later), whichever python3 runs pip.
 REQUESTS_PIP=(requests==2.34.2 certifi==2026.10.19.post1)
 trust_matrix_pip() {
   local dir stamp
   dir="$(dirname "$0")/../target/trust-matrix/pip"
   stamp="$dir/.installed"
   [ "$(cat "$stamp" 2>/dev/null)" = "${REQUESTS_PIP[*]}" ] && return
-  local pip=(python3 -m pip)
-  /usr/bin/python3 -m pip --version >/dev/null 2>&1 && pip=(/usr/bin/python3 -m pip)
-  "${pip[@]}" --version >/dev/null 2>&1 ||
-    fail "pip" "install pip for python3 (e.g. apt-get install python3-pip), then run make again"
+  local python=python3
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    python=/usr/bin/python3
+    $python -m pip --version >/dev/null 2>&1 || apt_get pip python3-pip
+  fi
   echo "installing ${REQUESTS_PIP[*]} with pip into target/trust-matrix/pip"
   rm -rf "$dir"
-  "${pip[@]}" install -q --disable-pip-version-check --root-user-action=ignore --no-compile --target "$dir" "${REQUESTS_PIP[@]}"
+  $python -m pip --python /usr/bin/python3 install -q --disable-pip-version-check --root-user-action=ignore \
+    --no-compile --target "$dir" "${REQUESTS_PIP[@]}"
   echo "${REQUESTS_PIP[*]}" >"$stamp"
 }
 

@@ -88,7 +88,8 @@ def run(root, argv, env, timeout):
         os.chdir("/")
 
     try:
-        done = subprocess.run(argv, env=env, preexec_fn=enter, capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(argv, env=env, preexec_fn=enter, stdin=subprocess.DEVNULL, capture_output=True,
+                              text=True, timeout=timeout)
         return {"exit": done.returncode, "stdout": done.stdout, "stderr": done.stderr}
     except subprocess.TimeoutExpired:
         return {"exit": None, "stdout": "", "stderr": f"timed out after {timeout} s"}
