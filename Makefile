@@ -74,6 +74,7 @@ size-check: policy.wasm
 UPDATE =
 .PHONY: trust-matrix
 trust-matrix: trust-matrix-tools policy.wasm $(RUNNER)
+	/usr/bin/python3 -m unittest discover -s tests/trust-matrix -p 'test_*.py'
 	/usr/bin/python3 tests/trust-matrix/matrix.py --runner $(RUNNER) --policy policy.wasm \
 		--docs docs/trust-matrix.md $(if $(UPDATE),--update)
 
