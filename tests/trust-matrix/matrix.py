@@ -91,8 +91,11 @@ def cell(result, token):
 
 
 def markdown(rows, columns):
+    def one_line(text):  # a failure's message, fit for a table cell
+        return " ".join(text.split()).replace("|", "/")
+
     lines = ["| runtime | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
-    lines += [f"| {name} | " + " | ".join(cells) + " |" for name, cells in rows]
+    lines += [f"| {name} | " + " | ".join(map(one_line, cells)) + " |" for name, cells in rows]
     return "\n".join(lines) + "\n"
 
 
