@@ -65,4 +65,5 @@ def version(runtime):
         done = subprocess.run(runtime.version, capture_output=True, text=True, timeout=60)
     except OSError as error:
         return f"cannot be run: {error}"
-    return (done.stdout + done.stderr).strip().splitlines()[0] if done.returncode == 0 else "unknown"
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    return lines[0] if done.returncode == 0 and lines else f"unknown ({' '.join(runtime.version)} failed)"

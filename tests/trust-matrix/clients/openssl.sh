@@ -2,7 +2,7 @@
 # openssl s_client: OpenSSL's default verify paths (SSL_CERT_FILE, SSL_CERT_DIR, then
 # the compiled-in /usr/lib/ssl/cert.pem and certs/), or -CAfile CA.
 # usage: openssl.sh URL [CA]   exit 0: trusted, the body on stdout; 3: the issuer is
-# not trusted; other: failed for another reason (see ../README.md)
+# not trusted; other: failed for another reason (docs/trust-matrix.md)
 set -u
 hostport=${1#https://}
 hostport=${hostport%%/*}
