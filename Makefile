@@ -14,13 +14,15 @@ SETTINGS ?= policy-settings/default.yaml
 # What each command needs that a fresh machine lacks is installed first, before
 # any long build (scripts/tools.sh: rustup for the target, apt-get as root for
 # the packages; otherwise it stops and says what to install).
-.PHONY: build-tools run-tools test-tools
+.PHONY: build-tools run-tools test-tools trust-matrix-tools
 build-tools:
 	@scripts/tools.sh wasm-target wasm-opt
 run-tools: build-tools
 	@scripts/tools.sh jq
 test-tools: build-tools
 	@scripts/tools.sh components jq bats
+trust-matrix-tools: build-tools
+	@scripts/tools.sh trust-matrix
 
 # wasm-opt -O3 (binaryen) takes 13% off the module and 6% off its work per call
 # (BENCHMARKS.md). It is always used, so that
@@ -64,8 +66,20 @@ size-check: policy.wasm
 	if [ $$size -gt $(SIZE_BUDGET) ]; then echo "policy.wasm is $$size bytes, over the $(SIZE_BUDGET)-byte budget"; exit 1; fi; \
 	echo "policy.wasm: $$size bytes (budget $(SIZE_BUDGET))"
 
+# The trust matrix (docs/trust-matrix.md): real TLS clients (openssl, curl, wget, Python,
+# Node.js, Java, Go, Ruby, PHP) against a loopback server whose certificate a test CA
+# issued, each run in the container the policy returns under each settings variant,
+# realized as kubelet would in a private mount namespace (so: as root). Fails when a
+# client cannot run or the measured table differs from the docs'; UPDATE=1 rewrites it.
+UPDATE =
+.PHONY: trust-matrix
+trust-matrix: trust-matrix-tools policy.wasm $(RUNNER)
+	/usr/bin/python3 -m unittest discover -s tests/trust-matrix -p 'test_*.py'
+	/usr/bin/python3 tests/trust-matrix/matrix.py --runner $(RUNNER) --policy policy.wasm \
+		--docs docs/trust-matrix.md $(if $(UPDATE),--update)
+
 .PHONY: test
-test: test-tools fmt lint unit-tests e2e-tests size-check
+test: test-tools trust-matrix-tools fmt lint unit-tests e2e-tests size-check trust-matrix
 
 # The floor: the SDK decodes the request and the object goes back unchanged, built
 # for speed ([profile.floor]: opt-level 3, LTO, one codegen unit), then through
