@@ -63,8 +63,16 @@ size-check: policy.wasm
 	if [ $$size -gt $(SIZE_BUDGET) ]; then echo "policy.wasm is $$size bytes, over the $(SIZE_BUDGET)-byte budget"; exit 1; fi; \
 	echo "policy.wasm: $$size bytes (budget $(SIZE_BUDGET))"
 
+# The GitHub workflows: actionlint (shellcheck on their run: scripts) and zizmor
+# in its strictest persona, offline, from the pinned .venv (scripts/tools.sh).
+.PHONY: workflow-lint
+workflow-lint:
+	@scripts/tools.sh workflow-lint
+	.venv/bin/actionlint -shellcheck .venv/bin/shellcheck
+	.venv/bin/zizmor --offline --persona=pedantic .github/
+
 .PHONY: test
-test: test-tools fmt lint unit-tests e2e-tests size-check
+test: test-tools fmt lint unit-tests e2e-tests size-check workflow-lint
 
 # The floor: the SDK decodes the request and the object goes back unchanged, built
 # for speed ([profile.floor]: opt-level 3, LTO, one codegen unit), then through
