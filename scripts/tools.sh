@@ -4,10 +4,11 @@
 # through rustup (rust-toolchain.toml names them, but rustup only adds them when
 # it installs the toolchain itself), and jq, bats, wasm-opt (binaryen), for
 # `make bench` valgrind, and for `make trust-matrix` the TLS clients it measures,
-# through apt-get when run as root. Otherwise it stops at once and says what to
-# install.
+# through apt-get when run as root; and the workflow linters of
+# scripts/lint-requirements.txt with pip into .venv. Otherwise it stops at once
+# and says what to install.
 # usage: scripts/tools.sh TOOL...
-#   (TOOL: wasm-target, components, jq, bats, wasm-opt, valgrind, trust-matrix)
+#   (TOOL: wasm-target, components, jq, bats, wasm-opt, valgrind, trust-matrix, workflow-lint)
 set -euo pipefail
 
 TARGET=wasm32-wasip1
@@ -86,6 +87,29 @@ rustup_needed() {
     fail "rustup" "install Rust with rustup (https://rustup.rs); rust-toolchain.toml names the toolchain"
 }
 
+# The workflow linters come from PyPI, pinned, into a venv of the project's own
+# (.venv, ignored by git), installed again only when the pins change.
+VENV="$(cd "$(dirname "$0")/.." && pwd)/.venv"
+LINT_REQUIREMENTS="$(dirname "$0")/lint-requirements.txt"
+lint_venv() {
+  if cmp -s "$LINT_REQUIREMENTS" "$VENV/lint-requirements.txt"; then return; fi
+  apt_install python3 python3
+  if ! python3 -m venv "$VENV" >/dev/null 2>&1; then
+    rm -rf "$VENV"
+    # Debian ships venv's pip bootstrap as a package of its own.
+    if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+      fail "python3-venv" "install the package 'python3-venv' (e.g. sudo apt-get install python3-venv), then run make again"
+    fi
+    echo "installing python3-venv with apt-get"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+    python3 -m venv "$VENV"
+  fi
+  echo "installing the workflow linters ($LINT_REQUIREMENTS) into $VENV with pip"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$LINT_REQUIREMENTS"
+  cp "$LINT_REQUIREMENTS" "$VENV/lint-requirements.txt"
+}
+
 for tool in "$@"; do
   case "$tool" in
   wasm-target)
@@ -110,6 +134,7 @@ for tool in "$@"; do
     trust_matrix_packages
     trust_matrix_pip
     ;;
+  workflow-lint) lint_venv ;;
   *)
     echo "scripts/tools.sh: unknown tool '$tool'" >&2
     exit 2
