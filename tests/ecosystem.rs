@@ -1,7 +1,9 @@
 //! The files that make cainjector a Kubewarden policy like the others
-//! (metadata.yml, artifacthub-pkg.yml, questions-ui.yml, policy-settings/,
-//! examples/) stay in step with each other and with the code: every settings
-//! object they carry is checked by the policy's own `check_settings`.
+//! (metadata.yml, questions-ui.yml, policy-settings/, examples/) stay in step
+//! with each other and with the code: every settings object they carry is
+//! checked by the policy's own `check_settings`. artifacthub-pkg.yml is not
+//! in the repository: the release generates it from metadata.yml and
+//! questions-ui.yml (docs/releasing.md), whose annotations are checked here.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -112,6 +114,32 @@ fn metadata_version_is_the_crate_version() {
     );
 }
 
+/// The fields of kwctl's `Metadata` (policy-evaluator's policy_metadata.rs):
+/// kwctl ignores any other key silently, so one there would be a setting
+/// that does nothing.
+const KWCTL_METADATA_FIELDS: [&str; 10] = [
+    "protocolVersion",
+    "rules",
+    "annotations",
+    "mutating",
+    "backgroundAudit",
+    "executionMode",
+    "policyType",
+    "contextAwareResources",
+    "hostCapabilities",
+    "minimumKubewardenVersion",
+];
+
+#[test]
+fn metadata_has_only_fields_kwctl_reads() {
+    let fields = written_keys("metadata.yml", &[]);
+    let unknown: Vec<&String> = fields
+        .iter()
+        .filter(|f| !KWCTL_METADATA_FIELDS.contains(&f.as_str()))
+        .collect();
+    assert!(unknown.is_empty(), "kwctl does not read {unknown:?}");
+}
+
 #[test]
 fn metadata_has_what_kwctl_requires() {
     let m = metadata();
@@ -129,7 +157,6 @@ fn metadata_has_what_kwctl_requires() {
     // `kwctl scaffold manifest` copies this into the policy resource.
     assert_eq!(m["backgroundAudit"], json!(true));
     // sourceCheck reads the bundle's ConfigMap or Secret through the host.
-    assert_eq!(m["contextAware"], json!(true));
     assert_eq!(
         m["contextAwareResources"],
         json!([
@@ -169,127 +196,6 @@ fn metadata_has_what_kwctl_requires() {
             .contains(&annotation(&m, "io.kubewarden.policy.severity"))
     );
     assert!(!annotation(&m, "io.kubewarden.policy.category").is_empty());
-}
-
-#[test]
-fn artifacthub_package_is_what_kwctl_scaffolds_from_metadata() {
-    let m = metadata();
-    let raw = text("artifacthub-pkg.yml");
-    assert!(raw.starts_with("# Kubewarden Artifacthub Package config\n"));
-    let pkg = yaml("artifacthub-pkg.yml");
-    let fields = written_keys("artifacthub-pkg.yml", &[]);
-    assert_eq!(
-        fields,
-        [
-            "version",
-            "name",
-            "displayName",
-            "createdAt",
-            "description",
-            "license",
-            "homeURL",
-            "containersImages",
-            "keywords",
-            "links",
-            "install",
-            "maintainers",
-            "provider",
-            "recommendations",
-            "annotations"
-        ]
-    );
-    assert_eq!(pkg["version"], json!(VERSION));
-    assert_eq!(
-        pkg["name"],
-        json!(annotation(&m, "io.kubewarden.policy.title"))
-    );
-    assert_eq!(
-        pkg["displayName"],
-        json!(annotation(&m, "io.artifacthub.displayName"))
-    );
-    assert_eq!(
-        pkg["description"],
-        json!(annotation(&m, "io.kubewarden.policy.description"))
-    );
-    assert_eq!(
-        pkg["license"],
-        json!(annotation(&m, "io.kubewarden.policy.license"))
-    );
-    assert_eq!(
-        pkg["homeURL"],
-        json!(annotation(&m, "io.kubewarden.policy.url"))
-    );
-    assert_eq!(pkg["keywords"], json!(keywords(&m)));
-    let oci = oci_reference(&m);
-    assert_eq!(
-        pkg["containersImages"],
-        json!([{"name": "policy", "image": oci}])
-    );
-    let source = annotation(&m, "io.kubewarden.policy.source");
-    assert_eq!(
-        pkg["links"],
-        json!([
-            {"name": "policy", "url": format!("{source}/releases/download/v{VERSION}/policy.wasm")},
-            {"name": "source", "url": source}
-        ])
-    );
-    let install = str_at(&pkg, "/install");
-    assert!(
-        install.contains(&format!("kwctl pull {oci}\n")),
-        "{install}"
-    );
-    assert!(
-        install.contains(&format!(
-            "kwctl scaffold manifest -t ClusterAdmissionPolicy registry://{oci}\n"
-        )),
-        "{install}"
-    );
-    assert_eq!(
-        pkg["maintainers"],
-        json!([{"name": "cainjector maintainers", "email": "maintainers@cainjector.dev"}])
-    );
-    assert_eq!(pkg["provider"], json!({"name": "kubewarden"}));
-    assert_eq!(
-        pkg["recommendations"],
-        json!([{"url": "https://artifacthub.io/packages/helm/kubewarden/kubewarden-controller"}])
-    );
-}
-
-#[test]
-fn artifacthub_annotations_follow_metadata_and_questions() {
-    let m = metadata();
-    let pkg = yaml("artifacthub-pkg.yml");
-    assert_eq!(
-        written_keys("artifacthub-pkg.yml", &["annotations"]),
-        [
-            "kubewarden/contextAwareResources",
-            "kubewarden/mutation",
-            "kubewarden/questions-ui",
-            "kubewarden/resources",
-            "kubewarden/rules"
-        ]
-    );
-    assert_eq!(
-        pkg["annotations"]["kubewarden/mutation"],
-        json!(m["mutating"].to_string())
-    );
-    assert_eq!(
-        pkg["annotations"]["kubewarden/resources"],
-        json!(annotation(&m, "io.artifacthub.resources"))
-    );
-    let rules: Value = serde_yaml::from_str(str_at(&pkg, "/annotations/kubewarden~1rules"))
-        .expect("kubewarden/rules is YAML");
-    assert_eq!(rules, m["rules"]);
-    let resources: Value = serde_yaml::from_str(str_at(
-        &pkg,
-        "/annotations/kubewarden~1contextAwareResources",
-    ))
-    .expect("kubewarden/contextAwareResources is YAML");
-    assert_eq!(resources, m["contextAwareResources"]);
-    assert_eq!(
-        str_at(&pkg, "/annotations/kubewarden~1questions-ui"),
-        text("questions-ui.yml")
-    );
 }
 
 #[test]

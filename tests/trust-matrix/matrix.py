@@ -1,0 +1,211 @@
+"""The trust matrix: which TLS clients trust the enterprise CA in the container the policy
+returns, under each settings variant (docs/trust-matrix.md says how and why).
+
+usage (as root): python3 matrix.py --runner R --policy policy.wasm --docs docs/trust-matrix.md [--update]
+Exits 1 when a client could not be run, when a cell is not a plain yes/no, when a
+sanity check fails, or when the docs' table differs from the measured one (--update
+rewrites it instead)."""
+
+import argparse
+import difflib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import clients
+import kubelet
+import pki
+import policy
+from server import Server
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+WORK = REPO / "target" / "trust-matrix"
+NAMESPACE = "team-a"
+CONTAINER = "app"
+TIMEOUT = 60  # seconds a client may take; its own network timeouts are 10 s
+BEGIN = "<!-- trust-matrix: begin (measured by `make trust-matrix`; `make trust-matrix UPDATE=1` rewrites it) -->"
+END = "<!-- trust-matrix: end -->"
+# Column, settings file (None: the pod as submitted, no policy).
+VARIANTS = [
+    ("no injection", None),
+    ("`default.yaml`", "policy-settings/default.yaml"),
+    ("`language-env.yaml`", "policy-settings/language-env.yaml"),
+    ("`system-trust-store.yaml`", "policy-settings/system-trust-store.yaml"),
+]
+CONTROL = "the client given the CA"
+
+
+def cluster(keys: pki.Pki):
+    """The bundle as examples/trust-manager-bundle.yaml has trust-manager write it."""
+    bundle = {"ca.crt": keys.bundle.read_bytes(), "truststore.p12": keys.truststore.read_bytes()}
+    return kubelet.Cluster(configMaps={"ca-bundle": bundle}, secrets={"ca-bundle": bundle},
+                           clusterTrustBundles={"example.com:corp:root": keys.bundle.read_bytes()})
+
+
+def container_for(settings, args, staging, keys):
+    """The container's plan (env, mounts) under the settings, and what to print about it."""
+    pod_file = HERE / "pod.json"
+    pod, notes = json.loads(pod_file.read_text()), []
+    if settings is not None:
+        settings_path = REPO / settings
+        if not settings_path.exists():
+            raise policy.PolicyError(f"{settings} does not exist")
+        pod, warnings = policy.admit(args.runner, args.policy, pod_file, NAMESPACE, settings_path)
+        notes += [f"warning: {w}" for w in warnings]
+    (staging / "pod.json").write_text(json.dumps(pod, indent=2))
+    plan = kubelet.realize(pod, CONTAINER, cluster(keys), staging / "volumes")
+    pod_env = {k: v for k, v in plan["env"].items() if kubelet.IMAGE_ENV.get(k) != v}
+    notes += [f"env {k}={v}" for k, v in pod_env.items()]
+    notes += [f"mount {m['target']} <- {os.path.relpath(m['source'], staging)}{' (ro)' if m['readOnly'] else ''}"
+              for m in plan["mounts"]]
+    return plan, notes
+
+
+def in_namespace(plan, runs, staging):
+    """Runs each (key, argv) in the container; {key: result}."""
+    plan_file = staging / "plan.json"
+    plan_file.write_text(json.dumps({**plan, "runs": runs, "timeout": TIMEOUT}))
+    done = subprocess.run(["unshare", "-m", "--propagation", "private", sys.executable, str(HERE / "sandbox.py"),
+                           str(plan_file)], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"FAIL: the container could not be set up in a private mount namespace (unshare -m, "
+                         f"mount; root is needed, and a sandbox may refuse them): {done.stderr.strip()}")
+    return json.loads(done.stdout)
+
+
+def cell(result, token):
+    """'yes', 'no', or why the client failed otherwise."""
+    out, err = result["stdout"].strip(), result["stderr"].strip()
+    if "notRun" in result:
+        return f"not run: {result['notRun']}"
+    if result["exit"] == 0:
+        return "yes" if out == token else f"error: answered {out[:80]!r}, not this run's token"
+    if result["exit"] == 3 and out.startswith("untrusted:"):
+        return "no"
+    exit_text = "did not finish" if result["exit"] is None else f"exit {result['exit']}"
+    return f"error: {exit_text}: {(err or out)[-300:]}"
+
+
+def markdown(rows, columns):
+    def one_line(text):  # a failure's message, fit for a table cell
+        return " ".join(text.split()).replace("|", "/")
+
+    lines = ["| runtime | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    lines += [f"| {name} | " + " | ".join(map(one_line, cells)) + " |" for name, cells in rows]
+    return "\n".join(lines) + "\n"
+
+
+def docs_table(docs_text):
+    if BEGIN not in docs_text or END not in docs_text:
+        raise SystemExit(f"the docs have no table between the markers {BEGIN!r} and {END!r}")
+    return docs_text.split(BEGIN, 1)[1].split(END, 1)[0].strip("\n") + "\n"
+
+
+def measure(args, keys, runtimes, unbuildable, server):
+    """{column: {runtime name: cell}}, plus the control column; prints what each container got."""
+    measured = {}
+    for column, settings in VARIANTS:
+        staging = WORK / "run" / column.strip("`").replace(" ", "-")
+        staging.mkdir(parents=True)
+        try:
+            plan, notes = container_for(settings, args, staging, keys)
+        except (policy.PolicyError, kubelet.Unrealizable) as error:
+            print(f"\n== {column}: not run: {error}")
+            for key in (column, CONTROL) if settings is None else (column,):
+                measured[key] = {r.name: f"not run: {error}" for r in runtimes}
+            continue
+        print(f"\n== {column}" + (f" ({settings})" if settings else "") + ": container " + CONTAINER)
+        print("".join(f"   {n}\n" for n in notes), end="")
+        runs = [{"key": r.name, "argv": r.argv + [server.url]} for r in runtimes if r.name not in unbuildable]
+        if settings is None:  # the positive control, in the container without injection
+            runs += [{"key": f"control {r.name}", "argv": r.argv + [server.url, str(keys.ca)]}
+                     for r in runtimes if r.name not in unbuildable]
+        results = in_namespace(plan, runs, staging)
+
+        def outcome(runtime, key):
+            if runtime.name in unbuildable:
+                return f"not run: {unbuildable[runtime.name]}"
+            return cell(results[key], server.token)
+
+        measured[column] = {r.name: outcome(r, r.name) for r in runtimes}
+        if settings is None:
+            measured[CONTROL] = {r.name: outcome(r, f"control {r.name}") for r in runtimes}
+        for r in runtimes:
+            print(f"   {r.name}: {measured[column][r.name]}")
+    return measured
+
+
+def problems(measured):
+    found = []
+    for column, cells in measured.items():
+        failed = {name: value for name, value in cells.items() if value not in ("yes", "no")}
+        if len(failed) == len(cells) and len(set(failed.values())) == 1:  # the whole column, one reason
+            found.append(f"{column}, every client: {next(iter(failed.values()))}")
+            continue
+        found += [f"{name}, {column}: {value}" for name, value in failed.items()]
+    for name, value in measured["no injection"].items():
+        if value == "yes":
+            found.append(f"{name} trusts the test CA with no injection: the CA reached the machine's own "
+                         "store, or the client does not verify; the matrix would prove nothing")
+    for name, value in measured[CONTROL].items():
+        if value == "no":
+            found.append(f"{name} does not trust the server even when given the CA: the client or the "
+                         "server is broken, so its 'no' cells would prove nothing")
+    return found
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runner", required=True, type=Path)
+    parser.add_argument("--policy", required=True, type=Path)
+    parser.add_argument("--docs", required=True, type=Path)
+    parser.add_argument("--update", action="store_true")
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        raise SystemExit("make trust-matrix must run as root: it realizes each container in a private mount "
+                         "namespace (unshare -m, mount), which needs root; run it as root (CI does)")
+    shutil.rmtree(WORK / "run", ignore_errors=True)
+    (WORK / "run").mkdir(parents=True)
+    build = WORK / "build"
+    keys = pki.make(WORK / "run")
+    runtimes = clients.runtimes(build, WORK / "pip")
+    unbuildable = clients.build(build)
+    print("measured with:")
+    for r in runtimes:
+        print(f"   {r.name}: {clients.version(r)}")
+    with Server(keys.server_cert, keys.server_key) as server:
+        print(f"server {server.url}, certificate issued by the test CA {keys.ca}")
+        measured = measure(args, keys, runtimes, unbuildable, server)
+
+    columns = [c for c, _ in VARIANTS]
+    table = markdown([(r.name, [measured[c][r.name] for c in columns]) for r in runtimes], columns)
+    print(f"\ncontrol ({CONTROL}): " + ", ".join(f"{n}: {v}" for n, v in measured[CONTROL].items()))
+    print("\n" + table)
+    (WORK / "matrix.md").write_text(table)
+    found = problems(measured)
+    for problem in found:
+        print(f"FAIL: {problem}")
+    if found:
+        return 1
+    docs_text = args.docs.read_text()
+    documented = docs_table(docs_text)
+    if documented == table:
+        print(f"the measured matrix is the one in {args.docs}")
+        return 0
+    if args.update:
+        before, rest = docs_text.split(BEGIN, 1)
+        args.docs.write_text(before + BEGIN + "\n" + table + END + rest.split(END, 1)[1])
+        print(f"{args.docs}: table rewritten from this measurement")
+        return 0
+    print(f"FAIL: the measured matrix differs from the table in {args.docs} (make trust-matrix UPDATE=1 rewrites it):")
+    sys.stdout.writelines(difflib.unified_diff(documented.splitlines(True), table.splitlines(True),
+                                               f"{args.docs}", "measured"))
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
