@@ -614,6 +614,7 @@ fn question_defaults_are_the_policy_defaults() {
     assert_eq!(from_ui.source_check, from_code.source_check);
     assert_eq!(from_ui.status_annotation, from_code.status_annotation);
     assert_eq!(from_ui.action, Action::Inject);
+    assert_eq!(from_ui.system_trust_store, from_code.system_trust_store);
 }
 
 #[test]

@@ -1041,7 +1041,7 @@ fn megabyte_annotation_values_are_refused_or_used() {
 /// What the policy says after an unknown annotation of ours.
 const ANNOTATIONS: &str = "the annotations are: inject, configMap, secret, certFile, \
     mountPath, sslCertFile, setEnvVar, excludeContainers, excludeNamespaces, \
-    includeNamespaces, javaTrustStore";
+    includeNamespaces, javaTrustStore, systemTrustStore";
 
 /// A rejection with this very message, shown by its ends when it is long.
 fn assert_refused(outcome: Verdict, message: &str) {
