@@ -315,6 +315,7 @@ fn every_settings_file_is_accepted() {
         "trust-manager.yaml",
         "webhook-migration.yaml",
         "require.yaml",
+        "system-trust-store.yaml",
     ] {
         assert!(names.iter().any(|n| n == expected), "{expected} missing");
     }
@@ -370,6 +371,9 @@ fn settings_files_configure_what_their_names_say() {
         )
     );
     assert!(!settings_file("opt-in.yaml").inject);
+    let store = settings_file("system-trust-store.yaml").system_trust_store;
+    assert!(store.on);
+    assert_eq!(store.files, cainjector::settings::STANDARD_TRUST_STORE);
     // require.yaml is trust-manager.yaml plus `action: require`, nothing else.
     let mut require = yaml("policy-settings/require.yaml");
     assert_eq!(
