@@ -253,17 +253,22 @@ impl<'p> Additions<'p> {
             .chain(java.as_ref().map(|_| JAVA_TOOL_OPTIONS))
             .map(str::to_string)
             .collect();
+        let no_name: Rc<[String]> = Rc::from([]);
+        let every_store = match files {
+            [] => Rc::clone(&no_name),
+            files => files.into(),
+        };
         Ok(Additions {
             volume,
             mount: mount(volume, &plan.mount_path, None)?,
             mount_dir: clean_path(&plan.mount_path),
             store,
-            every_store: files.into(),
+            every_store,
             env,
             java,
             every,
             every_name,
-            no_name: Rc::from([]),
+            no_name,
         })
     }
 }
@@ -290,7 +295,10 @@ impl Taken {
     ) -> Result<Taken, Error> {
         let mut taken = Taken {
             occupied: false,
-            blocked: vec![false; additions.store.len()],
+            blocked: match additions.store.len() {
+                0 => Vec::new(),
+                files => vec![false; files],
+            },
         };
         for (i, item) in mounts.items().iter().copied().enumerate() {
             let here = At::Item(at, "volumeMounts", i);
