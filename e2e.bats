@@ -241,7 +241,7 @@ VOLUME='{"configMap": {"name": "ca-bundle"}, "name": "cainjector-ca-bundle"}'
 
 @test "a typo under the prefix rejects the pod with a hint" {
   evaluate pod-typo-annotation.json "$DEFAULT"
-  assert_rejected 'annotation "cainjector.lestak.sh/mountpath" is not an annotation of cainjector (did you mean "cainjector.lestak.sh/mountPath"?); the annotations are: inject, configMap, secret, certFile, mountPath, sslCertFile, setEnvVar, excludeContainers, excludeNamespaces, includeNamespaces, javaTrustStore'
+  assert_rejected 'annotation "cainjector.lestak.sh/mountpath" is not an annotation of cainjector (did you mean "cainjector.lestak.sh/mountPath"?); the annotations are: inject, configMap, secret, certFile, mountPath, sslCertFile, setEnvVar, excludeContainers, excludeNamespaces, includeNamespaces, javaTrustStore, systemTrustStore'
 }
 
 @test "a malformed pod is rejected with the field, not a trap" {

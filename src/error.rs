@@ -538,10 +538,10 @@ impl Display for Error {
                 count,
             } => write!(
                 f,
-                "{kind} {name:?} in namespace {namespace:?} holds {count} PEM certificate{} in key {key:?}: put over the \
-                 system trust store (systemTrustStore), a bundle of the private CA alone makes \
-                 every public site untrusted; build it with the public roots (trust-manager \
-                 useDefaultCAs: true)",
+                "{kind} {name:?} in namespace {namespace:?} holds {count} PEM certificate{} in \
+                 key {key:?}: put over the system trust store (systemTrustStore), a bundle of \
+                 the private CA alone makes every public site untrusted; build it with the \
+                 public roots (trust-manager useDefaultCAs: true)",
                 if *count == 1 { "" } else { "s" }
             ),
             Error::SourceRejected(problem) => write!(
