@@ -50,15 +50,26 @@ impl Cluster for KubewardenHost {
     }
 }
 
-/// Why `source` cannot serve the pod, which reads `keys` from it, if it
-/// cannot. A ClusterTrustBundle is cluster-scoped and selected by the
-/// kubelet, so it is not checked.
-pub fn missing_source(
+/// Why the source cannot serve the pod as injected.
+#[derive(Debug, PartialEq)]
+pub enum Problem {
+    /// Missing, unreadable, or without a key the pod reads: nothing is injected.
+    Missing(Error),
+    /// Too thin to be put over the system trust store: the rest is injected.
+    Thin(Error),
+}
+
+/// Why `source` cannot serve the pod, which reads `keys` from it and has
+/// `store_key` put over its system trust store files, if it cannot. A
+/// ClusterTrustBundle is cluster-scoped and selected by the kubelet, so it
+/// is not checked.
+pub fn check_source(
     cluster: &dyn Cluster,
     source: &Source,
     keys: &[String],
+    store_key: Option<&str>,
     namespace: &str,
-) -> Option<Error> {
+) -> Option<Problem> {
     let (kind, name) = match source {
         Source::ConfigMap(name) => ("ConfigMap", name),
         Source::Secret(name) => ("Secret", name),
@@ -67,27 +78,103 @@ pub fn missing_source(
     let resource = match cluster.get_resource("v1", kind, namespace, name) {
         Ok(resource) => resource,
         Err(reason) => {
-            return Some(Error::SourceUnreadable {
+            return Some(Problem::Missing(Error::SourceUnreadable {
                 kind,
                 name: name.clone(),
                 namespace: namespace.to_string(),
                 reason,
-            });
+            }));
         }
     };
+    let value = |field: &str, key: &str| resource.get(field)?.get(key);
     let has = |key: &str| {
         ["data", "binaryData"]
             .iter()
-            .any(|field| resource.get(*field).and_then(|d| d.get(key)).is_some())
+            .any(|f| value(f, key).is_some())
     };
     let absent: Vec<String> = keys.iter().filter(|key| !has(key)).cloned().collect();
-    if absent.is_empty() {
-        return None;
+    if !absent.is_empty() {
+        return Some(Problem::Missing(Error::SourceLacksKeys {
+            kind,
+            name: name.clone(),
+            namespace: namespace.to_string(),
+            keys: absent,
+        }));
     }
-    Some(Error::SourceLacksKeys {
-        kind,
-        name: name.clone(),
-        namespace: namespace.to_string(),
-        keys: absent,
+    let key = store_key?;
+    let text = |field: &str| value(field, key).and_then(Value::as_str);
+    let count = match (kind, text("data")) {
+        ("ConfigMap", Some(pem)) => certificates(pem.as_bytes()),
+        (_, Some(encoded)) => certificates(&base64(encoded)),
+        (_, None) => certificates(&base64(text("binaryData").unwrap_or_default())),
+    };
+    // The private CA alone, put over the system store, untrusts every public site.
+    (count < 2).then(|| {
+        Problem::Thin(Error::ThinBundle {
+            kind,
+            name: name.clone(),
+            namespace: namespace.to_string(),
+            key: key.to_string(),
+            count,
+        })
     })
+}
+
+const PEM_CERTIFICATE: &[u8] = b"-----BEGIN CERTIFICATE-----";
+
+/// How many PEM certificates `pem` holds.
+fn certificates(pem: &[u8]) -> usize {
+    pem.windows(PEM_CERTIFICATE.len())
+        .filter(|w| *w == PEM_CERTIFICATE)
+        .count()
+}
+
+/// The bytes of base64 `text` (a Secret's `data`, a ConfigMap's
+/// `binaryData`); what is not of the alphabet (padding, line breaks) is skipped.
+fn base64(text: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for sextet in text.bytes().filter_map(sextet) {
+        acc = (acc << 6) | u32::from(sextet);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            let [.., byte] = (acc >> bits).to_be_bytes();
+            out.push(byte);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    out
+}
+
+fn sextet(b: u8) -> Option<u8> {
+    match b {
+        b'A'..=b'Z' => Some(b - b'A'),
+        b'a'..=b'z' => Some(b - b'a' + 26),
+        b'0'..=b'9' => Some(b - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_decodes_with_and_without_padding_and_line_breaks() {
+        assert_eq!(base64("aGVsbG8="), b"hello");
+        assert_eq!(base64("aGVs\nbG8"), b"hello");
+        assert_eq!(base64("YQ=="), b"a");
+        assert_eq!(base64(""), b"");
+    }
+
+    #[test]
+    fn certificates_are_counted_by_their_begin_line() {
+        let one = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        assert_eq!(certificates(one.as_bytes()), 1);
+        assert_eq!(certificates(one.repeat(3).as_bytes()), 3);
+        assert_eq!(certificates(b"-----BEGIN PRIVATE KEY-----"), 0);
+    }
 }

@@ -109,6 +109,14 @@ pub enum Error {
     ValuesRefused {
         at: String,
     },
+    StoreListEmpty,
+    /// A system trust store file and the bundle's mount path overlap;
+    /// `subject` is what brought them together.
+    StoreOverlapsMount {
+        subject: Subject,
+        file: String,
+        mount_path: String,
+    },
 
     // The annotations.
     UnknownAnnotation {
@@ -137,6 +145,15 @@ pub enum Error {
         name: String,
         namespace: String,
         keys: Vec<String>,
+    },
+    /// The bundle, to be put over the system trust store, holds too few
+    /// certificates to be more than the private CA.
+    ThinBundle {
+        kind: &'static str,
+        name: String,
+        namespace: String,
+        key: String,
+        count: usize,
     },
     SourceRejected(Box<Error>),
     HostAnswer(String),
@@ -183,6 +200,8 @@ pub enum Expected {
     ObjectWith(&'static str),
     LabelSelector,
     LabelKey,
+    /// What `systemTrustStore` is.
+    StoreFiles,
     Operator,
 }
 
@@ -212,6 +231,12 @@ pub enum Reason {
     HidesDirectory(String),
     /// At or under a tree the container needs.
     UnderTree(&'static str),
+    /// A system directory, given as a trust store file.
+    NotAFile(String),
+    /// A trust store file at or under a tree the container needs.
+    FileUnderTree(&'static str),
+    /// Under another file of the same list (`systemTrustStore`).
+    UnderListedFile(String),
     ListedTwice,
     /// Not one of these annotations.
     NotAnnotation(Vec<&'static str>),
@@ -260,6 +285,9 @@ pub enum Reason {
 pub enum Warning {
     /// `sourceCheck: warn` found the source missing, so nothing was injected.
     NotInjected(Error),
+    /// `sourceCheck: warn` found the bundle too thin for the system trust
+    /// store, so it was injected without those mounts.
+    NotOverSystemStore(Error),
     /// The status annotation would take the annotations over the budget.
     StatusLeftOut {
         key: String,
@@ -320,6 +348,8 @@ const NAME_AND_SIGNER: &str =
     "setting \"clusterTrustBundle\": \"name\" and \"signerName\" are mutually exclusive";
 const NAME_OR_SIGNER: &str =
     "setting \"clusterTrustBundle\" needs \"name\", or \"signerName\" and \"labelSelector\"";
+const STORE_LIST_EMPTY: &str = "setting \"systemTrustStore\" is an empty list, which puts the \
+    bundle over no file: list the files, or set true for the standard list or false for none";
 const OLD_OBJECT_MISSING: &str = "oldObject is missing: an ephemeralcontainers update must carry \
     the pod as it was, to tell the new debug containers from the existing ones";
 const NOT_JSON_OBJECT: &str = "the object must be a JSON object";
@@ -438,6 +468,18 @@ impl Display for Error {
             Error::ValuesRefused { at } => {
                 write!(f, "{at} with Exists or DoesNotExist takes no values")
             }
+            Error::StoreListEmpty => f.write_str(STORE_LIST_EMPTY),
+            Error::StoreOverlapsMount {
+                subject,
+                file,
+                mount_path,
+            } => write!(
+                f,
+                "{subject}: the system trust store file {file} and the mount path {mount_path} \
+                 overlap (one is at or under the other), and a container cannot mount the bundle \
+                 at both: use a mountPath apart from the system trust store files, or leave \
+                 {file} out of systemTrustStore's list"
+            ),
             Error::UnknownAnnotation {
                 prefix,
                 name,
@@ -488,6 +530,20 @@ impl Display for Error {
                 write!(f, "{kind} {name:?} in namespace {namespace:?} has no key ")?;
                 joined(f, keys, " nor ", |f, key| write!(f, "{key:?}"))
             }
+            Error::ThinBundle {
+                kind,
+                name,
+                namespace,
+                key,
+                count,
+            } => write!(
+                f,
+                "{kind} {name:?} in namespace {namespace:?} holds {count} PEM certificate{} in \
+                 key {key:?}: put over the system trust store (systemTrustStore), a bundle of \
+                 the private CA alone makes every public site untrusted; build it with the \
+                 public roots (trust-manager useDefaultCAs: true)",
+                if *count == 1 { "" } else { "s" }
+            ),
             Error::SourceRejected(problem) => write!(
                 f,
                 "the trust bundle cannot be injected: {problem} (setting sourceCheck: reject)"
@@ -567,6 +623,7 @@ impl Display for Expected {
             Expected::LabelSelector => f.write_str("a label selector object"),
             Expected::LabelKey => f.write_str("a label key (e.g. \"trust\")"),
             Expected::Operator => f.write_str("In, NotIn, Exists or DoesNotExist"),
+            Expected::StoreFiles => f.write_str("true, false or a list of absolute file paths"),
         }
     }
 }
@@ -638,6 +695,19 @@ impl Display for Reason {
                     "must not be at or under {tree}, which the container needs; {OWN_DIRECTORY}"
                 )
             }
+            Reason::NotAFile(dir) => write!(
+                f,
+                "must not be {dir}: it is a directory the container needs, not a trust store file"
+            ),
+            Reason::FileUnderTree(tree) => {
+                write!(
+                    f,
+                    "must not be at or under {tree}, which the container needs"
+                )
+            }
+            Reason::UnderListedFile(file) => {
+                write!(f, "is under {file:?}, another file of the list")
+            }
             Reason::ListedTwice => f.write_str("is listed twice"),
             Reason::NotAnnotation(known) => write!(
                 f,
@@ -703,6 +773,11 @@ impl Display for Warning {
             Warning::NotInjected(problem) => {
                 write!(f, "cainjector did not inject the trust bundle: {problem}")
             }
+            Warning::NotOverSystemStore(problem) => write!(
+                f,
+                "cainjector injected the trust bundle but not over the system trust store: \
+                 {problem} (setting sourceCheck: warn)"
+            ),
             Warning::StatusLeftOut { key, size, limit } => write!(
                 f,
                 "cainjector injected the trust bundle but left out its annotation \"{key}\": \
