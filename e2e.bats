@@ -241,7 +241,7 @@ VOLUME='{"configMap": {"name": "ca-bundle"}, "name": "cainjector-ca-bundle"}'
 
 @test "a typo under the prefix rejects the pod with a hint" {
   evaluate pod-typo-annotation.json "$DEFAULT"
-  assert_rejected 'annotation "cainjector.lestak.sh/mountpath" is not an annotation of cainjector (did you mean "cainjector.lestak.sh/mountPath"?); the annotations are: inject, configMap, secret, certFile, mountPath, sslCertFile, setEnvVar, excludeContainers, excludeNamespaces, includeNamespaces, javaTrustStore'
+  assert_rejected 'annotation "cainjector.lestak.sh/mountpath" is not an annotation of cainjector (did you mean "cainjector.lestak.sh/mountPath"?); the annotations are: inject, configMap, secret, certFile, mountPath, sslCertFile, setEnvVar, excludeContainers, excludeNamespaces, includeNamespaces, javaTrustStore, systemTrustStore'
 }
 
 @test "a malformed pod is rejected with the field, not a trap" {
@@ -438,6 +438,101 @@ MISSING_BUNDLE="ConfigMap \"ca-bundle\" could not be read in namespace \"default
   [ "$(echo "$output" | jq -r '.warnings[0]')" = 'cainjector did not inject the trust bundle: ConfigMap "ca-bundle" could not be read in namespace "default": Host error: Policy has not been granted access to Kubernetes v1/ConfigMap resources. The violation has been reported.' ]
 }
 
+# ---- systemTrustStore: the bundle file over the system trust store files ----
+
+# store_mount FILE: the mount of ca.crt over FILE.
+store_mount() {
+  echo "{\"mountPath\": \"$1\", \"name\": \"cainjector-ca-bundle\", \"readOnly\": true, \"subPath\": \"ca.crt\"}"
+}
+STORE_MOUNTS="$(store_mount /etc/ssl/certs/ca-certificates.crt), $(store_mount /etc/pki/tls/certs/ca-bundle.crt),
+  $(store_mount /etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem), $(store_mount /etc/ssl/ca-bundle.pem),
+  $(store_mount /etc/ssl/cert.pem)"
+OVER_STANDARD="[
+  {\"op\": \"add\", \"path\": \"/spec/containers/0/env\", \"value\": [$ENV]},
+  {\"op\": \"add\", \"path\": \"/spec/containers/0/volumeMounts\", \"value\": [$MOUNT, $STORE_MOUNTS]},
+  {\"op\": \"add\", \"path\": \"/spec/volumes\", \"value\": [$VOLUME]}
+]"
+THIN="ConfigMap \"ca-bundle\" in namespace \"default\" holds 1 PEM certificate in key \"ca.crt\": put over the system trust store (systemTrustStore), a bundle of the private CA alone makes every public site untrusted; build it with the public roots (trust-manager useDefaultCAs: true)"
+
+# with_annotation FILE KEY VALUE: the request in FILE with the pod annotation KEY set to VALUE.
+with_annotation() {
+  jq --arg k "$2" --arg v "$3" '.object.metadata.annotations[$k] = $v' "test_data/$1" \
+    >"$BATS_TEST_TMPDIR/annotated.json"
+}
+
+@test "policy-settings/system-trust-store.yaml: the bundle file over each standard file, read-only, and a second run changes nothing" {
+  settings_file system-trust-store.yaml pod-simple.json
+  assert_patch "$OVER_STANDARD"
+  patched_request pod-simple.json >"$BATS_TEST_TMPDIR/injected.json"
+  run --separate-stderr "$KWCTL" run --request-path "$BATS_TEST_TMPDIR/injected.json" \
+    --settings-path policy-settings/system-trust-store.yaml "$POLICY"
+  assert_unchanged
+}
+
+@test "systemTrustStore annotation: \"true\" turns the standard files on for one pod, \"false\" off" {
+  with_annotation pod-simple.json cainjector.lestak.sh/systemTrustStore true
+  run --separate-stderr "$KWCTL" run --request-path "$BATS_TEST_TMPDIR/annotated.json" --settings-json "$DEFAULT" "$POLICY"
+  assert_patch "$OVER_STANDARD"
+  with_annotation pod-simple.json cainjector.lestak.sh/systemTrustStore false
+  run --separate-stderr "$KWCTL" run --request-path "$BATS_TEST_TMPDIR/annotated.json" \
+    --settings-path policy-settings/system-trust-store.yaml "$POLICY"
+  assert_patch "$STANDARD"
+  with_annotation pod-simple.json cainjector.lestak.sh/systemTrustStore yes
+  run --separate-stderr "$KWCTL" run --request-path "$BATS_TEST_TMPDIR/annotated.json" --settings-json "$DEFAULT" "$POLICY"
+  assert_rejected 'annotation "cainjector.lestak.sh/systemTrustStore": "yes" must be "true" or "false"'
+}
+
+@test "systemTrustStore list: only the files listed; the container's own mount above one wins" {
+  jq '.object.spec.containers[0].volumeMounts = [{"name": "own", "mountPath": "/etc/ssl"}]' \
+    test_data/pod-simple.json >"$BATS_TEST_TMPDIR/own.json"
+  run --separate-stderr "$KWCTL" run --request-path "$BATS_TEST_TMPDIR/own.json" \
+    --settings-json '{"configMap": "ca-bundle", "systemTrustStore": ["/etc/ssl/cert.pem", "/etc/pki/tls/certs/ca-bundle.crt"]}' "$POLICY"
+  assert_patch "[
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/env\", \"value\": [$ENV]},
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/volumeMounts/1\", \"value\": $MOUNT},
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/volumeMounts/2\", \"value\": $(store_mount /etc/pki/tls/certs/ca-bundle.crt)},
+    {\"op\": \"add\", \"path\": \"/spec/volumes\", \"value\": [$VOLUME]}
+  ]"
+}
+
+@test "systemTrustStore values that cannot be mounted are refused, naming the item" {
+  run --separate-stderr "$KWCTL" run --request-path test_data/pod-simple.json \
+    --settings-json '{"configMap": "ca-bundle", "systemTrustStore": ["/etc/ssl/cert.pem", "/proc/ca.pem"]}' "$POLICY"
+  [ "$status" -ne 0 ]
+  [[ "$stderr" == *'setting "systemTrustStore"[1]: "/proc/ca.pem" must not be at or under /proc, which the container needs'* ]]
+  run --separate-stderr "$KWCTL" run --request-path test_data/pod-simple.json \
+    --settings-json '{"configMap": "ca-bundle", "mountPath": "/etc/ssl/certs", "systemTrustStore": true}' "$POLICY"
+  [ "$status" -ne 0 ]
+  [[ "$stderr" == *'setting "systemTrustStore": the system trust store file /etc/ssl/certs/ca-certificates.crt and the mount path /etc/ssl/certs overlap'* ]]
+}
+
+@test "systemTrustStore with sourceCheck: a bundle with the public roots goes over the system files" {
+  evaluate_replayed pod-simple.json '{"configMap": "ca-bundle", "systemTrustStore": true, "sourceCheck": "reject"}' \
+    replay-bundle-public-roots.yml --allow-context-aware
+  assert_patch "$OVER_STANDARD"
+  [ "$(echo "$output" | jq -c .warnings)" = null ]
+}
+
+@test "systemTrustStore with sourceCheck warn: a one-certificate bundle is injected without the system files, with a warning" {
+  evaluate_replayed pod-simple.json '{"configMap": "ca-bundle", "systemTrustStore": true, "sourceCheck": "warn"}' \
+    replay-bundle-present.yml --allow-context-aware
+  assert_patch "$STANDARD"
+  [ "$(echo "$output" | jq -r '.warnings | length')" = 1 ]
+  [ "$(echo "$output" | jq -r '.warnings[0]')" = "cainjector injected the trust bundle but not over the system trust store: $THIN (setting sourceCheck: warn)" ]
+}
+
+@test "systemTrustStore with sourceCheck reject: a one-certificate bundle is refused, naming source, key and count" {
+  evaluate_replayed pod-simple.json '{"configMap": "ca-bundle", "systemTrustStore": true, "sourceCheck": "reject"}' \
+    replay-bundle-present.yml --allow-context-aware
+  assert_rejected "the trust bundle cannot be injected: $THIN (setting sourceCheck: reject)"
+}
+
+@test "systemTrustStore with action require: the files a container lacks are named" {
+  run --separate-stderr "$KWCTL" run --request-path test_data/pod-simple.json \
+    --settings-json '{"configMap": "ca-bundle", "systemTrustStore": ["/etc/ssl/cert.pem"], "action": "require"}' "$POLICY"
+  assert_rejected 'pod lacks the trust bundle (ConfigMap "ca-bundle"): container "app" lacks the mount at /cacerts, the bundle over the system trust store file /etc/ssl/cert.pem and SSL_CERT_FILE'
+}
+
 # ---- the ready settings files of policy-settings/, each on a pod ----
 
 # settings_file FILE REQUEST: run REQUEST with policy-settings/FILE.
@@ -559,6 +654,8 @@ inject_then_require() {
   inject_then_require pod-java.json '{"configMap": "ca-bundle", "envVars": ["SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS"], "javaTrustStore": {"key": "truststore.p12"}}'
   assert_unchanged
   inject_then_require pod-annotations.json '{"secret": "cluster-bundle"}'
+  assert_unchanged
+  inject_then_require pod-realistic.json '{"configMap": "ca-bundle", "systemTrustStore": true, "statusAnnotation": true}'
   assert_unchanged
   inject_then_require pod-simple.json '{"clusterTrustBundle": {"signerName": "example.com/corp", "labelSelector": {"matchLabels": {"trust": "corp"}}}}'
   assert_unchanged

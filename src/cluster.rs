@@ -7,9 +7,10 @@ use serde_json::{Value, json};
 
 use crate::source::Source;
 
-/// Why the source cannot serve the pod.
+/// Why the source cannot serve the pod: missing, unreadable or without a
+/// key the pod reads (nothing is injected), or `Thin`.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum Missing {
+pub enum Problem {
     #[error(
         "{kind} {name:?} could not be read in namespace {namespace:?}{}",
         if .reason.is_empty() { String::new() } else { format!(": {reason}") }
@@ -29,6 +30,22 @@ pub enum Missing {
         name: String,
         namespace: String,
         keys: Vec<String>,
+    },
+    /// The bundle, to be put over the system trust store, holds too few
+    /// certificates to be more than the private CA: the rest is injected.
+    #[error(
+        "{kind} {name:?} in namespace {namespace:?} holds {count} PEM certificate{} in key \
+         {key:?}: put over the system trust store (systemTrustStore), a bundle of the private CA \
+         alone makes every public site untrusted; build it with the public roots (trust-manager \
+         useDefaultCAs: true)",
+        if *.count == 1 { "" } else { "s" }
+    )]
+    Thin {
+        kind: &'static str,
+        name: String,
+        namespace: String,
+        key: String,
+        count: usize,
     },
 }
 
@@ -74,15 +91,17 @@ impl Cluster for KubewardenHost {
     }
 }
 
-/// Why `source` cannot serve the pod, which reads `keys` from it, if it
-/// cannot. A ClusterTrustBundle is cluster-scoped and selected by the
-/// kubelet, so it is not checked.
-pub fn missing_source(
+/// Why `source` cannot serve the pod, which reads `keys` from it and has
+/// `store_key` put over its system trust store files, if it cannot. A
+/// ClusterTrustBundle is cluster-scoped and selected by the kubelet, so it
+/// is not checked.
+pub fn check_source(
     cluster: &dyn Cluster,
     source: &Source,
     keys: &[String],
+    store_key: Option<&str>,
     namespace: &str,
-) -> Option<Missing> {
+) -> Option<Problem> {
     let (kind, name) = match source {
         Source::ConfigMap(name) => ("ConfigMap", name),
         Source::Secret(name) => ("Secret", name),
@@ -91,7 +110,7 @@ pub fn missing_source(
     let resource = match cluster.get_resource("v1", kind, namespace, name) {
         Ok(resource) => resource,
         Err(reason) => {
-            return Some(Missing::Unreadable {
+            return Some(Problem::Unreadable {
                 kind,
                 name: name.clone(),
                 namespace: namespace.to_string(),
@@ -99,21 +118,74 @@ pub fn missing_source(
             });
         }
     };
+    let value = |field: &str, key: &str| resource.get(field)?.get(key);
     let has = |key: &str| {
         ["data", "binaryData"]
             .iter()
-            .any(|field| resource.get(*field).and_then(|d| d.get(key)).is_some())
+            .any(|f| value(f, key).is_some())
     };
     let absent: Vec<String> = keys.iter().filter(|key| !has(key)).cloned().collect();
-    if absent.is_empty() {
-        return None;
+    if !absent.is_empty() {
+        return Some(Problem::LacksKeys {
+            kind,
+            name: name.clone(),
+            namespace: namespace.to_string(),
+            keys: absent,
+        });
     }
-    Some(Missing::LacksKeys {
+    let key = store_key?;
+    let text = |field: &str| value(field, key).and_then(Value::as_str);
+    let count = match (kind, text("data")) {
+        ("ConfigMap", Some(pem)) => certificates(pem.as_bytes()),
+        (_, Some(encoded)) => certificates(&base64(encoded)),
+        (_, None) => certificates(&base64(text("binaryData").unwrap_or_default())),
+    };
+    // The private CA alone, put over the system store, untrusts every public site.
+    (count < 2).then(|| Problem::Thin {
         kind,
         name: name.clone(),
         namespace: namespace.to_string(),
-        keys: absent,
+        key: key.to_string(),
+        count,
     })
+}
+
+const PEM_CERTIFICATE: &[u8] = b"-----BEGIN CERTIFICATE-----";
+
+/// How many PEM certificates `pem` holds.
+fn certificates(pem: &[u8]) -> usize {
+    pem.windows(PEM_CERTIFICATE.len())
+        .filter(|w| *w == PEM_CERTIFICATE)
+        .count()
+}
+
+/// The bytes of base64 `text` (a Secret's `data`, a ConfigMap's
+/// `binaryData`); what is not of the alphabet (padding, line breaks) is skipped.
+fn base64(text: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for sextet in text.bytes().filter_map(sextet) {
+        acc = (acc << 6) | u32::from(sextet);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            let [.., byte] = (acc >> bits).to_be_bytes();
+            out.push(byte);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    out
+}
+
+fn sextet(b: u8) -> Option<u8> {
+    match b {
+        b'A'..=b'Z' => Some(b - b'A'),
+        b'a'..=b'z' => Some(b - b'a' + 26),
+        b'0'..=b'9' => Some(b - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -122,7 +194,7 @@ mod tests {
 
     #[test]
     fn missing_keys_are_joined_with_nor() {
-        let lacks = |keys: &[&str]| Missing::LacksKeys {
+        let lacks = |keys: &[&str]| Problem::LacksKeys {
             kind: "ConfigMap",
             name: "ca".into(),
             namespace: "team-a".into(),
@@ -132,5 +204,21 @@ mod tests {
             lacks(&["ca.crt", "truststore.p12"]).to_string(),
             "ConfigMap \"ca\" in namespace \"team-a\" has no key \"ca.crt\" nor \"truststore.p12\""
         );
+    }
+
+    #[test]
+    fn base64_decodes_with_and_without_padding_and_line_breaks() {
+        assert_eq!(base64("aGVsbG8="), b"hello");
+        assert_eq!(base64("aGVs\nbG8"), b"hello");
+        assert_eq!(base64("YQ=="), b"a");
+        assert_eq!(base64(""), b"");
+    }
+
+    #[test]
+    fn certificates_are_counted_by_their_begin_line() {
+        let one = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        assert_eq!(certificates(one.as_bytes()), 1);
+        assert_eq!(certificates(one.repeat(3).as_bytes()), 3);
+        assert_eq!(certificates(b"-----BEGIN PRIVATE KEY-----"), 0);
     }
 }

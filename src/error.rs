@@ -61,6 +61,8 @@ pub enum Expected {
     /// An object with these fields (their description).
     ObjectWith(&'static str),
     LabelKey,
+    /// What `systemTrustStore` is.
+    StoreFiles,
     Operator,
 }
 
@@ -122,6 +124,15 @@ pub enum Reason {
          such as \"/cacerts\""
     )]
     UnderTree(&'static str),
+    /// A system directory, given as a trust store file.
+    #[error("must not be {0}: it is a directory the container needs, not a trust store file")]
+    NotAFile(String),
+    /// A trust store file at or under a tree the container needs.
+    #[error("must not be at or under {0}, which the container needs")]
+    FileUnderTree(&'static str),
+    /// Under another file of the same list (`systemTrustStore`).
+    #[error("is under {0:?}, another file of the list")]
+    UnderListedFile(String),
     #[error("is listed twice")]
     ListedTwice,
     /// Not one of these annotations.
@@ -253,6 +264,7 @@ impl Display for Expected {
             Expected::ObjectWith(form) => write!(f, "an object with {form}"),
             Expected::LabelKey => f.write_str("a label key (e.g. \"trust\")"),
             Expected::Operator => f.write_str("In, NotIn, Exists or DoesNotExist"),
+            Expected::StoreFiles => f.write_str("true, false or a list of absolute file paths"),
         }
     }
 }

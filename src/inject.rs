@@ -14,7 +14,7 @@ use crate::diag::At;
 use crate::error::Expected;
 use crate::fields::{Slot, object, string, wrong};
 use crate::json::{self, Edits, Object, Raw, to_json};
-use crate::names::{LABEL_MAX, clean_path, is_dns_label};
+use crate::names::{LABEL_MAX, clean_path, is_dns_label, overlap};
 use crate::overrides::Plan;
 use crate::settings::JAVA_TOOL_OPTIONS;
 use crate::template::Malformed;
@@ -130,13 +130,17 @@ struct Mount<'p> {
     name: &'p str,
     mount_path: &'p str,
     read_only: bool,
+    /// The one file of the volume mounted at a system trust store file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sub_path: Option<&'p str>,
 }
 
-fn mount(volume: &str, path: &str) -> Result<String, Malformed> {
+fn mount(volume: &str, path: &str, sub_path: Option<&str>) -> Result<String, Malformed> {
     Ok(to_json(&Mount {
         name: volume,
         mount_path: path,
         read_only: true,
+        sub_path,
     })?)
 }
 
@@ -190,6 +194,8 @@ fn extend_java_options(
 /// What one container got, when it got anything.
 struct Touched {
     mounted: bool,
+    /// The system trust store files the bundle was mounted at.
+    store: Rc<[String]>,
     /// The env vars added, JAVA_TOOL_OPTIONS included when it was absent.
     env: Rc<[String]>,
     /// The trust store options appended to the container's own JAVA_TOOL_OPTIONS.
@@ -202,6 +208,10 @@ struct Additions<'p> {
     mount: String,
     /// The mount path as the kubelet cleans it, to compare the pod's paths with.
     mount_dir: Cow<'p, str>,
+    /// The system trust store files with the text of their mounts.
+    store: Vec<(&'p str, String)>,
+    /// Every system trust store file, as most containers get them.
+    every_store: Rc<[String]>,
     /// Env var names with the text of their entries.
     env: Vec<(&'p str, String)>,
     java: Option<String>,
@@ -215,7 +225,15 @@ struct Additions<'p> {
 }
 
 impl<'p> Additions<'p> {
-    fn new(plan: &'p Plan<'_>, volume: &'p str) -> Result<Additions<'p>, Malformed> {
+    /// `store`: whether the containers get the system trust store mounts,
+    /// which ephemeral containers cannot (the API server refuses their
+    /// `subPath`).
+    fn new(plan: &'p Plan<'_>, volume: &'p str, store: bool) -> Result<Additions<'p>, Malformed> {
+        let files: &'p [String] = if store { plan.system_store } else { &[] };
+        let store = files
+            .iter()
+            .map(|file| Ok((file.as_str(), mount(volume, file, Some(&plan.cert_file))?)))
+            .collect::<Result<_, Malformed>>()?;
         let env: Vec<(&'p str, String)> = match &plan.env_value {
             Some(value) => plan
                 .env_vars
@@ -236,48 +254,121 @@ impl<'p> Additions<'p> {
             .chain(java.as_ref().map(|_| JAVA_TOOL_OPTIONS))
             .map(str::to_string)
             .collect();
+        let no_name: Rc<[String]> = Rc::from([]);
+        let every_store = match files {
+            [] => Rc::clone(&no_name),
+            files => files.into(),
+        };
         Ok(Additions {
             volume,
-            mount: mount(volume, &plan.mount_path)?,
+            mount: mount(volume, &plan.mount_path, None)?,
             mount_dir: clean_path(&plan.mount_path),
+            store,
+            every_store,
             env,
             java,
             every,
             every_name,
-            no_name: Rc::from([]),
+            no_name,
         })
     }
 }
 
-/// Whether a container path names the directory `dir` (clean).
-fn names_dir(path: &str, dir: &str) -> bool {
-    clean_path(path) == dir
+/// Which of the bundle's mounts the container already has a place for.
+/// The pod's own wins: where it mounts or has a device, the container gets
+/// no mount of ours.
+struct Taken {
+    /// The mount path: the container's own mount of that directory, however
+    /// spelled, or a block device there (ValidateVolumeMounts refuses a
+    /// mount at a device's path, or named as a device).
+    occupied: bool,
+    /// For each system trust store file, whether the container mounts or has
+    /// a device at it, above it or under it.
+    blocked: Vec<bool>,
 }
 
-/// Whether the container already has the mount path: its own mount of that
-/// directory, however spelled, or a block device there (ValidateVolumeMounts
-/// refuses a mount at a device's path, or named as a device). The pod's own
-/// wins: the container gets the env vars, not a second mount.
-fn mount_path_taken(
+impl Taken {
+    fn read(
+        container: &Object<'_>,
+        at: &At<'_>,
+        mounts: &Slot<'_>,
+        additions: &Additions<'_>,
+    ) -> Result<Taken, Malformed> {
+        let mut taken = Taken {
+            occupied: false,
+            blocked: match additions.store.len() {
+                0 => Vec::new(),
+                files => vec![false; files],
+            },
+        };
+        for (i, item) in mounts.items().iter().copied().enumerate() {
+            let here = At::Item(at, "volumeMounts", i);
+            taken.mark(
+                &string(&object(item, &here)?, &here, "mountPath")?,
+                additions,
+            );
+        }
+        let devices = Slot::read(container, at, "volumeDevices")?;
+        for (i, item) in devices.items().iter().copied().enumerate() {
+            let here = At::Item(at, "volumeDevices", i);
+            let device = object(item, &here)?;
+            let at_dir = taken.mark(&string(&device, &here, "devicePath")?, additions);
+            // A device named as our volume refuses every mount of it.
+            let named = (!at_dir || !additions.store.is_empty())
+                && string(&device, &here, "name")? == additions.volume;
+            if named {
+                taken.occupied = true;
+                taken.blocked.fill(true);
+            }
+        }
+        Ok(taken)
+    }
+
+    /// Mark what the container's own `path` takes; whether it is the mount path.
+    fn mark(&mut self, path: &str, additions: &Additions<'_>) -> bool {
+        let path = clean_path(path);
+        let at_dir = path == additions.mount_dir;
+        self.occupied |= at_dir;
+        for (blocked, (file, _)) in self.blocked.iter_mut().zip(&additions.store) {
+            *blocked |= overlap(&path, file);
+        }
+        at_dir
+    }
+}
+
+/// Add the mounts the container lacks: the bundle's directory, then the
+/// system trust store files; the files it got.
+fn add_mounts(
+    edits: &mut Edits<'_>,
     container: &Object<'_>,
-    at: &At<'_>,
     mounts: &Slot<'_>,
+    taken: &Taken,
     additions: &Additions<'_>,
-) -> Result<bool, Malformed> {
-    let dir = &additions.mount_dir;
-    let mut taken = false;
-    for (i, item) in mounts.items().iter().copied().enumerate() {
-        let here = At::Item(at, "volumeMounts", i);
-        taken |= names_dir(&string(&object(item, &here)?, &here, "mountPath")?, dir);
+) -> Rc<[String]> {
+    if additions.store.is_empty() {
+        if !taken.occupied {
+            let mount = [additions.mount.as_str()];
+            mounts.extend(edits, container, "volumeMounts", &mount);
+        }
+        return Rc::clone(&additions.no_name);
     }
-    let devices = Slot::read(container, at, "volumeDevices")?;
-    for (i, item) in devices.items().iter().copied().enumerate() {
-        let here = At::Item(at, "volumeDevices", i);
-        let device = object(item, &here)?;
-        taken |= names_dir(&string(&device, &here, "devicePath")?, dir)
-            || string(&device, &here, "name")? == additions.volume;
+    let mut texts: Vec<&str> = Vec::with_capacity(additions.store.len().saturating_add(1));
+    if !taken.occupied {
+        texts.push(&additions.mount);
     }
-    Ok(taken)
+    let mut files: Vec<String> = Vec::new();
+    for ((file, text), blocked) in additions.store.iter().zip(&taken.blocked) {
+        if !blocked {
+            texts.push(text);
+            files.push((*file).to_string());
+        }
+    }
+    mounts.extend(edits, container, "volumeMounts", &texts);
+    if files.len() == additions.store.len() {
+        Rc::clone(&additions.every_store)
+    } else {
+        Rc::from(files)
+    }
 }
 
 /// A container's env as found: the list, which of the plan's env vars it
@@ -362,7 +453,8 @@ fn inject_container<'a>(
         return Ok((name, None));
     }
     let mounts = Slot::read(&container, at, "volumeMounts")?;
-    let occupied = mount_path_taken(&container, at, &mounts, additions)?;
+    let taken = Taken::read(&container, at, &mounts, additions)?;
+    let occupied = taken.occupied;
     let env = Env::read(&container, at, additions)?;
 
     let mut java_options = false;
@@ -370,19 +462,17 @@ fn inject_container<'a>(
         let here = At::Item(at, "env", *i);
         java_options = extend_java_options(edits, entry, &here, options)?;
     }
-    if !occupied {
-        let mount = [additions.mount.as_str()];
-        mounts.extend(edits, &container, "volumeMounts", &mount);
-    }
+    let store = add_mounts(edits, &container, &mounts, &taken, additions);
     let java_added = env.java.is_none() && additions.java.is_some();
     let env_names = if env.sets_none() && (java_added || additions.java.is_none()) {
         every_env(edits, &container, &env, additions)
     } else {
         some_env(edits, &container, &env, additions, java_added)
     };
-    let changed = !occupied || java_options || !env_names.is_empty();
+    let changed = !occupied || !store.is_empty() || java_options || !env_names.is_empty();
     let touched = changed.then_some(Touched {
         mounted: !occupied,
+        store,
         env: env_names,
         java_options,
     });
@@ -459,6 +549,8 @@ pub struct Added {
     pub name: String,
     /// The read-only mount at the plan's mount path.
     pub mount: bool,
+    /// The system trust store files the bundle was mounted at, in the plan's order.
+    pub store: Rc<[String]>,
     /// The env vars added, in the plan's order (JAVA_TOOL_OPTIONS last).
     pub env: Rc<[String]>,
     /// The trust store options appended to the container's own JAVA_TOOL_OPTIONS.
@@ -484,6 +576,7 @@ impl Report {
                 list,
                 name: name.into_owned(),
                 mount: touched.mounted,
+                store: touched.store,
                 env: touched.env,
                 java_options: touched.java_options,
             });
@@ -516,7 +609,7 @@ pub fn inject(
         ..Report::default()
     };
     let mut volume_used = false;
-    let additions = Additions::new(plan, &volumes.name)?;
+    let additions = Additions::new(plan, &volumes.name, true)?;
 
     let lists: &[List] = if plan.init_containers {
         &[List::Containers, List::InitContainers]
@@ -530,7 +623,9 @@ pub fn inject(
         for (i, item) in slot.items().iter().copied().enumerate() {
             let (name, touched) =
                 inject_container(edits, item, &At::Item(at, field, i), plan, &additions)?;
-            volume_used |= touched.as_ref().is_some_and(|t| t.mounted);
+            volume_used |= touched
+                .as_ref()
+                .is_some_and(|t| t.mounted || !t.store.is_empty());
             report.record(*list, name, touched);
         }
     }
@@ -564,7 +659,7 @@ pub fn inject_ephemeral(
     let list = List::EphemeralContainers;
     let field = list.field();
     let slot = Slot::read(spec, at, field)?;
-    let additions = Additions::new(plan, &volumes.name)?;
+    let additions = Additions::new(plan, &volumes.name, false)?;
     let mut report = Report {
         volume: volumes.name.clone(),
         mount_path: plan.mount_path.clone(),

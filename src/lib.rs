@@ -69,7 +69,7 @@ use kubewarden_policy_sdk::wapc_guest::CallResult;
 use kubewarden_policy_sdk::{accept_request, reject_request};
 use serde_json::Value;
 
-use crate::cluster::{Cluster, KubewardenHost, missing_source};
+use crate::cluster::{Cluster, KubewardenHost, Problem, check_source};
 use crate::request::{Payload, Request};
 use crate::route::Route;
 use crate::selection::namespace_selected;
@@ -222,11 +222,12 @@ fn decide_read(
         object,
         old: request.old_object,
         namespace: &namespace,
+        system_store: true,
     };
     let Some(injected) = workload::inject_object(route, &target, &settings)? else {
         return Ok(Answer::Accept);
     };
-    Ok(respond(injected, &settings, route, cluster, &namespace))
+    Ok(respond(injected, &settings, route, cluster, &target))
 }
 
 /// The object and its namespace (the request's, or the object's own when
@@ -275,7 +276,7 @@ fn respond(
     settings: &Settings,
     route: Route,
     cluster: &dyn Cluster,
-    namespace: &str,
+    target: &Target<'_>,
 ) -> Answer {
     // require judges the pod alone: a bundle missing from the namespace is
     // one more reason the pod lacks it, not a reason to accept it.
@@ -288,21 +289,51 @@ fn respond(
     }
     // Debug containers mount the volume the pod already has: nothing to check.
     let checked = settings.source_check != SourceCheck::Off && route != Route::Debug;
-    let missing = || missing_source(cluster, &injected.source, &injected.keys, namespace);
-    if let Some(problem) = checked.then(missing).flatten() {
-        return match settings.source_check {
-            SourceCheck::Reject => Answer::Reject(format!(
-                "the trust bundle cannot be injected: {problem} (setting sourceCheck: reject)"
-            )),
-            _ => Answer::Warn(format!(
-                "cainjector did not inject the trust bundle: {problem}"
-            )),
-        };
+    let problem = || {
+        let store_key = injected.store_key.as_deref();
+        check_source(
+            cluster,
+            &injected.source,
+            &injected.keys,
+            store_key,
+            target.namespace,
+        )
+    };
+    let reject = settings.source_check == SourceCheck::Reject;
+    match checked.then(problem).flatten() {
+        None => mutation(injected, None),
+        Some(problem) if reject => Answer::Reject(format!(
+            "the trust bundle cannot be injected: {problem} (setting sourceCheck: reject)"
+        )),
+        Some(problem @ Problem::Thin { .. }) => {
+            let warning = format!(
+                "cainjector injected the trust bundle but not over the system trust store: \
+                 {problem} (setting sourceCheck: warn)"
+            );
+            let without = Target {
+                system_store: false,
+                ..*target
+            };
+            match workload::inject_object(route, &without, settings) {
+                Ok(Some(injected)) => mutation(injected, Some(warning)),
+                Ok(None) => Answer::Warn(warning),
+                Err(error) => Answer::Reject(error.to_string()),
+            }
+        }
+        Some(problem) => Answer::Warn(format!(
+            "cainjector did not inject the trust bundle: {problem}"
+        )),
     }
-    match injected.warning {
-        Some(warning) => Answer::MutateWarn(injected.object, warning.to_string()),
-        None => Answer::Mutate(injected.object),
+}
+
+/// The mutation, with the warnings for the client.
+fn mutation(injected: Injected, warning: Option<String>) -> Answer {
+    let own = injected.warning.map(|w| w.to_string());
+    let warnings: Vec<String> = warning.into_iter().chain(own).collect();
+    if warnings.is_empty() {
+        return Answer::Mutate(injected.object);
     }
+    Answer::MutateWarn(injected.object, warnings.join("; "))
 }
 
 /// waPC `validate`: decide, then encode the answer as the SDK does.

@@ -202,6 +202,28 @@ pub fn mount_path(value: &str) -> Result<(), Reason> {
     Ok(())
 }
 
+/// A file the bundle is put over (`systemTrustStore`): the rules of
+/// `mount_path`, worded for a file.
+pub fn store_file(value: &str) -> Result<(), Reason> {
+    mount_path(value).map_err(|reason| match reason {
+        Reason::HidesDirectory(dir) => Reason::NotAFile(dir),
+        Reason::UnderTree(tree) => Reason::FileUnderTree(tree),
+        other => other,
+    })
+}
+
+/// Whether two clean paths are one, or one is under the other: a mount at
+/// either keeps a mount at the other from working (`/` is above every path).
+pub fn overlap(a: &str, b: &str) -> bool {
+    let under = |path: &str, dir: &str| {
+        dir == "/"
+            || path
+                .strip_prefix(dir)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    };
+    under(a, b) || under(b, a)
+}
+
 /// Whether a path surely is in the form `normalise` gives it; one that is
 /// but is not seen to be (`/.x`) is normalised to itself.
 fn is_clean(value: &str) -> bool {
@@ -298,6 +320,29 @@ mod tests {
                     .to_string()
             )
         );
+    }
+
+    #[test]
+    fn store_file_follows_mount_path_worded_for_a_file() {
+        assert_eq!(store_file("/etc/ssl/cert.pem"), Ok(()));
+        assert_eq!(store_file("/etc"), Err(Reason::NotAFile("/etc".into())));
+        assert_eq!(store_file("/proc/x"), Err(Reason::FileUnderTree("/proc")));
+        assert_eq!(store_file("etc/ssl/cert.pem"), Err(Reason::NotAbsolute));
+        assert_eq!(
+            store_file("/etc/ssl//cert.pem"),
+            Err(Reason::NotNormalised("/etc/ssl/cert.pem".into()))
+        );
+    }
+
+    #[test]
+    fn overlap_is_the_same_path_or_one_under_the_other() {
+        assert!(overlap("/etc/ssl/cert.pem", "/etc/ssl/cert.pem"));
+        assert!(overlap("/etc/ssl/cert.pem", "/etc/ssl"));
+        assert!(overlap("/etc/ssl", "/etc/ssl/cert.pem"));
+        assert!(overlap("/", "/etc/ssl/cert.pem"));
+        assert!(!overlap("/etc/ssl/cert.pem", "/etc/ssl/cert"));
+        assert!(!overlap("/etc/ssl/certs", "/etc/ssl/cert.pem"));
+        assert!(!overlap("/cacerts", "/etc/ssl/cert.pem"));
     }
 
     #[test]

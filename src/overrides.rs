@@ -8,7 +8,7 @@ use crate::diag::{Kind, did_you_mean};
 use crate::error::{Expected, Reason, Subject, ValueError};
 use crate::names;
 use crate::selection::{Glob, any_matches};
-use crate::settings::{Override, Settings, Source, trust_store_path};
+use crate::settings::{Override, Settings, Source, StoreOverlap, trust_store_path};
 
 /// The annotation the policy writes on what it injected; pods may carry it
 /// (copied from a template or another pod), so it is neither unknown nor an
@@ -45,6 +45,8 @@ pub enum Error {
          from one ConfigMap or one Secret"
     )]
     SourceAnnotations { first: String, second: String },
+    #[error(transparent)]
+    StoreOverlap(#[from] StoreOverlap),
 }
 
 /// What to inject into one pod (or pod template).
@@ -63,6 +65,8 @@ pub struct Plan<'s> {
     exclude: &'s [Glob],
     extra_exclude: Vec<Glob>,
     pub init_containers: bool,
+    /// The system trust store files the bundle is put over (none when off).
+    pub system_store: &'s [String],
 }
 
 impl Plan<'_> {
@@ -187,6 +191,11 @@ struct Planner<'s, 'a> {
     ssl_cert_file: Option<String>,
     /// The annotation that chose the source, to refuse a second one.
     source_key: Option<&'a str>,
+    system_store: bool,
+    /// The annotations that set the mount path and turned the system trust
+    /// store on, to name the one that made them overlap.
+    mount_key: Option<&'a str>,
+    store_key: Option<&'a str>,
     skip_namespace: bool,
 }
 
@@ -205,11 +214,15 @@ impl<'s, 'a> Planner<'s, 'a> {
                 exclude: &settings.exclude_containers,
                 extra_exclude: Vec::new(),
                 init_containers: settings.inject_init_containers,
+                system_store: &[],
             },
             set_env_var: settings.set_env_var,
             java: settings.java_trust_store.is_some(),
             ssl_cert_file: settings.ssl_cert_file.clone(),
             source_key: None,
+            system_store: settings.system_trust_store.on,
+            mount_key: None,
+            store_key: None,
             skip_namespace: false,
         }
     }
@@ -220,10 +233,17 @@ impl<'s, 'a> Planner<'s, 'a> {
             Override::Inject => {}
             Override::ConfigMap | Override::Secret => self.source(a)?,
             Override::CertFile => plan.cert_file = a.checked(names::config_map_key)?,
-            Override::MountPath => plan.mount_path = a.checked(names::mount_path)?,
+            Override::MountPath => {
+                plan.mount_path = a.checked(names::mount_path)?;
+                self.mount_key = Some(a.key);
+            }
             Override::SslCertFile => self.ssl_cert_file = Some(a.checked(names::absolute_path)?),
             Override::SetEnvVar => self.set_env_var = a.boolean()?,
             Override::JavaTrustStore => self.java = a.boolean()?,
+            Override::SystemTrustStore => {
+                self.system_store = a.boolean()?;
+                self.store_key = Some(a.key);
+            }
             Override::ExcludeContainers => plan.extra_exclude = a.globs()?,
             // A pod can narrow the namespaces it is injected in, never widen them.
             Override::ExcludeNamespaces => {
@@ -257,9 +277,12 @@ impl<'s, 'a> Planner<'s, 'a> {
 
     /// The plan, once every annotation is read; `None` when one of them
     /// keeps the pod's namespace out.
-    fn finish(self) -> Result<Option<Plan<'s>>, Error> {
+    fn finish(mut self) -> Result<Option<Plan<'s>>, Error> {
         if self.skip_namespace {
             return Ok(None);
+        }
+        if self.system_store {
+            self.plan.system_store = self.store_files()?;
         }
         let (settings, mut plan) = (self.settings, self.plan);
         // Settings refuse a trust store with a ClusterTrustBundle, and annotations
@@ -281,6 +304,33 @@ impl<'s, 'a> Planner<'s, 'a> {
             plan.env_value = Some(self.ssl_cert_file.unwrap_or_else(own));
         }
         Ok(Some(plan))
+    }
+
+    /// The settings' system trust store files, when none overlaps the mount
+    /// path. The settings alone were checked, so an overlap is an
+    /// annotation's doing: the mount path's, or the one that turned them on.
+    fn store_files(&self) -> Result<&'s [String], Error> {
+        let (settings, mount_path) = (self.settings, &self.plan.mount_path);
+        let files = &settings.system_trust_store.files;
+        let Some(file) = files.iter().find(|f| names::overlap(f, mount_path)) else {
+            return Ok(files);
+        };
+        let own = || {
+            format!(
+                "{}/{}",
+                settings.annotation_prefix,
+                Override::SystemTrustStore.key()
+            )
+        };
+        let key = self
+            .mount_key
+            .or(self.store_key)
+            .map_or_else(own, str::to_string);
+        Err(Error::from(StoreOverlap {
+            subject: Subject::Annotation(key),
+            file: file.clone(),
+            mount_path: mount_path.clone(),
+        }))
     }
 }
 
@@ -521,6 +571,81 @@ mod tests {
             ),
             Ok(Some(_))
         ));
+    }
+
+    #[test]
+    fn system_trust_store_annotation_turns_the_settings_files_on_or_off() {
+        const KEY: &str = "cainjector.lestak.sh/systemTrustStore";
+        let standard = crate::settings::STANDARD_TRUST_STORE.map(String::from);
+        let off = settings(json!({"configMap": "a"}));
+        assert!(injected(&off, json!({})).system_store.is_empty());
+        assert_eq!(
+            injected(&off, json!({ KEY: "true" })).system_store,
+            standard
+        );
+        let own = settings(json!({"configMap": "a", "systemTrustStore": ["/opt/ca.pem"]}));
+        assert_eq!(injected(&own, json!({})).system_store, ["/opt/ca.pem"]);
+        assert_eq!(
+            injected(&own, json!({ KEY: "true" })).system_store,
+            ["/opt/ca.pem"]
+        );
+        assert!(
+            injected(&own, json!({ KEY: "false" }))
+                .system_store
+                .is_empty()
+        );
+        assert_eq!(
+            decide(&own, json!({ KEY: "yes" })).unwrap_err(),
+            "annotation \"cainjector.lestak.sh/systemTrustStore\": \"yes\" must be \"true\" or \
+             \"false\""
+        );
+        let locked = settings(json!({"configMap": "a", "allowedOverrides": ["inject"]}));
+        assert_eq!(
+            decide(&locked, json!({ KEY: "true" })).unwrap_err(),
+            "annotation \"cainjector.lestak.sh/systemTrustStore\" is not allowed: the cluster's \
+             cainjector policy lets pods use only inject (setting allowedOverrides)"
+        );
+    }
+
+    #[test]
+    fn annotation_that_makes_the_files_overlap_the_mount_path_is_named() {
+        let overlap = |key: &str, file: &str, mount_path: &str| {
+            format!(
+                "annotation \"{key}\": the system trust store file {file} and the mount path \
+                 {mount_path} overlap (one is at or under the other), and a container cannot \
+                 mount the bundle at both: use a mountPath apart from the system trust store \
+                 files, or leave {file} out of systemTrustStore's list"
+            )
+        };
+        let on = settings(json!({"configMap": "a", "systemTrustStore": true}));
+        assert_eq!(
+            decide(&on, json!({"cainjector.lestak.sh/mountPath": "/etc/pki"})).unwrap_err(),
+            overlap(
+                "cainjector.lestak.sh/mountPath",
+                "/etc/pki/tls/certs/ca-bundle.crt",
+                "/etc/pki"
+            )
+        );
+        let off = settings(json!({"configMap": "a", "mountPath": "/etc/ssl"}));
+        assert_eq!(
+            decide(
+                &off,
+                json!({"cainjector.lestak.sh/systemTrustStore": "true"})
+            )
+            .unwrap_err(),
+            overlap(
+                "cainjector.lestak.sh/systemTrustStore",
+                "/etc/ssl/certs/ca-certificates.crt",
+                "/etc/ssl"
+            )
+        );
+        // Off for this pod, the files are not mounted, so nothing overlaps.
+        let p = injected(
+            &on,
+            json!({"cainjector.lestak.sh/mountPath": "/etc/pki",
+                   "cainjector.lestak.sh/systemTrustStore": "false"}),
+        );
+        assert!(p.system_store.is_empty());
     }
 
     #[test]

@@ -68,15 +68,31 @@ fn gaps(report: &Report) -> String {
 }
 
 fn lacks_the_same(a: &Added, b: &Added) -> bool {
-    a.list == b.list && a.mount == b.mount && a.env == b.env && a.java_options == b.java_options
+    a.list == b.list
+        && a.mount == b.mount
+        && a.store == b.store
+        && a.env == b.env
+        && a.java_options == b.java_options
 }
 
-/// What one container lacks: the mount, then the env vars in the order the
-/// settings list them, then the Java trust store.
+/// What one container lacks: the mount, the bundle over the system trust
+/// store files, then the env vars in the order the settings list them, then
+/// the Java trust store.
 fn missing(added: &Added, mount_path: &str) -> Vec<String> {
-    let mut items = Vec::with_capacity(added.env.len().saturating_add(2));
+    let mut items = Vec::with_capacity(added.env.len().saturating_add(3));
     if added.mount {
         items.push(format!("the mount at {mount_path}"));
+    }
+    if !added.store.is_empty() {
+        let files = if added.store.len() == 1 {
+            "file"
+        } else {
+            "files"
+        };
+        items.push(format!(
+            "the bundle over the system trust store {files} {}",
+            added.store.join(", ")
+        ));
     }
     items.extend(added.env.iter().cloned());
     if added.java_options {
@@ -98,12 +114,14 @@ fn and(items: &[String]) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::rc::Rc;
 
     fn added(list: List, name: &str, mount: bool, env: &[&str]) -> Added {
         Added {
             list,
             name: name.into(),
             mount,
+            store: Rc::from([]),
             env: env.iter().map(|e| e.to_string()).collect(),
             java_options: false,
         }

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use serde_json::{Map, Value};
 
 use crate::diag::{Kind, did_you_mean};
-use crate::error::{Reason, ValueError};
+use crate::error::{Expected, Reason, Subject, ValueError};
 use crate::names;
 use crate::reader::{self, Nested, Reader, invalid};
 use crate::selection::Glob;
@@ -22,6 +22,16 @@ pub const DEFAULT_TRUST_STORE_TYPE: &str = "PKCS12";
 /// The conventional trust store password, trust-manager's default for JKS.
 pub const DEFAULT_TRUST_STORE_PASSWORD: &str = "changeit";
 pub const JAVA_TOOL_OPTIONS: &str = "JAVA_TOOL_OPTIONS";
+/// The files images read their trust store from without any variable
+/// (docs/settings.md says which distributions read each).
+pub const STANDARD_TRUST_STORE: [&str; 5] = [
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+];
+const SYSTEM_TRUST_STORE: &str = "systemTrustStore";
 
 const KNOWN_KEYS: &[&str] = &[
     "configMap",
@@ -43,6 +53,7 @@ const KNOWN_KEYS: &[&str] = &[
     "sourceCheck",
     "statusAnnotation",
     "action",
+    "systemTrustStore",
 ];
 
 /// Settings refused.
@@ -104,6 +115,27 @@ pub enum Error {
          the policy adds the trust store options to it"
     )]
     JavaOptionsListed,
+    #[error(
+        "setting \"systemTrustStore\" is an empty list, which puts the bundle over no file: list \
+         the files, or set true for the standard list or false for none"
+    )]
+    StoreListEmpty,
+    #[error(transparent)]
+    StoreOverlap(#[from] StoreOverlap),
+}
+
+/// A system trust store file and the bundle's mount path overlap; `subject`
+/// is what brought them together (a setting, or a pod's annotation).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "{subject}: the system trust store file {file} and the mount path {mount_path} overlap (one \
+     is at or under the other), and a container cannot mount the bundle at both: use a mountPath \
+     apart from the system trust store files, or leave {file} out of systemTrustStore's list"
+)]
+pub struct StoreOverlap {
+    pub subject: Subject,
+    pub file: String,
+    pub mount_path: String,
 }
 
 /// A Java trust store in the bundle, for `JAVA_TOOL_OPTIONS`.
@@ -128,6 +160,15 @@ impl JavaTrustStore {
         }
         options
     }
+}
+
+/// `systemTrustStore`: whether the bundle is put over the system trust
+/// store files by default, and which files (the standard list, unless the
+/// setting lists its own), which `<prefix>/systemTrustStore: "true"` uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SystemTrustStore {
+    pub on: bool,
+    pub files: Vec<String>,
 }
 
 /// What to do when the bundle is missing in the pod's namespace.
@@ -160,10 +201,11 @@ pub enum Override {
     ExcludeNamespaces,
     IncludeNamespaces,
     JavaTrustStore,
+    SystemTrustStore,
 }
 
 impl Override {
-    pub const ALL: [Override; 11] = [
+    pub const ALL: [Override; 12] = [
         Override::Inject,
         Override::ConfigMap,
         Override::Secret,
@@ -175,6 +217,7 @@ impl Override {
         Override::ExcludeNamespaces,
         Override::IncludeNamespaces,
         Override::JavaTrustStore,
+        Override::SystemTrustStore,
     ];
 
     /// The annotation's name after `<prefix>/`.
@@ -191,6 +234,7 @@ impl Override {
             Override::ExcludeNamespaces => "excludeNamespaces",
             Override::IncludeNamespaces => "includeNamespaces",
             Override::JavaTrustStore => "javaTrustStore",
+            Override::SystemTrustStore => SYSTEM_TRUST_STORE,
         }
     }
 
@@ -259,6 +303,7 @@ pub struct Settings {
     /// Record what was injected in the `<prefix>/status` annotation.
     pub status_annotation: bool,
     pub action: Action,
+    pub system_trust_store: SystemTrustStore,
 }
 
 impl Settings {
@@ -307,6 +352,7 @@ impl Settings {
         }
         let source_check = source_check(&r)?;
         let action = action(&r)?;
+        let system_trust_store = system_trust_store(&r, &mount_path)?;
         Ok(Settings {
             source,
             cert_file: r
@@ -329,6 +375,7 @@ impl Settings {
             source_check,
             status_annotation: r.boolean("statusAnnotation", false)?,
             action,
+            system_trust_store,
         })
     }
 }
@@ -402,6 +449,93 @@ fn source_check(r: &Reader<'_>) -> Result<SourceCheck, Error> {
             Reason::OneOf(&["off", "warn", "reject"]),
         ))),
     }
+}
+
+/// `systemTrustStore`: false, true (the standard list) or a list of files;
+/// when on, no file may overlap the mount path.
+fn system_trust_store(r: &Reader<'_>, mount_path: &str) -> Result<SystemTrustStore, Error> {
+    let standard = || STANDARD_TRUST_STORE.map(String::from).to_vec();
+    let store = match r.get(SYSTEM_TRUST_STORE) {
+        None => SystemTrustStore {
+            on: false,
+            files: standard(),
+        },
+        Some(Value::Array(_)) => SystemTrustStore {
+            on: true,
+            files: store_files(&r.list(SYSTEM_TRUST_STORE)?)?,
+        },
+        Some(Value::String(text)) => SystemTrustStore {
+            on: names::parse_bool(text).ok_or_else(|| {
+                invalid(
+                    SYSTEM_TRUST_STORE,
+                    text,
+                    Reason::MustBe(Expected::StoreFiles),
+                )
+            })?,
+            files: standard(),
+        },
+        Some(Value::Bool(on)) => SystemTrustStore {
+            on: *on,
+            files: standard(),
+        },
+        Some(other) => {
+            return Err(Error::from(ValueError::wrong_kind(
+                Subject::setting(SYSTEM_TRUST_STORE),
+                Expected::StoreFiles,
+                Kind::of(other),
+            )));
+        }
+    };
+    if !store.on {
+        return Ok(store);
+    }
+    let listed = matches!(r.get(SYSTEM_TRUST_STORE), Some(Value::Array(_)));
+    let overlapping = store
+        .files
+        .iter()
+        .enumerate()
+        .find(|(_, f)| names::overlap(f, mount_path));
+    if let Some((i, file)) = overlapping {
+        return Err(Error::from(StoreOverlap {
+            subject: if listed {
+                Subject::SettingItem(SYSTEM_TRUST_STORE, i)
+            } else {
+                Subject::setting(SYSTEM_TRUST_STORE)
+            },
+            file: file.clone(),
+            mount_path: mount_path.to_string(),
+        }));
+    }
+    Ok(store)
+}
+
+/// The files of `systemTrustStore`'s list: each a file path, none twice,
+/// none under another.
+fn store_files(files: &[&str]) -> Result<Vec<String>, Error> {
+    if files.is_empty() {
+        return Err(Error::StoreListEmpty);
+    }
+    let item = |i: usize, file: &str, reason| {
+        Error::from(ValueError::invalid(
+            Subject::SettingItem(SYSTEM_TRUST_STORE, i),
+            file,
+            reason,
+        ))
+    };
+    for (i, file) in files.iter().enumerate() {
+        names::store_file(file).map_err(|reason| item(i, file, reason))?;
+        if files.iter().take(i).any(|seen| seen == file) {
+            return Err(item(i, file, Reason::ListedTwice));
+        }
+    }
+    for (i, file) in files.iter().enumerate() {
+        // Different, overlapping and longer: under the other.
+        let above = |other: &&&str| file.len() > other.len() && names::overlap(file, other);
+        if let Some(above) = files.iter().find(above) {
+            return Err(item(i, file, Reason::UnderListedFile(above.to_string())));
+        }
+    }
+    Ok(files.iter().map(|f| f.to_string()).collect())
 }
 
 fn action(r: &Reader<'_>) -> Result<Action, Error> {
@@ -713,7 +847,7 @@ mod tests {
                 "setting \"allowedOverrides\": \"mountpath\" is not an annotation of this policy; \
                  the annotations are: inject, configMap, secret, certFile, mountPath, \
                  sslCertFile, setEnvVar, excludeContainers, excludeNamespaces, \
-                 includeNamespaces, javaTrustStore"
+                 includeNamespaces, javaTrustStore, systemTrustStore"
                     .to_string(),
             ),
         ];
@@ -787,6 +921,165 @@ mod tests {
             parse(json!({"configMap": "a", "action": true})).unwrap_err(),
             "setting \"action\" must be a string, found a boolean"
         );
+    }
+
+    #[test]
+    fn system_trust_store_is_off_true_or_a_list() {
+        let store = |v: Value| parse(v).map(|s| s.system_trust_store);
+        let standard: Vec<String> = STANDARD_TRUST_STORE.map(String::from).to_vec();
+        let off = SystemTrustStore {
+            on: false,
+            files: standard.clone(),
+        };
+        assert_eq!(store(json!({"configMap": "a"})), Ok(off.clone()));
+        for value in [json!(false), json!("false"), Value::Null] {
+            let settings = json!({"configMap": "a", "systemTrustStore": value});
+            assert_eq!(store(settings), Ok(off.clone()), "{value}");
+        }
+        for value in [json!(true), json!("true")] {
+            let settings = json!({"configMap": "a", "systemTrustStore": value});
+            let on = SystemTrustStore {
+                on: true,
+                files: standard.clone(),
+            };
+            assert_eq!(store(settings), Ok(on), "{value}");
+        }
+        let own =
+            json!({"configMap": "a", "systemTrustStore": ["/etc/ssl/cert.pem", "/opt/ca.pem"]});
+        assert_eq!(
+            store(own),
+            Ok(SystemTrustStore {
+                on: true,
+                files: vec!["/etc/ssl/cert.pem".into(), "/opt/ca.pem".into()],
+            })
+        );
+    }
+
+    #[test]
+    fn system_trust_store_values_are_refused_naming_the_setting() {
+        let refused =
+            |value: Value| parse(json!({"configMap": "a", "systemTrustStore": value})).unwrap_err();
+        assert_eq!(
+            refused(json!(1)),
+            "setting \"systemTrustStore\" must be true, false or a list of absolute file paths, \
+             found a number"
+        );
+        assert_eq!(
+            refused(json!({"files": []})),
+            "setting \"systemTrustStore\" must be true, false or a list of absolute file paths, \
+             found an object"
+        );
+        assert_eq!(
+            refused(json!("yes")),
+            "setting \"systemTrustStore\": \"yes\" must be true, false or a list of absolute \
+             file paths"
+        );
+        assert_eq!(
+            refused(json!([])),
+            "setting \"systemTrustStore\" is an empty list, which puts the bundle over no file: \
+             list the files, or set true for the standard list or false for none"
+        );
+        assert_eq!(
+            refused(json!(["/etc/ssl/cert.pem", 2])),
+            "setting \"systemTrustStore\"[1] must be a string, found a number"
+        );
+        let cases = [
+            (
+                "etc/ssl/cert.pem",
+                "must be an absolute path (starting with '/')",
+            ),
+            (
+                "/etc/ssl//cert.pem",
+                "must be a normalised absolute path (no '//', '.', '..' or trailing '/'), e.g. \
+                 \"/etc/ssl/cert.pem\"",
+            ),
+            (
+                "/etc/ssl/certs/",
+                "must be a normalised absolute path (no '//', '.', '..' or trailing '/'), e.g. \
+                 \"/etc/ssl/certs\"",
+            ),
+            (
+                "/etc",
+                "must not be /etc: it is a directory the container needs, not a trust store file",
+            ),
+            (
+                "/",
+                "must not be /: it is a directory the container needs, not a trust store file",
+            ),
+            (
+                "/proc/certs.pem",
+                "must not be at or under /proc, which the container needs",
+            ),
+            (
+                "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt",
+                "must not be at or under /var/run/secrets/kubernetes.io/serviceaccount, which the \
+                 container needs",
+            ),
+        ];
+        for (file, reason) in cases {
+            assert_eq!(
+                refused(json!(["/etc/ssl/cert.pem", "/opt/x.pem", file])),
+                format!("setting \"systemTrustStore\"[2]: {file:?} {reason}"),
+                "{file}"
+            );
+        }
+    }
+
+    #[test]
+    fn system_trust_store_files_are_listed_once_and_never_nested() {
+        let refused =
+            |files: Value| parse(json!({"configMap": "a", "systemTrustStore": files})).unwrap_err();
+        assert_eq!(
+            refused(json!(["/etc/ssl/cert.pem", "/a.pem", "/etc/ssl/cert.pem"])),
+            "setting \"systemTrustStore\"[2]: \"/etc/ssl/cert.pem\" is listed twice"
+        );
+        assert_eq!(
+            refused(json!(["/etc/ssl/cert.pem/x", "/etc/ssl/cert.pem"])),
+            "setting \"systemTrustStore\"[0]: \"/etc/ssl/cert.pem/x\" is under \
+             \"/etc/ssl/cert.pem\", another file of the list"
+        );
+    }
+
+    #[test]
+    fn system_trust_store_files_never_overlap_the_mount_path() {
+        let overlap = |subject: &str, file: &str, mount_path: &str| {
+            format!(
+                "{subject}: the system trust store file {file} and the mount path {mount_path} \
+                 overlap (one is at or under the other), and a container cannot mount the bundle \
+                 at both: use a mountPath apart from the system trust store files, or leave \
+                 {file} out of systemTrustStore's list"
+            )
+        };
+        assert_eq!(
+            parse(
+                json!({"configMap": "a", "mountPath": "/etc/ssl/certs", "systemTrustStore": true})
+            )
+            .unwrap_err(),
+            overlap(
+                "setting \"systemTrustStore\"",
+                "/etc/ssl/certs/ca-certificates.crt",
+                "/etc/ssl/certs"
+            )
+        );
+        assert_eq!(
+            parse(json!({"configMap": "a", "systemTrustStore": ["/x.pem", "/cacerts"]}))
+                .unwrap_err(),
+            overlap("setting \"systemTrustStore\"[1]", "/cacerts", "/cacerts")
+        );
+        assert_eq!(
+            parse(
+                json!({"configMap": "a", "mountPath": "/x.pem/in", "systemTrustStore": ["/x.pem"]})
+            )
+            .unwrap_err(),
+            overlap("setting \"systemTrustStore\"[0]", "/x.pem", "/x.pem/in")
+        );
+        // Off, the standard list may overlap: only an annotation could turn it on.
+        let off = parse(json!({"configMap": "a", "mountPath": "/etc/ssl/certs"})).unwrap();
+        assert!(!off.system_trust_store.on);
+        // The list form drops the overlapping file.
+        let listed = json!({"configMap": "a", "mountPath": "/etc/ssl/certs",
+            "systemTrustStore": ["/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"]});
+        assert!(parse(listed).is_ok());
     }
 
     #[test]

@@ -109,6 +109,8 @@ struct Status<'p> {
     env_vars: &'p [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     java_trust_store: Option<String>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    system_trust_store: &'p [String],
 }
 
 /// The names of the containers of one list that were changed, as a list.
@@ -135,6 +137,7 @@ fn status(plan: &Plan<'_>, report: &Report) -> Result<String, Error> {
             .java_key
             .as_ref()
             .map(|key| format!("{}/{key}", plan.mount_path)),
+        system_trust_store: plan.system_store,
     };
     to_json(&status)
 }

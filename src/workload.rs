@@ -28,6 +28,7 @@ pub enum Error {
 }
 
 /// The object of one admission request, as the injection reads it.
+#[derive(Clone, Copy)]
 pub struct Target<'a> {
     /// Its kind, which messages name.
     pub kind: &'a str,
@@ -35,6 +36,9 @@ pub struct Target<'a> {
     /// `oldObject`, which a debug update must carry.
     pub old: Option<Raw<'a>>,
     pub namespace: &'a str,
+    /// Whether the plan's system trust store files are mounted (`sourceCheck:
+    /// warn` injects a thin bundle without them).
+    pub system_store: bool,
 }
 
 /// What was injected: the object's new text, what to check the source for,
@@ -45,6 +49,8 @@ pub struct Injected {
     pub source: Source,
     /// The keys the pod will read from the source.
     pub keys: Vec<String>,
+    /// The key put over the system trust store files, when a container got it.
+    pub store_key: Option<String>,
     pub report: Report,
     /// For the client, when the status annotation was left out.
     pub warning: Option<status::LeftOut>,
@@ -52,12 +58,15 @@ pub struct Injected {
 
 impl Injected {
     fn new(edits: Edits<'_>, plan: Plan<'_>, report: Report) -> Result<Injected, Error> {
+        let stored = report.added.iter().any(|added| !added.store.is_empty());
+        let store_key = stored.then(|| plan.cert_file.clone());
         let mut keys = vec![plan.cert_file];
         keys.extend(plan.java_key);
         Ok(Injected {
             object: edits.apply()?,
             source: plan.source,
             keys,
+            store_key,
             report,
             warning: None,
         })
@@ -95,7 +104,10 @@ fn planned<'a, 's>(
     let Some(t) = read else {
         return Ok(None);
     };
-    let plan = plan(settings, t.annotation_map(), target.namespace)?;
+    let mut plan = plan(settings, t.annotation_map(), target.namespace)?;
+    if let (Some(plan), false) = (&mut plan, target.system_store) {
+        plan.system_store = &[];
+    }
     Ok(plan.map(|plan| (t, plan)))
 }
 

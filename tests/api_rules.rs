@@ -677,3 +677,55 @@ fn source_names_that_cannot_name_an_object_are_refused_by_name() {
         format!("annotation \"cainjector.lestak.sh/secret\": \"-ca\" {reason}")
     );
 }
+
+// ---- systemTrustStore's file mounts (ValidateVolumeMounts, validateEphemeralContainers) ----
+
+#[test]
+fn file_mount_is_never_at_a_path_the_container_mounts_or_has_a_device_at_however_spelled() {
+    let mut pod = simple_pod();
+    pod["spec"]["containers"][0]["volumeMounts"] =
+        json!([{"name": "own", "mountPath": "//etc/ssl/cert.pem/."}]);
+    pod["spec"]["containers"][0]["volumeDevices"] =
+        json!([{"name": "raw", "devicePath": "/opt/ca.pem/"}]);
+    let settings = json!({"configMap": "ca-bundle",
+        "systemTrustStore": ["/etc/ssl/cert.pem", "/opt/ca.pem", "/srv/ca.pem"]});
+    let expected = Injection::default()
+        .over(&["/srv/ca.pem"], "ca.crt")
+        .applied_to(&pod, &[C0]);
+    assert_eq!(mutated(&pod_request(pod), settings), expected);
+}
+
+#[test]
+fn file_mount_sub_path_is_a_local_path_because_cert_file_is_a_key() {
+    let settings = json!({"configMap": "ca-bundle", "certFile": ".bundle..pem",
+        "systemTrustStore": ["/etc/ssl/cert.pem"]});
+    let result = mutated(&pod_request(simple_pod()), settings);
+    assert_eq!(
+        result["spec"]["containers"][0]["volumeMounts"][1],
+        store_mount("cainjector-ca-bundle", "/etc/ssl/cert.pem", ".bundle..pem")
+    );
+    let refused = settings_refused(json!({"configMap": "ca-bundle", "certFile": "../ca.crt",
+        "systemTrustStore": true}));
+    assert_eq!(
+        refused,
+        "setting \"certFile\": \"../ca.crt\" must be a valid ConfigMap key: letters, digits, '-', \
+         '_' and '.' (e.g. \"ca.crt\")"
+    );
+}
+
+#[test]
+fn ephemeral_containers_never_get_a_sub_path() {
+    let settings = json!({"configMap": "ca-bundle", "systemTrustStore": true});
+    let old = mutated(&pod_request(simple_pod()), settings.clone());
+    let mut new = old.clone();
+    push(
+        &mut new,
+        "/spec/ephemeralContainers",
+        json!({"name": "debugger", "image": "busybox"}),
+    );
+    let result = mutated(&debug_request(&old, &new), settings);
+    assert_eq!(
+        result["spec"]["ephemeralContainers"][0]["volumeMounts"],
+        json!([bundle_mount("cainjector-ca-bundle", "/cacerts")])
+    );
+}

@@ -221,6 +221,7 @@ fn every_settings_file_is_accepted() {
         "trust-manager.yaml",
         "webhook-migration.yaml",
         "require.yaml",
+        "system-trust-store.yaml",
     ] {
         assert!(names.iter().any(|n| n == expected), "{expected} missing");
     }
@@ -276,6 +277,9 @@ fn settings_files_configure_what_their_names_say() {
         )
     );
     assert!(!settings_file("opt-in.yaml").inject);
+    let store = settings_file("system-trust-store.yaml").system_trust_store;
+    assert!(store.on);
+    assert_eq!(store.files, cainjector::settings::STANDARD_TRUST_STORE);
     // require.yaml is trust-manager.yaml plus `action: require`, nothing else.
     let mut require = yaml("policy-settings/require.yaml");
     assert_eq!(
@@ -520,6 +524,7 @@ fn question_defaults_are_the_policy_defaults() {
     assert_eq!(from_ui.source_check, from_code.source_check);
     assert_eq!(from_ui.status_annotation, from_code.status_annotation);
     assert_eq!(from_ui.action, Action::Inject);
+    assert_eq!(from_ui.system_trust_store, from_code.system_trust_store);
 }
 
 #[test]

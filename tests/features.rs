@@ -3,11 +3,9 @@
 
 mod common;
 
-use cainjector::cluster::Cluster;
-use cainjector::{Verdict, evaluate_with};
+use cainjector::Verdict;
 use common::*;
 use serde_json::{Value, json};
-use std::cell::RefCell;
 
 const C0: &str = "/spec/containers/0";
 const JAVA_OPTIONS: &str = "-Djavax.net.ssl.trustStore=/cacerts/truststore.p12 \
@@ -259,47 +257,6 @@ fn status_annotation_goes_on_the_template_of_a_workload() {
 fn status_annotation_is_off_by_default_so_the_patch_stays_minimal() {
     let result = mutated(&pod_request(simple_pod()), default_settings());
     assert_eq!(result["metadata"], simple_pod()["metadata"]);
-}
-
-/// A cluster that answers from a fixed set of resources and counts questions.
-struct FakeCluster {
-    resources: Vec<Value>,
-    asked: RefCell<Vec<String>>,
-}
-
-impl Cluster for FakeCluster {
-    fn get_resource(
-        &self,
-        api_version: &str,
-        kind: &str,
-        namespace: &str,
-        name: &str,
-    ) -> Result<Value, String> {
-        self.asked
-            .borrow_mut()
-            .push(format!("{api_version} {kind} {namespace}/{name}"));
-        self.resources
-            .iter()
-            .find(|r| {
-                r["kind"] == kind
-                    && r["metadata"]["namespace"] == namespace
-                    && r["metadata"]["name"] == name
-            })
-            .cloned()
-            .ok_or_else(|| format!("{kind}s \"{name}\" not found"))
-    }
-}
-
-fn cluster(resources: Vec<Value>) -> FakeCluster {
-    FakeCluster {
-        resources,
-        asked: RefCell::new(Vec::new()),
-    }
-}
-
-fn checked(request: &Value, settings: Value, cluster: &FakeCluster) -> Verdict {
-    let payload = json!({"request": request, "settings": settings});
-    evaluate_with(&serde_json::to_vec(&payload).unwrap(), cluster)
 }
 
 fn bundle(kind: &str, keys: &[&str]) -> Value {

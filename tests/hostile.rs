@@ -648,6 +648,28 @@ fn settings_of_every_wrong_type_are_refused_naming_the_key() {
                 &expected,
             );
         }
+        let store = match &value {
+            Value::Null => Some(null_is_default.clone()),
+            Value::Bool(_) => None,
+            Value::String(s) => Some(Expect::Reject(format!(
+                "invalid policy settings: setting \"systemTrustStore\": {s:?} must be true, \
+                 false or a list of absolute file paths"
+            ))),
+            Value::Array(_) => Some(Expect::Reject(
+                "invalid policy settings: setting \"systemTrustStore\"[0] must be a string, \
+                 found a number"
+                    .into(),
+            )),
+            other => Some(Expect::Reject(format!(
+                "invalid policy settings: setting \"systemTrustStore\" must be true, false or a \
+                 list of absolute file paths, found {}",
+                found(other)
+            ))),
+        };
+        if let Some(expected) = store {
+            let label = format!("systemTrustStore = {value}");
+            expect(&label, &request, &setting("systemTrustStore"), &expected);
+        }
         let objects = [
             (
                 "clusterTrustBundle",
@@ -1041,7 +1063,7 @@ fn megabyte_annotation_values_are_refused_or_used() {
 /// What the policy says after an unknown annotation of ours.
 const ANNOTATIONS: &str = "the annotations are: inject, configMap, secret, certFile, \
     mountPath, sslCertFile, setEnvVar, excludeContainers, excludeNamespaces, \
-    includeNamespaces, javaTrustStore";
+    includeNamespaces, javaTrustStore, systemTrustStore";
 
 /// A rejection with this very message, shown by its ends when it is long.
 fn assert_refused(outcome: Verdict, message: &str) {
@@ -1061,4 +1083,24 @@ fn assert_refused(outcome: Verdict, message: &str) {
         format!("{head}…{tail} ({} bytes)", m.len())
     };
     assert!(got == message, "got {}\nnot {}", ends(&got), ends(message));
+}
+
+#[test]
+fn a_thousand_system_store_files_in_two_hundred_containers_are_each_mounted_once() {
+    let files: Vec<String> = (0..1000).map(|i| format!("/trust/{i}/ca.pem")).collect();
+    let containers: Vec<Value> = (0..200)
+        .map(|i| json!({"name": format!("c{i}"), "image": "x"}))
+        .collect();
+    let mut pod = common::simple_pod();
+    pod["spec"]["containers"] = Value::Array(containers);
+    let settings = json!({"configMap": "ca-bundle", "systemTrustStore": files});
+    let result = evaluate_checked(&pod_request(pod), &settings);
+    let Verdict::Mutate(result) = result else {
+        panic!("expected a mutation, got {result:?}");
+    };
+    for container in result["spec"]["containers"].as_array().unwrap() {
+        let mounts = container["volumeMounts"].as_array().unwrap();
+        assert_eq!(mounts.len(), 1001);
+        assert_eq!(mounts[1000]["mountPath"], "/trust/999/ca.pem");
+    }
 }

@@ -760,7 +760,7 @@ fn validate_settings_answers_valid_or_the_reason() {
         answer(br#"{"configMap": "ca-bundle", "excludeNamespace": []}"#)["message"],
         json!(format!(
             "setting \"excludeNamespace\" is not a known setting (did you mean \"excludeNamespaces\"?); the settings are: {}",
-            "configMap, secret, certFile, mountPath, setEnvVar, sslCertFile, envVars, excludeContainers, includeNamespaces, excludeNamespaces, inject, annotationPrefix, allowedOverrides, injectInitContainers, clusterTrustBundle, javaTrustStore, sourceCheck, statusAnnotation, action"
+            "configMap, secret, certFile, mountPath, setEnvVar, sslCertFile, envVars, excludeContainers, includeNamespaces, excludeNamespaces, inject, annotationPrefix, allowedOverrides, injectInitContainers, clusterTrustBundle, javaTrustStore, sourceCheck, statusAnnotation, action, systemTrustStore"
         ))
     );
     assert_eq!(answer(b"{oops")["valid"], json!(false));

@@ -146,6 +146,14 @@ fn java_trust_store() -> impl Strategy<Value = JavaTrustStoreSpec> {
         })
 }
 
+fn store() -> impl Strategy<Value = StoreSpec> {
+    prop_oneof![
+        any::<bool>().prop_map(StoreSpec::Flag),
+        subsequence(STORE_FILES, 1..=STORE_FILES.len())
+            .prop_map(|files| StoreSpec::Files(files.into_iter().map(str::to_string).collect())),
+    ]
+}
+
 /// Settings drawn from valid values only.
 fn settings() -> impl Strategy<Value = Value> {
     let files = (
@@ -177,6 +185,7 @@ fn settings() -> impl Strategy<Value = Value> {
     let extras = (
         prop::option::weighted(0.3, java_trust_store()),
         prop::option::weighted(0.3, any::<bool>()),
+        prop::option::weighted(0.4, store()),
     );
     (source(), files, scope, pod_rules, extras).prop_map(
         |(
@@ -184,7 +193,7 @@ fn settings() -> impl Strategy<Value = Value> {
             (cert_file, mount_path, set_env_var, ssl_cert_file, env_vars),
             (exclude_containers, include_namespaces, exclude_namespaces),
             (inject, annotation_prefix, allowed_overrides, inject_init_containers),
-            (java_trust_store, status_annotation),
+            (java_trust_store, status_annotation, system_trust_store),
         )| {
             SettingsSpec {
                 source,
@@ -202,6 +211,7 @@ fn settings() -> impl Strategy<Value = Value> {
                 annotation_prefix,
                 allowed_overrides,
                 inject_init_containers,
+                system_trust_store,
             }
             .to_json()
         },

@@ -146,6 +146,14 @@ fn java_trust_store(u: &mut Unstructured) -> Result<JavaTrustStoreSpec> {
     })
 }
 
+fn store(u: &mut Unstructured) -> Result<StoreSpec> {
+    Ok(if u.arbitrary()? {
+        StoreSpec::Flag(u.arbitrary()?)
+    } else {
+        StoreSpec::Files(some_of(u, STORE_FILES, 3)?)
+    })
+}
+
 fn settings(u: &mut Unstructured) -> Result<Value> {
     let spec = SettingsSpec {
         source: source(u)?,
@@ -163,6 +171,7 @@ fn settings(u: &mut Unstructured) -> Result<Value> {
         annotation_prefix: now_and_then(u, 4, |u| pick(u, PREFIXES))?,
         allowed_overrides: now_and_then(u, 4, |u| some_of(u, OVERRIDES, 4))?,
         inject_init_containers: now_and_then(u, 4, |u| u.arbitrary())?,
+        system_trust_store: now_and_then(u, 3, store)?,
     };
     Ok(spec.to_json())
 }

@@ -2,7 +2,10 @@
 //! run the policy, and describe expected objects as "the original plus".
 #![allow(dead_code)]
 
-use cainjector::{Verdict, evaluate};
+use std::cell::RefCell;
+
+use cainjector::cluster::Cluster;
+use cainjector::{Verdict, evaluate, evaluate_with};
 use serde_json::{Value, json};
 
 pub fn fixture(name: &str) -> Value {
@@ -71,6 +74,63 @@ pub fn bundle_mount(volume: &str, path: &str) -> Value {
     json!({"name": volume, "mountPath": path, "readOnly": true})
 }
 
+/// The mount of the bundle file `key` over the system trust store file `path`.
+pub fn store_mount(volume: &str, path: &str, key: &str) -> Value {
+    json!({"name": volume, "mountPath": path, "readOnly": true, "subPath": key})
+}
+
+/// The standard list of `systemTrustStore: true`.
+pub const STANDARD_TRUST_STORE: [&str; 5] = [
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+];
+
+/// A cluster that answers from a fixed set of resources and records what it
+/// was asked.
+pub struct FakeCluster {
+    pub resources: Vec<Value>,
+    pub asked: RefCell<Vec<String>>,
+}
+
+impl Cluster for FakeCluster {
+    fn get_resource(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Value, String> {
+        self.asked
+            .borrow_mut()
+            .push(format!("{api_version} {kind} {namespace}/{name}"));
+        self.resources
+            .iter()
+            .find(|r| {
+                r["kind"] == kind
+                    && r["metadata"]["namespace"] == namespace
+                    && r["metadata"]["name"] == name
+            })
+            .cloned()
+            .ok_or_else(|| format!("{kind}s \"{name}\" not found"))
+    }
+}
+
+pub fn cluster(resources: Vec<Value>) -> FakeCluster {
+    FakeCluster {
+        resources,
+        asked: RefCell::new(Vec::new()),
+    }
+}
+
+/// `run`, asking `cluster` when `sourceCheck` needs to.
+pub fn checked(request: &Value, settings: Value, cluster: &FakeCluster) -> Verdict {
+    let payload = json!({"request": request, "settings": settings});
+    evaluate_with(&serde_json::to_vec(&payload).unwrap(), cluster)
+}
+
 pub fn env(name: &str, value: &str) -> Value {
     json!({"name": name, "value": value})
 }
@@ -107,6 +167,9 @@ pub struct Injection {
     source: Option<Value>,
     /// The mount's path; `None` when the containers have the path mounted.
     mount_path: Option<String>,
+    /// The system trust store files the bundle file is mounted at, and its key.
+    store: Vec<String>,
+    key: String,
     env: Vec<Value>,
 }
 
@@ -126,6 +189,8 @@ impl Injection {
             volume: volume.into(),
             source: Some(source),
             mount_path: Some("/cacerts".into()),
+            store: Vec::new(),
+            key: "ca.crt".into(),
             env: vec![env("SSL_CERT_FILE", "/cacerts/ca.crt")],
         }
     }
@@ -147,6 +212,14 @@ impl Injection {
     /// Each container gets these env vars, all set to `value`, and no other.
     pub fn env_vars(mut self, names: &[&str], value: &str) -> Self {
         self.env = names.iter().map(|name| env(name, value)).collect();
+        self
+    }
+
+    /// Each container also gets the bundle file `key` mounted at these system
+    /// trust store files, after the mount.
+    pub fn over(mut self, files: &[&str], key: &str) -> Self {
+        self.store = files.iter().map(|f| f.to_string()).collect();
+        self.key = key.into();
         self
     }
 
@@ -187,6 +260,13 @@ impl Injection {
                     &mut expected,
                     &format!("{c}/volumeMounts"),
                     bundle_mount(&self.volume, path),
+                );
+            }
+            for file in &self.store {
+                push(
+                    &mut expected,
+                    &format!("{c}/volumeMounts"),
+                    store_mount(&self.volume, file, &self.key),
                 );
             }
             for var in &self.env {

@@ -13,6 +13,14 @@ use crate::common::{admission, run};
 use crate::invariants::api;
 
 pub const DEFAULT_PREFIX: &str = "cainjector.lestak.sh";
+/// The standard list of `systemTrustStore: true`.
+pub const STANDARD_FILES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+];
 
 pub const KINDS: &[(&str, &str)] = &[
     ("", "Pod"),
@@ -35,6 +43,14 @@ pub const SOURCES: &[&str] = &[
 ];
 pub const CERT_FILES: &[&str] = &["ca.crt", "bundle.pem", ".hidden", "a_b-c.d"];
 pub const MOUNT_PATHS: &[&str] = &["/cacerts", "/etc/ssl/certs", "/a/b", "/cacerts/sub"];
+/// Files `systemTrustStore` may list: standard ones, one under a mount path
+/// of `MOUNT_PATHS` and one beside the default mount path.
+pub const STORE_FILES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/ssl/cert.pem",
+    "/a/b/c.pem",
+    "/cacerts.pem",
+];
 pub const SSL_CERT_FILES: &[&str] = &["/x/y.pem", "/cacerts/ca.crt"];
 pub const TRUST_STORE_KEYS: &[&str] = &["truststore.p12", "trust.jks"];
 pub const TRUST_STORE_TYPES: &[&str] = &["PKCS12", "JKS"];
@@ -91,6 +107,10 @@ pub const POD_MOUNT_PATHS: &[&str] = &[
     "/cacerts//",
     "/x/../cacerts",
     "cacerts",
+    "/etc/ssl/cert.pem",
+    "/etc/ssl/",
+    "/etc/ssl/certs/ca-certificates.crt/x",
+    "/a/b/c.pem",
 ];
 /// Block devices: at a mount path of ours (however spelled) or elsewhere.
 pub const DEVICE_PATHS: &[&str] = &[
@@ -99,6 +119,7 @@ pub const DEVICE_PATHS: &[&str] = &[
     "//cacerts/",
     "/etc/ssl/certs",
     "/a/b",
+    "/etc/ssl/cert.pem",
 ];
 /// Device names, one of which is the volume name the policy would choose.
 pub const DEVICE_NAMES: &[&str] = &["block", "raw", "cainjector-ca-bundle"];
@@ -124,11 +145,12 @@ pub const ANNOTATION_KEYS: &[&str] = &[
     "setEnvVar",
     "excludeContainers",
     "javaTrustStore",
+    "systemTrustStore",
     "status",
     "mountpath",
     "unknown",
 ];
-pub const OVERRIDES: &[&str] = ANNOTATION_KEYS.split_at(9).0;
+pub const OVERRIDES: &[&str] = ANNOTATION_KEYS.split_at(10).0;
 pub const ANNOTATION_VALUES: &[&str] = &[
     "true",
     "false",
@@ -353,6 +375,13 @@ pub struct JavaTrustStoreSpec {
     pub password: Option<String>,
 }
 
+/// `systemTrustStore`: true or false, or a list of `STORE_FILES`.
+#[derive(Debug, Clone)]
+pub enum StoreSpec {
+    Flag(bool),
+    Files(Vec<String>),
+}
+
 /// Settings: each `None` is a setting left out.
 #[derive(Debug, Clone)]
 pub struct SettingsSpec {
@@ -371,6 +400,7 @@ pub struct SettingsSpec {
     pub annotation_prefix: Option<String>,
     pub allowed_overrides: Option<Vec<String>>,
     pub inject_init_containers: Option<bool>,
+    pub system_trust_store: Option<StoreSpec>,
 }
 
 fn strings(list: &Option<Vec<String>>) -> Option<Value> {
@@ -378,10 +408,11 @@ fn strings(list: &Option<Vec<String>>) -> Option<Value> {
 }
 
 impl SettingsSpec {
-    /// The settings as the policy reads them, with the two combinations
+    /// The settings as the policy reads them, with the combinations
     /// validate_settings refuses left out: a Java trust store beside a
-    /// ClusterTrustBundle (which projects only the PEM), and opt-in mode
-    /// (`inject: false`) with an `allowedOverrides` that lacks `inject`.
+    /// ClusterTrustBundle (which projects only the PEM), opt-in mode
+    /// (`inject: false`) with an `allowedOverrides` that lacks `inject`, and
+    /// system trust store files that overlap the mount path.
     pub fn to_json(&self) -> Value {
         let mut s = Map::new();
         let (key, source) = match &self.source {
@@ -441,7 +472,22 @@ impl SettingsSpec {
             "injectInitContainers",
             flag(self.inject_init_containers),
         );
+        insert_opt(&mut s, "systemTrustStore", self.store());
         Value::Object(s)
+    }
+
+    /// `systemTrustStore`, without the files that overlap the mount path.
+    fn store(&self) -> Option<Value> {
+        let mount_path = self.mount_path.as_deref().unwrap_or("/cacerts");
+        let apart = |file: &&str| !api::overlap(file, mount_path);
+        match self.system_trust_store.as_ref()? {
+            StoreSpec::Flag(true) if !STANDARD_FILES.iter().all(apart) => None,
+            StoreSpec::Flag(on) => Some(Value::Bool(*on)),
+            StoreSpec::Files(files) => {
+                let kept: Vec<&str> = files.iter().map(String::as_str).filter(apart).collect();
+                (!kept.is_empty()).then(|| Value::from(kept))
+            }
+        }
     }
 }
 

@@ -155,7 +155,7 @@ pub fn check_additions(original: &Value, result: &Value, spec_at: &str, prefix: 
             else {
                 panic!("a container that is not an object was mutated");
             };
-            mounts_added += check_container(c_before, c_after, &names_after);
+            mounts_added += check_container(c_before, c_after, &names_after, field);
         }
     }
     if !added_volumes.is_empty() {
@@ -189,16 +189,21 @@ fn check_annotations(original: &Value, result: &Value, spec_at: &str) {
     }
 }
 
-/// Returns how many mounts were added to the container.
+/// Returns how many mounts were added to the container (of list `field`).
 fn check_container(
     before: &Map<String, Value>,
     after: &Map<String, Value>,
     volume_names: &[Option<String>],
+    field: &str,
 ) -> usize {
     let mounts_before = items(before, "volumeMounts");
     let mounts_after = items(after, "volumeMounts");
     let added_mounts = mounts_after.get(mounts_before.len()..).unwrap_or(&[]);
-    assert!(added_mounts.len() <= 1, "more than one mount added");
+    let whole = added_mounts.iter().filter(|m| m.get("subPath").is_none());
+    assert!(
+        whole.count() <= 1,
+        "more than one mount of the whole volume added"
+    );
     let paths_before: Vec<String> = mounts_before
         .iter()
         .filter_map(|m| name_of(m, "mountPath"))
@@ -235,6 +240,9 @@ fn check_container(
             "added mount named {volume:?}, as a device of the container"
         );
         assert_eq!(mount.get("readOnly"), Some(&Value::Bool(true)));
+        if let Some(sub_path) = mount.get("subPath") {
+            check_file_mount(mount, sub_path, &paths_before, &device_paths, field);
+        }
     }
     let paths_after: Vec<String> = mounts_after
         .iter()
@@ -249,6 +257,49 @@ fn check_container(
     }
     check_env(before, after);
     added_mounts.len()
+}
+
+/// A mount of the bundle file over a system trust store file: a subPath the
+/// API server accepts (ValidateVolumeMounts: a local path; forbidden in
+/// ephemeral containers), with no own mount or device of the container at,
+/// above or under it, and only the mount's own fields.
+fn check_file_mount(
+    mount: &Value,
+    sub_path: &Value,
+    paths_before: &[String],
+    device_paths: &[String],
+    field: &str,
+) {
+    assert_ne!(
+        field, "ephemeralContainers",
+        "subPath mount in an ephemeral container"
+    );
+    let sub_path = sub_path.as_str().expect("subPath is a string");
+    assert!(
+        api::local_non_reserved_path(sub_path),
+        "subPath {sub_path:?}"
+    );
+    let path = name_of(mount, "mountPath").expect("added mount has a path");
+    assert_eq!(
+        api::clean(&path),
+        path,
+        "file mount path {path:?} not clean"
+    );
+    for own in paths_before.iter().chain(device_paths) {
+        assert!(
+            !api::overlap(&api::clean(own), &path),
+            "file mount at {path:?} beside the container's own {own:?}"
+        );
+    }
+    let fields: Vec<&String> = mount
+        .as_object()
+        .map(|m| m.keys().collect())
+        .unwrap_or_default();
+    assert_eq!(
+        fields,
+        ["mountPath", "name", "readOnly", "subPath"],
+        "{mount}"
+    );
 }
 
 fn check_env(before: &Map<String, Value>, after: &Map<String, Value>) {
@@ -520,6 +571,12 @@ pub mod api {
             .flatten()
             .map(|(k, v)| k.len() + v.as_str().map_or(0, str::len))
             .sum()
+    }
+
+    /// Whether two clean paths are one, or one is under the other.
+    pub fn overlap(a: &str, b: &str) -> bool {
+        let under = |p: &str, d: &str| d == "/" || p == d || p.starts_with(&format!("{d}/"));
+        under(a, b) || under(b, a)
     }
 
     /// Go's `path.Clean` of the path made absolute, as the kubelet makes a
