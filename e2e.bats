@@ -554,19 +554,30 @@ STANDARD="[
   done
 }
 
+# language-env.yaml's variables, each pointing at the bundle, and the Java trust store options.
+LANGUAGE_VALUE='"/cacerts/ca.crt"'
+LANGUAGE_ENV="      {\"name\": \"SSL_CERT_FILE\", \"value\": $LANGUAGE_VALUE},
+      {\"name\": \"NODE_EXTRA_CA_CERTS\", \"value\": $LANGUAGE_VALUE},
+      {\"name\": \"REQUESTS_CA_BUNDLE\", \"value\": $LANGUAGE_VALUE},
+      {\"name\": \"CURL_CA_BUNDLE\", \"value\": $LANGUAGE_VALUE},
+      {\"name\": \"GIT_SSL_CAINFO\", \"value\": $LANGUAGE_VALUE},
+      {\"name\": \"AWS_CA_BUNDLE\", \"value\": $LANGUAGE_VALUE},
+      {\"name\": \"JAVA_TOOL_OPTIONS\", \"value\": \"-Djavax.net.ssl.trustStore=/cacerts/truststore.p12 -Djavax.net.ssl.trustStoreType=PKCS12 -Djavax.net.ssl.trustStorePassword=changeit\"}"
+
 @test "policy-settings/language-env.yaml: every runtime's variable and the Java trust store" {
   settings_file language-env.yaml pod-simple.json
-  local value='"/cacerts/ca.crt"'
   assert_patch "[
-    {\"op\": \"add\", \"path\": \"/spec/containers/0/env\", \"value\": [
-      {\"name\": \"SSL_CERT_FILE\", \"value\": $value},
-      {\"name\": \"NODE_EXTRA_CA_CERTS\", \"value\": $value},
-      {\"name\": \"REQUESTS_CA_BUNDLE\", \"value\": $value},
-      {\"name\": \"CURL_CA_BUNDLE\", \"value\": $value},
-      {\"name\": \"GIT_SSL_CAINFO\", \"value\": $value},
-      {\"name\": \"AWS_CA_BUNDLE\", \"value\": $value},
-      {\"name\": \"JAVA_TOOL_OPTIONS\", \"value\": \"-Djavax.net.ssl.trustStore=/cacerts/truststore.p12 -Djavax.net.ssl.trustStoreType=PKCS12 -Djavax.net.ssl.trustStorePassword=changeit\"}]},
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/env\", \"value\": [$LANGUAGE_ENV]},
     {\"op\": \"add\", \"path\": \"/spec/containers/0/volumeMounts\", \"value\": [$MOUNT]},
+    {\"op\": \"add\", \"path\": \"/spec/volumes\", \"value\": [$VOLUME]}
+  ]"
+}
+
+@test "policy-settings/every-runtime.yaml: language-env.yaml's variables and the bundle over the system files" {
+  settings_file every-runtime.yaml pod-simple.json
+  assert_patch "[
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/env\", \"value\": [$LANGUAGE_ENV]},
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/volumeMounts\", \"value\": [$MOUNT, $STORE_MOUNTS]},
     {\"op\": \"add\", \"path\": \"/spec/volumes\", \"value\": [$VOLUME]}
   ]"
 }

@@ -222,6 +222,7 @@ fn every_settings_file_is_accepted() {
         "webhook-migration.yaml",
         "require.yaml",
         "system-trust-store.yaml",
+        "every-runtime.yaml",
     ] {
         assert!(names.iter().any(|n| n == expected), "{expected} missing");
     }
@@ -280,6 +281,13 @@ fn settings_files_configure_what_their_names_say() {
     let store = settings_file("system-trust-store.yaml").system_trust_store;
     assert!(store.on);
     assert_eq!(store.files, cainjector::settings::STANDARD_TRUST_STORE);
+    // every-runtime.yaml is language-env.yaml plus `systemTrustStore: true`, nothing else.
+    let mut every = yaml("policy-settings/every-runtime.yaml");
+    assert_eq!(
+        every.as_object_mut().and_then(|s| s.remove("systemTrustStore")),
+        Some(json!(true))
+    );
+    assert_eq!(every, yaml("policy-settings/language-env.yaml"));
     // require.yaml is trust-manager.yaml plus `action: require`, nothing else.
     let mut require = yaml("policy-settings/require.yaml");
     assert_eq!(

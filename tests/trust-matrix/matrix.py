@@ -35,6 +35,7 @@ VARIANTS = [
     ("`default.yaml`", "policy-settings/default.yaml"),
     ("`language-env.yaml`", "policy-settings/language-env.yaml"),
     ("`system-trust-store.yaml`", "policy-settings/system-trust-store.yaml"),
+    ("`every-runtime.yaml`", "policy-settings/every-runtime.yaml"),
 ]
 CONTROL = "the client given the CA"
 
