@@ -5,8 +5,49 @@
 
 use serde_json::{Value, json};
 
-use crate::error::Error;
 use crate::source::Source;
+
+/// Why the source cannot serve the pod: missing, unreadable or without a
+/// key the pod reads (nothing is injected), or `Thin`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Problem {
+    #[error(
+        "{kind} {name:?} could not be read in namespace {namespace:?}{}",
+        if .reason.is_empty() { String::new() } else { format!(": {reason}") }
+    )]
+    Unreadable {
+        kind: &'static str,
+        name: String,
+        namespace: String,
+        reason: String,
+    },
+    #[error(
+        "{kind} {name:?} in namespace {namespace:?} has no key {}",
+        .keys.iter().map(|k| format!("{k:?}")).collect::<Vec<_>>().join(" nor ")
+    )]
+    LacksKeys {
+        kind: &'static str,
+        name: String,
+        namespace: String,
+        keys: Vec<String>,
+    },
+    /// The bundle, to be put over the system trust store, holds too few
+    /// certificates to be more than the private CA: the rest is injected.
+    #[error(
+        "{kind} {name:?} in namespace {namespace:?} holds {count} PEM certificate{} in key \
+         {key:?}: put over the system trust store (systemTrustStore), a bundle of the private CA \
+         alone makes every public site untrusted; build it with the public roots (trust-manager \
+         useDefaultCAs: true)",
+        if *.count == 1 { "" } else { "s" }
+    )]
+    Thin {
+        kind: &'static str,
+        name: String,
+        namespace: String,
+        key: String,
+        count: usize,
+    },
+}
 
 /// Read access to cluster resources.
 pub trait Cluster {
@@ -46,17 +87,8 @@ impl Cluster for KubewardenHost {
             &payload,
         )
         .map_err(|e| e.to_string())?;
-        serde_json::from_slice(&answer).map_err(|e| Error::HostAnswer(e.to_string()).to_string())
+        serde_json::from_slice(&answer).map_err(|e| format!("the host's answer is not JSON: {e}"))
     }
-}
-
-/// Why the source cannot serve the pod as injected.
-#[derive(Debug, PartialEq)]
-pub enum Problem {
-    /// Missing, unreadable, or without a key the pod reads: nothing is injected.
-    Missing(Error),
-    /// Too thin to be put over the system trust store: the rest is injected.
-    Thin(Error),
 }
 
 /// Why `source` cannot serve the pod, which reads `keys` from it and has
@@ -78,12 +110,12 @@ pub fn check_source(
     let resource = match cluster.get_resource("v1", kind, namespace, name) {
         Ok(resource) => resource,
         Err(reason) => {
-            return Some(Problem::Missing(Error::SourceUnreadable {
+            return Some(Problem::Unreadable {
                 kind,
                 name: name.clone(),
                 namespace: namespace.to_string(),
                 reason,
-            }));
+            });
         }
     };
     let value = |field: &str, key: &str| resource.get(field)?.get(key);
@@ -94,12 +126,12 @@ pub fn check_source(
     };
     let absent: Vec<String> = keys.iter().filter(|key| !has(key)).cloned().collect();
     if !absent.is_empty() {
-        return Some(Problem::Missing(Error::SourceLacksKeys {
+        return Some(Problem::LacksKeys {
             kind,
             name: name.clone(),
             namespace: namespace.to_string(),
             keys: absent,
-        }));
+        });
     }
     let key = store_key?;
     let text = |field: &str| value(field, key).and_then(Value::as_str);
@@ -109,14 +141,12 @@ pub fn check_source(
         (_, None) => certificates(&base64(text("binaryData").unwrap_or_default())),
     };
     // The private CA alone, put over the system store, untrusts every public site.
-    (count < 2).then(|| {
-        Problem::Thin(Error::ThinBundle {
-            kind,
-            name: name.clone(),
-            namespace: namespace.to_string(),
-            key: key.to_string(),
-            count,
-        })
+    (count < 2).then(|| Problem::Thin {
+        kind,
+        name: name.clone(),
+        namespace: namespace.to_string(),
+        key: key.to_string(),
+        count,
     })
 }
 
@@ -161,6 +191,20 @@ fn sextet(b: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn missing_keys_are_joined_with_nor() {
+        let lacks = |keys: &[&str]| Problem::LacksKeys {
+            kind: "ConfigMap",
+            name: "ca".into(),
+            namespace: "team-a".into(),
+            keys: keys.iter().map(|k| k.to_string()).collect(),
+        };
+        assert_eq!(
+            lacks(&["ca.crt", "truststore.p12"]).to_string(),
+            "ConfigMap \"ca\" in namespace \"team-a\" has no key \"ca.crt\" nor \"truststore.p12\""
+        );
+    }
 
     #[test]
     fn base64_decodes_with_and_without_padding_and_line_breaks() {

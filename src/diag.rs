@@ -84,9 +84,16 @@ impl fmt::Display for Kind {
     }
 }
 
-/// The first of `known` that `typed` is likely a typo of, for a "did you
-/// mean" hint.
-pub fn suggestion<'k>(known: impl IntoIterator<Item = &'k str>, typed: &str) -> Option<&'k str> {
+/// ` (did you mean "{prefix}{near}"?)` when `typed` looks like a typo of one
+/// of `known`; nothing otherwise.
+pub fn did_you_mean(known: &[&str], typed: &str, prefix: &str) -> String {
+    suggestion(known.iter().copied(), typed)
+        .map(|near| format!(" (did you mean \"{prefix}{near}\"?)"))
+        .unwrap_or_default()
+}
+
+/// The first of `known` that `typed` is likely a typo of.
+fn suggestion<'k>(known: impl IntoIterator<Item = &'k str>, typed: &str) -> Option<&'k str> {
     known.into_iter().find(|k| is_near(k, typed))
 }
 

@@ -5,29 +5,33 @@
 use std::borrow::Cow;
 
 use crate::diag::At;
-use crate::error::{Error, Expected, Subject};
+use crate::error::{Expected, Subject, ValueError};
 use crate::json::{self, Edits, Object, Raw};
 
 /// `{at} must be {expected}, found` what `found` is.
-pub fn wrong(at: &At<'_>, expected: Expected, found: Raw<'_>) -> Error {
-    Error::wrong_kind(Subject::path(at), expected, found.kind())
+pub fn wrong(at: &At<'_>, expected: Expected, found: Raw<'_>) -> ValueError {
+    ValueError::wrong_kind(Subject::path(at), expected, found.kind())
 }
 
 /// `{at} is missing`, or `is missing: it must be {needs}`.
-pub fn missing(at: &At<'_>, needs: Option<Expected>) -> Error {
-    Error::Missing {
+pub fn missing(at: &At<'_>, needs: Option<Expected>) -> ValueError {
+    ValueError::Missing {
         subject: Subject::path(at),
         needs,
     }
 }
 
 /// `raw` as an object, or a message naming where it is.
-pub fn object<'a>(raw: Raw<'a>, at: &At<'_>) -> Result<Object<'a>, Error> {
+pub fn object<'a>(raw: Raw<'a>, at: &At<'_>) -> Result<Object<'a>, ValueError> {
     Object::read(raw).ok_or_else(|| wrong(at, Expected::Object, raw))
 }
 
 /// A member that must be a string.
-pub fn string<'a>(parent: &Object<'a>, at: &At<'_>, field: &str) -> Result<Cow<'a, str>, Error> {
+pub fn string<'a>(
+    parent: &Object<'a>,
+    at: &At<'_>,
+    field: &str,
+) -> Result<Cow<'a, str>, ValueError> {
     let at = At::Field(at, field);
     let raw = parent
         .present(field)
@@ -43,7 +47,7 @@ pub enum Slot<'a> {
 }
 
 impl<'a> Slot<'a> {
-    pub fn read(parent: &Object<'a>, at: &At<'_>, field: &str) -> Result<Slot<'a>, Error> {
+    pub fn read(parent: &Object<'a>, at: &At<'_>, field: &str) -> Result<Slot<'a>, ValueError> {
         match parent.get(field) {
             None => Ok(Slot::Absent),
             Some(raw) if json::is_null(raw) => Ok(Slot::Null(raw)),

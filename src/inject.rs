@@ -11,12 +11,13 @@ use std::rc::Rc;
 use serde::Serialize;
 
 use crate::diag::At;
-use crate::error::{Error, Expected};
+use crate::error::Expected;
 use crate::fields::{Slot, object, string, wrong};
 use crate::json::{self, Edits, Object, Raw, to_json};
 use crate::names::{LABEL_MAX, clean_path, is_dns_label, overlap};
 use crate::overrides::Plan;
 use crate::settings::JAVA_TOOL_OPTIONS;
+use crate::template::Malformed;
 
 const VOLUME_PREFIX: &str = "cainjector-";
 
@@ -72,7 +73,7 @@ fn choose_volume<'a>(
     spec: &Object<'a>,
     at: &At<'_>,
     plan: &Plan<'_>,
-) -> Result<Volumes<'a>, Error> {
+) -> Result<Volumes<'a>, Malformed> {
     let slot = Slot::read(spec, at, "volumes")?;
     // A set: a pod may carry thousands of names that collide with ours.
     let mut taken: BTreeSet<Cow<'a, str>> = BTreeSet::new();
@@ -104,7 +105,7 @@ fn choose_volume<'a>(
 
 /// Whether the volume already carries our whole source. Only a volume of
 /// the same kind can: no other is parsed.
-fn carries(volume: &Object<'_>, plan: &Plan<'_>) -> Result<bool, Error> {
+fn carries(volume: &Object<'_>, plan: &Plan<'_>) -> Result<bool, Malformed> {
     if volume.present(plan.source.volume_field()).is_none() {
         return Ok(false);
     }
@@ -113,7 +114,7 @@ fn carries(volume: &Object<'_>, plan: &Plan<'_>) -> Result<bool, Error> {
 }
 
 /// The volume, as JSON: `{"name": ..., "<source field>": ...}`.
-fn volume(name: &str, plan: &Plan<'_>) -> Result<String, Error> {
+fn volume(name: &str, plan: &Plan<'_>) -> Result<String, Malformed> {
     let (field, source) = plan.source.volume_source(&plan.cert_file);
     Ok(format!(
         "{{\"name\":{},{}:{}}}",
@@ -134,13 +135,13 @@ struct Mount<'p> {
     sub_path: Option<&'p str>,
 }
 
-fn mount(volume: &str, path: &str, sub_path: Option<&str>) -> Result<String, Error> {
-    to_json(&Mount {
+fn mount(volume: &str, path: &str, sub_path: Option<&str>) -> Result<String, Malformed> {
+    Ok(to_json(&Mount {
         name: volume,
         mount_path: path,
         read_only: true,
         sub_path,
-    })
+    })?)
 }
 
 #[derive(Serialize)]
@@ -149,8 +150,8 @@ struct EnvVar<'p> {
     value: &'p str,
 }
 
-fn env_var(name: &str, value: &str) -> Result<String, Error> {
-    to_json(&EnvVar { name, value })
+fn env_var(name: &str, value: &str) -> Result<String, Malformed> {
+    Ok(to_json(&EnvVar { name, value })?)
 }
 
 /// Add the trust store options to the container's own JAVA_TOOL_OPTIONS: after
@@ -161,7 +162,7 @@ fn extend_java_options(
     entry: &Object<'_>,
     at: &At<'_>,
     options: &str,
-) -> Result<bool, Error> {
+) -> Result<bool, Malformed> {
     if entry.present("valueFrom").is_some() {
         return Ok(false);
     }
@@ -227,18 +228,18 @@ impl<'p> Additions<'p> {
     /// `store`: whether the containers get the system trust store mounts,
     /// which ephemeral containers cannot (the API server refuses their
     /// `subPath`).
-    fn new(plan: &'p Plan<'_>, volume: &'p str, store: bool) -> Result<Additions<'p>, Error> {
+    fn new(plan: &'p Plan<'_>, volume: &'p str, store: bool) -> Result<Additions<'p>, Malformed> {
         let files: &'p [String] = if store { plan.system_store } else { &[] };
         let store = files
             .iter()
             .map(|file| Ok((file.as_str(), mount(volume, file, Some(&plan.cert_file))?)))
-            .collect::<Result<_, Error>>()?;
+            .collect::<Result<_, Malformed>>()?;
         let env: Vec<(&'p str, String)> = match &plan.env_value {
             Some(value) => plan
                 .env_vars
                 .iter()
                 .map(|name| Ok((name.as_str(), env_var(name, value)?)))
-                .collect::<Result<_, Error>>()?,
+                .collect::<Result<_, Malformed>>()?,
             None => Vec::new(),
         };
         let java = plan
@@ -292,7 +293,7 @@ impl Taken {
         at: &At<'_>,
         mounts: &Slot<'_>,
         additions: &Additions<'_>,
-    ) -> Result<Taken, Error> {
+    ) -> Result<Taken, Malformed> {
         let mut taken = Taken {
             occupied: false,
             blocked: match additions.store.len() {
@@ -386,7 +387,7 @@ impl<'a> Env<'a> {
         container: &Object<'a>,
         at: &At<'_>,
         additions: &Additions<'_>,
-    ) -> Result<Env<'a>, Error> {
+    ) -> Result<Env<'a>, Malformed> {
         let slot = Slot::read(container, at, "env")?;
         let mut env = Env {
             slot: Slot::Absent,
@@ -445,7 +446,7 @@ fn inject_container<'a>(
     at: &At<'_>,
     plan: &Plan<'_>,
     additions: &Additions<'_>,
-) -> Result<(Cow<'a, str>, Option<Touched>), Error> {
+) -> Result<(Cow<'a, str>, Option<Touched>), Malformed> {
     let container = object(raw, at)?;
     let name = string(&container, at, "name")?;
     if plan.excludes(&name) {
@@ -600,7 +601,7 @@ pub fn inject(
     spec: &Object<'_>,
     at: &At<'_>,
     plan: &Plan<'_>,
-) -> Result<Option<Report>, Error> {
+) -> Result<Option<Report>, Malformed> {
     let volumes = choose_volume(spec, at, plan)?;
     let mut report = Report {
         volume: volumes.name.clone(),
@@ -650,7 +651,7 @@ pub fn inject_ephemeral(
     at: &At<'_>,
     plan: &Plan<'_>,
     existing: &[String],
-) -> Result<Option<Report>, Error> {
+) -> Result<Option<Report>, Malformed> {
     let volumes = choose_volume(spec, at, plan)?;
     if !volumes.present {
         return Ok(None);

@@ -32,7 +32,41 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::diag::Kind;
-use crate::error::{Error, Splice};
+
+/// What cannot be read or written.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    #[error("recursion limit exceeded: nested deeper than {limit} levels")]
+    TooDeep { limit: usize },
+    #[error("lone {} surrogate in hex escape", if *.leading { "leading" } else { "trailing" })]
+    LoneSurrogate { leading: bool },
+    /// An object whose first key is serde_json's raw-value token: serde_json
+    /// reads it as the JSON text in the member's string, not as an object.
+    #[error(
+        "an object's first key is \"$serde_json::private::RawValue\", which the host's JSON \
+         parser reads as the text in its string, not as a key"
+    )]
+    RawValueToken,
+    /// serde_json's own message, for what the host's parser refuses.
+    #[error("{0}")]
+    Json(String),
+    /// The policy's own edits broke the splicer's contract (json.rs): a bug,
+    /// refused rather than answered with a broken object.
+    #[error(
+        "cainjector could not write its additions into the object (please report this bug): {0}"
+    )]
+    Splice(Splice),
+}
+
+/// How the policy's edits to the object broke the splicer's contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Splice {
+    /// An edit is not at a piece of the object (or not at a closing bracket).
+    #[error("an edit is outside the object")]
+    Outside,
+    #[error("two edits overlap")]
+    Overlap,
+}
 
 /// serde_json (with its `raw_value` feature, which the decoder needs) reads
 /// an object whose first member is named with this private token as a raw

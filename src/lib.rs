@@ -8,7 +8,7 @@
 //! `modules_use_only_modules_above_them`).
 //!
 //!   diag          where a value is, what kind it is, "did you mean"
-//!   error         every message, worded once
+//!   error         the parts of messages many modules share
 //!   names         Kubernetes naming rules
 //!   selection     globs, for namespaces and containers
 //!   json          the object as sent: read in place, spliced (private)
@@ -70,7 +70,6 @@ use kubewarden_policy_sdk::{accept_request, reject_request};
 use serde_json::Value;
 
 use crate::cluster::{Cluster, KubewardenHost, Problem, check_source};
-use crate::error::{Error, Warning};
 use crate::request::{Payload, Request};
 use crate::route::Route;
 use crate::selection::namespace_selected;
@@ -87,6 +86,22 @@ pub extern "C" fn wapc_init() {
         "protocol_version",
         kubewarden_policy_sdk::protocol_version_guest,
     );
+}
+
+/// Why an admission is refused: a module's own error, or the entry point's.
+#[derive(Debug, thiserror::Error)]
+enum Error {
+    #[error("invalid policy settings: {0}")]
+    Settings(#[from] settings::Error),
+    #[error("the {kind} {operation} request carries no object")]
+    NoObject { kind: String, operation: String },
+    /// The object's text, refused before it is read.
+    #[error("cannot read the {kind}: {problem}")]
+    Unreadable { kind: String, problem: json::Error },
+    #[error(transparent)]
+    Workload(#[from] workload::Error),
+    #[error(transparent)]
+    Request(#[from] request::Error),
 }
 
 /// The outcome of one admission, before it is encoded for the host.
@@ -126,17 +141,17 @@ pub fn evaluate_with(payload: &[u8], cluster: &dyn Cluster) -> Verdict {
         Answer::Reject(message) => Verdict::Reject(message),
         Answer::Mutate(text) => match parse_mutation(&text) {
             Ok(object) => Verdict::Mutate(object),
-            Err(error) => Verdict::Reject(error.to_string()),
+            Err(error) => Verdict::Reject(error),
         },
         Answer::MutateWarn(text, warning) => match parse_mutation(&text) {
             Ok(object) => Verdict::MutateWarn(object, warning),
-            Err(error) => Verdict::Reject(error.to_string()),
+            Err(error) => Verdict::Reject(error),
         },
     }
 }
 
-fn parse_mutation(text: &str) -> Result<Value, Error> {
-    serde_json::from_str(text).map_err(|e| Error::MutationNotJson(e.to_string()))
+fn parse_mutation(text: &str) -> Result<Value, String> {
+    serde_json::from_str(text).map_err(|e| format!("the mutated object is not JSON: {e}"))
 }
 
 /// Decide one admission request, asking `cluster` when `sourceCheck` needs to.
@@ -193,15 +208,14 @@ fn decide_read(
         return Ok(Answer::Accept);
     };
     let settings_text = payload.settings.unwrap_or("null");
-    let settings =
-        Settings::cached(settings_text).map_err(|e| Error::InvalidSettings(Box::new(e)))?;
+    let settings = Settings::cached(settings_text)?;
     let Some((object, namespace)) = selected(&request, &settings)? else {
         return Ok(Answer::Accept);
     };
     let kind = request.kind.kind.as_str();
     object.check().map_err(|e| Error::Unreadable {
         kind: kind.to_string(),
-        problem: Box::new(e),
+        problem: e,
     })?;
     let target = Target {
         kind,
@@ -288,12 +302,14 @@ fn respond(
     let reject = settings.source_check == SourceCheck::Reject;
     match checked.then(problem).flatten() {
         None => mutation(injected, None),
-        Some(Problem::Missing(problem) | Problem::Thin(problem)) if reject => {
-            Answer::Reject(Error::SourceRejected(Box::new(problem)).to_string())
-        }
-        Some(Problem::Missing(problem)) => Answer::Warn(Warning::NotInjected(problem).to_string()),
-        Some(Problem::Thin(problem)) => {
-            let warning = Warning::NotOverSystemStore(problem).to_string();
+        Some(problem) if reject => Answer::Reject(format!(
+            "the trust bundle cannot be injected: {problem} (setting sourceCheck: reject)"
+        )),
+        Some(problem @ Problem::Thin { .. }) => {
+            let warning = format!(
+                "cainjector injected the trust bundle but not over the system trust store: \
+                 {problem} (setting sourceCheck: warn)"
+            );
             let without = Target {
                 system_store: false,
                 ..*target
@@ -304,6 +320,9 @@ fn respond(
                 Err(error) => Answer::Reject(error.to_string()),
             }
         }
+        Some(problem) => Answer::Warn(format!(
+            "cainjector did not inject the trust bundle: {problem}"
+        )),
     }
 }
 
@@ -355,15 +374,11 @@ fn mutation_response(object: &str, warning: Option<&str>) -> CallResult {
 
 /// Check settings as the host's `validate_settings` call sends them.
 pub fn check_settings(payload: &[u8]) -> Result<(), String> {
-    read_settings(payload)
+    let value: Value = serde_json::from_slice(payload)
+        .map_err(|e| format!("the settings are not valid JSON: {e}"))?;
+    Settings::from_json(&value)
         .map(|_| ())
         .map_err(|e| e.to_string())
-}
-
-fn read_settings(payload: &[u8]) -> Result<Settings, Error> {
-    let value: Value =
-        serde_json::from_slice(payload).map_err(|e| Error::SettingsJson(e.to_string()))?;
-    Settings::from_json(&value)
 }
 
 /// waPC `validate_settings`.
@@ -439,6 +454,17 @@ mod tests {
         assert_eq!(
             files,
             order.iter().map(|m| m.to_string()).collect::<BTreeSet<_>>()
+        );
+    }
+
+    #[test]
+    fn an_error_fits_in_a_small_result() {
+        // Every step of the mutation returns one: clippy's result_large_err
+        // bound, with room to spare for a new variant.
+        assert!(
+            std::mem::size_of::<super::Error>() <= 128,
+            "{}",
+            std::mem::size_of::<super::Error>()
         );
     }
 

@@ -4,16 +4,50 @@
 
 use serde_json::{Map, Value};
 
-use crate::diag::Kind;
-use crate::error::{Error, Expected, Reason, Subject};
+use crate::diag::{Kind, did_you_mean};
+use crate::error::{Expected, Reason, Subject, ValueError};
 use crate::names;
 use crate::selection::{Glob, any_matches};
-use crate::settings::{Override, Settings, Source, trust_store_path};
+use crate::settings::{Override, Settings, Source, StoreOverlap, trust_store_path};
 
 /// The annotation the policy writes on what it injected; pods may carry it
 /// (copied from a template or another pod), so it is neither unknown nor an
 /// override.
 pub const STATUS: &str = "status";
+
+/// The pod's annotations refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Value(#[from] ValueError),
+    #[error(
+        "annotation \"{prefix}/{name}\" is not an annotation of cainjector{}; the annotations \
+         are: {}",
+        did_you_mean(.known, .name, &format!("{prefix}/")),
+        .known.join(", ")
+    )]
+    UnknownAnnotation {
+        prefix: String,
+        name: String,
+        known: Vec<&'static str>,
+    },
+    #[error(
+        "annotation \"{key}\" is not allowed: the cluster's cainjector policy lets pods use {} \
+         (setting allowedOverrides)",
+        if .allowed.is_empty() { "none of its annotations".to_string() } else { format!("only {}", .allowed.join(", ")) }
+    )]
+    AnnotationNotAllowed {
+        key: String,
+        allowed: Vec<&'static str>,
+    },
+    #[error(
+        "annotations \"{first}\" and \"{second}\" are mutually exclusive: a pod takes its bundle \
+         from one ConfigMap or one Secret"
+    )]
+    SourceAnnotations { first: String, second: String },
+    #[error(transparent)]
+    StoreOverlap(#[from] StoreOverlap),
+}
 
 /// What to inject into one pod (or pod template).
 #[derive(Debug, Clone, PartialEq)]
@@ -48,21 +82,21 @@ struct Annotation<'a> {
 }
 
 impl Annotation<'_> {
-    fn invalid(&self, reason: Reason) -> Error {
-        Error::invalid(
+    fn invalid(&self, reason: Reason) -> ValueError {
+        ValueError::invalid(
             Subject::Annotation(self.key.to_string()),
             self.value,
             reason,
         )
     }
 
-    fn checked(&self, check: fn(&str) -> Result<(), Reason>) -> Result<String, Error> {
+    fn checked(&self, check: fn(&str) -> Result<(), Reason>) -> Result<String, ValueError> {
         check(self.value).map_err(|reason| self.invalid(reason))?;
         Ok(self.value.to_string())
     }
 
     /// A comma-separated list of globs.
-    fn globs(&self) -> Result<Vec<Glob>, Error> {
+    fn globs(&self) -> Result<Vec<Glob>, ValueError> {
         let glob = |p: &str| {
             Glob::parse(p).map_err(|why| {
                 self.invalid(Reason::BadGlob {
@@ -75,7 +109,7 @@ impl Annotation<'_> {
         patterns.filter(|p| !p.is_empty()).map(glob).collect()
     }
 
-    fn boolean(&self) -> Result<bool, Error> {
+    fn boolean(&self) -> Result<bool, ValueError> {
         names::parse_bool(self.value).ok_or_else(|| self.invalid(Reason::OneOf(&["true", "false"])))
     }
 }
@@ -106,7 +140,7 @@ fn our_annotation<'a>(
         });
     }
     let value = value.as_str().ok_or_else(|| {
-        Error::wrong_kind(
+        ValueError::wrong_kind(
             Subject::Annotation(key.to_string()),
             Expected::String,
             Kind::of(value),
@@ -143,7 +177,7 @@ fn injects(settings: &Settings, annotations: &Map<String, Value>) -> Result<bool
         return Ok(settings.inject);
     };
     match our_annotation(settings, key, value)? {
-        Some(a) => a.boolean(),
+        Some(a) => Ok(a.boolean()?),
         None => Ok(settings.inject),
     }
 }
@@ -260,7 +294,7 @@ impl<'s, 'a> Planner<'s, 'a> {
                     settings.annotation_prefix,
                     Override::MountPath.key()
                 );
-                Error::invalid(Subject::Annotation(key), &plan.mount_path, reason)
+                ValueError::invalid(Subject::Annotation(key), &plan.mount_path, reason)
             })?;
             plan.java_options = Some(store.options(&plan.mount_path));
             plan.java_key = Some(store.key.clone());
@@ -292,11 +326,11 @@ impl<'s, 'a> Planner<'s, 'a> {
             .mount_key
             .or(self.store_key)
             .map_or_else(own, str::to_string);
-        Err(Error::StoreOverlapsMount {
+        Err(Error::from(StoreOverlap {
             subject: Subject::Annotation(key),
             file: file.clone(),
             mount_path: mount_path.clone(),
-        })
+        }))
     }
 }
 

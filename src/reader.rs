@@ -4,21 +4,35 @@
 use serde_json::{Map, Value};
 
 use crate::diag::Kind;
-use crate::error::{Error, Expected, Reason, Subject};
+use crate::error::{Expected, Reason, Subject, ValueError};
 use crate::names;
 use crate::selection::Glob;
+
+/// A setting's object refused as it is read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Value(#[from] ValueError),
+    /// A field that the setting's object does not have.
+    #[error("setting \"{setting}.{field}\" is not known: use {form}")]
+    UnknownField {
+        setting: &'static str,
+        field: String,
+        form: &'static str,
+    },
+}
 
 /// The top-level settings, read by key.
 pub struct Reader<'a>(pub &'a Map<String, Value>);
 
 /// `setting "{key}" must be {expected}, found` what `found` is.
-fn wrong(key: &str, expected: Expected, found: &Value) -> Error {
-    Error::wrong_kind(Subject::setting(key), expected, Kind::of(found))
+fn wrong(key: &str, expected: Expected, found: &Value) -> ValueError {
+    ValueError::wrong_kind(Subject::setting(key), expected, Kind::of(found))
 }
 
 /// `setting "{key}": {value:?} {reason}`.
-pub fn invalid(key: &str, value: &str, reason: Reason) -> Error {
-    Error::invalid(Subject::setting(key), value, reason)
+pub fn invalid(key: &str, value: &str, reason: Reason) -> ValueError {
+    ValueError::invalid(Subject::setting(key), value, reason)
 }
 
 impl<'a> Reader<'a> {
@@ -27,7 +41,7 @@ impl<'a> Reader<'a> {
         self.0.get(key).filter(|v| !v.is_null())
     }
 
-    pub fn string(&self, key: &str) -> Result<Option<&'a str>, Error> {
+    pub fn string(&self, key: &str) -> Result<Option<&'a str>, ValueError> {
         match self.get(key) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
@@ -40,7 +54,7 @@ impl<'a> Reader<'a> {
         &self,
         key: &str,
         check: fn(&str) -> Result<(), Reason>,
-    ) -> Result<Option<String>, Error> {
+    ) -> Result<Option<String>, ValueError> {
         let Some(s) = self.string(key)? else {
             return Ok(None);
         };
@@ -50,7 +64,7 @@ impl<'a> Reader<'a> {
 
     /// A boolean; the strings "true" and "false" (as Go's ParseBool spells
     /// them) are taken too, as the webhook's config.yaml had them.
-    pub fn boolean(&self, key: &str, default: bool) -> Result<bool, Error> {
+    pub fn boolean(&self, key: &str, default: bool) -> Result<bool, ValueError> {
         match self.get(key) {
             None => Ok(default),
             Some(Value::Bool(b)) => Ok(*b),
@@ -60,7 +74,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub fn list(&self, key: &'static str) -> Result<Vec<&'a str>, Error> {
+    pub fn list(&self, key: &'static str) -> Result<Vec<&'a str>, ValueError> {
         let items = match self.get(key) {
             None => return Ok(Vec::new()),
             Some(Value::Array(items)) => items,
@@ -68,7 +82,7 @@ impl<'a> Reader<'a> {
         };
         let item = |(i, item): (usize, &'a Value)| {
             item.as_str().ok_or_else(|| {
-                Error::wrong_kind(
+                ValueError::wrong_kind(
                     Subject::SettingItem(key, i),
                     Expected::String,
                     Kind::of(item),
@@ -78,7 +92,7 @@ impl<'a> Reader<'a> {
         items.iter().enumerate().map(item).collect()
     }
 
-    pub fn globs(&self, key: &'static str) -> Result<Vec<Glob>, Error> {
+    pub fn globs(&self, key: &'static str) -> Result<Vec<Glob>, ValueError> {
         let glob = |p: &str| {
             Glob::parse(p).map_err(|reason| invalid(key, p, Reason::NotGlob(Box::new(reason))))
         };
@@ -102,7 +116,7 @@ impl<'m> Nested<'m> {
         form: &'static str,
     ) -> Result<Nested<'m>, Error> {
         let Value::Object(map) = value else {
-            return Err(wrong(key, Expected::ObjectWith(form), value));
+            return Err(wrong(key, Expected::ObjectWith(form), value).into());
         };
         if let Some(unknown) = map.keys().find(|k| !fields.contains(&k.as_str())) {
             return Err(Error::UnknownField {
@@ -115,7 +129,7 @@ impl<'m> Nested<'m> {
     }
 
     /// A string field; absent or null is `None`.
-    pub fn text(&self, field: &str) -> Result<Option<&'m str>, Error> {
+    pub fn text(&self, field: &str) -> Result<Option<&'m str>, ValueError> {
         match self.map.get(field) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
@@ -128,7 +142,7 @@ impl<'m> Nested<'m> {
     }
 
     /// `setting "{key}.{field}": {value:?} {reason}`.
-    pub fn invalid(&self, field: &str, value: &str, reason: Reason) -> Error {
+    pub fn invalid(&self, field: &str, value: &str, reason: Reason) -> ValueError {
         invalid(&self.name(field), value, reason)
     }
 

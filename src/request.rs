@@ -15,7 +15,6 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::error::Error;
 use crate::json::{self, Index, Object, Raw};
 
 /// The waPC `validate` payload: `{"request": ..., "settings": ...}`, and
@@ -44,13 +43,24 @@ impl<'a> Payload<'a, Raw<'a>> {
     }
 }
 
+/// The payload refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read the admission request: {0}")]
+    Request(String),
+    /// serde_json decoded a value that the policy's index does not read as
+    /// JSON: a bug, refused rather than answered from a wrong reading.
+    #[error("the policy cannot index a value serde_json decoded (a bug in the policy)")]
+    NotJson,
+}
+
 /// The payload as serde_json decodes it, each value it keeps raw indexed on
 /// its own, handed to `then`: the reading of what the index reading leaves
 /// to serde_json, and the reference that reading is tested against.
-pub fn decoded<T>(
+pub fn decoded<T, E: From<Error>>(
     payload: &[u8],
-    then: impl FnOnce(Payload<'_, Raw<'_>>) -> Result<T, Error>,
-) -> Result<T, Error> {
+    then: impl FnOnce(Payload<'_, Raw<'_>>) -> Result<T, E>,
+) -> Result<T, E> {
     let decoded: Payload<'_, &RawValue> =
         serde_json::from_slice(payload).map_err(|e| Error::Request(e.to_string()))?;
     // The indexes first, then the values read from them: a value borrows its index.

@@ -6,13 +6,13 @@ use std::rc::Rc;
 
 use serde_json::{Map, Value};
 
-use crate::diag::Kind;
-use crate::error::{Error, Expected, Reason, Subject};
+use crate::diag::{Kind, did_you_mean};
+use crate::error::{Expected, Reason, Subject, ValueError};
 use crate::names;
-use crate::reader::{Nested, Reader, invalid};
+use crate::reader::{self, Nested, Reader, invalid};
 use crate::selection::Glob;
 pub use crate::source::Source;
-use crate::trust_bundle::parse_trust_bundle;
+use crate::trust_bundle::{self, parse_trust_bundle};
 
 pub const DEFAULT_CERT_FILE: &str = "ca.crt";
 pub const DEFAULT_MOUNT_PATH: &str = "/cacerts";
@@ -55,6 +55,88 @@ const KNOWN_KEYS: &[&str] = &[
     "action",
     "systemTrustStore",
 ];
+
+/// Settings refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Value(#[from] ValueError),
+    #[error(transparent)]
+    Read(#[from] reader::Error),
+    #[error(transparent)]
+    TrustBundle(#[from] trust_bundle::Error),
+    /// serde_json's own message, for settings that are not JSON.
+    #[error("{0}")]
+    Json(String),
+    #[error("settings must be an object of keys and values, found {0}")]
+    NotObject(Kind),
+    #[error(
+        "setting \"{key}\" is not a known setting{}; the settings are: {}",
+        did_you_mean(.known, .key, ""),
+        .known.join(", ")
+    )]
+    UnknownSetting {
+        key: String,
+        known: &'static [&'static str],
+    },
+    #[error(
+        "one of the settings \"configMap\" or \"secret\" is required: the name of the ConfigMap \
+         or Secret holding the trust bundle in each namespace (e.g. configMap: ca-bundle), or \
+         \"clusterTrustBundle\""
+    )]
+    NoSource,
+    #[error(
+        "the settings \"configMap\", \"secret\" and \"clusterTrustBundle\" are mutually \
+         exclusive: set only the one that holds the trust bundle"
+    )]
+    SourcesExclusive,
+    #[error(
+        "setting \"inject\" is false (opt-in mode) but \"allowedOverrides\" does not list \
+         \"inject\", so no pod could ever opt in: add \"inject\" to \"allowedOverrides\""
+    )]
+    OptInLocked,
+    #[error(
+        "setting \"javaTrustStore.key\" is required: the key of the trust store in the bundle \
+         (e.g. trust-manager's additionalFormats output \"truststore.p12\")"
+    )]
+    JavaKeyRequired,
+    #[error(
+        "setting \"javaTrustStore.password\" must be without spaces or quotes: \
+         JAVA_TOOL_OPTIONS is split on spaces"
+    )]
+    JavaPassword,
+    #[error(
+        "setting \"javaTrustStore\" needs a ConfigMap or Secret source: a ClusterTrustBundle \
+         projects only the PEM bundle"
+    )]
+    JavaNeedsNamedSource,
+    #[error(
+        "setting \"envVars\" must not list JAVA_TOOL_OPTIONS when \"javaTrustStore\" is set: \
+         the policy adds the trust store options to it"
+    )]
+    JavaOptionsListed,
+    #[error(
+        "setting \"systemTrustStore\" is an empty list, which puts the bundle over no file: list \
+         the files, or set true for the standard list or false for none"
+    )]
+    StoreListEmpty,
+    #[error(transparent)]
+    StoreOverlap(#[from] StoreOverlap),
+}
+
+/// A system trust store file and the bundle's mount path overlap; `subject`
+/// is what brought them together (a setting, or a pod's annotation).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "{subject}: the system trust store file {file} and the mount path {mount_path} overlap (one \
+     is at or under the other), and a container cannot mount the bundle at both: use a mountPath \
+     apart from the system trust store files, or leave {file} out of systemTrustStore's list"
+)]
+pub struct StoreOverlap {
+    pub subject: Subject,
+    pub file: String,
+    pub mount_path: String,
+}
 
 /// A Java trust store in the bundle, for `JAVA_TOOL_OPTIONS`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -307,13 +389,7 @@ fn keys<'a>(
     let map = match value {
         Value::Object(map) => map,
         Value::Null => empty,
-        other => {
-            return Err(Error::wrong_kind(
-                Subject::Settings,
-                Expected::KeysAndValues,
-                Kind::of(other),
-            ));
-        }
+        other => return Err(Error::NotObject(Kind::of(other))),
     };
     if let Some(unknown) = map.keys().find(|k| !KNOWN_KEYS.contains(&k.as_str())) {
         return Err(Error::UnknownSetting {
@@ -354,9 +430,8 @@ fn allowed_overrides(r: &Reader<'_>) -> Result<Overrides, Error> {
             Reason::NotAnnotation(Override::all_keys()),
         )),
     };
-    r.list("allowedOverrides")?
-        .into_iter()
-        .try_fold(Overrides::none(), allow)
+    let list = r.list("allowedOverrides")?;
+    Ok(list.into_iter().try_fold(Overrides::none(), allow)?)
 }
 
 fn source_check(r: &Reader<'_>) -> Result<SourceCheck, Error> {
@@ -368,11 +443,11 @@ fn source_check(r: &Reader<'_>) -> Result<SourceCheck, Error> {
         Some("off") | None => Ok(SourceCheck::Off),
         Some("warn") => Ok(SourceCheck::Warn),
         Some("reject") => Ok(SourceCheck::Reject),
-        Some(other) => Err(invalid(
+        Some(other) => Err(Error::from(invalid(
             "sourceCheck",
             other,
             Reason::OneOf(&["off", "warn", "reject"]),
-        )),
+        ))),
     }
 }
 
@@ -404,11 +479,11 @@ fn system_trust_store(r: &Reader<'_>, mount_path: &str) -> Result<SystemTrustSto
             files: standard(),
         },
         Some(other) => {
-            return Err(Error::wrong_kind(
+            return Err(Error::from(ValueError::wrong_kind(
                 Subject::setting(SYSTEM_TRUST_STORE),
                 Expected::StoreFiles,
                 Kind::of(other),
-            ));
+            )));
         }
     };
     if !store.on {
@@ -421,7 +496,7 @@ fn system_trust_store(r: &Reader<'_>, mount_path: &str) -> Result<SystemTrustSto
         .enumerate()
         .find(|(_, f)| names::overlap(f, mount_path));
     if let Some((i, file)) = overlapping {
-        return Err(Error::StoreOverlapsMount {
+        return Err(Error::from(StoreOverlap {
             subject: if listed {
                 Subject::SettingItem(SYSTEM_TRUST_STORE, i)
             } else {
@@ -429,7 +504,7 @@ fn system_trust_store(r: &Reader<'_>, mount_path: &str) -> Result<SystemTrustSto
             },
             file: file.clone(),
             mount_path: mount_path.to_string(),
-        });
+        }));
     }
     Ok(store)
 }
@@ -441,7 +516,11 @@ fn store_files(files: &[&str]) -> Result<Vec<String>, Error> {
         return Err(Error::StoreListEmpty);
     }
     let item = |i: usize, file: &str, reason| {
-        Error::invalid(Subject::SettingItem(SYSTEM_TRUST_STORE, i), file, reason)
+        Error::from(ValueError::invalid(
+            Subject::SettingItem(SYSTEM_TRUST_STORE, i),
+            file,
+            reason,
+        ))
     };
     for (i, file) in files.iter().enumerate() {
         names::store_file(file).map_err(|reason| item(i, file, reason))?;
@@ -463,11 +542,11 @@ fn action(r: &Reader<'_>) -> Result<Action, Error> {
     match r.string("action")? {
         None | Some("inject") => Ok(Action::Inject),
         Some("require") => Ok(Action::Require),
-        Some(other) => Err(invalid(
+        Some(other) => Err(Error::from(invalid(
             "action",
             other,
             Reason::OneOf(&["inject", "require"]),
-        )),
+        ))),
     }
 }
 
@@ -487,7 +566,9 @@ fn parse_java(value: &Value) -> Result<JavaTrustStore, Error> {
         None => DEFAULT_TRUST_STORE_TYPE,
         Some(t @ ("PKCS12" | "JKS")) => t,
         Some(other) => {
-            return Err(nested.invalid("type", other, Reason::OneOf(&["PKCS12", "JKS"])));
+            return Err(nested
+                .invalid("type", other, Reason::OneOf(&["PKCS12", "JKS"]))
+                .into());
         }
     };
     let password = text("password")?.unwrap_or(DEFAULT_TRUST_STORE_PASSWORD);
@@ -516,7 +597,9 @@ fn java_conflicts(
     if env_vars.iter().any(|v| v == JAVA_TOOL_OPTIONS) {
         return Err(Error::JavaOptionsListed);
     }
-    trust_store_path(mount_path, java).map_err(|reason| invalid("mountPath", mount_path, reason))
+    trust_store_path(mount_path, java)
+        .map_err(|reason| invalid("mountPath", mount_path, reason))?;
+    Ok(())
 }
 
 /// JAVA_TOOL_OPTIONS is split on whitespace, so the store's path cannot hold any.
@@ -534,7 +617,7 @@ fn env_var_list(names_in: &[&str]) -> Result<Vec<String>, Error> {
     for name in names_in {
         names::env_var_name(name).map_err(|reason| invalid("envVars", name, reason))?;
         if out.iter().any(|seen| seen == name) {
-            return Err(invalid("envVars", name, Reason::ListedTwice));
+            return Err(invalid("envVars", name, Reason::ListedTwice).into());
         }
         out.push((*name).to_string());
     }

@@ -5,9 +5,8 @@
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::error::{Error, Warning};
 use crate::inject::{List, Report};
-use crate::json::{Edits, to_json};
+use crate::json::{Edits, Error, to_json};
 use crate::overrides::{Plan, STATUS};
 use crate::settings::Settings;
 use crate::template::Template;
@@ -15,6 +14,20 @@ use crate::template::Template;
 /// The most the keys and values of an object's annotations may take
 /// together (ValidateAnnotations: TotalAnnotationSizeLimitB, 256 KiB).
 pub const ANNOTATIONS_LIMIT: usize = 256 * 1024;
+
+/// The warning for the client when the status annotation would take the
+/// annotations over the budget.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "cainjector injected the trust bundle but left out its annotation \"{key}\": with it the \
+     annotations would take {size} bytes, over the {limit} bytes the API server allows (keys and \
+     values together)"
+)]
+pub struct LeftOut {
+    key: String,
+    size: usize,
+    limit: usize,
+}
 
 /// Write the status annotation on the template; when it does not fit, the
 /// warning for the client instead.
@@ -24,7 +37,7 @@ pub fn annotate(
     settings: &Settings,
     plan: &Plan<'_>,
     report: &Report,
-) -> Result<Option<Warning>, Error> {
+) -> Result<Option<LeftOut>, Error> {
     let key = format!("{}/{}", settings.annotation_prefix, STATUS);
     let value = status(plan, report)?;
     let size = annotations_size(t.annotation_map(), &key, &value);
@@ -32,7 +45,7 @@ pub fn annotate(
         set_annotation(edits, t, &key, &value)?;
         return Ok(None);
     }
-    Ok(Some(Warning::StatusLeftOut {
+    Ok(Some(LeftOut {
         key,
         size,
         limit: ANNOTATIONS_LIMIT,

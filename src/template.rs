@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use crate::diag::At;
-use crate::error::Error;
+use crate::error::ValueError;
 use crate::fields::{Slot, missing, object, string};
 use crate::json::{self, Object, Raw};
 
@@ -13,6 +13,23 @@ const MIRROR_POD_ANNOTATION: &str = "kubernetes.io/config.mirror";
 /// The node labels that say a node's OS; the kubelet sets both.
 const OS_LABELS: [&str; 2] = ["kubernetes.io/os", "beta.kubernetes.io/os"];
 const WINDOWS: &str = "windows";
+
+/// What makes the object not the shape of its kind: a workload names it
+/// (`malformed Deployment: ...`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Malformed {
+    #[error(transparent)]
+    Value(#[from] ValueError),
+    #[error(transparent)]
+    Json(#[from] json::Error),
+    #[error("the object must be a JSON object")]
+    NotJsonObject,
+    #[error(
+        "oldObject is missing: an ephemeralcontainers update must carry the pod as it was, to \
+         tell the new debug containers from the existing ones"
+    )]
+    OldObjectMissing,
+}
 
 /// A pod template, read up to the decision whether to inject it.
 pub struct Template<'a> {
@@ -40,7 +57,7 @@ impl Template<'_> {
 
 /// The template at `path` in `object`, with what the rules read of it;
 /// `None` when the pod is one the policy never injects.
-pub fn read<'a>(object: Raw<'a>, path: &[&'static str]) -> Result<Option<Template<'a>>, Error> {
+pub fn read<'a>(object: Raw<'a>, path: &[&'static str]) -> Result<Option<Template<'a>>, Malformed> {
     let (template, at) = descend(object, path)?;
     let here = At::Root(&at);
     let metadata_at = At::Field(&here, "metadata");
@@ -74,8 +91,8 @@ pub fn read<'a>(object: Raw<'a>, path: &[&'static str]) -> Result<Option<Templat
 }
 
 /// The object at `path` in `object`, and where it is (`spec.template`).
-fn descend<'a>(object: Raw<'a>, path: &[&'static str]) -> Result<(Object<'a>, String), Error> {
-    let mut found = Object::read(object).ok_or(Error::NotJsonObject)?;
+fn descend<'a>(object: Raw<'a>, path: &[&'static str]) -> Result<(Object<'a>, String), Malformed> {
+    let mut found = Object::read(object).ok_or(Malformed::NotJsonObject)?;
     let mut at = String::new();
     for key in path {
         if !at.is_empty() {
@@ -92,7 +109,7 @@ fn descend<'a>(object: Raw<'a>, path: &[&'static str]) -> Result<(Object<'a>, St
 fn annotations<'a>(
     metadata: Option<&Object<'a>>,
     metadata_at: &At<'_>,
-) -> Result<Option<Annotations<'a>>, Error> {
+) -> Result<Option<Annotations<'a>>, Malformed> {
     let Some(raw) = metadata.and_then(|m| m.present("annotations")) else {
         return Ok(None);
     };
@@ -105,7 +122,7 @@ fn annotations<'a>(
 /// selector on the OS label, or a required node affinity of which every term
 /// requires Windows (the terms are ORed: one that allows another OS lets the
 /// pod run there, and it is injected).
-fn windows_only(spec: &Object<'_>, at: &At<'_>) -> Result<bool, Error> {
+fn windows_only(spec: &Object<'_>, at: &At<'_>) -> Result<bool, Malformed> {
     if let Some(raw) = spec.present("os") {
         let os = object(raw, &At::Field(at, "os"))?;
         if os.get("name").and_then(json::string).as_deref() == Some(WINDOWS) {
@@ -147,17 +164,17 @@ fn child<'a>(
     parent: &Object<'a>,
     at: &str,
     field: &str,
-) -> Result<Option<(Object<'a>, String)>, Error> {
+) -> Result<Option<(Object<'a>, String)>, Malformed> {
     let Some(raw) = parent.present(field) else {
         return Ok(None);
     };
     let here = At::Field(&At::Root(at), field).to_string();
-    object(raw, &At::Root(&here)).map(|o| Some((o, here)))
+    Ok(Some((object(raw, &At::Root(&here))?, here)))
 }
 
 /// A node selector term requires Windows when one of its expressions (which
 /// are ANDed) is the OS label `In` values that are all `windows`.
-fn term_requires_windows(raw: Raw<'_>, at: &At<'_>) -> Result<bool, Error> {
+fn term_requires_windows(raw: Raw<'_>, at: &At<'_>) -> Result<bool, Malformed> {
     let term = object(raw, at)?;
     let expressions = Slot::read(&term, at, "matchExpressions")?;
     for (i, item) in expressions.items().iter().copied().enumerate() {
@@ -185,15 +202,15 @@ fn term_requires_windows(raw: Raw<'_>, at: &At<'_>) -> Result<bool, Error> {
 /// API server forbids changing those (ValidatePodEphemeralContainersUpdate),
 /// so an `oldObject` that cannot be read is refused: taken as empty, its
 /// containers would be injected as new ones.
-pub fn existing_ephemeral(old: Option<Raw<'_>>) -> Result<Vec<String>, Error> {
+pub fn existing_ephemeral(old: Option<Raw<'_>>) -> Result<Vec<String>, Malformed> {
     let root = At::Root("oldObject");
     let Some(old) = old else {
-        return Err(Error::OldObjectMissing);
+        return Err(Malformed::OldObjectMissing);
     };
     let pod = object(old, &root)?;
     let spec_at = At::Field(&root, "spec");
     let Some(spec) = pod.present("spec") else {
-        return Err(missing(&spec_at, None));
+        return Err(missing(&spec_at, None).into());
     };
     let spec = object(spec, &spec_at)?;
     let field = "ephemeralContainers";
@@ -204,7 +221,7 @@ pub fn existing_ephemeral(old: Option<Raw<'_>>) -> Result<Vec<String>, Error> {
         .enumerate()
         .map(|(i, item)| {
             let here = At::Item(&spec_at, field, i);
-            string(&object(*item, &here)?, &here, "name").map(|n| n.into_owned())
+            Ok(string(&object(*item, &here)?, &here, "name")?.into_owned())
         })
         .collect()
 }

@@ -5,11 +5,57 @@
 use serde_json::{Map, Value};
 
 use crate::diag::{At, Kind};
-use crate::error::{Error, Expected, Reason, Subject};
+use crate::error::{Expected, Reason, Subject, ValueError};
 use crate::fields::missing;
 use crate::names;
-use crate::reader::Nested;
+use crate::reader::{self, Nested};
 use crate::source::TrustBundle;
+
+/// `clusterTrustBundle` refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Value(#[from] ValueError),
+    #[error(transparent)]
+    Read(#[from] reader::Error),
+    #[error(
+        "setting \"clusterTrustBundle.labelSelector\" only goes with \"signerName\", not with \
+         \"name\""
+    )]
+    SelectorWithName,
+    #[error(
+        "setting \"clusterTrustBundle.labelSelector\" is required with \"signerName\" (an unset \
+         selector matches no bundle; {{}} matches every bundle of the signer)"
+    )]
+    SelectorRequired,
+    #[error("setting \"clusterTrustBundle\": \"name\" and \"signerName\" are mutually exclusive")]
+    NameAndSigner,
+    #[error(
+        "setting \"clusterTrustBundle\" needs \"name\", or \"signerName\" and \"labelSelector\""
+    )]
+    NameOrSigner,
+    #[error("setting \"clusterTrustBundle.labelSelector\": {0}")]
+    Selector(Selector),
+}
+
+/// The label selector refused, as `Error::Selector` names it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Selector {
+    #[error(transparent)]
+    Value(#[from] ValueError),
+    #[error("must be a label selector object, found {0}")]
+    NotObject(Kind),
+    #[error("{0:?} is not part of a label selector (matchLabels, matchExpressions)")]
+    UnknownField(String),
+    #[error("{at}.{field} is not known: a requirement has {REQUIREMENT_FIELDS}")]
+    UnknownRequirementField { at: String, field: String },
+    #[error("{at} with In or NotIn needs at least one value")]
+    ValuesNeeded { at: String },
+    #[error("{at} with Exists or DoesNotExist takes no values")]
+    ValuesRefused { at: String },
+}
+
+const REQUIREMENT_FIELDS: &str = "\"key\", \"operator\" and \"values\"";
 
 /// The `clusterTrustBundle` setting: `{name}` or `{signerName, labelSelector}`.
 pub fn parse_trust_bundle(value: &Value) -> Result<TrustBundle, Error> {
@@ -31,10 +77,7 @@ pub fn parse_trust_bundle(value: &Value) -> Result<TrustBundle, Error> {
         (None, Some(signer)) => {
             signer_name(signer).map_err(|reason| nested.invalid("signerName", signer, reason))?;
             let selector = selector.ok_or(Error::SelectorRequired)?;
-            label_selector(selector).map_err(|problem| Error::In {
-                subject: Subject::setting("clusterTrustBundle.labelSelector"),
-                problem: Box::new(problem),
-            })?;
+            label_selector(selector).map_err(Error::Selector)?;
             Ok(TrustBundle::Signer {
                 signer_name: signer.to_string(),
                 label_selector: selector.clone(),
@@ -106,19 +149,15 @@ fn signer_name(value: &str) -> Result<(), Reason> {
 }
 
 /// `{at} must be {expected}, found` what `found` is.
-fn wrong(at: &At<'_>, expected: Expected, found: &Value) -> Error {
-    Error::wrong_kind(Subject::path(at), expected, Kind::of(found))
+fn wrong(at: &At<'_>, expected: Expected, found: &Value) -> Selector {
+    ValueError::wrong_kind(Subject::path(at), expected, Kind::of(found)).into()
 }
 
 /// A metav1.LabelSelector as ValidateLabelSelector checks it, with only the
 /// fields of its type (the policy copies it into every pod).
-fn label_selector(value: &Value) -> Result<(), Error> {
+fn label_selector(value: &Value) -> Result<(), Selector> {
     let Value::Object(map) = value else {
-        return Err(Error::wrong_kind(
-            Subject::It,
-            Expected::LabelSelector,
-            Kind::of(value),
-        ));
+        return Err(Selector::NotObject(Kind::of(value)));
     };
     let root = At::Root("");
     for (key, field) in map {
@@ -129,48 +168,44 @@ fn label_selector(value: &Value) -> Result<(), Error> {
             ("matchExpressions", Value::Array(items)) => match_expressions(items, &root)?,
             ("matchLabels", other) => return Err(wrong(&at, Expected::Object, other)),
             ("matchExpressions", other) => return Err(wrong(&at, Expected::List, other)),
-            (unknown, _) => return Err(Error::UnknownSelectorField(unknown.to_string())),
+            (unknown, _) => return Err(Selector::UnknownField(unknown.to_string())),
         }
     }
     Ok(())
 }
 
-fn match_expressions(items: &[Value], root: &At<'_>) -> Result<(), Error> {
+fn match_expressions(items: &[Value], root: &At<'_>) -> Result<(), Selector> {
     for (i, item) in items.iter().enumerate() {
         requirement(item, &At::Item(root, "matchExpressions", i))?;
     }
     Ok(())
 }
 
-fn match_labels(labels: &Map<String, Value>) -> Result<(), Error> {
+fn match_labels(labels: &Map<String, Value>) -> Result<(), Selector> {
     let root = At::Root("matchLabels");
     for (key, value) in labels {
         names::qualified_name(key)
-            .map_err(|reason| Error::invalid(Subject::path("matchLabels key"), key, reason))?;
+            .map_err(|reason| ValueError::invalid(Subject::path("matchLabels key"), key, reason))?;
         let at = At::Field(&root, key);
         let Value::String(text) = value else {
             return Err(wrong(&at, Expected::String, value));
         };
         names::label_value(text)
-            .map_err(|reason| Error::invalid(Subject::path(at), text, reason))?;
+            .map_err(|reason| ValueError::invalid(Subject::path(at), text, reason))?;
     }
     Ok(())
 }
 
 /// One item of `matchExpressions`, named `at` in messages.
-fn requirement(item: &Value, at: &At<'_>) -> Result<(), Error> {
+fn requirement(item: &Value, at: &At<'_>) -> Result<(), Selector> {
     let Value::Object(fields) = item else {
-        return Err(wrong(
-            at,
-            Expected::ObjectWith(Expected::REQUIREMENT_FIELDS),
-            item,
-        ));
+        return Err(wrong(at, Expected::ObjectWith(REQUIREMENT_FIELDS), item));
     };
     if let Some(unknown) = fields
         .keys()
         .find(|k| !matches!(k.as_str(), "key" | "operator" | "values"))
     {
-        return Err(Error::UnknownRequirementField {
+        return Err(Selector::UnknownRequirementField {
             at: at.to_string(),
             field: unknown.clone(),
         });
@@ -181,39 +216,45 @@ fn requirement(item: &Value, at: &At<'_>) -> Result<(), Error> {
 }
 
 /// A requirement's key: a label key.
-fn requirement_key(key: Option<&Value>, at: &At<'_>) -> Result<(), Error> {
+fn requirement_key(key: Option<&Value>, at: &At<'_>) -> Result<(), Selector> {
     match key {
-        None | Some(Value::Null) => Err(missing(at, Some(Expected::LabelKey))),
-        Some(Value::String(key)) => names::qualified_name(key)
-            .map_err(|reason| Error::invalid(Subject::path(at), key, reason)),
+        None | Some(Value::Null) => Err(missing(at, Some(Expected::LabelKey)).into()),
+        Some(Value::String(key)) => Ok(names::qualified_name(key)
+            .map_err(|reason| ValueError::invalid(Subject::path(at), key, reason))?),
         Some(other) => Err(wrong(at, Expected::String, other)),
     }
 }
 
 /// A requirement's operator, which decides how many `values` it takes.
-fn requirement_operator(operator: Option<&Value>, at: &At<'_>, values: usize) -> Result<(), Error> {
+fn requirement_operator(
+    operator: Option<&Value>,
+    at: &At<'_>,
+    values: usize,
+) -> Result<(), Selector> {
     let here = At::Field(at, "operator");
     let op = match operator {
         None | Some(Value::Null) => {
-            return Err(missing(&here, Some(Expected::Operator)));
+            return Err(missing(&here, Some(Expected::Operator)).into());
         }
         Some(Value::String(op)) => op.as_str(),
         Some(other) => return Err(wrong(&here, Expected::Operator, other)),
     };
     match op {
-        "In" | "NotIn" if values == 0 => Err(Error::ValuesNeeded { at: at.to_string() }),
-        "Exists" | "DoesNotExist" if values > 0 => Err(Error::ValuesRefused { at: at.to_string() }),
+        "In" | "NotIn" if values == 0 => Err(Selector::ValuesNeeded { at: at.to_string() }),
+        "Exists" | "DoesNotExist" if values > 0 => {
+            Err(Selector::ValuesRefused { at: at.to_string() })
+        }
         "In" | "NotIn" | "Exists" | "DoesNotExist" => Ok(()),
-        other => Err(Error::invalid(
+        other => Err(Selector::Value(ValueError::invalid(
             Subject::path(here),
             other,
             Reason::MustBe(Expected::Operator),
-        )),
+        ))),
     }
 }
 
 /// How many values the requirement at `at` has, each a valid label value.
-fn requirement_values(values: Option<&Value>, at: &At<'_>) -> Result<usize, Error> {
+fn requirement_values(values: Option<&Value>, at: &At<'_>) -> Result<usize, Selector> {
     let items = match values {
         None | Some(Value::Null) => return Ok(0),
         Some(Value::Array(items)) => items,
@@ -225,7 +266,7 @@ fn requirement_values(values: Option<&Value>, at: &At<'_>) -> Result<usize, Erro
             return Err(wrong(&item, Expected::String, value));
         };
         names::label_value(text)
-            .map_err(|reason| Error::invalid(Subject::path(item), text, reason))?;
+            .map_err(|reason| ValueError::invalid(Subject::path(item), text, reason))?;
     }
     Ok(items.len())
 }

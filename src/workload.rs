@@ -3,14 +3,29 @@
 //! the mutation (inject.rs) and the status annotation (status.rs).
 
 use crate::diag::At;
-use crate::error::{Error, Warning};
 use crate::inject::{Report, inject, inject_ephemeral};
-use crate::json::{Edits, Raw};
-use crate::overrides::{Plan, plan};
+use crate::json::{self, Edits, Raw};
+use crate::overrides::{self, Plan, plan};
 use crate::route::Route;
 use crate::settings::{Settings, Source};
 use crate::status;
-use crate::template::{self, Template, existing_ephemeral};
+use crate::template::{self, Malformed, Template, existing_ephemeral};
+
+/// One object's injection refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// The object does not have the shape of its kind.
+    #[error("malformed {kind}: {problem}")]
+    Malformed {
+        kind: String,
+        problem: Box<Malformed>,
+    },
+    #[error(transparent)]
+    Annotation(#[from] overrides::Error),
+    /// The splicer's or serde_json's refusal of our own additions.
+    #[error(transparent)]
+    Json(#[from] json::Error),
+}
 
 /// The object of one admission request, as the injection reads it.
 #[derive(Clone, Copy)]
@@ -38,7 +53,7 @@ pub struct Injected {
     pub store_key: Option<String>,
     pub report: Report,
     /// For the client, when the status annotation was left out.
-    pub warning: Option<Warning>,
+    pub warning: Option<status::LeftOut>,
 }
 
 impl Injected {
@@ -72,7 +87,7 @@ pub fn inject_object(
 }
 
 /// `problem` with the object, named as a malformed `kind`.
-fn malformed(kind: &str) -> impl Fn(Error) -> Error + '_ {
+fn malformed(kind: &str) -> impl Fn(Malformed) -> Error + '_ {
     move |problem| Error::Malformed {
         kind: kind.to_string(),
         problem: Box::new(problem),
