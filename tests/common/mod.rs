@@ -305,6 +305,57 @@ pub fn injected(original: &Value, containers: &[&str]) -> Value {
     Injection::default().applied_to(original, containers)
 }
 
+/// "This request, sent with these settings, gets exactly this injection":
+/// the whole mutated object is compared with the request's object plus
+/// `injection` into `containers`. Returns the mutated object.
+pub fn assert_injects(
+    request: &Value,
+    settings: Value,
+    injection: &Injection,
+    containers: &[&str],
+) -> Value {
+    let result = mutated(request, settings);
+    assert_same(
+        &result,
+        &injection.applied_to(&request["object"], containers),
+    );
+    result
+}
+
+/// `got` equals `expected` (the whole value); on failure, each place they
+/// differ, as a JSON pointer with both values.
+pub fn assert_same(got: &Value, expected: &Value) {
+    if got != expected {
+        let mut lines = Vec::new();
+        differences(got, expected, String::new(), &mut lines);
+        panic!("the object is not as expected:\n{}", lines.join("\n"));
+    }
+}
+
+fn differences(got: &Value, expected: &Value, at: String, lines: &mut Vec<String>) {
+    let show = |v: Option<&Value>| v.map_or("nothing".to_string(), Value::to_string);
+    let mut pair = |at: String, g: Option<&Value>, e: Option<&Value>| match (g, e) {
+        (Some(g), Some(e)) => differences(g, e, at, lines),
+        _ => lines.push(format!("{at}: got {}, expected {}", show(g), show(e))),
+    };
+    match (got, expected) {
+        (Value::Object(g), Value::Object(e)) => {
+            let extra = g.keys().filter(|k| !e.contains_key(*k));
+            for key in e.keys().chain(extra) {
+                let at = format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"));
+                pair(at, g.get(key), e.get(key));
+            }
+        }
+        (Value::Array(g), Value::Array(e)) => {
+            for i in 0..g.len().max(e.len()) {
+                pair(format!("{at}/{i}"), g.get(i), e.get(i));
+            }
+        }
+        _ if got != expected => lines.push(format!("{at}: got {got}, expected {expected}")),
+        _ => {}
+    }
+}
+
 /// Everything in `original` is in `result`, unchanged; arrays may only have
 /// grown at their end. This is "the patch only adds". (A `Value` keeps no key
 /// order: `invariants::assert_keeps_key_order` checks it on the texts.)
