@@ -171,6 +171,8 @@ pub struct Injection {
     store: Vec<String>,
     key: String,
     env: Vec<Value>,
+    /// JSON pointers to the containers injected, all in one pod spec.
+    containers: Vec<String>,
 }
 
 impl Default for Injection {
@@ -182,8 +184,8 @@ impl Default for Injection {
 
 impl Injection {
     /// Volume `volume` from `source` (the volume's source field, e.g.
-    /// `{"secret": {"secretName": "ca"}}`), mounted at /cacerts, with
-    /// SSL_CERT_FILE naming ca.crt there.
+    /// `{"secret": {"secretName": "ca"}}`), mounted at /cacerts in the pod's
+    /// first container, with SSL_CERT_FILE naming ca.crt there.
     pub fn new(volume: &str, source: Value) -> Self {
         Injection {
             volume: volume.into(),
@@ -192,6 +194,7 @@ impl Injection {
             store: Vec::new(),
             key: "ca.crt".into(),
             env: vec![env("SSL_CERT_FILE", "/cacerts/ca.crt")],
+            containers: vec!["/spec/containers/0".into()],
         }
     }
 
@@ -201,6 +204,13 @@ impl Injection {
 
     pub fn secret(volume: &str, name: &str) -> Self {
         Injection::new(volume, json!({"secret": {"secretName": name}}))
+    }
+
+    /// Into these containers instead (JSON pointers to each, all in one pod
+    /// spec, which gets the volume).
+    pub fn in_containers(mut self, containers: &[&str]) -> Self {
+        self.containers = containers.iter().map(|c| c.to_string()).collect();
+        self
     }
 
     /// Mounted at `path` (the env vars are set apart, with `env_vars`).
@@ -250,11 +260,10 @@ impl Injection {
         self
     }
 
-    /// `original` with this injection into the listed containers (JSON
-    /// pointers to each, all in one pod spec, which gets the volume).
-    pub fn applied_to(&self, original: &Value, containers: &[&str]) -> Value {
+    /// `original` with this injection.
+    pub fn applied_to(&self, original: &Value) -> Value {
         let mut expected = original.clone();
-        for c in containers {
+        for c in &self.containers {
             if let Some(path) = &self.mount_path {
                 push(
                     &mut expected,
@@ -274,7 +283,7 @@ impl Injection {
             }
         }
         if let Some(source) = &self.source {
-            let spec = spec_of(containers);
+            let spec = spec_of(&self.containers);
             let mut volume = json!({ "name": self.volume });
             volume
                 .as_object_mut()
@@ -288,9 +297,10 @@ impl Injection {
 
 /// The pod spec that holds the containers at `containers`
 /// ("/spec/containers/0" is in "/spec").
-fn spec_of<'c>(containers: &[&'c str]) -> &'c str {
-    let spec =
-        |c: &&'c str| -> &'c str { c.rsplitn(3, '/').nth(2).unwrap_or_else(|| panic!("{c}")) };
+fn spec_of(containers: &[String]) -> &str {
+    fn spec(c: &String) -> &str {
+        c.rsplitn(3, '/').nth(2).unwrap_or_else(|| panic!("{c}"))
+    }
     let first = containers.first().map(spec).expect("a container");
     assert!(
         containers.iter().all(|c| spec(c) == first),
@@ -302,23 +312,17 @@ fn spec_of<'c>(containers: &[&'c str]) -> &'c str {
 /// `original` with the default injection of `ca-bundle` into the listed
 /// containers (JSON pointers to each container).
 pub fn injected(original: &Value, containers: &[&str]) -> Value {
-    Injection::default().applied_to(original, containers)
+    Injection::default()
+        .in_containers(containers)
+        .applied_to(original)
 }
 
 /// "This request, sent with these settings, gets exactly this injection":
 /// the whole mutated object is compared with the request's object plus
-/// `injection` into `containers`. Returns the mutated object.
-pub fn assert_injects(
-    request: &Value,
-    settings: Value,
-    injection: &Injection,
-    containers: &[&str],
-) -> Value {
+/// `injection`. Returns the mutated object.
+pub fn assert_injects(request: &Value, settings: Value, injection: &Injection) -> Value {
     let result = mutated(request, settings);
-    assert_same(
-        &result,
-        &injection.applied_to(&request["object"], containers),
-    );
+    assert_same(&result, &injection.applied_to(&request["object"]));
     result
 }
 
