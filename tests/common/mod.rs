@@ -321,19 +321,23 @@ pub fn injected(original: &Value, containers: &[&str]) -> Value {
 /// the whole mutated object is compared with the request's object plus
 /// `injection`. Returns the mutated object.
 pub fn assert_injects(request: &Value, settings: Value, injection: &Injection) -> Value {
-    let result = mutated(request, settings);
-    assert_same(&result, &injection.applied_to(&request["object"]));
+    let result = mutated(request, settings.clone());
+    let (object, expected) = (&request["object"], injection.applied_to(&request["object"]));
+    let sent = format!("sent {object}\nwith the settings {settings}");
+    assert!(result == expected, "{}\n{sent}", diff(&result, &expected));
     result
 }
 
-/// `got` equals `expected` (the whole value); on failure, each place they
-/// differ, as a JSON pointer with both values.
+/// `got` equals `expected` (the whole value), or a diff of the two.
 pub fn assert_same(got: &Value, expected: &Value) {
-    if got != expected {
-        let mut lines = Vec::new();
-        differences(got, expected, String::new(), &mut lines);
-        panic!("the object is not as expected:\n{}", lines.join("\n"));
-    }
+    assert!(got == expected, "{}", diff(got, expected));
+}
+
+/// Each place `got` and `expected` differ: a JSON pointer and both values.
+fn diff(got: &Value, expected: &Value) -> String {
+    let mut lines = vec!["the object is not as expected:".to_string()];
+    differences(got, expected, String::new(), &mut lines);
+    lines.join("\n")
 }
 
 fn differences(got: &Value, expected: &Value, at: String, lines: &mut Vec<String>) {
