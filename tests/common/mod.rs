@@ -320,6 +320,7 @@ pub fn injected(original: &Value, containers: &[&str]) -> Value {
 /// "This request, sent with these settings, gets exactly this injection":
 /// the whole mutated object is compared with the request's object plus
 /// `injection`. Returns the mutated object.
+#[track_caller]
 pub fn assert_injects(request: &Value, settings: Value, injection: &Injection) -> Value {
     let result = mutated(request, settings.clone());
     let (object, expected) = (&request["object"], injection.applied_to(&request["object"]));
@@ -329,6 +330,7 @@ pub fn assert_injects(request: &Value, settings: Value, injection: &Injection) -
 }
 
 /// `got` equals `expected` (the whole value), or a diff of the two.
+#[track_caller]
 pub fn assert_same(got: &Value, expected: &Value) {
     assert!(got == expected, "{}", diff(got, expected));
 }
