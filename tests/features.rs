@@ -17,12 +17,8 @@ fn java_settings() -> Value {
 
 #[test]
 fn java_tool_options_is_added_when_absent() {
-    let pod = simple_pod();
     let expected = Injection::default().also_env("JAVA_TOOL_OPTIONS", JAVA_OPTIONS);
-    assert_eq!(
-        mutated(&pod_request(pod.clone()), java_settings()),
-        expected.applied_to(&pod, &[C0])
-    );
+    assert_injects(&pod_request(simple_pod()), java_settings(), &expected);
 }
 
 #[test]
@@ -36,10 +32,7 @@ fn java_tool_options_is_added_to_a_container_setting_the_other_env_vars() {
     let expected = Injection::default()
         .no_env()
         .also_env("JAVA_TOOL_OPTIONS", JAVA_OPTIONS);
-    assert_eq!(
-        mutated(&pod_request(pod.clone()), java_settings()),
-        expected.applied_to(&pod, &[C0])
-    );
+    assert_injects(&pod_request(pod), java_settings(), &expected);
 }
 
 #[test]
@@ -54,7 +47,7 @@ fn java_options_follow_the_containers_own_literal_value() {
     let mut appended = pod;
     appended["spec"]["containers"][0]["env"][0]["value"] =
         json!(format!("-Xmx512m -XX:+UseG1GC {JAVA_OPTIONS}"));
-    assert_eq!(result, injected(&appended, &[C0]));
+    assert_same(&result, &injected(&appended, &[C0]));
 }
 
 #[test]
@@ -65,8 +58,7 @@ fn java_options_already_naming_a_trust_store_are_left_alone() {
         &format!("{C0}/env"),
         env("JAVA_TOOL_OPTIONS", "-Djavax.net.ssl.trustStore=/own.jks"),
     );
-    let result = mutated(&pod_request(pod.clone()), java_settings());
-    assert_eq!(result, injected(&pod, &[C0]));
+    assert_injects(&pod_request(pod), java_settings(), &Injection::default());
 }
 
 #[test]
@@ -74,8 +66,7 @@ fn java_options_from_value_from_are_left_alone() {
     let mut pod = simple_pod();
     let from = json!({"name": "JAVA_TOOL_OPTIONS", "valueFrom": {"configMapKeyRef": {"name": "jvm", "key": "opts"}}});
     push(&mut pod, &format!("{C0}/env"), from);
-    let result = mutated(&pod_request(pod.clone()), java_settings());
-    assert_eq!(result, injected(&pod, &[C0]));
+    assert_injects(&pod_request(pod), java_settings(), &Injection::default());
 }
 
 #[test]
@@ -90,20 +81,14 @@ fn java_trust_store_type_password_and_mount_path_are_used() {
             "-Djavax.net.ssl.trustStore=/etc/ssl/corp/truststore.jks \
             -Djavax.net.ssl.trustStoreType=JKS -Djavax.net.ssl.trustStorePassword=s3cret",
         );
-    assert_eq!(
-        mutated(&pod_request(simple_pod()), settings),
-        expected.applied_to(&simple_pod(), &[C0])
-    );
+    assert_injects(&pod_request(simple_pod()), settings, &expected);
 }
 
 #[test]
 fn java_trust_store_annotation_false_skips_it() {
     let mut pod = simple_pod();
     pod["metadata"]["annotations"] = json!({"cainjector.lestak.sh/javaTrustStore": "false"});
-    assert_eq!(
-        mutated(&pod_request(pod.clone()), java_settings()),
-        injected(&pod, &[C0])
-    );
+    assert_injects(&pod_request(pod), java_settings(), &Injection::default());
 }
 
 #[test]
@@ -169,15 +154,13 @@ fn java_settings_are_checked() {
 
 #[test]
 fn cluster_trust_bundle_by_name_is_a_projected_volume() {
-    let pod = simple_pod();
     let settings = json!({"clusterTrustBundle": {"name": "example.com:corp:root"}});
     let expected = Injection::new(
         "cainjector-example-com-corp-root",
         json!({"projected": {"sources": [{"clusterTrustBundle":
             {"name": "example.com:corp:root", "path": "ca.crt"}}]}}),
     );
-    let result = mutated(&pod_request(pod.clone()), settings.clone());
-    assert_eq!(result, expected.applied_to(&pod, &[C0]));
+    let result = assert_injects(&pod_request(simple_pod()), settings.clone(), &expected);
     assert_eq!(run(&pod_request(result.clone()), settings), Verdict::Accept);
     let _: k8s_openapi::api::core::v1::Pod = serde_json::from_value(result).unwrap();
 }
@@ -191,10 +174,7 @@ fn cluster_trust_bundle_by_signer_and_selector() {
             "labelSelector": {"matchLabels": {"trust": "corp"}}, "path": "bundle.pem"}}]}}),
     )
     .env_vars(&["SSL_CERT_FILE"], "/cacerts/bundle.pem");
-    assert_eq!(
-        mutated(&pod_request(simple_pod()), settings),
-        expected.applied_to(&simple_pod(), &[C0])
-    );
+    assert_injects(&pod_request(simple_pod()), settings, &expected);
 }
 
 #[test]
@@ -317,7 +297,7 @@ fn source_check_looks_for_the_java_trust_store_in_binary_data() {
             settings.clone(),
             &cluster(vec![cm])
         ),
-        Verdict::Mutate(java.applied_to(&simple_pod(), &[C0]))
+        Verdict::Mutate(java.applied_to(&simple_pod()))
     );
     let verdict = checked(
         &pod_request(simple_pod()),
@@ -368,11 +348,10 @@ fn new_debug_container_gets_the_mount_and_env() {
         "/spec/ephemeralContainers",
         json!({"name": "debugger-abc", "image": "busybox", "targetContainerName": "app"}),
     );
-    let expected = Injection::default().pod_has_volume();
-    assert_eq!(
-        mutated(&debug_request(&old, &new), default_settings()),
-        expected.applied_to(&new, &["/spec/ephemeralContainers/0"])
-    );
+    let expected = Injection::default()
+        .pod_has_volume()
+        .in_containers(&["/spec/ephemeralContainers/0"]);
+    assert_injects(&debug_request(&old, &new), default_settings(), &expected);
 }
 
 #[test]
@@ -390,11 +369,10 @@ fn existing_debug_containers_are_never_touched() {
         json!({"name": "second", "image": "busybox"}),
     );
     // Only the second, new one is injected.
-    let expected = Injection::default().pod_has_volume();
-    assert_eq!(
-        mutated(&debug_request(&old, &new), default_settings()),
-        expected.applied_to(&new, &["/spec/ephemeralContainers/1"])
-    );
+    let expected = Injection::default()
+        .pod_has_volume()
+        .in_containers(&["/spec/ephemeralContainers/1"]);
+    assert_injects(&debug_request(&old, &new), default_settings(), &expected);
 }
 
 #[test]

@@ -153,14 +153,17 @@ fn settings() -> Value {
     json!({"configMap": "ca-bundle"})
 }
 
-/// What a wrong value of a field leads to.
-#[derive(Clone)]
+/// What a wrong value of a field leads to: one row of a hostile table is a
+/// JSON pointer to the field and its rule.
 enum Rule {
-    /// Refused as "<path> must be <expected>, found <type>"; null as `null`.
+    /// Refused as "<path> must be <expected>, found <type>" (a value of the
+    /// type `expected` names is right); null as `null`; `except` gives the
+    /// values that get something else (`None`: a right value).
     Typed {
         path: String,
         expected: &'static str,
         null: Null,
+        except: Vec<(Value, Option<Expect>)>,
     },
     /// Not something the policy depends on: the pod is still injected.
     Ignored,
@@ -181,39 +184,90 @@ fn typed(path: impl Into<String>, expected: &'static str, null: Null) -> Rule {
         path: path.into(),
         expected,
         null,
+        except: Vec::new(),
     }
 }
 
-fn expected_for(kind: &str, rule: &Rule, value: &Value) -> Expect {
-    match (rule, value) {
-        (Rule::Ignored, _) => Expect::Mutate,
-        (Rule::Typed { null, path, .. }, Value::Null) => match *null {
-            Null::Absent => Expect::Mutate,
-            Null::Missing(suffix) => {
-                Expect::Reject(format!("malformed {kind}: {path} is missing{suffix}"))
+impl Rule {
+    /// `value` gets `outcome` instead (`None`: it is a right value).
+    fn except(mut self, value: Value, outcome: Option<Expect>) -> Self {
+        if let Rule::Typed { except, .. } = &mut self {
+            except.push((value, outcome));
+        }
+        self
+    }
+
+    /// What `value` gets, the message starting with `subject`; `None` when
+    /// the value is a right one.
+    fn outcome(&self, subject: &str, value: &Value) -> Option<Expect> {
+        let Rule::Typed {
+            path,
+            expected,
+            null,
+            except,
+        } = self
+        else {
+            return Some(Expect::Mutate);
+        };
+        if let Some((_, outcome)) = except.iter().find(|(v, _)| v == value) {
+            return outcome.clone();
+        }
+        if found(value) == *expected {
+            return None;
+        }
+        Some(match (value, null) {
+            (Value::Null, Null::Absent) => Expect::Mutate,
+            (Value::Null, Null::Missing(suffix)) => {
+                Expect::Reject(format!("{subject}{path} is missing{suffix}"))
             }
-            Null::Wrong => wrong(kind, rule, value),
-        },
-        _ => wrong(kind, rule, value),
+            _ => Expect::Reject(format!(
+                "{subject}{path} must be {expected}, found {}",
+                found(value)
+            )),
+        })
     }
 }
 
-fn wrong(kind: &str, rule: &Rule, value: &Value) -> Expect {
-    let Rule::Typed { path, expected, .. } = rule else {
-        unreachable!()
-    };
-    Expect::Reject(format!(
-        "malformed {kind}: {path} must be {expected}, found {}",
-        found(value)
-    ))
+/// The one runner of the hostile tables: each row's field, at `at` + its
+/// pointer in `payload` (`{"request": ..., "settings": ...}`), set in turn to a
+/// value of each JSON type but the one it has, gets what the row's rule says
+/// (messages start with `subject`). Returns how many cases ran.
+fn each_wrong_type(payload: &Value, at: &str, subject: &str, rows: Vec<(String, Rule)>) -> usize {
+    let mut cases = 0;
+    for (pointer, rule) in rows {
+        let pointer = format!("{at}{pointer}");
+        let original = payload.pointer(&pointer);
+        for value in each_type() {
+            if original.is_some_and(|o| same_type(o, &value)) {
+                continue;
+            }
+            let Some(expected) = rule.outcome(subject, &value) else {
+                continue;
+            };
+            let payload = with(payload, &pointer, &value);
+            let (request, settings) = (&payload["request"], &payload["settings"]);
+            expect(
+                &format!("{pointer} = {value}"),
+                request,
+                settings,
+                &expected,
+            );
+            cases += 1;
+        }
+    }
+    cases
 }
 
-/// Sets the field at `pointer` (which must exist) in a copy of `object`.
+/// Sets the field at `pointer` (whose parent must exist) in a copy of `object`.
 fn with(object: &Value, pointer: &str, value: &Value) -> Value {
     let mut object = object.clone();
-    *object
-        .pointer_mut(pointer)
-        .unwrap_or_else(|| panic!("no {pointer}")) = value.clone();
+    if let Some(slot) = object.pointer_mut(pointer) {
+        *slot = value.clone();
+        return object;
+    }
+    let (parent, key) = pointer.rsplit_once('/').expect("a pointer");
+    let parent = object.pointer_mut(parent);
+    parent.unwrap_or_else(|| panic!("no {pointer}"))[key] = value.clone();
     object
 }
 
@@ -302,7 +356,6 @@ fn spec_rules(spec: &str) -> Vec<(String, Rule)> {
 
 #[test]
 fn every_pod_field_of_every_wrong_type_is_named_in_the_rejection() {
-    let pod = full_pod();
     let mut rules = vec![
         (
             "/metadata".to_string(),
@@ -319,49 +372,21 @@ fn every_pod_field_of_every_wrong_type_is_named_in_the_rejection() {
         ),
     ];
     rules.extend(spec_rules("/spec"));
-    let mut cases = 0;
-    for (pointer, rule) in rules {
-        let original = pod.pointer(&pointer).expect("the full pod has the field");
-        for value in each_type() {
-            if same_type(original, &value) {
-                continue;
-            }
-            let object = with(&pod, &pointer, &value);
-            let label = format!("{pointer} = {value}");
-            expect(
-                &label,
-                &pod_request(object),
-                &settings(),
-                &expected_for("Pod", &rule, &value),
-            );
-            cases += 1;
-        }
-    }
+    let payload = json!({"request": pod_request(full_pod()), "settings": settings()});
+    let cases = each_wrong_type(&payload, "/request/object", "malformed Pod: ", rules);
     assert!(cases > 150, "{cases} cases");
 }
 
 #[test]
 fn our_annotation_of_every_wrong_type_is_refused_naming_it() {
     let key = "cainjector.lestak.sh/mountPath";
-    for value in each_type() {
-        if value.is_string() {
-            continue;
-        }
-        let object = with(
-            &full_pod(),
-            "/metadata/annotations/cainjector.lestak.sh~1mountPath",
-            &value,
-        );
-        expect(
-            &format!("{key} = {value}"),
-            &pod_request(object),
-            &settings(),
-            &Expect::Reject(format!(
-                "annotation \"{key}\" must be a string, found {}",
-                found(&value)
-            )),
-        );
-    }
+    let rule = typed(format!("annotation \"{key}\""), "a string", Null::Wrong);
+    let row = (
+        "/metadata/annotations/cainjector.lestak.sh~1mountPath".into(),
+        rule,
+    );
+    let payload = json!({"request": pod_request(full_pod()), "settings": settings()});
+    each_wrong_type(&payload, "/request/object", "", vec![row]);
     // Someone else's annotation is none of our business, whatever its type.
     for value in each_type() {
         let object = with(
@@ -445,23 +470,10 @@ fn every_workload_template_field_of_every_wrong_type_is_named_in_the_rejection()
             ),
         ));
         rules.extend(spec_rules(&spec_at));
-        for (pointer, rule) in rules {
-            let original = object
-                .pointer(&pointer)
-                .expect("the workload has the field");
-            for value in each_type() {
-                if same_type(original, &value) {
-                    continue;
-                }
-                let request = admission(kind, "CREATE", "default", with(&object, &pointer, &value));
-                expect(
-                    &format!("{} {pointer} = {value}", kind.1),
-                    &request,
-                    &settings(),
-                    &expected_for(kind.1, &rule, &value),
-                );
-            }
-        }
+        let request = admission(kind, "CREATE", "default", object);
+        let payload = json!({"request": request, "settings": settings()});
+        let subject = format!("malformed {}: ", kind.1);
+        each_wrong_type(&payload, "/request/object", &subject, rules);
     }
 }
 
@@ -547,37 +559,56 @@ fn null_request_fields_are_answered() {
 
 #[test]
 fn settings_of_every_wrong_type_are_refused_naming_the_key() {
-    let request = pod_request(full_pod());
-    for value in each_type() {
-        let expected = match &value {
-            Value::Null => Expect::Reject(
-                "invalid policy settings: one of the settings \"configMap\" or \"secret\" is \
-                 required: the name of the ConfigMap or Secret holding the trust bundle in each \
-                 namespace (e.g. configMap: ca-bundle), or \"clusterTrustBundle\""
-                    .into(),
-            ),
-            Value::Object(_) => continue,
-            other => Expect::Reject(format!(
-                "invalid policy settings: settings must be an object of keys and values, found {}",
-                found(other)
-            )),
-        };
-        expect(&format!("settings = {value}"), &request, &value, &expected);
-    }
-    let strings = [
+    let required = Some(Expect::Reject(
+        "invalid policy settings: one of the settings \"configMap\" or \"secret\" is \
+         required: the name of the ConfigMap or Secret holding the trust bundle in each \
+         namespace (e.g. configMap: ca-bundle), or \"clusterTrustBundle\""
+            .into(),
+    ));
+    let setting = |key: &str, expected| {
+        let rule = typed(format!("setting \"{key}\""), expected, Null::Absent);
+        (format!("/{key}"), rule)
+    };
+    let mut rows = vec![
+        (
+            String::new(),
+            typed("settings", "an object of keys and values", Null::Absent)
+                .except(Value::Null, required.clone()),
+        ),
+        // The source itself: configMap must be a string.
+        (
+            "/configMap".into(),
+            typed("setting \"configMap\"", "a string", Null::Absent).except(Value::Null, required),
+        ),
+    ];
+    for key in [
         "certFile",
         "mountPath",
         "sslCertFile",
         "annotationPrefix",
-        "sourceCheck",
         "action",
-    ];
-    let booleans = [
+    ] {
+        rows.push(setting(key, "a string"));
+    }
+    let (key, rule) = setting("sourceCheck", "a string");
+    // YAML 1.1 (kubectl) reads an unquoted `off` as false.
+    rows.push((key, rule.except(json!(false), Some(Expect::Mutate))));
+    for key in [
         "setEnvVar",
         "inject",
         "injectInitContainers",
         "statusAnnotation",
-    ];
+    ] {
+        let (pointer, rule) = setting(key, "true or false");
+        // The webhook's config.yaml spelled booleans as strings.
+        let string =
+            format!("invalid policy settings: setting \"{key}\": \"x\" must be true or false");
+        let rule = rule.except(json!(false), None);
+        rows.push((
+            pointer,
+            rule.except(json!("x"), Some(Expect::Reject(string))),
+        ));
+    }
     let lists = [
         "envVars",
         "excludeContainers",
@@ -585,138 +616,40 @@ fn settings_of_every_wrong_type_are_refused_naming_the_key() {
         "excludeNamespaces",
         "allowedOverrides",
     ];
-    for value in each_type() {
-        let setting = |key: &str| {
-            let mut s = settings();
-            s[key] = value.clone();
-            s
-        };
-        let null_is_default = Expect::Mutate;
-        for key in strings {
-            let expected = match &value {
-                Value::Null => null_is_default.clone(),
-                // YAML 1.1 (kubectl) reads an unquoted `off` as false.
-                Value::Bool(false) if key == "sourceCheck" => Expect::Mutate,
-                Value::String(_) => continue,
-                other => Expect::Reject(format!(
-                    "invalid policy settings: setting \"{key}\" must be a string, found {}",
-                    found(other)
-                )),
-            };
-            expect(
-                &format!("{key} = {value}"),
-                &request,
-                &setting(key),
-                &expected,
-            );
-        }
-        for key in booleans {
-            let expected = match &value {
-                Value::Null => null_is_default.clone(),
-                Value::Bool(_) => continue,
-                // The webhook's config.yaml spelled booleans as strings.
-                Value::String(s) => Expect::Reject(format!(
-                    "invalid policy settings: setting \"{key}\": {s:?} must be true or false"
-                )),
-                other => Expect::Reject(format!(
-                    "invalid policy settings: setting \"{key}\" must be true or false, found {}",
-                    found(other)
-                )),
-            };
-            expect(
-                &format!("{key} = {value}"),
-                &request,
-                &setting(key),
-                &expected,
-            );
-        }
-        for key in lists {
-            let expected = match &value {
-                Value::Null => null_is_default.clone(),
-                Value::Array(_) => Expect::Reject(format!(
-                    "invalid policy settings: setting \"{key}\"[0] must be a string, found a number"
-                )),
-                other => Expect::Reject(format!(
-                    "invalid policy settings: setting \"{key}\" must be a list of strings, found {}",
-                    found(other)
-                )),
-            };
-            expect(
-                &format!("{key} = {value}"),
-                &request,
-                &setting(key),
-                &expected,
-            );
-        }
-        let store = match &value {
-            Value::Null => Some(null_is_default.clone()),
-            Value::Bool(_) => None,
-            Value::String(s) => Some(Expect::Reject(format!(
-                "invalid policy settings: setting \"systemTrustStore\": {s:?} must be true, \
-                 false or a list of absolute file paths"
-            ))),
-            Value::Array(_) => Some(Expect::Reject(
-                "invalid policy settings: setting \"systemTrustStore\"[0] must be a string, \
-                 found a number"
-                    .into(),
-            )),
-            other => Some(Expect::Reject(format!(
-                "invalid policy settings: setting \"systemTrustStore\" must be true, false or a \
-                 list of absolute file paths, found {}",
-                found(other)
-            ))),
-        };
-        if let Some(expected) = store {
-            let label = format!("systemTrustStore = {value}");
-            expect(&label, &request, &setting("systemTrustStore"), &expected);
-        }
-        let objects = [
-            (
-                "clusterTrustBundle",
-                "an object with \"name\", or \"signerName\" and \"labelSelector\"",
-            ),
-            (
-                "javaTrustStore",
-                "an object with \"key\" and optionally \"type\" and \"password\"",
-            ),
-        ];
-        for (key, shape) in objects {
-            let expected = match &value {
-                Value::Null => null_is_default.clone(),
-                Value::Object(_) => continue,
-                other => Expect::Reject(format!(
-                    "invalid policy settings: setting \"{key}\" must be {shape}, found {}",
-                    found(other)
-                )),
-            };
-            expect(
-                &format!("{key} = {value}"),
-                &request,
-                &setting(key),
-                &expected,
-            );
-        }
-        // The source itself: configMap must be a string.
-        let expected = match &value {
-            Value::Null => Expect::Reject(
-                "invalid policy settings: one of the settings \"configMap\" or \"secret\" is \
-                 required: the name of the ConfigMap or Secret holding the trust bundle in each \
-                 namespace (e.g. configMap: ca-bundle), or \"clusterTrustBundle\""
-                    .into(),
-            ),
-            Value::String(_) => continue,
-            other => Expect::Reject(format!(
-                "invalid policy settings: setting \"configMap\" must be a string, found {}",
-                found(other)
-            )),
-        };
-        expect(
-            &format!("configMap = {value}"),
-            &request,
-            &setting("configMap"),
-            &expected,
+    for key in lists {
+        let (pointer, rule) = setting(key, "a list of strings");
+        let item = format!(
+            "invalid policy settings: setting \"{key}\"[0] must be a string, found a number"
         );
+        rows.push((pointer, rule.except(json!([1]), Some(Expect::Reject(item)))));
     }
+    let files = "true, false or a list of absolute file paths";
+    let (pointer, rule) = setting("systemTrustStore", files);
+    let string =
+        format!("invalid policy settings: setting \"systemTrustStore\": \"x\" must be {files}");
+    let item =
+        "invalid policy settings: setting \"systemTrustStore\"[0] must be a string, found a number";
+    let rule = rule
+        .except(json!(false), None)
+        .except(json!("x"), Some(Expect::Reject(string)))
+        .except(json!([1]), Some(Expect::Reject(item.into())));
+    rows.push((pointer, rule));
+    let objects = [
+        (
+            "clusterTrustBundle",
+            "an object with \"name\", or \"signerName\" and \"labelSelector\"",
+        ),
+        (
+            "javaTrustStore",
+            "an object with \"key\" and optionally \"type\" and \"password\"",
+        ),
+    ];
+    for (key, shape) in objects {
+        let (pointer, rule) = setting(key, shape);
+        rows.push((pointer, rule.except(json!({"a": 1}), None)));
+    }
+    let payload = json!({"request": pod_request(full_pod()), "settings": settings()});
+    each_wrong_type(&payload, "/settings", "invalid policy settings: ", rows);
 }
 
 #[test]

@@ -36,10 +36,10 @@ fn annotated(value: &str) -> Value {
 
 #[test]
 fn off_by_default_no_file_is_mounted() {
-    let pod = simple_pod();
-    assert_eq!(
-        mutated(&pod_request(pod.clone()), default_settings()),
-        injected(&pod, &[C0])
+    assert_injects(
+        &pod_request(simple_pod()),
+        default_settings(),
+        &Injection::default(),
     );
 }
 
@@ -51,8 +51,11 @@ fn true_mounts_the_bundle_file_over_each_standard_file_read_only() {
         "/spec/initContainers",
         json!({"name": "setup", "image": "busybox"}),
     );
-    let result = mutated(&pod_request(pod.clone()), on());
-    assert_eq!(result, over_standard().applied_to(&pod, &[C0, I0]));
+    let result = assert_injects(
+        &pod_request(pod),
+        on(),
+        &over_standard().in_containers(&[C0, I0]),
+    );
     // The mounts of one container, as the API server receives them.
     assert_eq!(
         result["spec"]["containers"][0]["volumeMounts"],
@@ -70,38 +73,27 @@ fn true_mounts_the_bundle_file_over_each_standard_file_read_only() {
 
 #[test]
 fn a_list_replaces_the_standard_files() {
-    let pod = simple_pod();
     let settings = json!({"configMap": "ca-bundle", "certFile": "bundle.pem",
         "systemTrustStore": ["/etc/ssl/cert.pem", "/opt/app/ca.pem"]});
     let expected = Injection::default()
         .env_vars(&["SSL_CERT_FILE"], "/cacerts/bundle.pem")
         .over(&["/etc/ssl/cert.pem", "/opt/app/ca.pem"], "bundle.pem");
-    assert_eq!(
-        mutated(&pod_request(pod.clone()), settings),
-        expected.applied_to(&pod, &[C0])
-    );
+    assert_injects(&pod_request(simple_pod()), settings, &expected);
 }
 
 #[test]
 fn annotation_turns_the_files_on_and_off_per_pod() {
-    let pod = annotated("true");
-    assert_eq!(
-        mutated(&pod_request(pod.clone()), default_settings()),
-        over_standard().applied_to(&pod, &[C0])
-    );
-    let pod = annotated("false");
-    assert_eq!(
-        mutated(&pod_request(pod.clone()), on()),
-        injected(&pod, &[C0])
+    let pod = pod_request(annotated("true"));
+    assert_injects(&pod, default_settings(), &over_standard());
+    assert_injects(
+        &pod_request(annotated("false")),
+        on(),
+        &Injection::default(),
     );
     // "true" turns on the settings' own list, not the standard one.
-    let pod = annotated("true");
     let own = json!({"configMap": "ca-bundle", "systemTrustStore": ["/opt/ca.pem"]});
     let expected = Injection::default().over(&["/opt/ca.pem"], "ca.crt");
-    assert_eq!(
-        mutated(&pod_request(pod.clone()), own),
-        expected.applied_to(&pod, &[C0])
-    );
+    assert_injects(&pod, own, &expected);
 }
 
 #[test]
@@ -159,14 +151,15 @@ fn the_containers_own_mount_at_above_or_under_a_file_wins() {
         expected = Injection::default()
             .pod_has_volume()
             .over(files, "ca.crt")
-            .applied_to(&expected, &[at]);
+            .in_containers(&[at])
+            .applied_to(&expected);
     }
     push(
         &mut expected,
         "/spec/volumes",
         config_map_volume("cainjector-ca-bundle", "ca-bundle"),
     );
-    assert_eq!(result, expected);
+    assert_same(&result, &expected);
     assert_eq!(run(&pod_request(result), on()), Verdict::Accept);
 }
 
@@ -191,15 +184,14 @@ fn container_with_its_own_mount_path_still_gets_the_files_and_the_volume() {
         "/spec/volumes",
         config_map_volume("cainjector-ca-bundle", "ca-bundle"),
     );
-    assert_eq!(mutated(&pod_request(pod), settings), expected);
+    assert_same(&mutated(&pod_request(pod), settings), &expected);
 }
 
 #[test]
 fn device_named_as_the_volume_gets_no_mount_of_it() {
     let pod = pod_with(json!([{"name": "app", "image": "x",
         "volumeDevices": [{"name": "cainjector-ca-bundle", "devicePath": "/dev/xvdb"}]}]));
-    let expected = Injection::default().env_only().applied_to(&pod, &[C0]);
-    assert_eq!(mutated(&pod_request(pod), on()), expected);
+    assert_injects(&pod_request(pod), on(), &Injection::default().env_only());
 }
 
 #[test]
@@ -213,15 +205,11 @@ fn excluded_and_init_containers_follow_the_settings() {
     );
     let settings = json!({"configMap": "ca-bundle", "systemTrustStore": true,
         "excludeContainers": ["istio-*"], "injectInitContainers": false});
-    assert_eq!(
-        mutated(&pod_request(pod.clone()), settings),
-        over_standard().applied_to(&pod, &[C0])
-    );
+    assert_injects(&pod_request(pod), settings, &over_standard());
 }
 
 #[test]
 fn cluster_trust_bundle_mounts_the_projected_file() {
-    let pod = simple_pod();
     let settings = json!({"clusterTrustBundle": {"name": "example.com:corp:root"},
         "systemTrustStore": ["/etc/ssl/cert.pem"]});
     let expected = Injection::new(
@@ -229,40 +217,34 @@ fn cluster_trust_bundle_mounts_the_projected_file() {
         json!({"projected": {"sources": [{"clusterTrustBundle": {"name": "example.com:corp:root", "path": "ca.crt"}}]}}),
     )
     .over(&["/etc/ssl/cert.pem"], "ca.crt");
-    assert_eq!(
-        mutated(&pod_request(pod.clone()), settings),
-        expected.applied_to(&pod, &[C0])
-    );
+    assert_injects(&pod_request(simple_pod()), settings, &expected);
 }
 
 #[test]
 fn workload_template_gets_the_files() {
     let object =
         json!({"spec": {"selector": {}, "template": {"spec": {"containers": [{"name": "app"}]}}}});
-    let request = admission(("apps", "Deployment"), "CREATE", "default", object.clone());
+    let request = admission(("apps", "Deployment"), "CREATE", "default", object);
     let settings = json!({"secret": "ca", "systemTrustStore": ["/etc/ssl/cert.pem"]});
-    let expected = Injection::secret("cainjector-ca", "ca").over(&["/etc/ssl/cert.pem"], "ca.crt");
-    assert_eq!(
-        mutated(&request, settings),
-        expected.applied_to(&object, &["/spec/template/spec/containers/0"])
-    );
+    let expected = Injection::secret("cainjector-ca", "ca")
+        .over(&["/etc/ssl/cert.pem"], "ca.crt")
+        .in_containers(&["/spec/template/spec/containers/0"]);
+    assert_injects(&request, settings, &expected);
 }
 
 #[test]
 fn debug_containers_get_the_mount_but_no_file_as_subpath_is_refused_there() {
-    let old = over_standard().applied_to(&simple_pod(), &[C0]);
+    let old = over_standard().applied_to(&simple_pod());
     let mut new = old.clone();
     push(
         &mut new,
         "/spec/ephemeralContainers",
         json!({"name": "debugger", "image": "busybox"}),
     );
-    assert_eq!(
-        mutated(&debug_request(&old, &new), on()),
-        Injection::default()
-            .pod_has_volume()
-            .applied_to(&new, &["/spec/ephemeralContainers/0"])
-    );
+    let expected = Injection::default()
+        .pod_has_volume()
+        .in_containers(&["/spec/ephemeralContainers/0"]);
+    assert_injects(&debug_request(&old, &new), on(), &expected);
 }
 
 #[test]
@@ -353,7 +335,7 @@ fn bundle_with_the_public_roots_is_put_over_the_system_store() {
     let c = cluster(vec![config_map("data", "ca.crt", &PEM.repeat(2))]);
     assert_eq!(
         checked(&pod_request(simple_pod()), source_check("reject"), &c),
-        Verdict::Mutate(over_standard().applied_to(&simple_pod(), &[C0]))
+        Verdict::Mutate(over_standard().applied_to(&simple_pod()))
     );
     assert_eq!(*c.asked.borrow(), ["v1 ConfigMap default/ca-bundle"]);
 }
@@ -406,7 +388,7 @@ fn secret_data_and_binary_data_are_decoded_before_counting() {
         .over(&STANDARD_TRUST_STORE, "ca.crt");
     assert_eq!(
         checked(&pod_request(simple_pod()), settings.clone(), &c),
-        Verdict::Mutate(expected.applied_to(&simple_pod(), &[C0]))
+        Verdict::Mutate(expected.applied_to(&simple_pod()))
     );
     let c = cluster(vec![secret("ca.crt", "not a certificate")]);
     assert_eq!(
@@ -427,7 +409,7 @@ fn secret_data_and_binary_data_are_decoded_before_counting() {
     )]);
     assert_eq!(
         checked(&pod_request(simple_pod()), source_check("reject"), &c),
-        Verdict::Mutate(over_standard().applied_to(&simple_pod(), &[C0]))
+        Verdict::Mutate(over_standard().applied_to(&simple_pod()))
     );
 }
 

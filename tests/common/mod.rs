@@ -171,6 +171,8 @@ pub struct Injection {
     store: Vec<String>,
     key: String,
     env: Vec<Value>,
+    /// JSON pointers to the containers injected, all in one pod spec.
+    containers: Vec<String>,
 }
 
 impl Default for Injection {
@@ -182,8 +184,8 @@ impl Default for Injection {
 
 impl Injection {
     /// Volume `volume` from `source` (the volume's source field, e.g.
-    /// `{"secret": {"secretName": "ca"}}`), mounted at /cacerts, with
-    /// SSL_CERT_FILE naming ca.crt there.
+    /// `{"secret": {"secretName": "ca"}}`), mounted at /cacerts in the pod's
+    /// first container, with SSL_CERT_FILE naming ca.crt there.
     pub fn new(volume: &str, source: Value) -> Self {
         Injection {
             volume: volume.into(),
@@ -192,6 +194,7 @@ impl Injection {
             store: Vec::new(),
             key: "ca.crt".into(),
             env: vec![env("SSL_CERT_FILE", "/cacerts/ca.crt")],
+            containers: vec!["/spec/containers/0".into()],
         }
     }
 
@@ -201,6 +204,13 @@ impl Injection {
 
     pub fn secret(volume: &str, name: &str) -> Self {
         Injection::new(volume, json!({"secret": {"secretName": name}}))
+    }
+
+    /// Into these containers instead (JSON pointers to each, all in one pod
+    /// spec, which gets the volume).
+    pub fn in_containers(mut self, containers: &[&str]) -> Self {
+        self.containers = containers.iter().map(|c| c.to_string()).collect();
+        self
     }
 
     /// Mounted at `path` (the env vars are set apart, with `env_vars`).
@@ -250,11 +260,10 @@ impl Injection {
         self
     }
 
-    /// `original` with this injection into the listed containers (JSON
-    /// pointers to each, all in one pod spec, which gets the volume).
-    pub fn applied_to(&self, original: &Value, containers: &[&str]) -> Value {
+    /// `original` with this injection.
+    pub fn applied_to(&self, original: &Value) -> Value {
         let mut expected = original.clone();
-        for c in containers {
+        for c in &self.containers {
             if let Some(path) = &self.mount_path {
                 push(
                     &mut expected,
@@ -274,7 +283,7 @@ impl Injection {
             }
         }
         if let Some(source) = &self.source {
-            let spec = spec_of(containers);
+            let spec = spec_of(&self.containers);
             let mut volume = json!({ "name": self.volume });
             volume
                 .as_object_mut()
@@ -288,9 +297,10 @@ impl Injection {
 
 /// The pod spec that holds the containers at `containers`
 /// ("/spec/containers/0" is in "/spec").
-fn spec_of<'c>(containers: &[&'c str]) -> &'c str {
-    let spec =
-        |c: &&'c str| -> &'c str { c.rsplitn(3, '/').nth(2).unwrap_or_else(|| panic!("{c}")) };
+fn spec_of(containers: &[String]) -> &str {
+    fn spec(c: &String) -> &str {
+        c.rsplitn(3, '/').nth(2).unwrap_or_else(|| panic!("{c}"))
+    }
     let first = containers.first().map(spec).expect("a container");
     assert!(
         containers.iter().all(|c| spec(c) == first),
@@ -302,7 +312,58 @@ fn spec_of<'c>(containers: &[&'c str]) -> &'c str {
 /// `original` with the default injection of `ca-bundle` into the listed
 /// containers (JSON pointers to each container).
 pub fn injected(original: &Value, containers: &[&str]) -> Value {
-    Injection::default().applied_to(original, containers)
+    Injection::default()
+        .in_containers(containers)
+        .applied_to(original)
+}
+
+/// "This request, sent with these settings, gets exactly this injection":
+/// the whole mutated object is compared with the request's object plus
+/// `injection`. Returns the mutated object.
+#[track_caller]
+pub fn assert_injects(request: &Value, settings: Value, injection: &Injection) -> Value {
+    let result = mutated(request, settings.clone());
+    let (object, expected) = (&request["object"], injection.applied_to(&request["object"]));
+    let sent = format!("sent {object}\nwith the settings {settings}");
+    assert!(result == expected, "{}\n{sent}", diff(&result, &expected));
+    result
+}
+
+/// `got` equals `expected` (the whole value), or a diff of the two.
+#[track_caller]
+pub fn assert_same(got: &Value, expected: &Value) {
+    assert!(got == expected, "{}", diff(got, expected));
+}
+
+/// Each place `got` and `expected` differ: a JSON pointer and both values.
+fn diff(got: &Value, expected: &Value) -> String {
+    let mut lines = vec!["the object is not as expected:".to_string()];
+    differences(got, expected, String::new(), &mut lines);
+    lines.join("\n")
+}
+
+fn differences(got: &Value, expected: &Value, at: String, lines: &mut Vec<String>) {
+    let show = |v: Option<&Value>| v.map_or("nothing".to_string(), Value::to_string);
+    let mut pair = |at: String, g: Option<&Value>, e: Option<&Value>| match (g, e) {
+        (Some(g), Some(e)) => differences(g, e, at, lines),
+        _ => lines.push(format!("{at}: got {}, expected {}", show(g), show(e))),
+    };
+    match (got, expected) {
+        (Value::Object(g), Value::Object(e)) => {
+            let extra = g.keys().filter(|k| !e.contains_key(*k));
+            for key in e.keys().chain(extra) {
+                let at = format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"));
+                pair(at, g.get(key), e.get(key));
+            }
+        }
+        (Value::Array(g), Value::Array(e)) => {
+            for i in 0..g.len().max(e.len()) {
+                pair(format!("{at}/{i}"), g.get(i), e.get(i));
+            }
+        }
+        _ if got != expected => lines.push(format!("{at}: got {got}, expected {expected}")),
+        _ => {}
+    }
 }
 
 /// Everything in `original` is in `result`, unchanged; arrays may only have
