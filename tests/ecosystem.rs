@@ -7,7 +7,6 @@
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::{Path, PathBuf};
 
 use cainjector::check_settings;
 use cainjector::settings::{
@@ -15,19 +14,11 @@ use cainjector::settings::{
 };
 use serde_json::{Map, Value, json};
 
+mod common;
+
+use common::{path, text, yaml};
+
 const VERSION: &str = env!("CARGO_PKG_VERSION");
-
-fn path(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
-}
-
-fn text(relative: &str) -> String {
-    fs::read_to_string(path(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"))
-}
-
-fn yaml(relative: &str) -> Value {
-    serde_yaml::from_str(&text(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"))
-}
 
 /// The keys of the mapping at `path` in the YAML file, in the order written
 /// (serde_yaml's mapping keeps it; serde_json's map sorts its keys).
@@ -284,7 +275,9 @@ fn settings_files_configure_what_their_names_say() {
     // every-runtime.yaml is language-env.yaml plus `systemTrustStore: true`, nothing else.
     let mut every = yaml("policy-settings/every-runtime.yaml");
     assert_eq!(
-        every.as_object_mut().and_then(|s| s.remove("systemTrustStore")),
+        every
+            .as_object_mut()
+            .and_then(|s| s.remove("systemTrustStore")),
         Some(json!(true))
     );
     assert_eq!(every, yaml("policy-settings/language-env.yaml"));

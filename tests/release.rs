@@ -5,24 +5,16 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 
+mod common;
+
+use common::{path, text, yaml};
+
 const VERSION: &str = env!("CARGO_PKG_VERSION");
-
-fn path(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
-}
-
-fn text(relative: &str) -> String {
-    fs::read_to_string(path(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"))
-}
-
-fn yaml(relative: &str) -> Value {
-    serde_yaml::from_str(&text(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"))
-}
 
 fn workflow(name: &str) -> Value {
     yaml(&format!(".github/workflows/{name}"))

@@ -3,15 +3,29 @@
 #![allow(dead_code)]
 
 use std::cell::RefCell;
+use std::fs;
+use std::path::{Path, PathBuf};
 
 use cainjector::cluster::Cluster;
 use cainjector::{Verdict, evaluate, evaluate_with};
 use serde_json::{Value, json};
 
+/// A file of the repository, by its path from the top.
+pub fn path(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+pub fn text(relative: &str) -> String {
+    fs::read_to_string(path(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"))
+}
+
+pub fn yaml(relative: &str) -> Value {
+    serde_yaml::from_str(&text(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"))
+}
+
 pub fn fixture(name: &str) -> Value {
-    let path = format!("{}/test_data/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+    let relative = format!("test_data/{name}");
+    serde_json::from_str(&text(&relative)).unwrap_or_else(|e| panic!("{relative}: {e}"))
 }
 
 /// An AdmissionRequest for `object`, as kwctl would forward it.
@@ -78,15 +92,6 @@ pub fn bundle_mount(volume: &str, path: &str) -> Value {
 pub fn store_mount(volume: &str, path: &str, key: &str) -> Value {
     json!({"name": volume, "mountPath": path, "readOnly": true, "subPath": key})
 }
-
-/// The standard list of `systemTrustStore: true`.
-pub const STANDARD_TRUST_STORE: [&str; 5] = [
-    "/etc/ssl/certs/ca-certificates.crt",
-    "/etc/pki/tls/certs/ca-bundle.crt",
-    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
-    "/etc/ssl/ca-bundle.pem",
-    "/etc/ssl/cert.pem",
-];
 
 /// A cluster that answers from a fixed set of resources and records what it
 /// was asked.
