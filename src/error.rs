@@ -38,7 +38,8 @@ pub enum Error {
     },
 
     // The request and the object.
-    Request(String),
+    /// The payload, read as the API types it (`request`).
+    Request(Box<Error>),
     NoObject {
         kind: String,
         operation: String,
@@ -65,12 +66,12 @@ pub enum Error {
     RawValueToken,
     /// serde_json's own message, for what the host's parser refuses.
     Json(String),
-    /// serde_json decoded a value that the policy's index does not read as
-    /// JSON: a bug, refused rather than answered from a wrong reading.
+    /// serde_json reads a payload as JSON that the policy's index does not:
+    /// a bug, refused rather than answered from a wrong reading.
     NotJson,
     OldObjectMissing,
     MutationNotJson(String),
-    /// The policy's own edits broke the splicer's contract (json.rs): a bug,
+    /// The policy's own edits broke the splicer's contract (json/splice.rs): a bug,
     /// refused rather than answered with a broken object.
     Splice(Splice),
 
@@ -394,7 +395,7 @@ impl Display for Error {
             ),
             Error::Json(e) => f.write_str(e),
             Error::NotJson => f.write_str(
-                "the policy cannot index a value serde_json decoded (a bug in the policy)",
+                "the policy cannot index a payload serde_json reads (a bug in the policy)",
             ),
             Error::OldObjectMissing => f.write_str(OLD_OBJECT_MISSING),
             Error::MutationNotJson(e) => write!(f, "the mutated object is not JSON: {e}"),
