@@ -32,6 +32,9 @@ pub struct NotJson;
 impl<'a> Index<'a> {
     /// Read `text`, a JSON document whose values sit `nested` levels deep in
     /// what the host parses (the object is two levels into the payload).
+    // Out of line: inlined into its one caller, the scan's loop takes 3% more
+    // guest instructions on a 60-container pod (callgrind).
+    #[inline(never)]
     pub fn build(text: &'a str, nested: usize) -> Result<Index<'a>, NotJson> {
         let mut scan = Scan {
             bytes: text.as_bytes(),
