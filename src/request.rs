@@ -69,7 +69,7 @@ pub struct Request<'a> {
     pub old_object: Option<Raw<'a>>,
 }
 
-#[derive(Default, Debug, PartialEq)]
+#[derive(Default, Debug)]
 pub struct Kind {
     pub group: String,
     pub kind: String,

@@ -701,8 +701,8 @@ fn object_of_a_kind_the_policy_does_not_handle_is_never_read() {
 }
 
 /// A payload that is not JSON gets serde_json's message; one that is JSON
-/// but not an object (serde would read a struct from an array by position)
-/// is refused as any field of the wrong type is.
+/// but not an object (an array is not read by position) is refused as any
+/// field of the wrong type is.
 #[test]
 fn empty_and_non_object_payloads_are_refused() {
     let not_an_object = |found: &str| format!("payload must be an object, found {found}");
