@@ -284,7 +284,9 @@ fn settings_files_configure_what_their_names_say() {
     // every-runtime.yaml is language-env.yaml plus `systemTrustStore: true`, nothing else.
     let mut every = yaml("policy-settings/every-runtime.yaml");
     assert_eq!(
-        every.as_object_mut().and_then(|s| s.remove("systemTrustStore")),
+        every
+            .as_object_mut()
+            .and_then(|s| s.remove("systemTrustStore")),
         Some(json!(true))
     );
     assert_eq!(every, yaml("policy-settings/language-env.yaml"));
