@@ -1,8 +1,8 @@
 //! cainjector: a Kubewarden mutating policy that injects the enterprise trust
 //! bundle into pods. This file is the entry point: it reads the request
-//! (from one index of the payload, or as serde_json decodes it), routes it,
-//! reads the settings, selects the namespace, hands the object to the
-//! injection and encodes the answer; the rules live in the modules below.
+//! (from one index of the payload), routes it, reads the settings, selects
+//! the namespace, hands the object to the injection and encodes the answer;
+//! the rules live in the modules below.
 //!
 //! The modules, lowest first: each uses only modules above it (checked by
 //! `modules_use_only_modules_above_them`).
@@ -11,7 +11,7 @@
 //!   error         the parts of messages many modules share
 //!   names         Kubernetes naming rules
 //!   selection     globs, for namespaces and containers
-//!   json          the object as sent: read in place, spliced (private)
+//!   json          the payload as sent: read in place, the object spliced
 //!   fields        the object's fields as the API types them
 //!   request       decode: the AdmissionRequest read from the payload's index
 //!   route         route: which requests are ours, where their template is
@@ -160,55 +160,14 @@ pub fn answer(payload: &[u8], cluster: &dyn Cluster) -> Answer {
 }
 
 /// One admission, step by step: decode, route, settings, namespace,
-/// injection, answer. The payload is read from one index of it; serde_json
-/// decodes what that reading leaves to it (see `request`).
+/// injection, answer.
 fn decide(payload: &[u8], cluster: &dyn Cluster) -> Result<Answer, Error> {
-    let whole = indexed(payload);
-    if let Some(read) = whole.as_ref().and_then(Payload::read) {
-        return decide_read(read, cluster);
-    }
-    decide_decoded(payload, cluster)
-}
-
-/// The payload's index, when it is JSON text.
-fn indexed(payload: &[u8]) -> Option<json::Index<'_>> {
-    // The object and the old object sit two levels into the payload.
-    let text = std::str::from_utf8(payload).ok()?;
-    json::Index::build(text, 2).ok()
-}
-
-/// Whether `answer` reads `payload` from its index, leaving nothing to
-/// serde_json: so the tests know that comparing it with
-/// `answer_decoded_by_serde` compares two readings.
-#[doc(hidden)]
-pub fn read_by_index(payload: &[u8]) -> bool {
-    indexed(payload).as_ref().and_then(Payload::read).is_some()
-}
-
-/// `answer`, with the payload decoded by serde_json whatever it is, as when
-/// the index reading leaves it to serde_json: the reference that reading is
-/// tested against (the two must answer alike).
-#[doc(hidden)]
-pub fn answer_decoded_by_serde(payload: &[u8], cluster: &dyn Cluster) -> Answer {
-    decide_decoded(payload, cluster).unwrap_or_else(|error| Answer::Reject(error.to_string()))
-}
-
-/// `decide` for a payload the index reading left to serde_json.
-fn decide_decoded(payload: &[u8], cluster: &dyn Cluster) -> Result<Answer, Error> {
-    request::decoded(payload, |read| decide_read(read, cluster))
-}
-
-/// `decide` once the payload is read.
-fn decide_read(
-    payload: Payload<'_, json::Raw<'_>>,
-    cluster: &dyn Cluster,
-) -> Result<Answer, Error> {
-    let request = payload.request;
+    let index = request::index(payload)?;
+    let Payload { request, settings } = Payload::read(&index)?;
     let Some(route) = Route::of(&request) else {
         return Ok(Answer::Accept);
     };
-    let settings_text = payload.settings.unwrap_or("null");
-    let settings = Settings::cached(settings_text)?;
+    let settings = Settings::cached(settings.unwrap_or("null"))?;
     let Some((object, namespace)) = selected(&request, &settings)? else {
         return Ok(Answer::Accept);
     };
@@ -233,7 +192,7 @@ fn decide_read(
 /// The object and its namespace (the request's, or the object's own when
 /// the request names none), or `None` when the namespace is not selected.
 fn selected<'a>(
-    request: &Request<json::Raw<'a>>,
+    request: &Request<'a>,
     settings: &Settings,
 ) -> Result<Option<(json::Raw<'a>, String)>, Error> {
     let selected = |namespace: &str| {
@@ -430,9 +389,7 @@ mod tests {
         let order = order();
         assert_eq!(order.last(), Some(&"lib"), "{order:?}");
         for (place, module) in order.iter().enumerate().filter(|(_, m)| **m != "lib") {
-            let path = format!("{}/src/{module}.rs", env!("CARGO_MANIFEST_DIR"));
-            let text = std::fs::read_to_string(&path).unwrap();
-            for used in uses(&text) {
+            for used in uses(&source(module)) {
                 let above = order.iter().position(|m| *m == used);
                 assert!(
                     above.is_some_and(|above| above < place),
@@ -442,14 +399,31 @@ mod tests {
         }
     }
 
+    /// The text of `module`: its file, or each file of its folder.
+    fn source(module: &str) -> String {
+        let src = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+        let Ok(dir) = std::fs::read_dir(format!("{src}/{module}")) else {
+            return std::fs::read_to_string(format!("{src}/{module}.rs")).unwrap();
+        };
+        let file = |entry: std::io::Result<std::fs::DirEntry>| entry.unwrap().path();
+        dir.map(file)
+            .map(|path| std::fs::read_to_string(path).unwrap())
+            .collect()
+    }
+
     #[test]
     fn every_module_is_in_the_order() {
         let order: BTreeSet<&str> = order().into_iter().collect();
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
         let files: BTreeSet<String> = std::fs::read_dir(dir)
             .unwrap()
-            .map(|entry| entry.unwrap().file_name().into_string().unwrap())
-            .filter_map(|name| name.strip_suffix(".rs").map(str::to_string))
+            .map(|entry| entry.unwrap().path())
+            .filter_map(|path| match path.extension() {
+                Some(rs) if rs == "rs" => Some(path.with_extension("")),
+                Some(_) => None,
+                None => Some(path),
+            })
+            .map(|path| path.file_name().unwrap().to_str().unwrap().to_string())
             .collect();
         assert_eq!(
             files,

@@ -15,7 +15,7 @@ pub enum Route {
 
 impl Route {
     /// The route of a request, `None` when the policy leaves it alone.
-    pub fn of<V>(request: &Request<V>) -> Option<Route> {
+    pub fn of(request: &Request<'_>) -> Option<Route> {
         let path = template_path(&request.kind.group, &request.kind.kind)?;
         if is_debug(request) {
             Some(Route::Debug)
@@ -47,7 +47,7 @@ pub fn template_path(group: &str, kind: &str) -> Option<&'static [&'static str]>
 }
 
 /// An UPDATE of a pod's `ephemeralcontainers` subresource.
-fn is_debug<V>(request: &Request<V>) -> bool {
+fn is_debug(request: &Request<'_>) -> bool {
     request.kind.group.is_empty()
         && request.kind.kind == "Pod"
         && request.operation == "UPDATE"
@@ -57,13 +57,12 @@ fn is_debug<V>(request: &Request<V>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::Payload;
+    use crate::request::{Payload, index};
 
     fn route(request: &str) -> Option<Route> {
         let payload = format!(r#"{{"request": {request}}}"#);
-        let payload: Payload<'_, &serde_json::value::RawValue> =
-            serde_json::from_str(&payload).unwrap();
-        Route::of(&payload.request)
+        let index = index(payload.as_bytes()).unwrap();
+        Route::of(&Payload::read(&index).unwrap().request)
     }
 
     #[test]

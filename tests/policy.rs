@@ -580,8 +580,7 @@ fn malformed_requests_are_rejected_with_a_clear_message() {
     assert_eq!(
         cainjector::evaluate(b"{\"request\": {\"operation\": 5}}"),
         Verdict::Reject(
-            "cannot read the admission request: invalid type: integer `5`, expected a string at \
-             line 1 column 27"
+            "cannot read the admission request: request.operation must be a string, found a number"
                 .into()
         )
     );

@@ -1,0 +1,284 @@
+//! What serde_json refuses beyond JSON's grammar: nesting past its limit,
+//! `\\u` escapes of unpaired UTF-16 surrogates, numbers beyond f64, and
+//! objects named with its private raw-value token. The host parses our
+//! answer with serde_json, so a value holding one of these must be refused
+//! before our additions go into it. The scan notes where each may be
+//! (`Notes`), and `Raw::check` refuses a value that holds one.
+
+use serde_json::Value;
+
+use super::Error;
+use super::read::{Raw, key_is};
+use super::scan::{Index, hex4};
+
+/// How deep an object may nest: serde_json, which the host parses our answer
+/// with, refuses a 128th level, and the answer wraps the object in one more.
+pub(super) const DEPTH_LIMIT: usize = 126;
+
+/// A number this many bytes long may be beyond f64.
+const LONG_NUMBER: usize = 300;
+
+/// serde_json (with its `raw_value` feature, which this crate enables) reads
+/// an object whose first member is named with this private token as a raw
+/// value: a member so named means something else to serde_json than to the
+/// Kubernetes API. serde_json's private tokens all start so; the test
+/// `serde_json_still_spells_its_raw_value_token_so` breaks if serde_json
+/// renames it, and this must then follow.
+const SERDE_JSON_PRIVATE: &[u8] = b"$serde_json::private::";
+
+/// The one of those tokens that changes how an object reads (serde_json's
+/// `raw_value` feature; the `arbitrary_precision` one, which has another, is off).
+const RAW_VALUE: &str = "$serde_json::private::RawValue";
+
+/// What serde_json refuses beyond the grammar, in its words; or its
+/// raw-value token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("recursion limit exceeded: nested deeper than {limit} levels")]
+    TooDeep { limit: usize },
+    #[error("lone {} surrogate in hex escape", if *.leading { "leading" } else { "trailing" })]
+    LoneSurrogate { leading: bool },
+    /// An object whose first key is serde_json's raw-value token: serde_json
+    /// reads it as the JSON text in the member's string, not as an object.
+    #[error(
+        "an object's first key is \"$serde_json::private::RawValue\", which the host's JSON \
+         parser reads as the text in its string, not as a key"
+    )]
+    RawValueToken,
+}
+
+/// Where a document holds what serde_json refuses or may refuse, in order.
+#[derive(Debug)]
+pub(super) struct Notes {
+    /// Where serde_json may refuse what the grammar allows (a `\\u` escape,
+    /// a number with an exponent or hundreds of digits, its private token):
+    /// rare, and settled by parsing the value that holds one.
+    doubtful: Vec<usize>,
+    /// Where serde_json refuses for certain, with the reason.
+    refused: Vec<(usize, Refusal)>,
+    /// A bracket opened this deep is one level too many for serde_json.
+    deep: usize,
+}
+
+impl Notes {
+    /// Notes on a document whose values sit `nested` levels deep in what the
+    /// host parses.
+    pub(super) fn new(nested: usize) -> Notes {
+        Notes {
+            doubtful: Vec::new(),
+            refused: Vec::new(),
+            deep: nested.saturating_add(DEPTH_LIMIT).saturating_add(1),
+        }
+    }
+
+    /// A `[` or `{` at `i`, inside `open` others.
+    #[inline(always)]
+    pub(super) fn opened(&mut self, open: usize, i: usize) {
+        if open.saturating_add(1) == self.deep {
+            self.refused
+                .push((i, Refusal::TooDeep { limit: DEPTH_LIMIT }));
+        }
+    }
+
+    /// The `\\u` escape of `code` at `i`: past it, and past the escape it
+    /// pairs with; an unpaired surrogate is noted.
+    pub(super) fn unicode_escape(&mut self, bytes: &[u8], i: usize, code: u32) -> usize {
+        self.doubtful.push(i);
+        let next = i.saturating_add(6);
+        if (0xDC00..0xE000).contains(&code) {
+            self.refused
+                .push((i, Refusal::LoneSurrogate { leading: false }));
+        } else if (0xD800..0xDC00).contains(&code) {
+            let paired = bytes.get(next..next.saturating_add(2)) == Some(b"\\u".as_slice())
+                && hex4(bytes, next.saturating_add(2))
+                    .is_some_and(|c| (0xDC00..0xE000).contains(&c));
+            if paired {
+                return next.saturating_add(6);
+            }
+            self.refused
+                .push((i, Refusal::LoneSurrogate { leading: true }));
+        }
+        next
+    }
+
+    /// A `$` at `i` in a string, `rest` the text from there.
+    #[inline(always)]
+    pub(super) fn dollar(&mut self, rest: &[u8], i: usize) {
+        if rest.starts_with(SERDE_JSON_PRIVATE) {
+            self.doubtful.push(i);
+        }
+    }
+
+    /// A number from `start` to `end`, with an exponent or not.
+    #[inline(always)]
+    pub(super) fn number(&mut self, start: usize, end: usize, exponent: bool) {
+        if exponent || end.saturating_sub(start) > LONG_NUMBER {
+            self.doubtful.push(start);
+        }
+    }
+
+    /// The first refusal for certain within `span`.
+    fn refused_in(&self, span: &std::ops::Range<usize>) -> Option<Refusal> {
+        let first = self.refused.partition_point(|(at, _)| *at < span.start);
+        let (at, refusal) = self.refused.get(first)?;
+        span.contains(at).then_some(*refusal)
+    }
+
+    /// Whether serde_json may refuse something within `span`.
+    fn doubtful_in(&self, span: &std::ops::Range<usize>) -> bool {
+        let first = self.doubtful.partition_point(|at| *at < span.start);
+        self.doubtful.get(first).is_some_and(|at| span.contains(at))
+    }
+}
+
+impl Raw<'_> {
+    /// This value, unless serde_json would refuse something in it.
+    pub fn check(self) -> Result<(), Error> {
+        let notes = &self.index.notes;
+        let span = self.span();
+        if let Some(refusal) = notes.refused_in(&span) {
+            return Err(refusal.into());
+        }
+        if notes.doubtful_in(&span) {
+            serde_json::from_str::<Value>(self.text).map_err(|e| Error::Json(e.to_string()))?;
+            // serde_json may read such an object without a fault, as something
+            // else; with our additions in it, it would not read at all.
+            if names_raw_value(self.index, self.at) {
+                return Err(Refusal::RawValueToken.into());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether the value at `at`, or one inside it, is an object whose first
+/// key is serde_json's raw-value token (escaped or not).
+fn names_raw_value(index: &Index<'_>, at: usize) -> bool {
+    (at..index.next(at)).any(|i| {
+        let first_key = i.saturating_add(1);
+        index.raw(i).is_some_and(|raw| raw.text.starts_with('{'))
+            && first_key < index.next(i)
+            && index
+                .raw(first_key)
+                .is_some_and(|key| key_is(key, RAW_VALUE.as_bytes()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Object, items, raw};
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn serde_json_still_spells_its_raw_value_token_so() {
+        // An object whose one member is named with the token is read as the
+        // raw value its string holds: the meaning `Raw::check` guards against.
+        assert!(RAW_VALUE.as_bytes().starts_with(SERDE_JSON_PRIVATE));
+        let text = format!(r#"{{"{RAW_VALUE}": "[1]"}}"#);
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), json!([1]));
+    }
+
+    /// serde_json reads an object named with the token without a fault when
+    /// its string is JSON; the object is refused all the same, wherever it
+    /// is, as the first key only, and however the key is spelled.
+    #[test]
+    fn objects_named_with_the_raw_value_token_are_refused() {
+        let check = |text: &str| raw(text).check();
+        let named = format!(r#"{{"{RAW_VALUE}": "{{}}"}}"#);
+        assert_eq!(check(&named), Err(Refusal::RawValueToken.into()));
+        assert_eq!(
+            check(&format!(r#"{{"a": [1, {named}]}}"#)),
+            Err(Refusal::RawValueToken.into())
+        );
+        let escaped = r#"{"a": {"\u0024serde_json::private::RawValue": "{}"}}"#;
+        assert_eq!(check(escaped), Err(Refusal::RawValueToken.into()));
+        // Not the first key, a string value, or a longer key: an object like any other.
+        assert_eq!(
+            check(&format!(r#"{{"a": 1, "{RAW_VALUE}": "{{}}"}}"#)),
+            Ok(())
+        );
+        assert_eq!(check(&format!(r#"{{"a": "{RAW_VALUE}"}}"#)), Ok(()));
+        assert_eq!(check(&format!(r#"{{"{RAW_VALUE}x": "{{}}"}}"#)), Ok(()));
+        // A value beside it reads.
+        let text = format!(r#"{{"a": {named}, "b": {{"c": 1}}}}"#);
+        let o = Object::read(raw(&text)).unwrap();
+        assert_eq!(o.get("b").unwrap().check(), Ok(()));
+        assert_eq!(
+            o.get("a").unwrap().check(),
+            Err(Refusal::RawValueToken.into())
+        );
+    }
+
+    #[test]
+    fn index_refuses_what_the_host_cannot_parse() {
+        let check = |text: &str| {
+            let index = Index::build(text, 0).map_err(|_| "not JSON".to_string())?;
+            index.root().unwrap().check().map_err(|e| e.to_string())
+        };
+        assert_eq!(check(r#"{"a": "\ud83d\ude00 [{"}"#), Ok(()));
+        assert_eq!(check(r#"{"a": "\\u0000", "b": "\"["}"#), Ok(()));
+        assert_eq!(
+            check(r#"{"a": "\ud800"}"#),
+            Err("lone leading surrogate in hex escape".into())
+        );
+        assert_eq!(
+            check(r#"{"a": "\udc00"}"#),
+            Err("lone trailing surrogate in hex escape".into())
+        );
+        let deep = format!("{}{}", "[".repeat(DEPTH_LIMIT), "]".repeat(DEPTH_LIMIT));
+        assert_eq!(check(&deep), Ok(()));
+        let deeper = format!("[{deep}]");
+        assert_eq!(
+            check(&deeper),
+            Err("recursion limit exceeded: nested deeper than 126 levels".into())
+        );
+        assert_eq!(
+            check(r#"{"a": 1e400}"#),
+            Err("number out of range at line 1 column 11".into())
+        );
+        assert_eq!(check(r#"{"a": 1.5e3, "t": true}"#), Ok(()));
+        assert_eq!(
+            check(&format!("[{}]", "9".repeat(400))),
+            Err("number out of range at line 1 column 401".into())
+        );
+        // Every answer that passes parses.
+        let parsed: Result<Value, _> = serde_json::from_str(&format!("{{\"o\": {deep}}}"));
+        assert!(parsed.is_ok());
+    }
+
+    /// What serde_json refuses is noted where it is: a value beside it reads.
+    #[test]
+    fn refusals_belong_to_the_value_that_holds_them() {
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let text =
+            format!(r#"{{"a": {{"n": 1e400, "s": "\ud800", "d": {deep}}}, "b": {{"ok": 1}}}}"#);
+        let o = Object::read(raw(&text)).unwrap();
+        let a = Object::read(o.get("a").unwrap()).unwrap();
+        assert_eq!(o.get("b").unwrap().check(), Ok(()));
+        assert_eq!(
+            a.get("d").unwrap().check(),
+            Err(Refusal::TooDeep { limit: DEPTH_LIMIT }.into())
+        );
+        assert_eq!(
+            a.get("s").unwrap().check(),
+            Err(Refusal::LoneSurrogate { leading: true }.into())
+        );
+        assert_eq!(
+            a.get("n").unwrap().check().map_err(|e| e.to_string()),
+            Err("number out of range at line 1 column 5".into())
+        );
+        // The first refusal in a value is the one given.
+        assert_eq!(
+            o.get("a").unwrap().check(),
+            Err(Refusal::LoneSurrogate { leading: true }.into())
+        );
+        // Nested two levels in, the limit comes two levels sooner.
+        let index = Index::build(&deep, 2).unwrap();
+        let inner = items(index.root().unwrap()).unwrap()[0];
+        assert_eq!(
+            inner.check(),
+            Err(Refusal::TooDeep { limit: DEPTH_LIMIT }.into())
+        );
+    }
+}

@@ -1,0 +1,289 @@
+//! Splicing our additions into the object's text: each edit is an insertion
+//! before a closing bracket or the replacement of one whole value, and
+//! `apply` writes them all in one pass, or refuses, naming the fault.
+
+use std::collections::BTreeSet;
+
+use super::Error;
+use super::read::{Object, Raw, to_json};
+
+/// How the policy's own edits broke the splicer's contract: a bug, refused
+/// rather than answered with a broken object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Splice {
+    /// An edit is not at a piece of the object (or not at a closing bracket).
+    #[error("an edit is outside the object")]
+    Outside,
+    #[error("two edits overlap")]
+    Overlap,
+}
+
+/// One change to the object's text: at byte `at`, drop `remove` bytes and put `text`.
+#[derive(Debug)]
+struct Edit {
+    at: usize,
+    remove: usize,
+    text: String,
+}
+
+/// The additions to one object, applied in one pass over its text.
+#[derive(Debug)]
+pub struct Edits<'a> {
+    base: &'a str,
+    list: Vec<Edit>,
+    /// Where insertions went into arrays and objects that had nothing: one
+    /// more there follows content. A set, so that a pod of many empty lists
+    /// costs no search of every edit for each.
+    filled: BTreeSet<usize>,
+    /// The first edit that broke the contract, which `apply` reports.
+    fault: Option<Error>,
+}
+
+impl<'a> Edits<'a> {
+    /// Edits to `base`, the object's whole text, of which every raw value is a part.
+    pub fn new(base: Raw<'a>) -> Edits<'a> {
+        Edits {
+            base: base.text,
+            list: Vec::new(),
+            filled: BTreeSet::new(),
+            fault: None,
+        }
+    }
+
+    /// Where `raw` starts and ends in the object's text; `None` when it is
+    /// not a part of it.
+    fn span(&self, raw: Raw<'_>) -> Option<(usize, usize)> {
+        let start = raw
+            .text
+            .as_ptr()
+            .addr()
+            .checked_sub(self.base.as_ptr().addr())?;
+        let end = start.checked_add(raw.text.len())?;
+        (end <= self.base.len()).then_some((start, end))
+    }
+
+    /// Just before the closing bracket of the array or object `raw`.
+    fn before_end(&mut self, raw: Raw<'_>) -> Option<usize> {
+        let closed = matches!(raw.text.as_bytes().last(), Some(b']' | b'}'));
+        let at = self.span(raw).filter(|_| closed).map(|(_, end)| end - 1);
+        if at.is_none() {
+            self.fault.get_or_insert(Error::Splice(Splice::Outside));
+        }
+        at
+    }
+
+    /// The value, or `None` with the error recorded for `apply` to report.
+    fn check<T>(&mut self, outcome: Result<T, Error>) -> Option<T> {
+        match outcome {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.fault.get_or_insert(error);
+                None
+            }
+        }
+    }
+
+    /// Whether an insertion at `at` follows content: the container had some,
+    /// or an earlier insertion already put some there.
+    fn follows(&self, at: usize, had_content: bool) -> bool {
+        had_content || self.filled.contains(&at)
+    }
+
+    /// Insert `text` (not empty) at `at`, in a container that had content or not.
+    #[inline(always)]
+    fn insert(&mut self, at: usize, had_content: bool, text: String) {
+        if !had_content {
+            self.filled.insert(at);
+        }
+        self.list.push(Edit {
+            at,
+            remove: 0,
+            text,
+        });
+    }
+
+    /// Append `items` (JSON texts) at the end of the array `raw` of `len` items.
+    pub fn append(&mut self, raw: Raw<'_>, len: usize, items: &[&str]) {
+        let Some(at) = self.before_end(raw) else {
+            return;
+        };
+        let size = items.iter().map(|item| item.len().saturating_add(1)).sum();
+        let mut text = String::with_capacity(size);
+        for item in items.iter().filter(|item| !item.is_empty()) {
+            if !text.is_empty() || self.follows(at, len > 0) {
+                text.push(',');
+            }
+            text.push_str(item);
+        }
+        if !text.is_empty() {
+            self.insert(at, len > 0, text);
+        }
+    }
+
+    /// Add `key` with `value` (JSON text) at the end of `object`.
+    pub fn add_member(&mut self, object: &Object<'_>, key: &str, value: &str) {
+        let Some(at) = self.before_end(object.raw) else {
+            return;
+        };
+        let Some(key) = self.check(to_json(key)) else {
+            return;
+        };
+        let mut text =
+            String::with_capacity(key.len().saturating_add(value.len()).saturating_add(2));
+        if self.follows(at, !object.is_empty()) {
+            text.push(',');
+        }
+        text.push_str(&key);
+        text.push(':');
+        text.push_str(value);
+        self.insert(at, !object.is_empty(), text);
+    }
+
+    /// Put `value` (JSON text) where `raw` is: a null list, a value the policy owns.
+    pub fn replace(&mut self, raw: Raw<'_>, value: String) {
+        let Some((at, end)) = self.span(raw) else {
+            self.fault.get_or_insert(Error::Splice(Splice::Outside));
+            return;
+        };
+        self.list.push(Edit {
+            at,
+            remove: end - at,
+            text: value,
+        });
+    }
+
+    /// The object's text with every edit applied, or the fault that keeps
+    /// them from being applied.
+    pub fn apply(mut self) -> Result<String, Error> {
+        if let Some(fault) = self.fault {
+            return Err(fault);
+        }
+        // Stable: insertions at one place keep their order.
+        self.list.sort_by_key(|e| e.at);
+        let extra: usize = self.list.iter().map(|e| e.text.len()).sum();
+        let mut out = String::with_capacity(self.base.len().saturating_add(extra));
+        let mut from = 0;
+        for edit in &self.list {
+            // An edit that starts before the previous one ends overlaps it.
+            let kept = self.base.get(from..edit.at);
+            out.push_str(kept.ok_or(Error::Splice(Splice::Overlap))?);
+            out.push_str(&edit.text);
+            from = edit.at.saturating_add(edit.remove);
+        }
+        let rest = self.base.get(from..);
+        out.push_str(rest.ok_or(Error::Splice(Splice::Outside))?);
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Object, raw, to_json};
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn append_to_empty_and_full_arrays() {
+        let text = r#"{"a": [], "b": [ 1 ,2 ]}"#;
+        let r = raw(text);
+        let o = Object::read(r).unwrap();
+        let mut edits = Edits::new(r);
+        edits.append(
+            o.get("a").unwrap(),
+            0,
+            &["1", &to_json(&json!({"k": "v"})).unwrap()],
+        );
+        edits.append(o.get("b").unwrap(), 2, &["3"]);
+        assert_eq!(
+            edits.apply(),
+            Ok(r#"{"a": [1,{"k":"v"}], "b": [ 1 ,2 ,3]}"#.to_string())
+        );
+    }
+
+    #[test]
+    fn add_members_to_empty_and_full_objects() {
+        let text = r#"{"e": {}, "f": {"x":1.0}}"#;
+        let r = raw(text);
+        let o = Object::read(r).unwrap();
+        let e = Object::read(o.get("e").unwrap()).unwrap();
+        let f = Object::read(o.get("f").unwrap()).unwrap();
+        let mut edits = Edits::new(r);
+        edits.add_member(&e, "k", "1");
+        edits.add_member(&e, "l", "[]");
+        edits.add_member(&f, "y", "\"z\"");
+        edits.add_member(&o, "g", "null");
+        assert_eq!(
+            edits.apply(),
+            Ok(r#"{"e": {"k":1,"l":[]}, "f": {"x":1.0,"y":"z"},"g":null}"#.to_string())
+        );
+    }
+
+    #[test]
+    fn replace_swaps_one_value() {
+        let text = r#"{"env": null, "n": 1e3}"#;
+        let r = raw(text);
+        let o = Object::read(r).unwrap();
+        let mut edits = Edits::new(r);
+        edits.replace(
+            o.get("env").unwrap(),
+            to_json(&json!([{"name": "A"}])).unwrap(),
+        );
+        assert_eq!(
+            edits.apply(),
+            Ok(r#"{"env": [{"name":"A"}], "n": 1e3}"#.to_string())
+        );
+    }
+
+    #[test]
+    fn insertions_at_one_place_keep_their_order() {
+        let r = raw(r#"{"a": []}"#);
+        let a = Object::read(r).unwrap().get("a").unwrap();
+        let mut edits = Edits::new(r);
+        edits.append(a, 0, &["1"]);
+        edits.append(a, 0, &["2", "3"]);
+        assert_eq!(edits.apply(), Ok(r#"{"a": [1,2,3]}"#.to_string()));
+        // Empty lists and objects filled in turn: each knows only its own;
+        // an empty text is no item.
+        let r = raw(r#"{"a": [], "b": [], "c": {}}"#);
+        let o = Object::read(r).unwrap();
+        let (a, b) = (o.get("a").unwrap(), o.get("b").unwrap());
+        let c = Object::read(o.get("c").unwrap()).unwrap();
+        let mut edits = Edits::new(r);
+        edits.append(a, 0, &[""]);
+        edits.append(a, 0, &["1", ""]);
+        edits.add_member(&c, "k", "1");
+        edits.append(b, 0, &["2"]);
+        edits.append(a, 0, &["3"]);
+        edits.add_member(&c, "l", "2");
+        assert_eq!(
+            edits.apply(),
+            Ok(r#"{"a": [1,3], "b": [2], "c": {"k":1,"l":2}}"#.to_string())
+        );
+    }
+
+    #[test]
+    fn edits_outside_the_base_are_refused() {
+        let r = raw(r#"{"a": []}"#);
+        let elsewhere = raw(r#"{"b": []}"#);
+        let b = Object::read(elsewhere).unwrap().get("b").unwrap();
+        let mut edits = Edits::new(r);
+        edits.append(b, 0, &["1"]);
+        assert_eq!(edits.apply(), Err(Error::Splice(Splice::Outside)));
+        // Inside the base, but not a list: no closing bracket to insert before.
+        let r = raw(r#"{"n": 12}"#);
+        let n = Object::read(r).unwrap().get("n").unwrap();
+        let mut edits = Edits::new(r);
+        edits.append(n, 0, &["1"]);
+        assert_eq!(edits.apply(), Err(Error::Splice(Splice::Outside)));
+    }
+
+    #[test]
+    fn overlapping_edits_are_refused() {
+        let r = raw(r#"{"env": [1, 2]}"#);
+        let env = Object::read(r).unwrap().get("env").unwrap();
+        let mut edits = Edits::new(r);
+        edits.replace(env, "null".into());
+        edits.append(env, 2, &["3"]);
+        assert_eq!(edits.apply(), Err(Error::Splice(Splice::Overlap)));
+    }
+}
