@@ -13,8 +13,7 @@
 //!   items, strings: read.rs) is read from the index without scanning the
 //!   text again. A `Raw` is always a value (or a key) found so.
 //! - A key given twice in one object: the last one wins (`Object::get`), as
-//!   serde_json's `Value` and Go's decoder read it. The earlier values are
-//!   not read at all.
+//!   serde_json's `Value` reads it. The earlier values are not read at all.
 //! - The host parses our answer with serde_json, which refuses more than the
 //!   grammar (refusals.rs): nesting past its limit, `\\u` escapes of
 //!   unpaired UTF-16 surrogates, numbers beyond f64, and objects named with
