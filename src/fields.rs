@@ -60,6 +60,22 @@ impl<'a> Slot<'a> {
         }
     }
 
+    /// The items, each an object with the string member `key` (`name`,
+    /// `mountPath`): where it is (`{at}.{field}[i]`), the object, the string.
+    pub fn named<'b, 's: 'b>(
+        &'b self,
+        at: &'s At<'s>,
+        field: &'s str,
+        key: &'b str,
+    ) -> impl Iterator<Item = Result<Named<'a, 's>, Error>> + 'b {
+        self.items().iter().enumerate().map(move |(i, item)| {
+            let at = At::Item(at, field, i);
+            let object = object(*item, &at)?;
+            let name = string(&object, &at, key)?;
+            Ok(Named { at, object, name })
+        })
+    }
+
     /// Add `items` (JSON texts) at the end of the list, making the list if
     /// there is none.
     pub fn extend(&self, edits: &mut Edits<'_>, parent: &Object<'_>, field: &str, items: &[&str]) {
@@ -72,6 +88,13 @@ impl<'a> Slot<'a> {
             Slot::List(raw, list) => edits.append(*raw, list.len(), items),
         }
     }
+}
+
+/// An item of a list of objects, read by `Slot::named`.
+pub struct Named<'a, 's> {
+    pub at: At<'s>,
+    pub object: Object<'a>,
+    pub name: Cow<'a, str>,
 }
 
 /// `[a,b]` from JSON texts, written into one allocation.
