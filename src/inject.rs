@@ -585,6 +585,67 @@ mod tests {
     use super::*;
 
     #[test]
+    fn places_hold_the_first_64_as_bits_and_the_rest_in_a_list() {
+        let mut places = Places::default();
+        assert!(places.is_empty());
+        for n in [0, 63, 64, 200, 64] {
+            places.insert(n);
+        }
+        assert!(!places.is_empty());
+        let held: Vec<usize> = (0..300).filter(|n| places.contains(*n)).collect();
+        assert_eq!(held, [0, 63, 64, 200]);
+        assert_eq!(places.bits, 1 | 1 << 63);
+        assert_eq!(places.beyond, [64, 200]);
+        let all = Places::all(66);
+        assert_eq!((all.bits, all.beyond), (u64::MAX, vec![64, 65]));
+        assert_eq!(Places::all(0), Places::default());
+    }
+
+    fn entries<'p>(names: &[&'p str]) -> Entries<'p> {
+        Entries::new(names.iter().map(|n| (*n, format!("<{n}>"))).collect())
+    }
+
+    fn lacking(entries: &Entries<'_>, has: &[usize]) -> (Vec<String>, Vec<String>) {
+        let mut places = Places::default();
+        has.iter().for_each(|n| places.insert(*n));
+        let (texts, names) = entries.lacking(&places);
+        (
+            texts.iter().map(|t| t.to_string()).collect(),
+            names.to_vec(),
+        )
+    }
+
+    #[test]
+    fn a_container_lacking_every_entry_gets_them_as_one_run_and_shared_names() {
+        let all = entries(&["A", "B", "C"]);
+        assert_eq!(
+            lacking(&all, &[]),
+            (
+                vec!["<A>,<B>,<C>".to_string()],
+                vec!["A".into(), "B".into(), "C".into()]
+            )
+        );
+        let (_, names) = all.lacking(&Places::default());
+        assert!(Rc::ptr_eq(&names, &all.every_name));
+    }
+
+    #[test]
+    fn a_container_lacking_some_entries_gets_those_in_order() {
+        let all = entries(&["A", "B", "C"]);
+        let expected = (
+            vec!["<A>".to_string(), "<C>".into()],
+            vec!["A".into(), "C".into()],
+        );
+        assert_eq!(lacking(&all, &[1]), expected);
+        assert_eq!(lacking(&all, &[0, 1, 2]), (vec![], vec![]));
+    }
+
+    #[test]
+    fn no_entries_give_no_text() {
+        assert_eq!(lacking(&entries(&[]), &[]), (vec![], vec![]));
+    }
+
+    #[test]
     fn volume_name_is_a_label_for_dotted_sources() {
         assert_eq!(volume_name("my-org.com", 0), "cainjector-my-org-com");
         assert_eq!(volume_name("ca-bundle", 1), "cainjector-ca-bundle-2");
