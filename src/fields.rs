@@ -76,10 +76,10 @@ impl<'a> Slot<'a> {
         })
     }
 
-    /// Add `items` (JSON texts) at the end of the list, making the list if
-    /// there is none.
+    /// Add `items` (JSON texts; an empty one adds nothing) at the end of the
+    /// list, making the list if there is none.
     pub fn extend(&self, edits: &mut Edits<'_>, parent: &Object<'_>, field: &str, items: &[&str]) {
-        if items.is_empty() {
+        if items.iter().all(|item| item.is_empty()) {
             return;
         }
         match self {
@@ -102,8 +102,8 @@ fn list_text(items: &[&str]) -> String {
     let size = items.iter().map(|item| item.len().saturating_add(1)).sum();
     let mut text = String::with_capacity(usize::saturating_add(size, 1));
     text.push('[');
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
+    for item in items.iter().filter(|item| !item.is_empty()) {
+        if text.len() > 1 {
             text.push(',');
         }
         text.push_str(item);

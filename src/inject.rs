@@ -250,16 +250,13 @@ impl<'p> Entries<'p> {
         }
     }
 
-    /// The texts and names of the entries not at the places the container has.
-    fn lacking(&self, has: &Places) -> (Vec<&str>, Rc<[String]>) {
+    /// Add with `add`, after `lead` (a text, or empty for none), the texts
+    /// of the entries not at the places the container has; their names.
+    fn add_lacking(&self, has: &Places, lead: &str, add: impl FnOnce(&[&str])) -> Rc<[String]> {
         if has.is_empty() {
-            // One run of entries appends as the entries one by one would; with
-            // no entries there is no text (an empty one would write a bare `,`).
-            let texts = match self.list.is_empty() {
-                true => Vec::new(),
-                false => vec![self.every.as_str()],
-            };
-            return (texts, Rc::clone(&self.every_name));
+            // One run of entries appends as the entries one by one would.
+            add(&[lead, &self.every]);
+            return Rc::clone(&self.every_name);
         }
         let lacking = self
             .list
@@ -269,7 +266,8 @@ impl<'p> Entries<'p> {
         let (texts, names): (Vec<&str>, Vec<String>) = lacking
             .map(|(_, (name, text))| (text.as_str(), name.to_string()))
             .unzip();
-        (texts, names.into())
+        add(&[&[lead], texts.as_slice()].concat());
+        names.into()
     }
 }
 
@@ -425,13 +423,13 @@ fn inject_container(
     if let (Some(options), Some(entry)) = (&plan.java_options, &env.java) {
         java_options = extend_java_options(edits, &entry.object, &entry.at, options)?;
     }
-    let (mut texts, store) = additions.store.lacking(&taken.blocked);
-    if !taken.occupied {
-        texts.insert(0, &additions.mount);
-    }
-    mounts.extend(edits, object, "volumeMounts", &texts);
-    let (texts, env_names) = additions.env.lacking(&env.set);
-    env.slot.extend(edits, object, "env", &texts);
+    let lead = if taken.occupied { "" } else { &additions.mount };
+    let store = additions.store.add_lacking(&taken.blocked, lead, |texts| {
+        mounts.extend(edits, object, "volumeMounts", texts);
+    });
+    let env_names = additions.env.add_lacking(&env.set, "", |texts| {
+        env.slot.extend(edits, object, "env", texts);
+    });
 
     let mount = !taken.occupied;
     let changed = mount || !store.is_empty() || java_options || !env_names.is_empty();
@@ -608,11 +606,13 @@ mod tests {
     fn lacking(entries: &Entries<'_>, has: &[usize]) -> (Vec<String>, Vec<String>) {
         let mut places = Places::default();
         has.iter().for_each(|n| places.insert(*n));
-        let (texts, names) = entries.lacking(&places);
-        (
-            texts.iter().map(|t| t.to_string()).collect(),
-            names.to_vec(),
-        )
+        let mut added = Vec::new();
+        let names = entries.add_lacking(&places, "lead", |texts| {
+            // Slot::extend adds nothing for an empty text.
+            let texts = texts.iter().filter(|t| !t.is_empty());
+            added = texts.map(|t| t.to_string()).collect();
+        });
+        (added, names.to_vec())
     }
 
     #[test]
@@ -621,11 +621,11 @@ mod tests {
         assert_eq!(
             lacking(&all, &[]),
             (
-                vec!["<A>,<B>,<C>".to_string()],
+                vec!["lead".to_string(), "<A>,<B>,<C>".into()],
                 vec!["A".into(), "B".into(), "C".into()]
             )
         );
-        let (_, names) = all.lacking(&Places::default());
+        let names = all.add_lacking(&Places::default(), "", |_| {});
         assert!(Rc::ptr_eq(&names, &all.every_name));
     }
 
@@ -633,16 +633,18 @@ mod tests {
     fn a_container_lacking_some_entries_gets_those_in_order() {
         let all = entries(&["A", "B", "C"]);
         let expected = (
-            vec!["<A>".to_string(), "<C>".into()],
+            vec!["lead".to_string(), "<A>".into(), "<C>".into()],
             vec!["A".into(), "C".into()],
         );
         assert_eq!(lacking(&all, &[1]), expected);
-        assert_eq!(lacking(&all, &[0, 1, 2]), (vec![], vec![]));
+        let lead = vec!["lead".to_string()];
+        assert_eq!(lacking(&all, &[0, 1, 2]), (lead, vec![]));
     }
 
     #[test]
     fn no_entries_give_no_text() {
-        assert_eq!(lacking(&entries(&[]), &[]), (vec![], vec![]));
+        let lead = vec!["lead".to_string()];
+        assert_eq!(lacking(&entries(&[]), &[]), (lead, vec![]));
     }
 
     #[test]
