@@ -64,10 +64,26 @@ impl<'a> Slot<'a> {
         }
     }
 
-    /// Add `items` (JSON texts) at the end of the list, making the list if
-    /// there is none.
+    /// The items, each an object with the string member `key` (`name`,
+    /// `mountPath`): where it is (`{at}.{field}[i]`), the object, the string.
+    pub fn named<'b, 's: 'b>(
+        &'b self,
+        at: &'s At<'s>,
+        field: &'s str,
+        key: &'b str,
+    ) -> impl Iterator<Item = Result<Named<'a, 's>, ValueError>> + 'b {
+        self.items().iter().enumerate().map(move |(i, item)| {
+            let at = At::Item(at, field, i);
+            let object = object(*item, &at)?;
+            let name = string(&object, &at, key)?;
+            Ok(Named { at, object, name })
+        })
+    }
+
+    /// Add `items` (JSON texts; an empty one adds nothing) at the end of the
+    /// list, making the list if there is none.
     pub fn extend(&self, edits: &mut Edits<'_>, parent: &Object<'_>, field: &str, items: &[&str]) {
-        if items.is_empty() {
+        if items.iter().all(|item| item.is_empty()) {
             return;
         }
         match self {
@@ -78,13 +94,20 @@ impl<'a> Slot<'a> {
     }
 }
 
+/// An item of a list of objects, read by `Slot::named`.
+pub struct Named<'a, 's> {
+    pub at: At<'s>,
+    pub object: Object<'a>,
+    pub name: Cow<'a, str>,
+}
+
 /// `[a,b]` from JSON texts, written into one allocation.
 fn list_text(items: &[&str]) -> String {
     let size = items.iter().map(|item| item.len().saturating_add(1)).sum();
     let mut text = String::with_capacity(usize::saturating_add(size, 1));
     text.push('[');
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
+    for item in items.iter().filter(|item| !item.is_empty()) {
+        if text.len() > 1 {
             text.push(',');
         }
         text.push_str(item);

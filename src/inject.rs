@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use crate::diag::At;
 use crate::error::Expected;
-use crate::fields::{Slot, object, string, wrong};
-use crate::json::{self, Edits, Object, Raw, to_json};
+use crate::fields::{Named, Slot, string, wrong};
+use crate::json::{self, Edits, Object, to_json};
 use crate::names::{LABEL_MAX, clean_path, is_dns_label, overlap};
 use crate::overrides::Plan;
 use crate::settings::JAVA_TOOL_OPTIONS;
@@ -77,29 +77,28 @@ fn choose_volume<'a>(
     let slot = Slot::read(spec, at, "volumes")?;
     // A set: a pod may carry thousands of names that collide with ours.
     let mut taken: BTreeSet<Cow<'a, str>> = BTreeSet::new();
-    for (i, item) in slot.items().iter().copied().enumerate() {
-        let here = At::Item(at, "volumes", i);
-        let volume = object(item, &here)?;
-        let name = string(&volume, &here, "name")?;
-        if carries(&volume, plan)? {
-            return Ok(Volumes {
-                name: name.into_owned(),
-                present: true,
-                slot,
-            });
+    let mut carrier = None;
+    for volume in slot.named(at, "volumes", "name") {
+        let Named { object, name, .. } = volume?;
+        if carries(&object, plan)? {
+            carrier = Some(name.into_owned());
+            break;
         }
         taken.insert(name);
     }
+    let present = carrier.is_some();
     let label = plan.source.label();
-    let name = (0..=taken.len())
-        .map(|attempt| volume_name(label, attempt))
-        .find(|candidate| !taken.contains(candidate.as_str()))
-        .unwrap_or_else(|| volume_name(label, taken.len().saturating_add(1)));
+    let name = carrier.unwrap_or_else(|| {
+        (0..=taken.len())
+            .map(|attempt| volume_name(label, attempt))
+            .find(|candidate| !taken.contains(candidate.as_str()))
+            .unwrap_or_else(|| volume_name(label, taken.len().saturating_add(1)))
+    });
     debug_assert!(is_dns_label(&name));
     Ok(Volumes {
         slot,
         name,
-        present: false,
+        present,
     })
 }
 
@@ -191,15 +190,86 @@ fn extend_java_options(
     Ok(true)
 }
 
-/// What one container got, when it got anything.
-struct Touched {
-    mounted: bool,
-    /// The system trust store files the bundle was mounted at.
-    store: Rc<[String]>,
-    /// The env vars added, JAVA_TOOL_OPTIONS included when it was absent.
-    env: Rc<[String]>,
-    /// The trust store options appended to the container's own JAVA_TOOL_OPTIONS.
-    java_options: bool,
+/// Places in one of the plan's short lists (its env vars, its system trust
+/// store files): a bit each for the first 64, as a plan has a few, so that
+/// marking a container's needs no allocation; a list for the rest.
+#[derive(Debug, Default, PartialEq)]
+struct Places {
+    bits: u64,
+    beyond: Vec<usize>,
+}
+
+impl Places {
+    /// Places `0..len`.
+    fn all(len: usize) -> Places {
+        let mut places = Places::default();
+        (0..len).for_each(|n| places.insert(n));
+        places
+    }
+
+    fn insert(&mut self, n: usize) {
+        match Places::bit(n) {
+            Some(bit) => self.bits |= bit,
+            None if self.beyond.contains(&n) => {}
+            None => self.beyond.push(n),
+        }
+    }
+
+    fn contains(&self, n: usize) -> bool {
+        match Places::bit(n) {
+            Some(bit) => self.bits & bit != 0,
+            None => self.beyond.contains(&n),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.bits == 0 && self.beyond.is_empty()
+    }
+
+    fn bit(n: usize) -> Option<u64> {
+        u32::try_from(n).ok().and_then(|n| 1u64.checked_shl(n))
+    }
+}
+
+/// What a container may be given from one of the plan's lists: the JSON
+/// text of each entry with its name, in the plan's order, written once per
+/// pod; and, as most containers lack every entry, all the texts as one
+/// comma-separated run and all the names, shared by every such container.
+struct Entries<'p> {
+    list: Vec<(&'p str, String)>,
+    every: String,
+    every_name: Rc<[String]>,
+}
+
+impl<'p> Entries<'p> {
+    fn new(list: Vec<(&'p str, String)>) -> Entries<'p> {
+        let texts: Vec<&str> = list.iter().map(|(_, text)| text.as_str()).collect();
+        Entries {
+            every: texts.join(","),
+            every_name: list.iter().map(|(name, _)| name.to_string()).collect(),
+            list,
+        }
+    }
+
+    /// Add with `add`, after `lead` (a text, or empty for none), the texts
+    /// of the entries not at the places the container has; their names.
+    fn add_lacking(&self, has: &Places, lead: &str, add: impl FnOnce(&[&str])) -> Rc<[String]> {
+        if has.is_empty() {
+            // One run of entries appends as the entries one by one would.
+            add(&[lead, &self.every]);
+            return Rc::clone(&self.every_name);
+        }
+        let lacking = self
+            .list
+            .iter()
+            .enumerate()
+            .filter(|(n, _)| !has.contains(*n));
+        let (texts, names): (Vec<&str>, Vec<String>) = lacking
+            .map(|(_, (name, text))| (text.as_str(), name.to_string()))
+            .unzip();
+        add(&[&[lead], texts.as_slice()].concat());
+        names.into()
+    }
 }
 
 /// The JSON texts every container may get, written once per pod.
@@ -208,20 +278,10 @@ struct Additions<'p> {
     mount: String,
     /// The mount path as the kubelet cleans it, to compare the pod's paths with.
     mount_dir: Cow<'p, str>,
-    /// The system trust store files with the text of their mounts.
-    store: Vec<(&'p str, String)>,
-    /// Every system trust store file, as most containers get them.
-    every_store: Rc<[String]>,
-    /// Env var names with the text of their entries.
-    env: Vec<(&'p str, String)>,
-    java: Option<String>,
-    /// What a container that lacks every env var (JAVA_TOOL_OPTIONS
-    /// included, when the plan sets it) gets, as most do: the entries as one
-    /// comma-separated run, and their names, shared by every such container.
-    every: String,
-    every_name: Rc<[String]>,
-    /// The names of a container given no env var.
-    no_name: Rc<[String]>,
+    /// The mounts at the system trust store files, named by the file.
+    store: Entries<'p>,
+    /// The env vars, JAVA_TOOL_OPTIONS last when the plan sets it.
+    env: Entries<'p>,
 }
 
 impl<'p> Additions<'p> {
@@ -234,42 +294,22 @@ impl<'p> Additions<'p> {
             .iter()
             .map(|file| Ok((file.as_str(), mount(volume, file, Some(&plan.cert_file))?)))
             .collect::<Result<_, Malformed>>()?;
-        let env: Vec<(&'p str, String)> = match &plan.env_value {
-            Some(value) => plan
-                .env_vars
-                .iter()
-                .map(|name| Ok((name.as_str(), env_var(name, value)?)))
-                .collect::<Result<_, Malformed>>()?,
-            None => Vec::new(),
-        };
-        let java = plan
-            .java_options
-            .as_ref()
-            .map(|options| env_var(JAVA_TOOL_OPTIONS, options))
-            .transpose()?;
-        let texts = env.iter().map(|(_, text)| text).chain(&java);
-        let every = texts.map(String::as_str).collect::<Vec<_>>().join(",");
-        let names = env.iter().map(|(name, _)| *name);
-        let every_name = names
-            .chain(java.as_ref().map(|_| JAVA_TOOL_OPTIONS))
-            .map(str::to_string)
-            .collect();
-        let no_name: Rc<[String]> = Rc::from([]);
-        let every_store = match files {
-            [] => Rc::clone(&no_name),
-            files => files.into(),
-        };
+        let value = plan.env_value.as_deref();
+        let vars = plan
+            .env_vars
+            .iter()
+            .filter_map(|name| Some((name.as_str(), value?)));
+        let java = plan.java_options.as_deref().map(|o| (JAVA_TOOL_OPTIONS, o));
+        let env = vars
+            .chain(java)
+            .map(|(name, value)| Ok((name, env_var(name, value)?)))
+            .collect::<Result<_, Malformed>>()?;
         Ok(Additions {
             volume,
             mount: mount(volume, &plan.mount_path, None)?,
             mount_dir: clean_path(&plan.mount_path),
-            store,
-            every_store,
-            env,
-            java,
-            every,
-            every_name,
-            no_name,
+            store: Entries::new(store),
+            env: Entries::new(env),
         })
     }
 }
@@ -282,9 +322,9 @@ struct Taken {
     /// spelled, or a block device there (ValidateVolumeMounts refuses a
     /// mount at a device's path, or named as a device).
     occupied: bool,
-    /// For each system trust store file, whether the container mounts or has
-    /// a device at it, above it or under it.
-    blocked: Vec<bool>,
+    /// The system trust store files the container mounts or has a device
+    /// at, above or under.
+    blocked: Places,
 }
 
 impl Taken {
@@ -296,29 +336,22 @@ impl Taken {
     ) -> Result<Taken, Malformed> {
         let mut taken = Taken {
             occupied: false,
-            blocked: match additions.store.len() {
-                0 => Vec::new(),
-                files => vec![false; files],
-            },
+            blocked: Places::default(),
         };
-        for (i, item) in mounts.items().iter().copied().enumerate() {
-            let here = At::Item(at, "volumeMounts", i);
-            taken.mark(
-                &string(&object(item, &here)?, &here, "mountPath")?,
-                additions,
-            );
+        for mount in mounts.named(at, "volumeMounts", "mountPath") {
+            taken.mark(&mount?.name, additions);
         }
         let devices = Slot::read(container, at, "volumeDevices")?;
-        for (i, item) in devices.items().iter().copied().enumerate() {
-            let here = At::Item(at, "volumeDevices", i);
-            let device = object(item, &here)?;
-            let at_dir = taken.mark(&string(&device, &here, "devicePath")?, additions);
+        let store = &additions.store.list;
+        for device in devices.named(at, "volumeDevices", "devicePath") {
+            let device = device?;
+            let at_dir = taken.mark(&device.name, additions);
             // A device named as our volume refuses every mount of it.
-            let named = (!at_dir || !additions.store.is_empty())
-                && string(&device, &here, "name")? == additions.volume;
+            let named = (!at_dir || !store.is_empty())
+                && string(&device.object, &device.at, "name")? == additions.volume;
             if named {
                 taken.occupied = true;
-                taken.blocked.fill(true);
+                taken.blocked = Places::all(store.len());
             }
         }
         Ok(taken)
@@ -329,198 +362,86 @@ impl Taken {
         let path = clean_path(path);
         let at_dir = path == additions.mount_dir;
         self.occupied |= at_dir;
-        for (blocked, (file, _)) in self.blocked.iter_mut().zip(&additions.store) {
-            *blocked |= overlap(&path, file);
+        for (n, (file, _)) in additions.store.list.iter().enumerate() {
+            if overlap(&path, file) {
+                self.blocked.insert(n);
+            }
         }
         at_dir
     }
 }
 
-/// Add the mounts the container lacks: the bundle's directory, then the
-/// system trust store files; the files it got.
-fn add_mounts(
-    edits: &mut Edits<'_>,
-    container: &Object<'_>,
-    mounts: &Slot<'_>,
-    taken: &Taken,
-    additions: &Additions<'_>,
-) -> Rc<[String]> {
-    if additions.store.is_empty() {
-        if !taken.occupied {
-            let mount = [additions.mount.as_str()];
-            mounts.extend(edits, container, "volumeMounts", &mount);
-        }
-        return Rc::clone(&additions.no_name);
-    }
-    let mut texts: Vec<&str> = Vec::with_capacity(additions.store.len().saturating_add(1));
-    if !taken.occupied {
-        texts.push(&additions.mount);
-    }
-    let mut files: Vec<String> = Vec::new();
-    for ((file, text), blocked) in additions.store.iter().zip(&taken.blocked) {
-        if !blocked {
-            texts.push(text);
-            files.push((*file).to_string());
-        }
-    }
-    mounts.extend(edits, container, "volumeMounts", &texts);
-    if files.len() == additions.store.len() {
-        Rc::clone(&additions.every_store)
-    } else {
-        Rc::from(files)
-    }
-}
-
 /// A container's env as found: the list, which of the plan's env vars it
-/// sets, and its own JAVA_TOOL_OPTIONS entry with its index.
-struct Env<'a> {
+/// sets, and its own JAVA_TOOL_OPTIONS entry.
+struct Env<'a, 's> {
     slot: Slot<'a>,
-    /// A bit for each of the plan's first 64 env vars the container sets (a
-    /// plan has a few), the places of the others it sets.
-    set: u64,
-    set_beyond: Vec<usize>,
-    java: Option<(Object<'a>, usize)>,
+    set: Places,
+    java: Option<Named<'a, 's>>,
 }
 
-impl<'a> Env<'a> {
+impl<'a, 's> Env<'a, 's> {
     fn read(
         container: &Object<'a>,
-        at: &At<'_>,
+        at: &'s At<'s>,
         additions: &Additions<'_>,
-    ) -> Result<Env<'a>, Malformed> {
+    ) -> Result<Env<'a, 's>, Malformed> {
         let slot = Slot::read(container, at, "env")?;
-        let mut env = Env {
-            slot: Slot::Absent,
-            set: 0,
-            set_beyond: Vec::new(),
-            java: None,
-        };
-        for (i, item) in slot.items().iter().copied().enumerate() {
-            let here = At::Item(at, "env", i);
-            let entry = object(item, &here)?;
-            let name = string(&entry, &here, "name")?;
-            for (n, (var, _)) in additions.env.iter().enumerate() {
-                if *var == name {
-                    env.mark(n);
+        let mut set = Places::default();
+        let mut java = None;
+        for entry in slot.named(at, "env", "name") {
+            let entry = entry?;
+            for (n, (var, _)) in additions.env.list.iter().enumerate() {
+                if *var == entry.name {
+                    set.insert(n);
                 }
             }
-            if name == JAVA_TOOL_OPTIONS {
-                env.java = Some((entry, i));
+            if entry.name == JAVA_TOOL_OPTIONS {
+                java = Some(entry);
             }
         }
-        env.slot = slot;
-        Ok(env)
-    }
-
-    fn mark(&mut self, n: usize) {
-        match bit(n) {
-            Some(bit) => self.set |= bit,
-            None => self.set_beyond.push(n),
-        }
-    }
-
-    /// Whether the container sets the plan's `n`th env var.
-    fn sets(&self, n: usize) -> bool {
-        match bit(n) {
-            Some(bit) => self.set & bit != 0,
-            None => self.set_beyond.contains(&n),
-        }
-    }
-
-    /// Whether the container sets none of the plan's env vars.
-    fn sets_none(&self) -> bool {
-        self.set == 0 && self.set_beyond.is_empty()
+        Ok(Env { slot, set, java })
     }
 }
 
-/// The `n`th env var's bit in `Env::set`, for the first 64.
-fn bit(n: usize) -> Option<u64> {
-    u32::try_from(n).ok().and_then(|n| 1u64.checked_shl(n))
-}
-
-/// Add to one container, unless excluded, what it lacks of the plan; its
-/// name, with what it got when it got anything.
-fn inject_container<'a>(
+/// Add to one container, unless excluded, what it lacks of the plan; what
+/// it got, when it got anything.
+fn inject_container(
     edits: &mut Edits<'_>,
-    raw: Raw<'a>,
-    at: &At<'_>,
+    list: List,
+    container: &Named<'_, '_>,
     plan: &Plan<'_>,
     additions: &Additions<'_>,
-) -> Result<(Cow<'a, str>, Option<Touched>), Malformed> {
-    let container = object(raw, at)?;
-    let name = string(&container, at, "name")?;
-    if plan.excludes(&name) {
-        return Ok((name, None));
+) -> Result<Option<Added>, Malformed> {
+    let Named { at, object, name } = container;
+    if plan.excludes(name) {
+        return Ok(None);
     }
-    let mounts = Slot::read(&container, at, "volumeMounts")?;
-    let taken = Taken::read(&container, at, &mounts, additions)?;
-    let occupied = taken.occupied;
-    let env = Env::read(&container, at, additions)?;
+    let mounts = Slot::read(object, at, "volumeMounts")?;
+    let taken = Taken::read(object, at, &mounts, additions)?;
+    let env = Env::read(object, at, additions)?;
 
     let mut java_options = false;
-    if let (Some(options), Some((entry, i))) = (&plan.java_options, &env.java) {
-        let here = At::Item(at, "env", *i);
-        java_options = extend_java_options(edits, entry, &here, options)?;
+    if let (Some(options), Some(entry)) = (&plan.java_options, &env.java) {
+        java_options = extend_java_options(edits, &entry.object, &entry.at, options)?;
     }
-    let store = add_mounts(edits, &container, &mounts, &taken, additions);
-    let java_added = env.java.is_none() && additions.java.is_some();
-    let env_names = if env.sets_none() && (java_added || additions.java.is_none()) {
-        every_env(edits, &container, &env, additions)
-    } else {
-        some_env(edits, &container, &env, additions, java_added)
-    };
-    let changed = !occupied || !store.is_empty() || java_options || !env_names.is_empty();
-    let touched = changed.then_some(Touched {
-        mounted: !occupied,
+    let lead = if taken.occupied { "" } else { &additions.mount };
+    let store = additions.store.add_lacking(&taken.blocked, lead, |texts| {
+        mounts.extend(edits, object, "volumeMounts", texts);
+    });
+    let env_names = additions.env.add_lacking(&env.set, "", |texts| {
+        env.slot.extend(edits, object, "env", texts);
+    });
+
+    let mount = !taken.occupied;
+    let changed = mount || !store.is_empty() || java_options || !env_names.is_empty();
+    Ok(changed.then(|| Added {
+        list,
+        name: name.to_string(),
+        mount,
         store,
         env: env_names,
         java_options,
-    });
-    Ok((name, touched))
-}
-
-/// Add every env var of the plan, JAVA_TOOL_OPTIONS included; their names.
-fn every_env(
-    edits: &mut Edits<'_>,
-    container: &Object<'_>,
-    env: &Env<'_>,
-    additions: &Additions<'_>,
-) -> Rc<[String]> {
-    // With no names there is no text: an empty item would write a bare `,`.
-    if !additions.every_name.is_empty() {
-        // One run of entries appends as the entries one by one would.
-        let every = [additions.every.as_str()];
-        env.slot.extend(edits, container, "env", &every);
-    }
-    Rc::clone(&additions.every_name)
-}
-
-/// Add the env vars the container lacks, when it sets some of them or has
-/// its own JAVA_TOOL_OPTIONS; their names.
-fn some_env(
-    edits: &mut Edits<'_>,
-    container: &Object<'_>,
-    env: &Env<'_>,
-    additions: &Additions<'_>,
-    java_added: bool,
-) -> Rc<[String]> {
-    let mut texts: Vec<&str> = Vec::new();
-    let mut names: Vec<String> = Vec::new();
-    for (n, (var, text)) in additions.env.iter().enumerate() {
-        if !env.sets(n) {
-            texts.push(text);
-            names.push((*var).to_string());
-        }
-    }
-    if let (true, Some(java)) = (java_added, &additions.java) {
-        texts.push(java);
-        names.push(JAVA_TOOL_OPTIONS.to_string());
-    }
-    if names.is_empty() {
-        return Rc::clone(&additions.no_name);
-    }
-    env.slot.extend(edits, container, "env", &texts);
-    Rc::from(names)
+    }))
 }
 
 /// The lists of containers of a pod spec.
@@ -569,18 +490,37 @@ pub struct Report {
 }
 
 impl Report {
-    /// What a container of `list` was given, when it was given anything.
-    fn record(&mut self, list: List, name: Cow<'_, str>, touched: Option<Touched>) {
-        if let Some(touched) = touched {
-            self.added.push(Added {
-                list,
-                name: name.into_owned(),
-                mount: touched.mounted,
-                store: touched.store,
-                env: touched.env,
-                java_options: touched.java_options,
-            });
+    /// Give the containers of `lists` of the spec what they lack, but those
+    /// named in `existing`; what they got.
+    fn new(
+        edits: &mut Edits<'_>,
+        spec: &Object<'_>,
+        at: &At<'_>,
+        plan: &Plan<'_>,
+        volume: String,
+        lists: &[List],
+        existing: &[String],
+    ) -> Result<Report, Malformed> {
+        // Ephemeral containers cannot get the system trust store mounts.
+        let store = !lists.contains(&List::EphemeralContainers);
+        let additions = Additions::new(plan, &volume, store)?;
+        let mut added = Vec::new();
+        for list in lists {
+            let slot = Slot::read(spec, at, list.field())?;
+            added.reserve(slot.items().len());
+            for container in slot.named(at, list.field(), "name") {
+                let container = container?;
+                if !existing.iter().any(|e| *e == container.name) {
+                    let given = inject_container(edits, *list, &container, plan, &additions)?;
+                    added.extend(given);
+                }
+            }
         }
+        Ok(Report {
+            volume,
+            mount_path: plan.mount_path.clone(),
+            added,
+        })
     }
 
     /// The names of the containers of `list` that were changed, in order.
@@ -603,40 +543,18 @@ pub fn inject(
     plan: &Plan<'_>,
 ) -> Result<Option<Report>, Malformed> {
     let volumes = choose_volume(spec, at, plan)?;
-    let mut report = Report {
-        volume: volumes.name.clone(),
-        mount_path: plan.mount_path.clone(),
-        ..Report::default()
-    };
-    let mut volume_used = false;
-    let additions = Additions::new(plan, &volumes.name, true)?;
-
     let lists: &[List] = if plan.init_containers {
         &[List::Containers, List::InitContainers]
     } else {
         &[List::Containers]
     };
-    for list in lists {
-        let field = list.field();
-        let slot = Slot::read(spec, at, field)?;
-        report.added.reserve(slot.items().len());
-        for (i, item) in slot.items().iter().copied().enumerate() {
-            let (name, touched) =
-                inject_container(edits, item, &At::Item(at, field, i), plan, &additions)?;
-            volume_used |= touched
-                .as_ref()
-                .is_some_and(|t| t.mounted || !t.store.is_empty());
-            report.record(*list, name, touched);
-        }
-    }
-
-    if volume_used && !volumes.present {
-        volumes.slot.extend(
-            edits,
-            spec,
-            "volumes",
-            &[volume(&report.volume, plan)?.as_str()],
-        );
+    let report = Report::new(edits, spec, at, plan, volumes.name, lists, &[])?;
+    let used = report.added.iter().any(|a| a.mount || !a.store.is_empty());
+    if used && !volumes.present {
+        let volume = volume(&report.volume, plan)?;
+        volumes
+            .slot
+            .extend(edits, spec, "volumes", &[volume.as_str()]);
     }
     Ok((!report.added.is_empty()).then_some(report))
 }
@@ -656,30 +574,79 @@ pub fn inject_ephemeral(
     if !volumes.present {
         return Ok(None);
     }
-    let list = List::EphemeralContainers;
-    let field = list.field();
-    let slot = Slot::read(spec, at, field)?;
-    let additions = Additions::new(plan, &volumes.name, false)?;
-    let mut report = Report {
-        volume: volumes.name.clone(),
-        mount_path: plan.mount_path.clone(),
-        ..Report::default()
-    };
-    for (i, item) in slot.items().iter().copied().enumerate() {
-        let here = At::Item(at, field, i);
-        let name = string(&object(item, &here)?, &here, "name")?;
-        if existing.iter().any(|e| *e == name) {
-            continue;
-        }
-        let (name, touched) = inject_container(edits, item, &here, plan, &additions)?;
-        report.record(list, name, touched);
-    }
+    let lists = [List::EphemeralContainers];
+    let report = Report::new(edits, spec, at, plan, volumes.name, &lists, existing)?;
     Ok((!report.added.is_empty()).then_some(report))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn places_hold_the_first_64_as_bits_and_the_rest_in_a_list() {
+        let mut places = Places::default();
+        assert!(places.is_empty());
+        for n in [0, 63, 64, 200, 64] {
+            places.insert(n);
+        }
+        assert!(!places.is_empty());
+        let held: Vec<usize> = (0..300).filter(|n| places.contains(*n)).collect();
+        assert_eq!(held, [0, 63, 64, 200]);
+        assert_eq!(places.bits, 1 | 1 << 63);
+        assert_eq!(places.beyond, [64, 200]);
+        let all = Places::all(66);
+        assert_eq!((all.bits, all.beyond), (u64::MAX, vec![64, 65]));
+        assert_eq!(Places::all(0), Places::default());
+    }
+
+    fn entries<'p>(names: &[&'p str]) -> Entries<'p> {
+        Entries::new(names.iter().map(|n| (*n, format!("<{n}>"))).collect())
+    }
+
+    fn lacking(entries: &Entries<'_>, has: &[usize]) -> (Vec<String>, Vec<String>) {
+        let mut places = Places::default();
+        has.iter().for_each(|n| places.insert(*n));
+        let mut added = Vec::new();
+        let names = entries.add_lacking(&places, "lead", |texts| {
+            // Slot::extend adds nothing for an empty text.
+            let texts = texts.iter().filter(|t| !t.is_empty());
+            added = texts.map(|t| t.to_string()).collect();
+        });
+        (added, names.to_vec())
+    }
+
+    #[test]
+    fn a_container_lacking_every_entry_gets_them_as_one_run_and_shared_names() {
+        let all = entries(&["A", "B", "C"]);
+        assert_eq!(
+            lacking(&all, &[]),
+            (
+                vec!["lead".to_string(), "<A>,<B>,<C>".into()],
+                vec!["A".into(), "B".into(), "C".into()]
+            )
+        );
+        let names = all.add_lacking(&Places::default(), "", |_| {});
+        assert!(Rc::ptr_eq(&names, &all.every_name));
+    }
+
+    #[test]
+    fn a_container_lacking_some_entries_gets_those_in_order() {
+        let all = entries(&["A", "B", "C"]);
+        let expected = (
+            vec!["lead".to_string(), "<A>".into(), "<C>".into()],
+            vec!["A".into(), "C".into()],
+        );
+        assert_eq!(lacking(&all, &[1]), expected);
+        let lead = vec!["lead".to_string()];
+        assert_eq!(lacking(&all, &[0, 1, 2]), (lead, vec![]));
+    }
+
+    #[test]
+    fn no_entries_give_no_text() {
+        let lead = vec!["lead".to_string()];
+        assert_eq!(lacking(&entries(&[]), &[]), (lead, vec![]));
+    }
 
     #[test]
     fn volume_name_is_a_label_for_dotted_sources() {

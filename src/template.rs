@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::diag::At;
 use crate::error::ValueError;
-use crate::fields::{Slot, missing, object, string};
+use crate::fields::{Slot, missing, object};
 use crate::json::{self, Object, Raw};
 
 const MIRROR_POD_ANNOTATION: &str = "kubernetes.io/config.mirror";
@@ -215,13 +215,6 @@ pub fn existing_ephemeral(old: Option<Raw<'_>>) -> Result<Vec<String>, Malformed
     let spec = object(spec, &spec_at)?;
     let field = "ephemeralContainers";
     let containers = Slot::read(&spec, &spec_at, field)?;
-    containers
-        .items()
-        .iter()
-        .enumerate()
-        .map(|(i, item)| {
-            let here = At::Item(&spec_at, field, i);
-            Ok(string(&object(*item, &here)?, &here, "name")?.into_owned())
-        })
-        .collect()
+    let names = containers.named(&spec_at, field, "name");
+    names.map(|c| Ok(c?.name.into_owned())).collect()
 }
