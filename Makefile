@@ -68,8 +68,9 @@ size-check: policy.wasm
 # The trust matrix (docs/trust-matrix.md): real TLS clients (openssl, curl, wget, Python,
 # Node.js, Java, Go, Ruby, PHP) against a loopback server whose certificate a test CA
 # issued, each run in the container the policy returns under each settings variant,
-# realized as kubelet would in a private mount namespace (so: as root). Fails when a
-# client cannot run or the measured table differs from the docs'; UPDATE=1 rewrites it.
+# run by runc from its OCI spec over an overlay of the machine's root (so: as root).
+# Fails when a client cannot run or the measured table differs from the docs'; UPDATE=1
+# rewrites it.
 UPDATE =
 .PHONY: trust-matrix
 trust-matrix: trust-matrix-tools policy.wasm $(RUNNER)

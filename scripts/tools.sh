@@ -3,9 +3,9 @@
 # anything is built: the wasm32-wasip1 target and the toolchain's components
 # through rustup (rust-toolchain.toml names them, but rustup only adds them when
 # it installs the toolchain itself), and jq, bats, wasm-opt (binaryen), for
-# `make bench` valgrind, and for `make trust-matrix` the TLS clients it measures,
-# through apt-get when run as root; and the workflow linters of
-# scripts/lint-requirements.txt with pip into .venv. Otherwise it stops at once
+# `make bench` valgrind, and for `make trust-matrix` the TLS clients it measures and
+# runc, through apt-get when run as root (its static Rust client's musl target through
+# rustup); and the workflow linters of scripts/lint-requirements.txt with pip into .venv. Otherwise it stops at once
 # and says what to install.
 # usage: scripts/tools.sh TOOL...
 #   (TOOL: wasm-target, components, jq, bats, wasm-opt, valgrind, trust-matrix, workflow-lint)
@@ -58,6 +58,9 @@ trust_matrix_packages() {
   have ruby || missing+=(ruby)
   have php || missing+=(php-cli)
   php -m 2>/dev/null | grep -qx curl || missing+=(php-curl)
+  have runc || missing+=(runc)             # runs each container from its OCI spec
+  have unshare || missing+=(util-linux)    # the private mount namespace of the overlays
+  have musl-gcc || missing+=(musl-tools)   # ring's C code in the static Rust client
   [ ${#missing[@]} = 0 ] || apt_get "make trust-matrix" "${missing[@]}"
 }
 
@@ -87,6 +90,14 @@ rustup_needed() {
     fail "rustup" "install Rust with rustup (https://rustup.rs); rust-toolchain.toml names the toolchain"
 }
 
+rustup_target() { # TARGET: added with rustup unless installed
+  rustup_needed
+  if ! rustup target list --installed | grep -qx "$1"; then
+    echo "adding the $1 target with rustup"
+    rustup target add "$1"
+  fi
+}
+
 # The workflow linters come from PyPI, pinned, into a venv of the project's own
 # (.venv, ignored by git), installed again only when the pins change.
 VENV="$(cd "$(dirname "$0")/.." && pwd)/.venv"
@@ -112,13 +123,7 @@ lint_venv() {
 
 for tool in "$@"; do
   case "$tool" in
-  wasm-target)
-    rustup_needed
-    if ! rustup target list --installed | grep -qx "$TARGET"; then
-      echo "adding the $TARGET target with rustup"
-      rustup target add "$TARGET"
-    fi
-    ;;
+  wasm-target) rustup_target "$TARGET" ;;
   components)
     rustup_needed
     installed=$(rustup component list --installed)
@@ -133,6 +138,7 @@ for tool in "$@"; do
   trust-matrix)
     trust_matrix_packages
     trust_matrix_pip
+    rustup_target x86_64-unknown-linux-musl # the static Rust client, run over every image family
     ;;
   workflow-lint) lint_venv ;;
   *)

@@ -1,15 +1,25 @@
-"""One container of a pod realized as kubelet and the container runtime would: its
-environment (the image's, then the pod's literal env vars), and its mounts, each volume
-written as kubelet's atomic writer writes ConfigMap, Secret and projected volumes (the keys
-as files under a timestamped directory, `..data` pointing at it, one link per key), with
-`items`, modes and `subPath` applied. ConfigMap, Secret and projected volumes are mounted
-read-only whatever the mount says (kubelet has done so since Kubernetes 1.10).
+"""What kubelet hands the container runtime for one container of a pod: its environment
+(the image's, then the pod's literal env vars), and its mounts: each volume written as
+kubelet's atomic writer (kubernetes pkg/volume/util/atomic_writer.go) writes ConfigMap,
+Secret and projected volumes (the keys as files under a timestamped directory, `..data`
+pointing at it, one link per top-level entry), with `items`, modes and projected sources
+applied; a `subPath` resolved inside the volume as kubelet resolves it (its symlinks
+followed, so the mount is of the file in the timestamped directory of that moment:
+pkg/volume/util/subpath). ConfigMap, Secret and projected volumes are mounted read-only
+whatever the mount says (kubelet has done so since Kubernetes 1.10). The runtime (runc.py)
+resolves the mount destinations inside the container's root.
+
+Writing a volume again with other data is kubelet's update of a running pod's volume: a
+new timestamped directory, `..data` swapped by a rename, the old directory removed.
 
 What the harness cannot realize faithfully (valueFrom, envFrom, $(VAR) references,
 subPathExpr, other volume types, devices) is refused with a message, never ignored."""
 
 import os
 import re
+import secrets
+import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +42,8 @@ class Cluster:
 
 
 def realize(pod, container_name, cluster, staging: Path):
-    """{'env': {...}, 'mounts': [{'source', 'target', 'readOnly'}]} for the container."""
+    """{'env': {...}, 'mounts': [{'source', 'target', 'readOnly'}]} for the container, its
+    volumes written (or brought up to date with CLUSTER) under STAGING."""
     containers = [c for c in pod["spec"]["containers"] if c["name"] == container_name]
     if len(containers) != 1:
         raise Unrealizable(f"the pod has no single container {container_name!r}")
@@ -50,7 +61,20 @@ def realize(pod, container_name, cluster, staging: Path):
         if name not in written:
             written[name] = _write_volume(volumes[name], cluster, staging / name)
         mounts.append(_mount(mount, volumes[name], written[name]))
+    if not any(m["target"] == "/etc/hosts" for m in mounts):
+        mounts.append(_hosts_file(staging))
     return {"env": _environment(container), "mounts": mounts}
+
+
+def _hosts_file(staging):
+    """kubelet's managed /etc/hosts, which it mounts in every container that does not mount
+    its own (pkg/kubelet/kubelet_pods.go, makeHostsMount): localhost, and the pod's name.
+    A dot starts its name, which no volume's name can."""
+    staging.mkdir(parents=True, exist_ok=True)
+    hosts = staging / ".etc-hosts"
+    hosts.write_text("# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n"
+                     "::1\tlocalhost ip6-localhost ip6-loopback\n127.0.0.1\ttrust-matrix\n")
+    return {"source": str(hosts), "target": "/etc/hosts", "readOnly": False}
 
 
 def _environment(container):
@@ -71,13 +95,24 @@ def _mount(mount, volume, directory):
     source = directory
     sub_path = mount.get("subPath", "")
     if sub_path:
-        if os.path.isabs(sub_path) or ".." in sub_path.split("/"):
-            raise Unrealizable(f"volumeMount {mount['mountPath']}: subPath {sub_path!r} leaves the volume")
-        source = directory / sub_path
-        if not os.path.lexists(source):
-            raise Unrealizable(f"volumeMount {mount['mountPath']}: subPath {sub_path!r} is not in volume {mount['name']!r}")
+        source = _resolve_sub_path(mount, directory, sub_path)
     read_only = bool(mount.get("readOnly")) or any(kind in volume for kind in API_DATA)
     return {"source": str(source), "target": mount["mountPath"], "readOnly": read_only}
+
+
+def _resolve_sub_path(mount, directory, sub_path):
+    """The entry kubelet binds for a subPath: the path with its symlinks followed (through
+    `..data` into the timestamped directory of this moment), refused when it leaves the
+    volume (pkg/volume/util/subpath, doBindSubPath)."""
+    where = f"volumeMount {mount['mountPath']}: subPath {sub_path!r}"
+    if os.path.isabs(sub_path) or ".." in sub_path.split("/"):
+        raise Unrealizable(f"{where} leaves the volume")
+    if not os.path.lexists(directory / sub_path):
+        raise Unrealizable(f"{where} is not in volume {mount['name']!r}")
+    resolved, volume = Path(os.path.realpath(directory / sub_path)), Path(os.path.realpath(directory))
+    if resolved != volume and volume not in resolved.parents:
+        raise Unrealizable(f"{where} resolves to {resolved}, outside the volume")
+    return resolved
 
 
 def _write_volume(volume, cluster, directory):
@@ -136,15 +171,38 @@ def _object_files(kind, spec, cluster, mode):
 
 
 def _atomic_write(directory, files):
-    """kubelet's layout: DIR/..<timestamp>/<files>, DIR/..data -> ..<timestamp>, and
-    DIR/<top> -> ..data/<top> for each top-level entry."""
-    data = directory / "..2024_01_01_00_00_00.000000000"
-    data.mkdir(parents=True)
+    """kubelet's atomic writer: the payload in a new DIR/..<UTC timestamp>.<random>, a
+    `..data_tmp` link to it renamed over `..data` (the one atomic step), a DIR/<top> ->
+    ..data/<top> link for each new top-level entry, the entries the payload lost and the
+    previous timestamped directory removed. Nothing is written when the payload is the one
+    on disk."""
+    directory.mkdir(parents=True, exist_ok=True)
+    data_link = directory / "..data"
+    previous = os.readlink(data_link) if os.path.islink(data_link) else None
+    tops = {path.split("/")[0] for path in files}
+    if previous is not None:
+        on_disk = _payload_on_disk(directory / previous)
+        if on_disk == {path: content for path, (content, _) in files.items()}:
+            return
+    stamp = directory / f"..{time.strftime('%Y_%m_%d_%H_%M_%S', time.gmtime())}.{secrets.randbelow(10**9):09d}"
+    stamp.mkdir(mode=0o755)
+    stamp.chmod(0o755)
     for path, (content, mode) in files.items():
-        target = data / path
+        target = stamp / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
         target.chmod(mode)
-    os.symlink(data.name, directory / "..data")
-    for top in sorted({path.split("/")[0] for path in files}):
-        os.symlink(f"..data/{top}", directory / top)
+    os.symlink(stamp.name, directory / "..data_tmp")
+    os.rename(directory / "..data_tmp", data_link)
+    for top in sorted(tops):
+        if not os.path.islink(directory / top):
+            os.symlink(f"..data/{top}", directory / top)
+    for entry in os.listdir(directory):
+        if not entry.startswith("..") and entry not in tops:
+            os.remove(directory / entry)
+    if previous is not None:
+        shutil.rmtree(directory / previous)
+
+
+def _payload_on_disk(stamp):
+    return {str(path.relative_to(stamp)): path.read_bytes() for path in stamp.rglob("*") if path.is_file()}

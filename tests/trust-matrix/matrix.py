@@ -19,6 +19,7 @@ import clients
 import kubelet
 import pki
 import policy
+import runc
 from server import Server
 
 HERE = Path(__file__).resolve().parent
@@ -66,16 +67,14 @@ def container_for(settings, args, staging, keys):
     return plan, notes
 
 
-def in_namespace(plan, runs, staging):
-    """Runs each (key, argv) in the container; {key: result}."""
-    plan_file = staging / "plan.json"
-    plan_file.write_text(json.dumps({**plan, "runs": runs, "timeout": TIMEOUT}))
-    done = subprocess.run(["unshare", "-m", "--propagation", "private", sys.executable, str(HERE / "sandbox.py"),
-                           str(plan_file)], capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"FAIL: the container could not be set up in a private mount namespace (unshare -m, "
-                         f"mount; root is needed, and a sandbox may refuse them): {done.stderr.strip()}")
-    return json.loads(done.stdout)
+def in_container(plan, runs, staging):
+    """Runs each (key, argv) in a container of the plan, run by runc; {key: result}."""
+    (staging / "plan.json").write_text(json.dumps({**plan, "runs": runs}, indent=1))
+    try:
+        return runc.run(plan, runs, staging, TIMEOUT)
+    except runc.RuncError as error:
+        raise SystemExit(f"FAIL: the container could not be set up (runc, mount; root is needed, and a "
+                         f"sandbox may refuse them): {error}")
 
 
 def cell(result, token):
@@ -125,7 +124,7 @@ def measure(args, keys, runtimes, unbuildable, server):
         if settings is None:  # the positive control, in the container without injection
             runs += [{"key": f"control {r.name}", "argv": r.argv + [server.url, str(keys.ca)]}
                      for r in runtimes if r.name not in unbuildable]
-        results = in_namespace(plan, runs, staging)
+        results = in_container(plan, runs, staging)
 
         def outcome(runtime, key):
             if runtime.name in unbuildable:
@@ -167,8 +166,11 @@ def main():
     parser.add_argument("--update", action="store_true")
     args = parser.parse_args()
     if os.geteuid() != 0:
-        raise SystemExit("make trust-matrix must run as root: it realizes each container in a private mount "
-                         "namespace (unshare -m, mount), which needs root; run it as root (CI does)")
+        raise SystemExit("make trust-matrix must run as root: it runs each container with runc, over an overlay "
+                         "mounted in a private mount namespace (unshare -m), which needs root; run it as root (CI does)")
+    runc.private_mount_namespace()
+    if runc.mounted_under(WORK):  # a root left mounted by a run in this namespace: never delete through it
+        raise SystemExit(f"FAIL: {', '.join(runc.mounted_under(WORK))} is still mounted: unmount it (umount -l) first")
     shutil.rmtree(WORK / "run", ignore_errors=True)
     (WORK / "run").mkdir(parents=True)
     build = WORK / "build"

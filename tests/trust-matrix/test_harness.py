@@ -1,17 +1,22 @@
-"""Unit tests of the harness's own rules, run by `make trust-matrix` before it measures:
-kubelet's volume layout, items, modes, subPath and refusals; the JSONPatch; the sandbox's
-resolution of a mount destination inside the root."""
+"""Unit tests of the harness's own rules, run by `make trust-matrix` (as root) before it
+measures: kubelet's volume layout and its update, items, modes, subPath and refusals; the
+OCI runtime spec; the JSONPatch; and runc itself resolving a mount destination inside the
+container's root."""
 
+import json
 import os
+import re
 import shutil
 import stat
+import subprocess
+import sys
 import tempfile
 import unittest
 from pathlib import Path
 
 import kubelet
 import policy
-import sandbox
+import runc
 
 CLUSTER = kubelet.Cluster(configMaps={"bundle": {"ca.crt": b"PEM", "truststore.p12": b"P12"}},
                           secrets={"bundle": {"ca.crt": b"SECRET"}},
@@ -30,17 +35,42 @@ class Kubelet(unittest.TestCase):
     def realize(self, container, volumes):
         return kubelet.realize(pod(container, volumes), "app", CLUSTER, self.staging)
 
+    def hosts(self):
+        return {"source": str(self.staging / ".etc-hosts"), "target": "/etc/hosts", "readOnly": False}
+
     def test_config_map_volume_is_laid_out_as_the_atomic_writer_does(self):
         plan = self.realize({"volumeMounts": [{"name": "v", "mountPath": "/cacerts"}]},
                             [{"name": "v", "configMap": {"name": "bundle"}}])
         volume = self.staging / "v"
-        self.assertEqual(sorted(os.listdir(volume)),
-                         ["..2024_01_01_00_00_00.000000000", "..data", "ca.crt", "truststore.p12"])
+        stamp = timestamped(volume)
+        self.assertEqual(sorted(os.listdir(volume)), [stamp, "..data", "ca.crt", "truststore.p12"])
+        self.assertEqual(os.readlink(volume / "..data"), stamp)
         self.assertEqual(os.readlink(volume / "ca.crt"), "..data/ca.crt")
         self.assertEqual((volume / "ca.crt").read_bytes(), b"PEM")
         self.assertEqual(stat.S_IMODE((volume / "ca.crt").stat().st_mode), 0o644)
-        self.assertEqual(plan["mounts"], [{"source": str(volume), "target": "/cacerts", "readOnly": True}])
+        self.assertEqual(stat.S_IMODE((volume / stamp).stat().st_mode), 0o755)
+        self.assertEqual(plan["mounts"], [{"source": str(volume), "target": "/cacerts", "readOnly": True},
+                                          self.hosts()])
         self.assertEqual(plan["env"], kubelet.IMAGE_ENV)
+        self.assertIn("127.0.0.1\tlocalhost\n", (self.staging / ".etc-hosts").read_text())
+
+    def test_an_update_swaps_data_and_leaves_sub_path_mounts_on_the_old_file(self):
+        volumes = [{"name": "v", "configMap": {"name": "bundle"}}]
+        container = {"volumeMounts": [{"name": "v", "mountPath": "/cacerts"},
+                                      {"name": "v", "mountPath": "/etc/ssl/cert.pem", "subPath": "ca.crt"}]}
+        before = kubelet.realize(pod(container, volumes), "app", CLUSTER, self.staging)
+        volume, first = self.staging / "v", timestamped(self.staging / "v")
+        self.assertEqual(before["mounts"][1]["source"], str(volume.resolve() / first / "ca.crt"))
+        kubelet.realize(pod(container, volumes), "app", CLUSTER, self.staging)  # the same data: nothing written
+        self.assertEqual(timestamped(volume), first)
+        rotated = kubelet.Cluster(configMaps={"bundle": {"ca.crt": b"PEM2"}})
+        after = kubelet.realize(pod(container, volumes), "app", rotated, self.staging)
+        second = timestamped(volume)
+        self.assertNotEqual(second, first)
+        self.assertEqual(sorted(os.listdir(volume)), [second, "..data", "ca.crt"])  # truststore.p12's link gone
+        self.assertEqual((volume / "ca.crt").read_bytes(), b"PEM2")
+        self.assertFalse(os.path.exists(before["mounts"][1]["source"]))  # kubelet removed the old directory
+        self.assertEqual(after["mounts"][1]["source"], str(volume.resolve() / second / "ca.crt"))
 
     def test_items_modes_and_sub_path(self):
         volumes = [{"name": "v", "secret": {"secretName": "bundle", "defaultMode": 0o400,
@@ -48,11 +78,13 @@ class Kubelet(unittest.TestCase):
         plan = self.realize({"volumeMounts": [{"name": "v", "mountPath": "/etc/ssl/cert.pem",
                                                "subPath": "certs/bundle.pem"}]}, volumes)
         volume = self.staging / "v"
-        self.assertEqual(sorted(os.listdir(volume)), ["..2024_01_01_00_00_00.000000000", "..data", "certs"])
+        stamp = timestamped(volume)
+        self.assertEqual(sorted(os.listdir(volume)), [stamp, "..data", "certs"])
+        self.assertEqual(os.readlink(volume / "certs"), "..data/certs")
         self.assertEqual((volume / "certs/bundle.pem").read_bytes(), b"SECRET")
         self.assertEqual(stat.S_IMODE((volume / "certs/bundle.pem").stat().st_mode), 0o444)
-        self.assertEqual(plan["mounts"], [{"source": str(volume / "certs/bundle.pem"),
-                                           "target": "/etc/ssl/cert.pem", "readOnly": True}])
+        self.assertEqual(plan["mounts"], [{"source": str(volume.resolve() / stamp / "certs/bundle.pem"),
+                                           "target": "/etc/ssl/cert.pem", "readOnly": True}, self.hosts()])
 
     def test_projected_sources_and_literal_env(self):
         volumes = [{"name": "v", "projected": {"sources": [
@@ -69,7 +101,7 @@ class Kubelet(unittest.TestCase):
     def test_optional_missing_object_is_an_empty_volume(self):
         self.realize({"volumeMounts": [{"name": "v", "mountPath": "/x"}]},
                      [{"name": "v", "configMap": {"name": "absent", "optional": True}}])
-        self.assertEqual(sorted(os.listdir(self.staging / "v")), ["..2024_01_01_00_00_00.000000000", "..data"])
+        self.assertEqual(sorted(os.listdir(self.staging / "v")), [timestamped(self.staging / "v"), "..data"])
 
     def test_what_cannot_be_realized_is_refused_by_name(self):
         cases = [
@@ -107,16 +139,65 @@ class JsonPatch(unittest.TestCase):
             policy.apply_patch({}, [{"op": "move", "from": "/a", "path": "/b"}])
 
 
-class Resolve(unittest.TestCase):
-    def test_symlinks_resolve_inside_the_root(self):
-        root = tempfile.mkdtemp(prefix="trust-matrix-test.")
-        self.addCleanup(shutil.rmtree, root)
-        os.makedirs(f"{root}/etc/ssl/certs")
-        os.symlink("/etc/ssl/certs/ca-certificates.crt", f"{root}/etc/ssl/cert.pem")
-        os.symlink("ssl", f"{root}/etc/tls")
-        self.assertEqual(sandbox.resolve(root, "/etc/ssl/cert.pem"), "/etc/ssl/certs/ca-certificates.crt")
-        self.assertEqual(sandbox.resolve(root, "/etc/tls/cert.pem"), "/etc/ssl/certs/ca-certificates.crt")
-        self.assertEqual(sandbox.resolve(root, "/etc/pki/tls/certs/ca-bundle.crt"), "/etc/pki/tls/certs/ca-bundle.crt")
+class OciSpec(unittest.TestCase):
+    def test_mounts_become_binds_shallowest_first_without_a_network_namespace(self):
+        plan = {"env": {"PATH": "/bin", "SSL_CERT_FILE": "/cacerts/ca.crt"}, "mounts": [
+            {"source": "/v/..2025_01_01_00_00_00.1/ca.crt", "target": "/etc/ssl/certs/ca-certificates.crt",
+             "readOnly": True},
+            {"source": "/v", "target": "/etc/ssl", "readOnly": True},
+            {"source": "/hosts", "target": "/etc/hosts", "readOnly": False}]}
+        config = runc.spec(plan, "/root", ["client", "https://localhost:1/"])
+        self.assertEqual(config["process"]["args"], ["client", "https://localhost:1/"])
+        self.assertEqual(config["process"]["env"], ["PATH=/bin", "SSL_CERT_FILE=/cacerts/ca.crt"])
+        self.assertEqual(config["root"], {"path": "/root", "readonly": False})
+        self.assertEqual(config["mounts"][len(runc._SYSTEM_MOUNTS):], [
+            {"destination": "/etc/ssl", "type": "bind", "source": "/v", "options": ["rbind", "rprivate", "ro"]},
+            {"destination": "/etc/hosts", "type": "bind", "source": "/hosts", "options": ["rbind", "rprivate", "rw"]},
+            {"destination": "/etc/ssl/certs/ca-certificates.crt", "type": "bind",
+             "source": "/v/..2025_01_01_00_00_00.1/ca.crt", "options": ["rbind", "rprivate", "ro"]}])
+        self.assertEqual([n["type"] for n in config["linux"]["namespaces"]], ["pid", "ipc", "uts", "mount"])
+
+
+# Run by runc in a mount namespace of its own: a root whose image layer has UBI's links, the
+# bundle file mounted at /etc/ssl/cert.pem (a link to a file whose directory the image lacks).
+RUNC_CHECK = """
+import json, sys
+from pathlib import Path
+import runc
+staging = Path(sys.argv[1])
+upper = runc.image_layer(staging)
+(upper / "etc/ssl").mkdir(parents=True)
+(upper / "etc/ssl/cert.pem").symlink_to("/etc/pki/tls/certs/ca-bundle.crt")
+plan = {"env": {"PATH": "/usr/bin:/bin"}, "mounts": [
+    {"source": str(staging / "bundle.pem"), "target": "/etc/ssl/cert.pem", "readOnly": True}]}
+argv = ["sh", "-c", "cat /etc/pki/tls/certs/ca-bundle.crt; echo x >/etc/ssl/cert.pem"]
+print(json.dumps(runc.run(plan, [{"key": "k", "argv": argv}], staging, 60)["k"]))
+"""
+
+
+class Runc(unittest.TestCase):
+    def test_runc_resolves_a_destination_through_links_inside_the_root_only(self):
+        if os.geteuid() != 0 or shutil.which("runc") is None:
+            self.fail("runc and root are needed (make trust-matrix runs as root; scripts/tools.sh installs runc)")
+        staging = Path(tempfile.mkdtemp(prefix="trust-matrix-test."))
+        self.addCleanup(shutil.rmtree, staging)
+        (staging / "bundle.pem").write_text("BUNDLE\n")
+        argv = runc.in_private_mount_namespace([sys.executable, "-c", RUNC_CHECK, str(staging)])
+        done = subprocess.run(argv, capture_output=True, text=True, cwd=Path(__file__).parent, timeout=120)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        result = json.loads(done.stdout)
+        self.assertEqual((result["exit"], result["stdout"]), (2, "BUNDLE\n"))  # sh: the redirection failed
+        self.assertIn("Read-only file system", result["stderr"])
+        self.assertTrue((staging / "image/etc/pki/tls/certs/ca-bundle.crt").exists())  # the mount point, in the layer
+        self.assertEqual(runc.mounted_under(staging), [])
+
+
+def timestamped(volume):
+    """The one timestamped directory of a volume, named as the atomic writer names it."""
+    stamps = [e for e in os.listdir(volume) if re.fullmatch(r"\.\.\d{4}(_\d\d){5}\.\d+", e)]
+    if len(stamps) != 1:
+        raise AssertionError(f"{volume} holds {stamps}, not one timestamped directory")
+    return stamps[0]
 
 
 if __name__ == "__main__":
