@@ -13,12 +13,15 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import clients
+import families
 import kubelet
 import pki
 import policy
+import rotation
 import runc
 from server import Server
 
@@ -30,6 +33,12 @@ CONTAINER = "app"
 TIMEOUT = 60  # seconds a client may take; its own network timeouts are 10 s
 BEGIN = "<!-- trust-matrix: begin (measured by `make trust-matrix`; `make trust-matrix UPDATE=1` rewrites it) -->"
 END = "<!-- trust-matrix: end -->"
+# The docs' tables: (what, begin marker, end marker).
+TABLES = [("the matrix", BEGIN, END),
+          ("the image families", "<!-- trust-matrix families: begin (measured by `make trust-matrix`) -->",
+           "<!-- trust-matrix families: end -->"),
+          ("the rotation", "<!-- trust-matrix rotation: begin (measured by `make trust-matrix`) -->",
+           "<!-- trust-matrix rotation: end -->")]
 # Column, settings file (None: the pod as submitted, no policy).
 VARIANTS = [
     ("no injection", None),
@@ -99,15 +108,21 @@ def markdown(rows, columns):
     return "\n".join(lines) + "\n"
 
 
-def docs_table(docs_text):
-    if BEGIN not in docs_text or END not in docs_text:
-        raise SystemExit(f"the docs have no table between the markers {BEGIN!r} and {END!r}")
-    return docs_text.split(BEGIN, 1)[1].split(END, 1)[0].strip("\n") + "\n"
+def docs_table(docs_text, begin=BEGIN, end=END):
+    if begin not in docs_text or end not in docs_text:
+        raise SystemExit(f"the docs have no table between the markers {begin!r} and {end!r}")
+    return docs_text.split(begin, 1)[1].split(end, 1)[0].strip("\n") + "\n"
+
+
+def with_table(docs_text, begin, end, table):
+    before, rest = docs_text.split(begin, 1)
+    return before + begin + "\n" + table + end + rest.split(end, 1)[1]
 
 
 def measure(args, keys, runtimes, unbuildable, server):
-    """{column: {runtime name: cell}}, plus the control column; prints what each container got."""
-    measured = {}
+    """{column: {runtime name: cell}}, plus the control column, and {column: (pod, plan)};
+    prints what each container got."""
+    measured, containers = {}, {}
     for column, settings in VARIANTS:
         staging = WORK / "run" / column.strip("`").replace(" ", "-")
         staging.mkdir(parents=True)
@@ -125,6 +140,7 @@ def measure(args, keys, runtimes, unbuildable, server):
             runs += [{"key": f"control {r.name}", "argv": r.argv + [server.url, str(keys.ca)]}
                      for r in runtimes if r.name not in unbuildable]
         results = in_container(plan, runs, staging)
+        containers[column] = (json.loads((staging / "pod.json").read_text()), plan)
 
         def outcome(runtime, key):
             if runtime.name in unbuildable:
@@ -136,7 +152,37 @@ def measure(args, keys, runtimes, unbuildable, server):
             measured[CONTROL] = {r.name: outcome(r, f"control {r.name}") for r in runtimes}
         for r in runtimes:
             print(f"   {r.name}: {measured[column][r.name]}")
-    return measured
+    return measured, containers
+
+
+def measure_families(containers, keys, unbuildable, server):
+    """{column: {family row: cell}} and the families' control; prints each file's verdict."""
+    print("\n== image families")
+    built = {name: unbuildable.get(name, path) for name, path in clients.static_clients(WORK / "build").items()}
+    return families.measure({c: plan for c, (_, plan) in containers.items()}, WORK / "run" / "families", built, keys,
+                            server.url, lambda result: cell(result, server.token), TIMEOUT)
+
+
+def measure_rotation(containers, keys, runtimes, measured):
+    """{rotation column: {runtime name: cell}}: trusted after kubelet's update without a
+    restart, only after one, or not reached by the settings at all."""
+    keys2 = pki.make((WORK / "run" / "ca2").resolve(), "Test Enterprise Root CA 2")
+    found = {}
+    with Server(keys2.server_cert, keys2.server_key) as server2:
+        print(f"\n== rotation: CA1's bundle, then CA2's; server {server2.url}, certificate issued by CA2")
+        for column, matrix_column in rotation.COLUMNS:
+            pod, _ = containers[matrix_column]
+            staging = WORK / "run" / "rotation" / matrix_column.strip("`").replace(" ", "-")
+            plan = kubelet.realize(pod, CONTAINER, cluster(keys), staging / "volumes")
+            found[column] = rotation.measure(pod, CONTAINER, plan, staging, cluster(keys2), runtimes,
+                                             measured[matrix_column], server2.url,
+                                             lambda result: cell(result, server2.token), TIMEOUT)
+            for name, value in found[column].items():
+                print(f"   {column}, {name}: {value}")
+    column, settings = rotation.JAVA_CACERTS
+    if not (REPO / settings).exists():
+        found[column] = {r.name: f"pending: {settings} (javaTrustStore.cacerts) is not there yet" for r in runtimes}
+    return found
 
 
 def problems(measured):
@@ -182,31 +228,74 @@ def main():
         print(f"   {r.name}: {clients.version(r)}")
     with Server(keys.server_cert, keys.server_key) as server:
         print(f"server {server.url}, certificate issued by the test CA {keys.ca}")
-        measured = measure(args, keys, runtimes, unbuildable, server)
+        started = time.monotonic()
+        measured, containers = measure(args, keys, runtimes, unbuildable, server)
+        print(f"(the matrix: {time.monotonic() - started:.0f} s)")
+        started = time.monotonic()
+        family_cells = measure_families(containers, keys, unbuildable, server)
+        print(f"(the image families: {time.monotonic() - started:.0f} s)")
+    started = time.monotonic()
+    rotated = measure_rotation(containers, keys, runtimes, measured)
+    print(f"(the rotation: {time.monotonic() - started:.0f} s)")
 
     columns = [c for c, _ in VARIANTS]
     table = markdown([(r.name, [measured[c][r.name] for c in columns]) for r in runtimes], columns)
+    family_rows = [row for family in families.FAMILIES for row in families.rows(family)]
+    family_table = markdown([(row, [family_cells[c][row] for c in columns]) for row in family_rows], columns)
+    rotation_columns = [c for c, _ in rotation.COLUMNS] + [rotation.JAVA_CACERTS[0]]
+    rotation_table = markdown([(r.name, [rotated[c][r.name] for c in rotation_columns]) for r in runtimes],
+                              rotation_columns)
     print(f"\ncontrol ({CONTROL}): " + ", ".join(f"{n}: {v}" for n, v in measured[CONTROL].items()))
-    print("\n" + table)
-    (WORK / "matrix.md").write_text(table)
-    found = problems(measured)
+    family_control = family_cells.pop("control")
+    print("control (the image families): " + ", ".join(f"{n}: {v}" for n, v in family_control.items()))
+    tables = [table, family_table, rotation_table]
+    for text in tables:
+        print("\n" + text)
+    (WORK / "matrix.md").write_text("\n".join(tables))
+    found = problems(measured) + family_problems(family_cells, family_control) + rotation_problems(rotated)
     for problem in found:
         print(f"FAIL: {problem}")
     if found:
         return 1
+    return compare_with_docs(args, tables)
+
+
+def family_problems(cells, control):
+    found = [f"{row}, {column}: {value}" for column, rows in cells.items() for row, value in rows.items()
+             if value not in ("yes", "no")]
+    found += [f"{row} holds the test CA with no injection: the matrix would prove nothing"
+              for row, value in cells["no injection"].items() if value == "yes"]
+    found += [f"{row} does not trust the server, or see the CA, even when given it: its 'no' cells would prove "
+              f"nothing ({value})" for row, value in control.items() if value != "yes"]
+    return found
+
+
+def rotation_problems(cells):
+    allowed = ("yes", "no", rotation.RESTART)
+    return [f"rotation, {name}, {column}: {value}" for column, names in cells.items() for name, value in names.items()
+            if value not in allowed and not (column == rotation.JAVA_CACERTS[0] and value.startswith("pending:"))]
+
+
+def compare_with_docs(args, tables):
     docs_text = args.docs.read_text()
-    documented = docs_table(docs_text)
-    if documented == table:
-        print(f"the measured matrix is the one in {args.docs}")
+    differ = []
+    for (what, begin, end), table in zip(TABLES, tables):
+        documented = docs_table(docs_text, begin, end)
+        if documented != table:
+            differ.append(what)
+            docs_text = with_table(docs_text, begin, end, table)
+            if not args.update:
+                print(f"FAIL: the measured table of {what} differs from the one in {args.docs} "
+                      "(make trust-matrix UPDATE=1 rewrites it):")
+                sys.stdout.writelines(difflib.unified_diff(documented.splitlines(True), table.splitlines(True),
+                                                           f"{args.docs}", "measured"))
+    if not differ:
+        print(f"the measured tables are the ones in {args.docs}")
         return 0
     if args.update:
-        before, rest = docs_text.split(BEGIN, 1)
-        args.docs.write_text(before + BEGIN + "\n" + table + END + rest.split(END, 1)[1])
-        print(f"{args.docs}: table rewritten from this measurement")
+        args.docs.write_text(docs_text)
+        print(f"{args.docs}: {', '.join(differ)} rewritten from this measurement")
         return 0
-    print(f"FAIL: the measured matrix differs from the table in {args.docs} (make trust-matrix UPDATE=1 rewrites it):")
-    sys.stdout.writelines(difflib.unified_diff(documented.splitlines(True), table.splitlines(True),
-                                               f"{args.docs}", "measured"))
     return 1
 
 

@@ -25,10 +25,11 @@ def run(*argv):
     subprocess.run([str(a) for a in argv], check=True, capture_output=True, text=True)
 
 
-def make(directory: Path) -> Pki:
+def make(directory: Path, name="Test Enterprise Root CA") -> Pki:
+    directory.mkdir(parents=True, exist_ok=True)
     ca, ca_key = directory / "ca.crt", directory / "ca.key"
     run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-        "-keyout", ca_key, "-out", ca, "-days", "2", "-subj", "/O=cainjector trust matrix/CN=Test Enterprise Root CA",
+        "-keyout", ca_key, "-out", ca, "-days", "2", "-subj", f"/O=cainjector trust matrix/CN={name}",
         "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
     server_cert, server_key, csr = directory / "server.crt", directory / "server.key", directory / "server.csr"
     run("openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",

@@ -176,10 +176,13 @@ class Container:
 
     def __enter__(self):
         bundle = self.root.bundle(self.plan, self.PAUSE, self.name)
-        done = self.root.runc("run", "--detach", "--bundle", str(bundle), self.name, stdin=subprocess.DEVNULL,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=60)
-        if done.returncode != 0:
-            raise RuncError(f"runc run --detach {self.name}: {done.stderr.strip()}")
+        # A file, not a pipe: the detached process keeps runc's stdio open after runc exits.
+        with open(bundle / "run.log", "w+") as log:
+            done = self.root.runc("run", "--detach", "--bundle", str(bundle), self.name, stdin=subprocess.DEVNULL,
+                                  stdout=log, stderr=log, timeout=60)
+            log.seek(0)
+            if done.returncode != 0:
+                raise RuncError(f"runc run --detach {self.name}: {log.read().strip()}")
         return self
 
     def exec(self, argv, timeout):

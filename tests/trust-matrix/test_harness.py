@@ -14,6 +14,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
+import families
 import kubelet
 import policy
 import runc
@@ -157,6 +158,19 @@ class OciSpec(unittest.TestCase):
              "source": "/v/..2025_01_01_00_00_00.1/ca.crt", "options": ["rbind", "rprivate", "ro"]}])
         self.assertEqual([n["type"] for n in config["linux"]["namespaces"]], ["pid", "ipc", "uts", "mount"])
 
+    def test_a_realized_sub_path_of_items_is_a_read_only_bind_of_the_timestamped_file(self):
+        staging = Path(tempfile.mkdtemp(prefix="trust-matrix-test."))
+        self.addCleanup(shutil.rmtree, staging)
+        volumes = [{"name": "v", "configMap": {"name": "bundle", "items": [{"key": "ca.crt", "path": "pem/ca.pem"}]}}]
+        container = {"volumeMounts": [{"name": "v", "mountPath": "/etc/ssl/cert.pem", "subPath": "pem/ca.pem",
+                                       "readOnly": False}]}
+        plan = kubelet.realize(pod(container, volumes), "app", CLUSTER, staging)
+        binds = runc.spec(plan, "/root", ["true"])["mounts"][len(runc._SYSTEM_MOUNTS):]
+        stamp = timestamped(staging / "v")
+        self.assertEqual(binds[1], {"destination": "/etc/ssl/cert.pem", "type": "bind",
+                                    "source": str(staging.resolve() / "v" / stamp / "pem/ca.pem"),
+                                    "options": ["rbind", "rprivate", "ro"]})
+
 
 # Run by runc in a mount namespace of its own: a root whose image layer has UBI's links, the
 # bundle file mounted at /etc/ssl/cert.pem (a link to a file whose directory the image lacks).
@@ -190,6 +204,39 @@ class Runc(unittest.TestCase):
         self.assertIn("Read-only file system", result["stderr"])
         self.assertTrue((staging / "image/etc/pki/tls/certs/ca-bundle.crt").exists())  # the mount point, in the layer
         self.assertEqual(runc.mounted_under(staging), [])
+
+
+class Families(unittest.TestCase):
+    def test_a_family_root_has_its_packaging_links_and_the_static_clients(self):
+        root = Path(tempfile.mkdtemp(prefix="trust-matrix-test.")) / "root"
+        self.addCleanup(shutil.rmtree, root.parent)
+        roots, java, client = (root.parent / name for name in ("roots.pem", "cacerts", "client"))
+        roots.write_text("ROOTS\n")
+        java.write_bytes(b"JKS")
+        client.write_text("#!/bin/sh\n")
+        wolfi = next(f for f in families.FAMILIES if f.name.startswith("Wolfi"))
+        families.lay_out(wolfi, root, roots, java, {"go-client-static": client})
+        self.assertEqual(os.readlink(root / "etc/ssl/cert.pem"), "certs/ca-certificates.crt")
+        self.assertEqual(os.readlink(root / "etc/pki/tls/certs/ca-bundle.crt"), "../../../ssl/certs/ca-certificates.crt")
+        self.assertEqual((root / "etc/pki/tls/certs/ca-bundle.crt").read_text(), "ROOTS\n")
+        self.assertEqual((root / "etc/ssl/certs/java/cacerts").read_bytes(), b"JKS")
+        self.assertEqual((root / "usr/local/bin/go-client-static").read_text(), "#!/bin/sh\n")
+        self.assertEqual(stat.S_IMODE((root / "tmp").stat().st_mode), 0o1777)
+
+    def test_the_files_read_follow_the_variables_then_the_family_defaults(self):
+        ubi = next(f for f in families.FAMILIES if f.name.startswith("UBI"))
+        self.assertEqual(families.effective_paths(ubi, {}),
+                         ["/etc/pki/tls/cert.pem", "/etc/pki/tls/certs", "/etc/pki/java/cacerts"])
+        env = {"SSL_CERT_FILE": "/cacerts/ca.crt",
+               "JAVA_TOOL_OPTIONS": "-Xmx1g -Djavax.net.ssl.trustStore=/cacerts/truststore.p12 -Dx=y"}
+        self.assertEqual(families.effective_paths(ubi, env),
+                         ["/cacerts/ca.crt", "/etc/pki/tls/certs", "/cacerts/truststore.p12"])
+
+    def test_trustfile_verdicts_are_read_one_per_path(self):
+        result = {"exit": 0, "stdout": "/a\tyes\n/b\tno: the CA is not in it\n", "stderr": ""}
+        self.assertEqual(families.trustfile_cells(result, 2), ["yes", "no"])
+        self.assertEqual(families.trustfile_cells({"exit": 2, "stdout": "", "stderr": "usage"}, 1),
+                         ["error: trustfile: exit 2: usage"])
 
 
 def timestamped(volume):
