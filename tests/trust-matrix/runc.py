@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 RUNC = "runc"
+REPO = Path(__file__).resolve().parent.parent.parent  # the clients, their builds, the test's files
 HOSTNAME = "trust-matrix"
 NAMESPACE_MARK = "TRUST_MATRIX_MOUNT_NAMESPACE"  # set once this process runs in its own
 _ids = itertools.count()
@@ -64,12 +65,20 @@ def in_private_mount_namespace(argv):
             *argv]
 
 
+def _mount_points():
+    with open("/proc/self/mountinfo") as mountinfo:
+        return [line.split()[4].encode().decode("unicode_escape") for line in mountinfo]
+
+
 def mounted_under(directory: Path):
     """The mount points at or under DIRECTORY in this mount namespace."""
-    with open("/proc/self/mountinfo") as mountinfo:
-        points = [line.split()[4].encode().decode("unicode_escape") for line in mountinfo]
     top = str(directory).rstrip("/")
-    return [p for p in points if p == top or p.startswith(top + "/")]
+    return [p for p in _mount_points() if p == top or p.startswith(top + "/")]
+
+
+def _mount_point_of(path: Path):
+    """The mount point PATH is under: the longest mount point that is a prefix of it."""
+    return max((p for p in _mount_points() if str(path) == p or str(path).startswith(p.rstrip("/") + "/")), key=len)
 
 
 def image_layer(staging: Path) -> Path:
@@ -137,8 +146,15 @@ class Root:
     def bundle(self, plan, argv, name):
         bundle = self.staging / "bundles" / name
         bundle.mkdir(parents=True, exist_ok=True)
-        (bundle / "config.json").write_text(json.dumps(spec(plan, str(self.merged), argv), indent=1))
+        (bundle / "config.json").write_text(json.dumps(spec(self.with_repo(plan), str(self.merged), argv), indent=1))
         return bundle
+
+    def with_repo(self, plan):
+        """The plan, plus the repository bound read-only where the machine's root does not
+        show it (a checkout on a file system of its own): the clients must be visible."""
+        if self.lower != "/" or _mount_point_of(REPO) == "/":
+            return plan
+        return {**plan, "mounts": plan["mounts"] + [{"source": str(REPO), "target": str(REPO), "readOnly": True}]}
 
     def run(self, plan, argv, timeout):
         """ARGV in a container of its own, in the foreground: its result."""
@@ -187,7 +203,7 @@ class Container:
 
     def exec(self, argv, timeout):
         process = self.root.staging / "bundles" / self.name / "process.json"
-        process.write_text(json.dumps(spec(self.plan, "", argv)["process"]))
+        process.write_text(json.dumps(spec(self.root.with_repo(self.plan), "", argv)["process"]))
         try:
             return _result(self.root.runc("exec", "--process", str(process), self.name, stdin=subprocess.DEVNULL,
                                           capture_output=True, text=True, timeout=timeout), argv)
