@@ -160,7 +160,7 @@ FUZZ := RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer address
 fuzz:
 	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz@0.13.2 --locked
 	cd fuzz && ./seed-corpus.sh
-	cd fuzz && $(FUZZ) validate_payload corpus/validate_payload -- \
+	cd fuzz && $(FUZZ) validate_payload corpus/validate_payload regressions/validate_payload -- \
 		-dict=payload.dict -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1
 	cd fuzz && $(FUZZ) mutation corpus/mutation -- \
 		-max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1
