@@ -86,8 +86,17 @@ workflow-lint:
 	.venv/bin/actionlint -shellcheck .venv/bin/shellcheck
 	.venv/bin/zizmor --offline --persona=pedantic .github/
 
+# The fuzz targets include tests/common, tests/generators and tests/invariants by
+# path, outside any workspace `make lint` sees: a check build of them (pinned stable
+# toolchain, no cargo-fuzz, no sanitizer) stops a change to a shared helper from
+# breaking them unseen. libfuzzer-sys's build script compiles libFuzzer (C++).
+.PHONY: fuzz-check
+fuzz-check:
+	@scripts/tools.sh c++
+	cd fuzz && cargo check --locked --bins
+
 .PHONY: test
-test: test-tools trust-matrix-tools fmt lint unit-tests e2e-tests size-check workflow-lint trust-matrix
+test: test-tools trust-matrix-tools fmt lint fuzz-check unit-tests e2e-tests size-check workflow-lint trust-matrix
 
 # The floor: the SDK decodes the request and the object goes back unchanged, built
 # for speed ([profile.floor]: opt-level 3, LTO, one codegen unit), then through
@@ -150,9 +159,9 @@ FUZZ_SECONDS ?= 60
 FUZZ := RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer address
 .PHONY: fuzz
 fuzz:
-	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz@0.13.2 --locked
 	cd fuzz && ./seed-corpus.sh
-	cd fuzz && $(FUZZ) validate_payload corpus/validate_payload -- \
+	cd fuzz && $(FUZZ) validate_payload corpus/validate_payload regressions/validate_payload -- \
 		-dict=payload.dict -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1
 	cd fuzz && $(FUZZ) mutation corpus/mutation -- \
 		-max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1

@@ -3,12 +3,13 @@
 # anything is built: the wasm32-wasip1 target and the toolchain's components
 # through rustup (rust-toolchain.toml names them, but rustup only adds them when
 # it installs the toolchain itself), and jq, bats, wasm-opt (binaryen), for
-# `make bench` valgrind, and for `make trust-matrix` the TLS clients it measures and
-# runc, through apt-get when run as root (its static Rust client's musl target through
-# rustup); and the workflow linters of scripts/lint-requirements.txt with pip into .venv. Otherwise it stops at once
+# `make bench` valgrind, for the fuzz targets' check build a C++ compiler (g++),
+# and for `make trust-matrix` the TLS clients it measures and runc, through apt-get
+# when run as root (its static Rust client's musl target through rustup); and the
+# workflow linters of scripts/lint-requirements.txt with pip into .venv. Otherwise it stops at once
 # and says what to install.
 # usage: scripts/tools.sh TOOL...
-#   (TOOL: wasm-target, components, jq, bats, wasm-opt, valgrind, trust-matrix, workflow-lint)
+#   (TOOL: wasm-target, components, jq, bats, wasm-opt, valgrind, c++, trust-matrix, workflow-lint)
 set -euo pipefail
 
 TARGET=wasm32-wasip1
@@ -135,6 +136,7 @@ for tool in "$@"; do
   bats) apt_install bats bats ;;
   wasm-opt) apt_install wasm-opt binaryen ;;
   valgrind) apt_install valgrind valgrind ;;
+  c++) apt_install c++ g++ ;;
   trust-matrix)
     trust_matrix_packages
     trust_matrix_pip

@@ -9,7 +9,10 @@ mod invariants;
 use cainjector::{Verdict, evaluate, validate};
 use serde_json::{Value, json};
 
-use common::{admission, pod_request, run};
+use common::{
+    Injection, admission, assert_injects, config_map_volume, default_settings, pod_request, push,
+    run, simple_pod,
+};
 use invariants::evaluate_checked;
 
 /// One value of each JSON type.
@@ -761,6 +764,29 @@ fn number_out_of_range_in_the_object_is_refused() {
         &raw_fixture_payload("hostile-number-out-of-range.json"),
         &Expect::Reject("cannot read the Pod: number out of range at line 5 column 33".into()),
     );
+}
+
+/// Found by fuzzing (validate_payload, a seed with one bit flipped, kept in
+/// fuzz/regressions): the pod's own volume carries the bundle, but its name,
+/// `cain*ector-ca-bundle`, is not a DNS label, which the API server refuses
+/// whatever the policy adds. The policy reuses that volume rather than add a
+/// second one of the same source; a debug assertion claimed that every volume
+/// it mounts has a label for a name. Here /cacerts is mounted already and
+/// `setEnvVar` is off, so nothing is added.
+#[test]
+fn own_volume_named_otherwise_than_a_label_is_reused() {
+    let payload: Value = serde_json::from_str(&common::text(
+        "fuzz/regressions/validate_payload/volume-name-not-a-label.json",
+    ))
+    .unwrap();
+    let settings = payload["settings"].clone();
+    assert_eq!(run(&payload["request"], settings), Verdict::Accept);
+
+    let mut pod = simple_pod();
+    let volume = config_map_volume("cain*ector-ca-bundle", "ca-bundle");
+    push(&mut pod, "/spec/volumes", volume);
+    let reused = Injection::config_map("cain*ector-ca-bundle", "ca-bundle").pod_has_volume();
+    assert_injects(&pod_request(pod), default_settings(), &reused);
 }
 
 #[test]
