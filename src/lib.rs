@@ -18,6 +18,7 @@
 //!   source        the bundle's source, and the volume that mounts it
 //!   reader        settings: each value read by its key
 //!   trust_bundle  settings: clusterTrustBundle, as the API server checks it
+//!   annotation    a pod's annotation of ours, read; how annotations are refused
 //!   settings      settings: the typed settings and their defaults
 //!   overrides     the pod's annotations over the settings: one plan
 //!   template      the pod template, or why it is never injected
@@ -43,6 +44,7 @@
     )
 )]
 
+mod annotation;
 pub mod cluster;
 pub mod diag;
 pub mod error;
