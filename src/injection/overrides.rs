@@ -5,12 +5,12 @@
 
 use serde_json::{Map, Value};
 
-pub use crate::annotation::Error;
-use crate::annotation::{Annotation, StoreOverlap};
 use crate::diag::Kind;
 use crate::error::{Expected, Subject, ValueError};
-use crate::names;
-use crate::selection::{Glob, any_matches};
+pub use crate::settings::annotation::Error;
+use crate::settings::annotation::{Annotation, StoreOverlap};
+use crate::settings::names;
+use crate::settings::selection::{Glob, any_matches};
 use crate::settings::{
     MOUNT_PATH, Pod, PodValues, SYSTEM_TRUST_STORE, Settings, Source, annotation_keys, overridable,
     trust_store_path,

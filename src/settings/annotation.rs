@@ -3,8 +3,8 @@
 
 use crate::diag::did_you_mean;
 use crate::error::{Reason, Subject, ValueError};
-use crate::names;
-use crate::selection::Glob;
+use crate::settings::names;
+use crate::settings::selection::Glob;
 
 /// The pod's annotations refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -3,19 +3,25 @@
 //! annotation; the settings read by that table, and each pod's copy of the
 //! values its annotations may change.
 
+pub mod annotation;
+pub mod names;
+pub mod reader;
+pub mod selection;
+pub mod source;
+pub mod trust_bundle;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use serde_json::{Map, Value};
 
-use crate::annotation::{self, Annotation, StoreOverlap};
 use crate::diag::{Kind, did_you_mean};
 use crate::error::{Expected, Reason, Subject, ValueError};
-use crate::names;
-use crate::reader::{self, Nested, Reader, invalid};
-use crate::selection::{Glob, any_matches};
-pub use crate::source::Source;
-use crate::trust_bundle::{self, parse_trust_bundle};
+use annotation::{Annotation, StoreOverlap};
+use reader::{Nested, Reader, invalid};
+use selection::{Glob, any_matches};
+pub use source::Source;
+use trust_bundle::parse_trust_bundle;
 
 pub const DEFAULT_CERT_FILE: &str = "ca.crt";
 pub const DEFAULT_MOUNT_PATH: &str = "/cacerts";
