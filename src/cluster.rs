@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::source::Source;
+use crate::settings::source::Source;
 
 /// Why the source cannot serve the pod: missing, unreadable or without a
 /// key the pod reads (nothing is injected), or `Thin`.

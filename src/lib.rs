@@ -5,28 +5,39 @@
 //! the rules live in the modules below.
 //!
 //! The modules, lowest first: each uses only modules above it (checked by
-//! `modules_use_only_modules_above_them`).
+//! `modules_use_only_modules_above_them`); a folder's files come before its
+//! mod.rs, which gathers them. The settings half (settings/) reads what the
+//! administrator configured and what a pod's annotations may change; the
+//! injection half (injection/) applies it to one object.
 //!
-//!   diag          where a value is, what kind it is, "did you mean"
-//!   error         the parts of messages many modules share
-//!   names         Kubernetes naming rules
-//!   selection     globs, for namespaces and containers
-//!   json          the payload as sent: read in place, the object spliced
-//!   fields        the object's fields as the API types them
-//!   request       decode: the AdmissionRequest read from the payload's index
-//!   route         route: which requests are ours, where their template is
-//!   source        the bundle's source, and the volume that mounts it
-//!   reader        settings: each value read by its key
-//!   trust_bundle  settings: clusterTrustBundle, as the API server checks it
-//!   settings      settings: the typed settings and their defaults
-//!   overrides     the pod's annotations over the settings: one plan
-//!   template      the pod template, or why it is never injected
-//!   inject        the mutation: (pod spec as sent, plan) -> our additions
-//!   status        the status annotation
-//!   workload      one object's injection: template, plan, mutation, status
-//!   require       the answer of `action: require`: what a pod lacks
-//!   cluster       sourceCheck: the source asked of the cluster
-//!   lib           decode -> route -> settings -> namespace -> injection -> answer
+//!   diag                    where a value is, what kind it is, "did you mean"
+//!   error                   the parts of messages many modules share
+//!   json/notes              what serde_json refuses beyond the grammar, noted
+//!   json/error              what cannot be read or written
+//!   json/scan               the index: one pass over the document
+//!   json/read               values read from the index
+//!   json/check              a value refused before any edit goes into it
+//!   json/splice             our additions spliced into the object's text
+//!   json                    the payload as sent: read in place, the object spliced
+//!   fields                  the object's fields as the API types them
+//!   request                 decode: the AdmissionRequest read from the payload's index
+//!   route                   route: which requests are ours, where their template is
+//!   settings/names          Kubernetes naming rules
+//!   settings/selection      globs, for namespaces and containers
+//!   settings/source         the bundle's source, and the volume that mounts it
+//!   settings/reader         each setting's value read by its key
+//!   settings/trust_bundle   clusterTrustBundle, as the API server checks it
+//!   settings/annotation     a pod's annotation of ours, and how annotations are refused
+//!   settings                the table of keys, the settings and each pod's values
+//!   injection/overrides     the pod's annotations over its values: one plan
+//!   injection/template      the pod template, or why it is never injected
+//!   injection/inject        the mutation: (pod spec as sent, plan) -> our additions
+//!   injection/status        the status annotation
+//!   injection/workload      one object's injection: template, plan, mutation, status
+//!   injection/require       the answer of `action: require`: what a pod lacks
+//!   injection               the injection half, gathered
+//!   cluster                 sourceCheck: the source asked of the cluster
+//!   lib                     decode -> route -> settings -> namespace -> injection -> answer
 #![cfg_attr(
     not(test),
     deny(
@@ -47,21 +58,11 @@ pub mod cluster;
 pub mod diag;
 pub mod error;
 mod fields;
-mod inject;
+mod injection;
 mod json;
-pub mod names;
-mod overrides;
-mod reader;
 mod request;
-mod require;
 mod route;
-pub mod selection;
 pub mod settings;
-pub mod source;
-mod status;
-mod template;
-mod trust_bundle;
-mod workload;
 
 use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
@@ -70,11 +71,11 @@ use kubewarden_policy_sdk::{accept_request, reject_request};
 use serde_json::Value;
 
 use crate::cluster::{Cluster, KubewardenHost, Problem, check_source};
+use crate::injection::{Injected, Target};
 use crate::request::{Payload, Request};
 use crate::route::Route;
-use crate::selection::namespace_selected;
+use crate::settings::selection::namespace_selected;
 use crate::settings::{Action, Settings, SourceCheck};
-use crate::workload::{Injected, Target};
 
 #[cfg(target_arch = "wasm32")]
 #[unsafe(no_mangle)]
@@ -99,7 +100,7 @@ enum Error {
     #[error("cannot read the {kind}: {problem}")]
     Unreadable { kind: String, problem: json::Error },
     #[error(transparent)]
-    Workload(#[from] workload::Error),
+    Workload(#[from] injection::Error),
     #[error(transparent)]
     Request(#[from] request::Error),
 }
@@ -183,7 +184,7 @@ fn decide(payload: &[u8], cluster: &dyn Cluster) -> Result<Answer, Error> {
         namespace: &namespace,
         system_store: true,
     };
-    let Some(injected) = workload::inject_object(route, &target, &settings)? else {
+    let Some(injected) = injection::inject_object(route, &target, &settings)? else {
         return Ok(Answer::Accept);
     };
     Ok(respond(injected, &settings, route, cluster, &target))
@@ -240,7 +241,7 @@ fn respond(
     // require judges the pod alone: a bundle missing from the namespace is
     // one more reason the pod lacks it, not a reason to accept it.
     if settings.action == Action::Require {
-        return Answer::Reject(require::refusal(
+        return Answer::Reject(injection::refusal(
             &injected.source,
             &injected.report,
             route.is_workload(),
@@ -273,7 +274,7 @@ fn respond(
                 system_store: false,
                 ..*target
             };
-            match workload::inject_object(route, &without, settings) {
+            match injection::inject_object(route, &without, settings) {
                 Ok(Some(injected)) => mutation(injected, Some(warning)),
                 Ok(None) => Answer::Warn(warning),
                 Err(error) => Answer::Reject(error.to_string()),
@@ -352,8 +353,12 @@ pub fn validate_settings(payload: &[u8]) -> CallResult {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
+    use std::path::Path;
 
-    /// The module order written at the top of this file.
+    const SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+
+    /// The module order written at the top of this file: `module`, or
+    /// `folder/module` for a file of a folder (`folder` is its mod.rs).
     fn order() -> Vec<&'static str> {
         include_str!("lib.rs")
             .lines()
@@ -364,24 +369,73 @@ mod tests {
             .collect()
     }
 
-    /// The modules `text` names as `crate::x` or `crate::{x, y::z}`.
-    fn uses(text: &str) -> BTreeSet<String> {
-        let first = |path: &str| -> String {
-            let path = path.trim_start();
-            let end = path.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
-            path[..end.unwrap_or(path.len())].to_string()
+    /// What `path` (`a::b::c`, read in `folder` or at the top) names: the
+    /// folder's file `b` when there is one, else the module `a` itself.
+    fn resolve(folder: Option<&str>, path: &str) -> String {
+        let segment = |s: &str| -> String {
+            let s = s.trim_start();
+            let end = s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
+            s[..end.unwrap_or(s.len())].to_string()
         };
+        let (first, rest) = match folder {
+            Some(folder) => (folder.to_string(), path),
+            None => {
+                let first = segment(path);
+                let rest = path.trim_start()[first.len()..].strip_prefix("::");
+                (first, rest.unwrap_or(""))
+            }
+        };
+        let child = segment(rest);
+        if !child.is_empty() && Path::new(&format!("{SRC}/{first}/{child}.rs")).is_file() {
+            return format!("{first}/{child}");
+        }
+        first
+    }
+
+    /// The modules `text` (of `module`) names as `crate::x`, `crate::{x, y::z}`,
+    /// `crate::folder::{x, y}`, or `super::x` in a folder's file; its tests
+    /// may use anything.
+    fn uses(text: &str, module: &str) -> BTreeSet<String> {
+        let text = text.split("#[cfg(test)]\nmod tests").next().unwrap();
+        let parent = module.split_once('/').map(|(folder, _)| folder);
         let mut found = BTreeSet::new();
-        for (i, _) in text.match_indices("crate::") {
-            let rest = &text[i + "crate::".len()..];
-            match rest.strip_prefix('{') {
-                Some(group) => found.extend(group.split('}').next().unwrap().split(',').map(first)),
-                None => {
-                    found.insert(first(rest));
+        let mut scan = |prefix: &str, folder: Option<&str>| {
+            for (i, _) in text.match_indices(prefix) {
+                let rest = &text[i + prefix.len()..];
+                let head = resolve(folder, rest);
+                let group = rest.find("::{").filter(|g| {
+                    rest[..*g]
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+                });
+                match (rest.strip_prefix('{'), group) {
+                    (Some(group), _) => {
+                        let items = group.split('}').next().unwrap().split(',');
+                        found.extend(items.map(|item| resolve(folder, item)));
+                    }
+                    (None, Some(g)) if folder.is_none() && !head.contains('/') => {
+                        let items = rest[g + 3..].split('}').next().unwrap().split(',');
+                        found.extend(items.map(|item| resolve(Some(&head), item)));
+                    }
+                    _ => {
+                        found.insert(head);
+                    }
                 }
             }
+        };
+        scan("crate::", None);
+        if let Some(folder) = parent {
+            scan("super::", Some(folder));
         }
+        found.remove(module);
         found
+    }
+
+    /// The text of `module`: its file, or its folder's mod.rs.
+    fn source(module: &str) -> String {
+        std::fs::read_to_string(format!("{SRC}/{module}.rs"))
+            .or_else(|_| std::fs::read_to_string(format!("{SRC}/{module}/mod.rs")))
+            .unwrap()
     }
 
     #[test]
@@ -389,7 +443,7 @@ mod tests {
         let order = order();
         assert_eq!(order.last(), Some(&"lib"), "{order:?}");
         for (place, module) in order.iter().enumerate().filter(|(_, m)| **m != "lib") {
-            for used in uses(&source(module)) {
+            for used in uses(&source(module), module) {
                 let above = order.iter().position(|m| *m == used);
                 assert!(
                     above.is_some_and(|above| above < place),
@@ -399,36 +453,26 @@ mod tests {
         }
     }
 
-    /// The text of `module`: its file, or each file of its folder.
-    fn source(module: &str) -> String {
-        let src = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
-        let Ok(dir) = std::fs::read_dir(format!("{src}/{module}")) else {
-            return std::fs::read_to_string(format!("{src}/{module}.rs")).unwrap();
-        };
-        let file = |entry: std::io::Result<std::fs::DirEntry>| entry.unwrap().path();
-        dir.map(file)
-            .map(|path| std::fs::read_to_string(path).unwrap())
-            .collect()
+    /// Every file of src/, as the order names it.
+    fn modules(dir: &Path, folder: Option<&str>, found: &mut BTreeSet<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_stem().unwrap().to_str().unwrap().to_string();
+            if path.is_dir() {
+                found.insert(name.clone());
+                modules(&path, Some(&name), found);
+            } else if name != "mod" {
+                found.insert(folder.map_or(name.clone(), |f| format!("{f}/{name}")));
+            }
+        }
     }
 
     #[test]
     fn every_module_is_in_the_order() {
-        let order: BTreeSet<&str> = order().into_iter().collect();
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
-        let files: BTreeSet<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|entry| entry.unwrap().path())
-            .filter_map(|path| match path.extension() {
-                Some(rs) if rs == "rs" => Some(path.with_extension("")),
-                Some(_) => None,
-                None => Some(path),
-            })
-            .map(|path| path.file_name().unwrap().to_str().unwrap().to_string())
-            .collect();
-        assert_eq!(
-            files,
-            order.iter().map(|m| m.to_string()).collect::<BTreeSet<_>>()
-        );
+        let mut files = BTreeSet::new();
+        modules(Path::new(SRC), None, &mut files);
+        let order: BTreeSet<String> = order().into_iter().map(str::to_string).collect();
+        assert_eq!(files, order);
     }
 
     #[test]
@@ -443,10 +487,22 @@ mod tests {
     }
 
     #[test]
-    fn uses_reads_single_and_grouped_imports() {
-        let text =
-            "use crate::diag::At;\nuse crate::{error::Error, json};\nlet x = crate::names::f();";
-        let found: Vec<String> = uses(text).into_iter().collect();
-        assert_eq!(found, ["diag", "error", "json", "names"]);
+    fn uses_reads_single_grouped_and_folder_imports() {
+        let text = "use crate::diag::At;\nuse crate::{error::Error, json};\n\
+                    let x = crate::names::f();\nuse super::scan::Index;\n\
+                    use crate::settings::{reader, Settings};";
+        let found: Vec<String> = uses(text, "json/read").into_iter().collect();
+        assert_eq!(
+            found,
+            [
+                "diag",
+                "error",
+                "json",
+                "json/scan",
+                "names",
+                "settings",
+                "settings/reader"
+            ]
+        );
     }
 }

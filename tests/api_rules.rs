@@ -625,7 +625,7 @@ fn volume_name_is_a_dns_label_whatever_the_source_is_called() {
             json!(volume),
             "{settings}"
         );
-        assert!(cainjector::names::is_dns_label(volume));
+        assert!(cainjector::settings::names::is_dns_label(volume));
     }
 }
 

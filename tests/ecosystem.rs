@@ -268,10 +268,13 @@ fn settings_files_configure_what_their_names_say() {
             str_at(pkcs12, "/password")
         )
     );
-    assert!(!settings_file("opt-in.yaml").inject);
-    let store = settings_file("system-trust-store.yaml").system_trust_store;
-    assert!(store.on);
-    assert_eq!(store.files, cainjector::settings::STANDARD_TRUST_STORE);
+    assert!(!settings_file("opt-in.yaml").values.inject);
+    let store = settings_file("system-trust-store.yaml");
+    assert!(store.values.system_trust_store);
+    assert_eq!(
+        store.system_trust_store,
+        cainjector::settings::STANDARD_TRUST_STORE
+    );
     // every-runtime.yaml is language-env.yaml plus `systemTrustStore: true`, nothing else.
     let mut every = yaml("policy-settings/every-runtime.yaml");
     assert_eq!(
@@ -290,15 +293,18 @@ fn settings_files_configure_what_their_names_say() {
     assert_eq!(require, yaml("policy-settings/trust-manager.yaml"));
     assert_eq!(settings_file("require.yaml").action, Action::Require);
     assert_eq!(
-        settings_file("secret-source.yaml").source,
+        settings_file("secret-source.yaml").values.source,
         Source::Secret("ca-bundle".into())
     );
     let trust_manager = settings_file("trust-manager.yaml");
-    assert_eq!(trust_manager.source, Source::ConfigMap("ca-bundle".into()));
+    assert_eq!(
+        trust_manager.values.source,
+        Source::ConfigMap("ca-bundle".into())
+    );
     assert_eq!(
         (
-            trust_manager.cert_file.as_str(),
-            trust_manager.mount_path.as_str()
+            trust_manager.values.cert_file.as_str(),
+            trust_manager.values.mount_path.as_str()
         ),
         ("ca.crt", "/cacerts")
     );
@@ -326,7 +332,7 @@ fn webhook_migration_uses_only_the_webhook_config_keys() {
     assert!(keys.is_subset(&webhook_keys), "{keys:?}");
     // A dotted ConfigMap name, as in the webhook's own example, is valid.
     assert_eq!(
-        settings_file("webhook-migration.yaml").source,
+        settings_file("webhook-migration.yaml").values.source,
         Source::ConfigMap("my-org.com".into())
     );
 }
@@ -505,16 +511,16 @@ fn question_defaults_are_the_policy_defaults() {
     let submitted = ui_settings(&[]);
     let from_ui = Settings::from_json(&submitted).expect("defaults are valid");
     let from_code = Settings::from_json(&json!({"configMap": "ca-bundle"})).expect("valid");
-    assert_eq!(from_ui.source, from_code.source);
-    assert_eq!(from_ui.cert_file, from_code.cert_file);
-    assert_eq!(from_ui.mount_path, from_code.mount_path);
-    assert_eq!(from_ui.set_env_var, from_code.set_env_var);
-    assert_eq!(from_ui.ssl_cert_file, from_code.ssl_cert_file);
+    assert_eq!(from_ui.values.source, from_code.values.source);
+    assert_eq!(from_ui.values.cert_file, from_code.values.cert_file);
+    assert_eq!(from_ui.values.mount_path, from_code.values.mount_path);
+    assert_eq!(from_ui.values.set_env_var, from_code.values.set_env_var);
+    assert_eq!(from_ui.values.ssl_cert_file, from_code.values.ssl_cert_file);
     assert_eq!(from_ui.env_vars, from_code.env_vars);
     assert_eq!(from_ui.exclude_containers, from_code.exclude_containers);
     assert_eq!(from_ui.include_namespaces, from_code.include_namespaces);
     assert_eq!(from_ui.exclude_namespaces, from_code.exclude_namespaces);
-    assert_eq!(from_ui.inject, from_code.inject);
+    assert_eq!(from_ui.values.inject, from_code.values.inject);
     assert_eq!(from_ui.annotation_prefix, from_code.annotation_prefix);
     assert_eq!(from_ui.allowed_overrides, Overrides::all());
     assert_eq!(
@@ -526,6 +532,7 @@ fn question_defaults_are_the_policy_defaults() {
     assert_eq!(from_ui.status_annotation, from_code.status_annotation);
     assert_eq!(from_ui.action, Action::Inject);
     assert_eq!(from_ui.system_trust_store, from_code.system_trust_store);
+    assert_eq!(from_ui.values, from_code.values);
 }
 
 #[test]
@@ -664,11 +671,11 @@ fn trust_manager_bundle_produces_what_the_cluster_policy_mounts() {
     let settings = Settings::from_json(&policy["spec"]["settings"]).expect("valid");
     // trust-manager names the target ConfigMap after the Bundle.
     assert_eq!(
-        settings.source,
+        settings.values.source,
         Source::ConfigMap(str_at(&bundle, "/metadata/name").to_string())
     );
     assert_eq!(
-        settings.cert_file,
+        settings.values.cert_file,
         str_at(&bundle, "/spec/target/configMap/key")
     );
 }

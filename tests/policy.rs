@@ -63,7 +63,7 @@ fn long_source_name_gets_a_volume_name_of_at_most_63_characters() {
     let result = mutated(&pod_request(simple_pod()), json!({"configMap": name}));
     let volume = result["spec"]["volumes"][0]["name"].as_str().unwrap();
     assert!(
-        volume.len() <= 63 && cainjector::names::is_dns_label(volume),
+        volume.len() <= 63 && cainjector::settings::names::is_dns_label(volume),
         "{volume}"
     );
     assert_eq!(

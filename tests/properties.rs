@@ -849,3 +849,98 @@ proptest! {
         }
     }
 }
+
+// ---- the answer corpus: the same inputs for two builds (scripts/answer-corpus.sh) ----
+
+/// Settings keys (two of them misspelt) and values that break them, to reach
+/// the settings' refusals as well as their defaults.
+const SETTING_KEYS: &[&str] = &[
+    "configMap",
+    "secret",
+    "certFile",
+    "mountPath",
+    "setEnvVar",
+    "sslCertFile",
+    "envVars",
+    "excludeContainers",
+    "includeNamespaces",
+    "excludeNamespaces",
+    "inject",
+    "annotationPrefix",
+    "allowedOverrides",
+    "injectInitContainers",
+    "clusterTrustBundle",
+    "javaTrustStore",
+    "sourceCheck",
+    "statusAnnotation",
+    "action",
+    "systemTrustStore",
+    "excludeNamespace",
+    "x",
+];
+const SETTING_VALUES: &[&str] = &[
+    "null",
+    "1",
+    "true",
+    "false",
+    "\"false\"",
+    "\"\"",
+    "\"x\"",
+    "\"/etc\"",
+    "\"/a b\"",
+    "\"My_Bundle\"",
+    "\"require\"",
+    "\"warn\"",
+    "[]",
+    "[\"a\",\"a\"]",
+    "[\"[\"]",
+    "[\"/etc/ssl/cert.pem\",\"/cacerts\"]",
+    "{}",
+    "{\"key\":\"t.p12\",\"type\":\"JKS\"}",
+    "{\"name\":\"x\"}",
+    "{\"signerName\":\"example.com/s\"}",
+];
+
+/// Writes CORPUS_OUT (default target/answer-corpus/payloads): CORPUS_CASES
+/// generated cases (default 3000), each as sent, and every other one with a
+/// setting broken, with `action: require`, or damaged a few bytes; each
+/// settings object also as `validate_settings` receives it.
+#[test]
+#[ignore = "run by scripts/answer-corpus.sh"]
+fn write_answer_corpus() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    use std::fmt::Write as _;
+    let cases: usize = std::env::var("CORPUS_CASES").map_or(3000, |n| n.parse().unwrap());
+    let out = std::env::var("CORPUS_OUT").unwrap_or("target/answer-corpus/payloads".into());
+    let mut runner = TestRunner::deterministic();
+    let mut lines = String::new();
+    let mut add = |op: char, bytes: &[u8]| {
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        writeln!(lines, "{op} {hex}").unwrap();
+    };
+    let strategy = (
+        case(),
+        prop::collection::vec(damage(), 1..4),
+        select(SETTING_KEYS),
+        select(SETTING_VALUES),
+        0..6u8,
+    );
+    for _ in 0..cases {
+        let (mut case, damages, key, value, variant) =
+            strategy.new_tree(&mut runner).unwrap().current();
+        match variant {
+            0 | 1 => case.settings[key] = serde_json::from_str(value).unwrap(),
+            2 => case.settings["action"] = json!("require"),
+            _ => {}
+        }
+        let payload = payload_of(&case);
+        add('v', &payload);
+        add('s', case.settings.to_string().as_bytes());
+        if variant == 3 {
+            add('v', &damaged(payload, &damages));
+        }
+    }
+    std::fs::create_dir_all(std::path::Path::new(&out).parent().unwrap()).unwrap();
+    std::fs::write(&out, lines).unwrap();
+}

@@ -82,6 +82,14 @@ impl Policy {
         Ok(Self { host })
     }
 
+    /// Calls the guest function `operation` with `payload` as it is and returns
+    /// its answer's bytes (for comparing two builds of a module answer for answer).
+    pub fn call(&self, operation: &str, payload: &[u8]) -> Result<Vec<u8>> {
+        self.host
+            .call(operation, payload)
+            .map_err(|e| anyhow!("{operation}: {e}"))
+    }
+
     /// Calls `validate_settings`. Failures become an invalid answer whose message
     /// is worded as policy-evaluator words it.
     pub fn validate_settings(&self, settings: &Map<String, Value>) -> SettingsValidationResponse {

@@ -15,7 +15,7 @@
 //! - A key given twice in one object: the last one wins (`Object::get`), as
 //!   serde_json's `Value` reads it. The earlier values are not read at all.
 //! - The host parses our answer with serde_json, which refuses more than the
-//!   grammar (refusals.rs): nesting past its limit, `\\u` escapes of
+//!   grammar (notes.rs, check.rs): nesting past its limit, `\\u` escapes of
 //!   unpaired UTF-16 surrogates, numbers beyond f64, and objects named with
 //!   its private raw-value token. The scan notes where each of these may be,
 //!   and `Raw::check` refuses a value that holds one, so that an answer with
@@ -28,32 +28,17 @@
 //!   writing a broken object.
 //! - What cannot be read or written is an `Error`, not a default.
 
+mod check;
+mod error;
+mod notes;
 mod read;
-mod refusals;
 mod scan;
 mod splice;
 
+pub use error::Error;
 pub use read::{Object, Raw, is_null, items, map, string, to_json};
-use refusals::Refusal;
 pub use scan::Index;
 pub use splice::Edits;
-use splice::Splice;
-
-/// What cannot be read or written.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum Error {
-    /// What the host's parser refuses beyond the grammar (refusals.rs).
-    #[error(transparent)]
-    Refused(#[from] Refusal),
-    /// serde_json's own message, for what the host's parser refuses.
-    #[error("{0}")]
-    Json(String),
-    /// The policy's own edits broke the splicer's contract (splice.rs).
-    #[error(
-        "cainjector could not write its additions into the object (please report this bug): {0}"
-    )]
-    Splice(#[from] Splice),
-}
 
 /// The document `text`, indexed (the index lives as long as the test).
 #[cfg(test)]

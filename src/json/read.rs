@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::Error;
+use super::error::Error;
 use super::scan::Index;
 use crate::diag::Kind;
 

@@ -2,7 +2,7 @@
 //! serde_json has it and notes where every value and key is. What serde_json
 //! refuses beyond the grammar is noted as it is met (`Notes`).
 
-use super::refusals::Notes;
+use super::notes::{Notes, hex4};
 
 /// Where one value (or key) is: its text, and for an array or object the
 /// place in the index past its last descendant.
@@ -272,15 +272,6 @@ fn skip_space(bytes: &[u8], mut i: usize) -> usize {
         i = i.saturating_add(1);
     }
     i
-}
-
-/// The four hex digits at `at`, as a number.
-pub(super) fn hex4(bytes: &[u8], at: usize) -> Option<u32> {
-    let digits = bytes.get(at..at.saturating_add(4))?;
-    if !digits.iter().all(u8::is_ascii_hexdigit) {
-        return None;
-    }
-    u32::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
 }
 
 /// A set of bytes as a table: one lookup per byte, however many the set has.

@@ -4,19 +4,8 @@
 
 use std::collections::BTreeSet;
 
-use super::Error;
+use super::error::{Error, Splice};
 use super::read::{Object, Raw, to_json};
-
-/// How the policy's own edits broke the splicer's contract: a bug, refused
-/// rather than answered with a broken object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum Splice {
-    /// An edit is not at a piece of the object (or not at a closing bracket).
-    #[error("an edit is outside the object")]
-    Outside,
-    #[error("two edits overlap")]
-    Overlap,
-}
 
 /// One change to the object's text: at byte `at`, drop `remove` bytes and put `text`.
 #[derive(Debug)]

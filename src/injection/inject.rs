@@ -13,11 +13,11 @@ use serde::Serialize;
 use crate::diag::At;
 use crate::error::Expected;
 use crate::fields::{Named, Slot, string, wrong};
+use crate::injection::overrides::Plan;
+use crate::injection::template::Malformed;
 use crate::json::{self, Edits, Object, to_json};
-use crate::names::{LABEL_MAX, clean_path, is_dns_label, overlap};
-use crate::overrides::Plan;
 use crate::settings::JAVA_TOOL_OPTIONS;
-use crate::template::Malformed;
+use crate::settings::names::{LABEL_MAX, clean_path, is_dns_label, overlap};
 
 const VOLUME_PREFIX: &str = "cainjector-";
 

@@ -1,53 +1,25 @@
-//! Per-pod annotations merged over the settings into one plan, or a rejection
-//! naming the annotation. A skipped pod is decided before anything else is
-//! read, so that the policy never blocks a pod it would not touch.
+//! Per-pod annotations over a copy of the settings' values, and the one
+//! derivation of the plan from those values; or a rejection naming the
+//! annotation. A skipped pod is decided before anything else is read, so that
+//! the policy never blocks a pod it would not touch.
 
 use serde_json::{Map, Value};
 
-use crate::diag::{Kind, did_you_mean};
-use crate::error::{Expected, Reason, Subject, ValueError};
-use crate::names;
-use crate::selection::{Glob, any_matches};
-use crate::settings::{Override, Settings, Source, StoreOverlap, trust_store_path};
+use crate::diag::Kind;
+use crate::error::{Expected, Subject, ValueError};
+pub use crate::settings::annotation::Error;
+use crate::settings::annotation::{Annotation, StoreOverlap};
+use crate::settings::names;
+use crate::settings::selection::{Glob, any_matches};
+use crate::settings::{
+    MOUNT_PATH, Pod, PodValues, SYSTEM_TRUST_STORE, Settings, Source, annotation_keys, overridable,
+    trust_store_path,
+};
 
 /// The annotation the policy writes on what it injected; pods may carry it
 /// (copied from a template or another pod), so it is neither unknown nor an
 /// override.
 pub const STATUS: &str = "status";
-
-/// The pod's annotations refused.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum Error {
-    #[error(transparent)]
-    Value(#[from] ValueError),
-    #[error(
-        "annotation \"{prefix}/{name}\" is not an annotation of cainjector{}; the annotations \
-         are: {}",
-        did_you_mean(.known, .name, &format!("{prefix}/")),
-        .known.join(", ")
-    )]
-    UnknownAnnotation {
-        prefix: String,
-        name: String,
-        known: Vec<&'static str>,
-    },
-    #[error(
-        "annotation \"{key}\" is not allowed: the cluster's cainjector policy lets pods use {} \
-         (setting allowedOverrides)",
-        if .allowed.is_empty() { "none of its annotations".to_string() } else { format!("only {}", .allowed.join(", ")) }
-    )]
-    AnnotationNotAllowed {
-        key: String,
-        allowed: Vec<&'static str>,
-    },
-    #[error(
-        "annotations \"{first}\" and \"{second}\" are mutually exclusive: a pod takes its bundle \
-         from one ConfigMap or one Secret"
-    )]
-    SourceAnnotations { first: String, second: String },
-    #[error(transparent)]
-    StoreOverlap(#[from] StoreOverlap),
-}
 
 /// What to inject into one pod (or pod template).
 #[derive(Debug, Clone, PartialEq)]
@@ -75,50 +47,13 @@ impl Plan<'_> {
     }
 }
 
-struct Annotation<'a> {
-    which: Override,
-    key: &'a str,
-    value: &'a str,
-}
-
-impl Annotation<'_> {
-    fn invalid(&self, reason: Reason) -> ValueError {
-        ValueError::invalid(
-            Subject::Annotation(self.key.to_string()),
-            self.value,
-            reason,
-        )
-    }
-
-    fn checked(&self, check: fn(&str) -> Result<(), Reason>) -> Result<String, ValueError> {
-        check(self.value).map_err(|reason| self.invalid(reason))?;
-        Ok(self.value.to_string())
-    }
-
-    /// A comma-separated list of globs.
-    fn globs(&self) -> Result<Vec<Glob>, ValueError> {
-        let glob = |p: &str| {
-            Glob::parse(p).map_err(|why| {
-                self.invalid(Reason::BadGlob {
-                    pattern: p.to_string(),
-                    why: Box::new(why),
-                })
-            })
-        };
-        let patterns = self.value.split(',').map(str::trim);
-        patterns.filter(|p| !p.is_empty()).map(glob).collect()
-    }
-
-    fn boolean(&self) -> Result<bool, ValueError> {
-        names::parse_bool(self.value).ok_or_else(|| self.invalid(Reason::OneOf(&["true", "false"])))
-    }
-}
-
+/// `key` when it is one of our annotations that the settings let pods use,
+/// with its rule; `None` for another annotation.
 fn our_annotation<'a>(
     settings: &Settings,
     key: &'a str,
     value: &'a Value,
-) -> Result<Option<Annotation<'a>>, Error> {
+) -> Result<Option<(&'static Pod, Annotation<'a>)>, Error> {
     let Some(name) = key
         .strip_prefix(settings.annotation_prefix.as_str())
         .and_then(|rest| rest.strip_prefix('/'))
@@ -128,12 +63,12 @@ fn our_annotation<'a>(
     if name == STATUS {
         return Ok(None);
     }
-    let which = Override::from_key(name).ok_or_else(|| Error::UnknownAnnotation {
+    let (_, pod) = overridable(name).ok_or_else(|| Error::UnknownAnnotation {
         prefix: settings.annotation_prefix.clone(),
         name: name.to_string(),
-        known: Override::all_keys(),
+        known: annotation_keys(),
     })?;
-    if !settings.allowed_overrides.allows(which) {
+    if !settings.allowed_overrides.allows(pod) {
         return Err(Error::AnnotationNotAllowed {
             key: key.to_string(),
             allowed: settings.allowed_overrides.keys(),
@@ -146,7 +81,7 @@ fn our_annotation<'a>(
             Kind::of(value),
         )
     })?;
-    Ok(Some(Annotation { which, key, value }))
+    Ok(Some((pod, Annotation { key, value })))
 }
 
 /// Decide whether and how to inject, from the settings and the pod's
@@ -158,180 +93,87 @@ pub fn plan<'s>(
 ) -> Result<Option<Plan<'s>>, Error> {
     let empty = Map::new();
     let annotations = annotations.unwrap_or(&empty);
-    if !injects(settings, annotations)? {
+    let mut pod = PodValues::new(settings, namespace);
+    // `<prefix>/inject` first: a skipped pod's other annotations are not read.
+    let inject_key = format!("{}/inject", settings.annotation_prefix);
+    let inject = annotations.get_key_value(inject_key.as_str());
+    if let Some((rule, a)) = inject
+        .map(|(k, v)| our_annotation(settings, k, v))
+        .transpose()?
+        .flatten()
+    {
+        (rule.apply)(&mut pod, &a)?;
+    }
+    if !pod.values.inject {
         return Ok(None);
     }
-    let mut planner = Planner::new(settings);
     for (key, value) in annotations {
-        if let Some(a) = our_annotation(settings, key, value)? {
-            planner.apply(&a, namespace)?;
+        if let Some((rule, a)) = our_annotation(settings, key, value)? {
+            (rule.apply)(&mut pod, &a)?;
         }
     }
-    planner.finish()
+    derive(settings, pod)
 }
 
-/// Whether the pod is injected at all: `<prefix>/inject`, or the setting.
-fn injects(settings: &Settings, annotations: &Map<String, Value>) -> Result<bool, Error> {
-    let inject_key = format!("{}/{}", settings.annotation_prefix, Override::Inject.key());
-    let Some((key, value)) = annotations.get_key_value(inject_key.as_str()) else {
-        return Ok(settings.inject);
+/// The plan from one pod's values; `None` when an annotation keeps the
+/// pod's namespace out.
+fn derive<'s>(settings: &'s Settings, pod: PodValues<'_>) -> Result<Option<Plan<'s>>, Error> {
+    if pod.namespace_out {
+        return Ok(None);
+    }
+    let system_store = match pod.values.system_trust_store {
+        true => store_files(settings, &pod)?,
+        false => &[],
     };
-    match our_annotation(settings, key, value)? {
-        Some(a) => Ok(a.boolean()?),
-        None => Ok(settings.inject),
+    let values = pod.values;
+    let mut plan = Plan {
+        source: values.source,
+        cert_file: values.cert_file,
+        mount_path: values.mount_path,
+        env_value: None,
+        env_vars: &settings.env_vars,
+        java_options: None,
+        java_key: None,
+        exclude: &settings.exclude_containers,
+        extra_exclude: pod.exclude_containers,
+        init_containers: settings.inject_init_containers,
+        system_store,
+    };
+    // Settings refuse a trust store with a ClusterTrustBundle, and annotations
+    // can only switch to a ConfigMap or Secret, so the store is in the source.
+    if let (true, Some(store)) = (values.java_trust_store, &settings.java_trust_store) {
+        trust_store_path(&plan.mount_path, store).map_err(|reason| {
+            let key = format!("{}/{MOUNT_PATH}", settings.annotation_prefix);
+            ValueError::invalid(Subject::Annotation(key), &plan.mount_path, reason)
+        })?;
+        plan.java_options = Some(store.options(&plan.mount_path));
+        plan.java_key = Some(store.key.clone());
     }
+    if values.set_env_var {
+        let own = || format!("{}/{}", plan.mount_path, plan.cert_file);
+        plan.env_value = Some(values.ssl_cert_file.unwrap_or_else(own));
+    }
+    Ok(Some(plan))
 }
 
-/// The plan as the annotations change it, one annotation at a time.
-struct Planner<'s, 'a> {
-    settings: &'s Settings,
-    plan: Plan<'s>,
-    set_env_var: bool,
-    java: bool,
-    ssl_cert_file: Option<String>,
-    /// The annotation that chose the source, to refuse a second one.
-    source_key: Option<&'a str>,
-    system_store: bool,
-    /// The annotations that set the mount path and turned the system trust
-    /// store on, to name the one that made them overlap.
-    mount_key: Option<&'a str>,
-    store_key: Option<&'a str>,
-    skip_namespace: bool,
-}
-
-impl<'s, 'a> Planner<'s, 'a> {
-    fn new(settings: &'s Settings) -> Planner<'s, 'a> {
-        Planner {
-            settings,
-            plan: Plan {
-                source: settings.source.clone(),
-                cert_file: settings.cert_file.clone(),
-                mount_path: settings.mount_path.clone(),
-                env_value: None,
-                env_vars: &settings.env_vars,
-                java_options: None,
-                java_key: None,
-                exclude: &settings.exclude_containers,
-                extra_exclude: Vec::new(),
-                init_containers: settings.inject_init_containers,
-                system_store: &[],
-            },
-            set_env_var: settings.set_env_var,
-            java: settings.java_trust_store.is_some(),
-            ssl_cert_file: settings.ssl_cert_file.clone(),
-            source_key: None,
-            system_store: settings.system_trust_store.on,
-            mount_key: None,
-            store_key: None,
-            skip_namespace: false,
-        }
-    }
-
-    fn apply(&mut self, a: &Annotation<'a>, namespace: &str) -> Result<(), Error> {
-        let plan = &mut self.plan;
-        match a.which {
-            Override::Inject => {}
-            Override::ConfigMap | Override::Secret => self.source(a)?,
-            Override::CertFile => plan.cert_file = a.checked(names::config_map_key)?,
-            Override::MountPath => {
-                plan.mount_path = a.checked(names::mount_path)?;
-                self.mount_key = Some(a.key);
-            }
-            Override::SslCertFile => self.ssl_cert_file = Some(a.checked(names::absolute_path)?),
-            Override::SetEnvVar => self.set_env_var = a.boolean()?,
-            Override::JavaTrustStore => self.java = a.boolean()?,
-            Override::SystemTrustStore => {
-                self.system_store = a.boolean()?;
-                self.store_key = Some(a.key);
-            }
-            Override::ExcludeContainers => plan.extra_exclude = a.globs()?,
-            // A pod can narrow the namespaces it is injected in, never widen them.
-            Override::ExcludeNamespaces => {
-                self.skip_namespace |= any_matches(&a.globs()?, namespace);
-            }
-            Override::IncludeNamespaces => {
-                let include = a.globs()?;
-                self.skip_namespace |= !include.is_empty() && !any_matches(&include, namespace);
-            }
-        }
-        Ok(())
-    }
-
-    /// `<prefix>/configMap` or `<prefix>/secret`: only one of them.
-    fn source(&mut self, a: &Annotation<'a>) -> Result<(), Error> {
-        if let Some(first) = self.source_key {
-            return Err(Error::SourceAnnotations {
-                first: first.to_string(),
-                second: a.key.to_string(),
-            });
-        }
-        self.source_key = Some(a.key);
-        let name = a.checked(names::dns_subdomain)?;
-        self.plan.source = if a.which == Override::ConfigMap {
-            Source::ConfigMap(name)
-        } else {
-            Source::Secret(name)
-        };
-        Ok(())
-    }
-
-    /// The plan, once every annotation is read; `None` when one of them
-    /// keeps the pod's namespace out.
-    fn finish(mut self) -> Result<Option<Plan<'s>>, Error> {
-        if self.skip_namespace {
-            return Ok(None);
-        }
-        if self.system_store {
-            self.plan.system_store = self.store_files()?;
-        }
-        let (settings, mut plan) = (self.settings, self.plan);
-        // Settings refuse a trust store with a ClusterTrustBundle, and annotations
-        // can only switch to a ConfigMap or Secret, so the store is in the source.
-        if let (true, Some(store)) = (self.java, &settings.java_trust_store) {
-            trust_store_path(&plan.mount_path, store).map_err(|reason| {
-                let key = format!(
-                    "{}/{}",
-                    settings.annotation_prefix,
-                    Override::MountPath.key()
-                );
-                ValueError::invalid(Subject::Annotation(key), &plan.mount_path, reason)
-            })?;
-            plan.java_options = Some(store.options(&plan.mount_path));
-            plan.java_key = Some(store.key.clone());
-        }
-        if self.set_env_var {
-            let own = || format!("{}/{}", plan.mount_path, plan.cert_file);
-            plan.env_value = Some(self.ssl_cert_file.unwrap_or_else(own));
-        }
-        Ok(Some(plan))
-    }
-
-    /// The settings' system trust store files, when none overlaps the mount
-    /// path. The settings alone were checked, so an overlap is an
-    /// annotation's doing: the mount path's, or the one that turned them on.
-    fn store_files(&self) -> Result<&'s [String], Error> {
-        let (settings, mount_path) = (self.settings, &self.plan.mount_path);
-        let files = &settings.system_trust_store.files;
-        let Some(file) = files.iter().find(|f| names::overlap(f, mount_path)) else {
-            return Ok(files);
-        };
-        let own = || {
-            format!(
-                "{}/{}",
-                settings.annotation_prefix,
-                Override::SystemTrustStore.key()
-            )
-        };
-        let key = self
-            .mount_key
-            .or(self.store_key)
-            .map_or_else(own, str::to_string);
-        Err(Error::from(StoreOverlap {
-            subject: Subject::Annotation(key),
-            file: file.clone(),
-            mount_path: mount_path.clone(),
-        }))
-    }
+/// The settings' system trust store files, when none overlaps the mount
+/// path. The settings alone were checked, so an overlap is an annotation's
+/// doing: the mount path's, or the one that turned them on.
+fn store_files<'s>(settings: &'s Settings, pod: &PodValues<'_>) -> Result<&'s [String], Error> {
+    let (files, mount_path) = (&settings.system_trust_store, &pod.values.mount_path);
+    let Some(file) = files.iter().find(|f| names::overlap(f, mount_path)) else {
+        return Ok(files);
+    };
+    let own = || format!("{}/{SYSTEM_TRUST_STORE}", settings.annotation_prefix);
+    let key = pod
+        .mount_key
+        .or(pod.store_key)
+        .map_or_else(own, str::to_string);
+    Err(Error::from(StoreOverlap {
+        subject: Subject::Annotation(key),
+        file: file.clone(),
+        mount_path: mount_path.clone(),
+    }))
 }
 
 #[cfg(test)]
@@ -526,7 +368,7 @@ mod tests {
             format!(
                 "annotation \"cainjector.lestak.sh/mountpath\" is not an annotation of cainjector \
                  (did you mean \"cainjector.lestak.sh/mountPath\"?); the annotations are: {}",
-                Override::all_keys().join(", ")
+                annotation_keys().join(", ")
             )
         );
     }

@@ -3,13 +3,13 @@
 //! the mutation (inject.rs) and the status annotation (status.rs).
 
 use crate::diag::At;
-use crate::inject::{Report, inject, inject_ephemeral};
+use crate::injection::inject::{Report, inject, inject_ephemeral};
+use crate::injection::overrides::{self, Plan, plan};
+use crate::injection::status;
+use crate::injection::template::{self, Malformed, Template, existing_ephemeral};
 use crate::json::{self, Edits, Raw};
-use crate::overrides::{self, Plan, plan};
 use crate::route::Route;
 use crate::settings::{Settings, Source};
-use crate::status;
-use crate::template::{self, Malformed, Template, existing_ephemeral};
 
 /// One object's injection refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

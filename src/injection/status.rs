@@ -5,11 +5,11 @@
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::inject::{List, Report};
+use crate::injection::inject::{List, Report};
+use crate::injection::overrides::{Plan, STATUS};
+use crate::injection::template::Template;
 use crate::json::{Edits, Error, to_json};
-use crate::overrides::{Plan, STATUS};
 use crate::settings::Settings;
-use crate::template::Template;
 
 /// The most the keys and values of an object's annotations may take
 /// together (ValidateAnnotations: TotalAnnotationSizeLimitB, 256 KiB).

@@ -5,9 +5,9 @@
 //! PolicyReport and in `kubectl` output: one sentence, containers named in the
 //! order the injection visits them, nothing the pod already has.
 
-use crate::inject::{Added, List, Report};
+use crate::injection::inject::{Added, List, Report};
 use crate::settings::JAVA_TOOL_OPTIONS;
-use crate::source::{Source, TrustBundle};
+use crate::settings::source::{Source, TrustBundle};
 
 /// Why the pod (or, for a workload, its template) is refused: what the
 /// injection from `source` would have added (`report`).

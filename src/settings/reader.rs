@@ -5,8 +5,8 @@ use serde_json::{Map, Value};
 
 use crate::diag::Kind;
 use crate::error::{Expected, Reason, Subject, ValueError};
-use crate::names;
-use crate::selection::Glob;
+use crate::settings::names;
+use crate::settings::selection::Glob;
 
 /// A setting's object refused as it is read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -7,9 +7,9 @@ use serde_json::{Map, Value};
 use crate::diag::{At, Kind};
 use crate::error::{Expected, Reason, Subject, ValueError};
 use crate::fields::missing;
-use crate::names;
-use crate::reader::{self, Nested};
-use crate::source::TrustBundle;
+use crate::settings::names;
+use crate::settings::reader::{self, Nested};
+use crate::settings::source::TrustBundle;
 
 /// `clusterTrustBundle` refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

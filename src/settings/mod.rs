@@ -1,5 +1,14 @@
-//! The policy settings: the keys of the webhook's config.yaml, their defaults,
-//! and the checks that refuse a bad configuration with a message naming the key.
+//! The policy settings: one table of keys (`KEYS`), each declared once with
+//! its rule as a setting and, when pods may override it, its rule as a pod's
+//! annotation; the settings read by that table, and each pod's copy of the
+//! values its annotations may change.
+
+pub mod annotation;
+pub mod names;
+pub mod reader;
+pub mod selection;
+pub mod source;
+pub mod trust_bundle;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -8,11 +17,11 @@ use serde_json::{Map, Value};
 
 use crate::diag::{Kind, did_you_mean};
 use crate::error::{Expected, Reason, Subject, ValueError};
-use crate::names;
-use crate::reader::{self, Nested, Reader, invalid};
-use crate::selection::Glob;
-pub use crate::source::Source;
-use crate::trust_bundle::{self, parse_trust_bundle};
+use annotation::{Annotation, StoreOverlap};
+use reader::{Nested, Reader, invalid};
+use selection::{Glob, any_matches};
+pub use source::Source;
+use trust_bundle::parse_trust_bundle;
 
 pub const DEFAULT_CERT_FILE: &str = "ca.crt";
 pub const DEFAULT_MOUNT_PATH: &str = "/cacerts";
@@ -31,30 +40,220 @@ pub const STANDARD_TRUST_STORE: [&str; 5] = [
     "/etc/ssl/ca-bundle.pem",
     "/etc/ssl/cert.pem",
 ];
-const SYSTEM_TRUST_STORE: &str = "systemTrustStore";
+pub const MOUNT_PATH: &str = "mountPath";
+pub const SYSTEM_TRUST_STORE: &str = "systemTrustStore";
 
-const KNOWN_KEYS: &[&str] = &[
-    "configMap",
-    "secret",
-    "certFile",
-    "mountPath",
-    "setEnvVar",
-    "sslCertFile",
-    "envVars",
-    "excludeContainers",
-    "includeNamespaces",
-    "excludeNamespaces",
-    "inject",
-    "annotationPrefix",
-    "allowedOverrides",
-    "injectInitContainers",
-    "clusterTrustBundle",
-    "javaTrustStore",
-    "sourceCheck",
-    "statusAnnotation",
-    "action",
-    "systemTrustStore",
+/// One settings key: its name, its rule as a setting (read and checked into
+/// the settings, which the keys before it have filled) and, when pods may
+/// override it, its rule as the annotation `<prefix>/<name>`. The table's
+/// order is the order keys are read in and listed in the unknown-key hint.
+pub struct Key {
+    pub name: &'static str,
+    read: fn(&Reader<'_>, &mut Draft) -> Result<(), Error>,
+    pub pod: Option<Pod>,
+}
+
+/// How a pod's annotation overrides a key: its place in the list of
+/// annotations that messages give, and its rule over the pod's values.
+pub struct Pod {
+    pub place: u8,
+    pub apply: for<'a> fn(&mut PodValues<'a>, &Annotation<'a>) -> Result<(), annotation::Error>,
+}
+
+const fn pod(
+    place: u8,
+    apply: for<'a> fn(&mut PodValues<'a>, &Annotation<'a>) -> Result<(), annotation::Error>,
+) -> Option<Pod> {
+    Some(Pod { place, apply })
+}
+
+/// `*place = value`, the value read or checked (a setting's or an annotation's).
+fn set<T, E, F: From<E>>(place: &mut T, value: Result<T, E>) -> Result<(), F> {
+    *place = value?;
+    Ok(())
+}
+
+/// `set`, where an absent setting keeps the default.
+fn set_given<T, E, F: From<E>>(place: &mut T, value: Result<Option<T>, E>) -> Result<(), F> {
+    if let Some(value) = value? {
+        *place = value;
+    }
+    Ok(())
+}
+
+pub const KEYS: &[Key] = &[
+    Key {
+        name: "configMap",
+        read: |r, d| d.named_source(r, "configMap", Source::ConfigMap),
+        pod: pod(1, |p, a| p.source(a, Source::ConfigMap)),
+    },
+    Key {
+        name: "secret",
+        read: |r, d| d.named_source(r, "secret", Source::Secret),
+        pod: pod(2, |p, a| p.source(a, Source::Secret)),
+    },
+    Key {
+        name: "certFile",
+        read: |r, d| {
+            let cert_file = r.checked_string("certFile", names::config_map_key);
+            set_given(&mut d.settings.values.cert_file, cert_file)
+        },
+        pod: pod(3, |p, a| {
+            set(&mut p.values.cert_file, a.checked(names::config_map_key))
+        }),
+    },
+    Key {
+        name: MOUNT_PATH,
+        read: |r, d| {
+            let mount_path = r.checked_string(MOUNT_PATH, names::mount_path);
+            set_given(&mut d.settings.values.mount_path, mount_path)
+        },
+        pod: pod(4, |p, a| {
+            p.mount_key = Some(a.key);
+            set(&mut p.values.mount_path, a.checked(names::mount_path))
+        }),
+    },
+    Key {
+        name: "setEnvVar",
+        read: |r, d| {
+            set(
+                &mut d.settings.values.set_env_var,
+                r.boolean("setEnvVar", true),
+            )
+        },
+        pod: pod(6, |p, a| set(&mut p.values.set_env_var, a.boolean())),
+    },
+    Key {
+        name: "sslCertFile",
+        read: |r, d| {
+            let ssl_cert_file = r.checked_string("sslCertFile", names::absolute_path);
+            set(&mut d.settings.values.ssl_cert_file, ssl_cert_file)
+        },
+        pod: pod(5, |p, a| {
+            let ssl_cert_file = a.checked(names::absolute_path).map(Some);
+            set(&mut p.values.ssl_cert_file, ssl_cert_file)
+        }),
+    },
+    Key {
+        name: "envVars",
+        read: |r, d| {
+            let given = r.get("envVars").map(|_| env_var_list(&r.list("envVars")?));
+            set_given(&mut d.settings.env_vars, given.transpose())
+        },
+        pod: None,
+    },
+    Key {
+        name: "excludeContainers",
+        read: |r, d| {
+            set(
+                &mut d.settings.exclude_containers,
+                r.globs("excludeContainers"),
+            )
+        },
+        pod: pod(7, |p, a| set(&mut p.exclude_containers, a.globs())),
+    },
+    // A pod can narrow the namespaces it is injected in, never widen them.
+    Key {
+        name: "includeNamespaces",
+        read: |r, d| {
+            set(
+                &mut d.settings.include_namespaces,
+                r.globs("includeNamespaces"),
+            )
+        },
+        pod: pod(9, |p, a| {
+            let include = a.globs()?;
+            p.namespace_out |= !include.is_empty() && !any_matches(&include, p.namespace);
+            Ok(())
+        }),
+    },
+    Key {
+        name: "excludeNamespaces",
+        read: |r, d| {
+            set(
+                &mut d.settings.exclude_namespaces,
+                r.globs("excludeNamespaces"),
+            )
+        },
+        pod: pod(8, |p, a| {
+            p.namespace_out |= any_matches(&a.globs()?, p.namespace);
+            Ok(())
+        }),
+    },
+    Key {
+        name: "inject",
+        read: |r, d| set(&mut d.settings.values.inject, r.boolean("inject", true)),
+        pod: pod(0, |p, a| set(&mut p.values.inject, a.boolean())),
+    },
+    Key {
+        name: "annotationPrefix",
+        read: |r, d| {
+            let prefix = r.checked_string("annotationPrefix", names::dns_subdomain);
+            set_given(&mut d.settings.annotation_prefix, prefix)
+        },
+        pod: None,
+    },
+    Key {
+        name: "allowedOverrides",
+        read: allowed_overrides,
+        pod: None,
+    },
+    Key {
+        name: "injectInitContainers",
+        read: |r, d| {
+            let init = r.boolean("injectInitContainers", true);
+            set(&mut d.settings.inject_init_containers, init)
+        },
+        pod: None,
+    },
+    Key {
+        name: "clusterTrustBundle",
+        read: cluster_trust_bundle,
+        pod: None,
+    },
+    Key {
+        name: "javaTrustStore",
+        read: java_trust_store,
+        pod: pod(10, |p, a| set(&mut p.values.java_trust_store, a.boolean())),
+    },
+    Key {
+        name: "sourceCheck",
+        read: |r, d| set(&mut d.settings.source_check, source_check(r)),
+        pod: None,
+    },
+    Key {
+        name: "statusAnnotation",
+        read: |r, d| {
+            let status = r.boolean("statusAnnotation", false);
+            set(&mut d.settings.status_annotation, status)
+        },
+        pod: None,
+    },
+    Key {
+        name: "action",
+        read: |r, d| set(&mut d.settings.action, action(r)),
+        pod: None,
+    },
+    Key {
+        name: SYSTEM_TRUST_STORE,
+        read: system_trust_store,
+        pod: pod(11, |p, a| {
+            p.store_key = Some(a.key);
+            set(&mut p.values.system_trust_store, a.boolean())
+        }),
+    },
 ];
+
+/// The key of that name, with its annotation's rule when pods may use it.
+pub fn overridable(name: &str) -> Option<(&'static Key, &'static Pod)> {
+    let key = KEYS.iter().find(|k| k.name == name)?;
+    Some((key, key.pod.as_ref()?))
+}
+
+/// The annotations' names, in their place in messages.
+pub fn annotation_keys() -> Vec<&'static str> {
+    Overrides::all().keys()
+}
 
 /// Settings refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -77,7 +276,7 @@ pub enum Error {
     )]
     UnknownSetting {
         key: String,
-        known: &'static [&'static str],
+        known: Vec<&'static str>,
     },
     #[error(
         "one of the settings \"configMap\" or \"secret\" is required: the name of the ConfigMap \
@@ -124,20 +323,6 @@ pub enum Error {
     StoreOverlap(#[from] StoreOverlap),
 }
 
-/// A system trust store file and the bundle's mount path overlap; `subject`
-/// is what brought them together (a setting, or a pod's annotation).
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error(
-    "{subject}: the system trust store file {file} and the mount path {mount_path} overlap (one \
-     is at or under the other), and a container cannot mount the bundle at both: use a mountPath \
-     apart from the system trust store files, or leave {file} out of systemTrustStore's list"
-)]
-pub struct StoreOverlap {
-    pub subject: Subject,
-    pub file: String,
-    pub mount_path: String,
-}
-
 /// A Java trust store in the bundle, for `JAVA_TOOL_OPTIONS`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JavaTrustStore {
@@ -162,15 +347,6 @@ impl JavaTrustStore {
     }
 }
 
-/// `systemTrustStore`: whether the bundle is put over the system trust
-/// store files by default, and which files (the standard list, unless the
-/// setting lists its own), which `<prefix>/systemTrustStore: "true"` uses.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SystemTrustStore {
-    pub on: bool,
-    pub files: Vec<String>,
-}
-
 /// What to do when the bundle is missing in the pod's namespace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceCheck {
@@ -187,114 +363,106 @@ pub enum Action {
     Require,
 }
 
-/// The per-pod annotations, each of which `allowedOverrides` may permit.
+/// The set of annotations pods may use, by their place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Override {
-    Inject,
-    ConfigMap,
-    Secret,
-    CertFile,
-    MountPath,
-    SslCertFile,
-    SetEnvVar,
-    ExcludeContainers,
-    ExcludeNamespaces,
-    IncludeNamespaces,
-    JavaTrustStore,
-    SystemTrustStore,
-}
-
-impl Override {
-    pub const ALL: [Override; 12] = [
-        Override::Inject,
-        Override::ConfigMap,
-        Override::Secret,
-        Override::CertFile,
-        Override::MountPath,
-        Override::SslCertFile,
-        Override::SetEnvVar,
-        Override::ExcludeContainers,
-        Override::ExcludeNamespaces,
-        Override::IncludeNamespaces,
-        Override::JavaTrustStore,
-        Override::SystemTrustStore,
-    ];
-
-    /// The annotation's name after `<prefix>/`.
-    pub fn key(self) -> &'static str {
-        match self {
-            Override::Inject => "inject",
-            Override::ConfigMap => "configMap",
-            Override::Secret => "secret",
-            Override::CertFile => "certFile",
-            Override::MountPath => "mountPath",
-            Override::SslCertFile => "sslCertFile",
-            Override::SetEnvVar => "setEnvVar",
-            Override::ExcludeContainers => "excludeContainers",
-            Override::ExcludeNamespaces => "excludeNamespaces",
-            Override::IncludeNamespaces => "includeNamespaces",
-            Override::JavaTrustStore => "javaTrustStore",
-            Override::SystemTrustStore => SYSTEM_TRUST_STORE,
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<Override> {
-        Override::ALL.into_iter().find(|o| o.key() == key)
-    }
-
-    fn bit(self) -> u16 {
-        1 << (self as u16)
-    }
-
-    /// Every annotation's name, for messages.
-    pub fn all_keys() -> Vec<&'static str> {
-        Override::ALL.iter().map(|o| o.key()).collect()
-    }
-}
-
-/// The set of annotations pods may use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Overrides(u16);
+pub struct Overrides(u32);
 
 impl Overrides {
     pub fn all() -> Overrides {
-        Overrides(Override::ALL.iter().fold(0, |acc, o| acc | o.bit()))
+        let places = KEYS.iter().filter_map(|k| k.pod.as_ref());
+        Overrides(places.fold(0, |set, pod| set | 1 << pod.place))
     }
 
     pub fn none() -> Overrides {
         Overrides(0)
     }
 
-    pub fn with(self, o: Override) -> Overrides {
-        Overrides(self.0 | o.bit())
+    pub fn allows(self, pod: &Pod) -> bool {
+        self.0 & 1 << pod.place != 0
     }
 
-    pub fn allows(self, o: Override) -> bool {
-        self.0 & o.bit() != 0
-    }
-
+    /// The names of the annotations in the set, in their place.
     pub fn keys(self) -> Vec<&'static str> {
-        Override::ALL
-            .into_iter()
-            .filter(|o| self.allows(*o))
-            .map(Override::key)
-            .collect()
+        let mut keys: Vec<(u8, &'static str)> = KEYS
+            .iter()
+            .filter_map(|k| k.pod.as_ref().map(|pod| (pod.place, k.name)))
+            .filter(|(place, _)| self.0 & 1 << place != 0)
+            .collect();
+        keys.sort_unstable();
+        keys.into_iter().map(|(_, name)| name).collect()
     }
 }
 
-#[derive(Debug, Clone)]
-pub struct Settings {
+/// The values a pod's annotations may change: the settings' own, copied for
+/// each pod (`PodValues`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Values {
+    pub inject: bool,
     pub source: Source,
     pub cert_file: String,
     pub mount_path: String,
     pub set_env_var: bool,
     /// Explicit value for the env vars; `None` means `<mountPath>/<certFile>`.
     pub ssl_cert_file: Option<String>,
+    /// Whether the settings' Java trust store is injected.
+    pub java_trust_store: bool,
+    /// Whether the bundle is put over the system trust store files.
+    pub system_trust_store: bool,
+}
+
+/// One pod's values: the settings' values as its annotations change them.
+pub struct PodValues<'a> {
+    pub values: Values,
+    /// Containers the pod's annotation excludes, besides the settings' list.
+    pub exclude_containers: Vec<Glob>,
+    pub namespace: &'a str,
+    /// Whether an annotation keeps the pod's namespace out.
+    pub namespace_out: bool,
+    /// The annotations that chose the source (only one may), set the mount
+    /// path and turned the system trust store on: messages name them.
+    pub source_key: Option<&'a str>,
+    pub mount_key: Option<&'a str>,
+    pub store_key: Option<&'a str>,
+}
+
+impl<'a> PodValues<'a> {
+    pub fn new(settings: &Settings, namespace: &'a str) -> PodValues<'a> {
+        PodValues {
+            values: settings.values.clone(),
+            exclude_containers: Vec::new(),
+            namespace,
+            namespace_out: false,
+            source_key: None,
+            mount_key: None,
+            store_key: None,
+        }
+    }
+
+    /// `<prefix>/configMap` or `<prefix>/secret`: only one of them.
+    fn source(
+        &mut self,
+        a: &Annotation<'a>,
+        source: fn(String) -> Source,
+    ) -> Result<(), annotation::Error> {
+        if let Some(first) = self.source_key {
+            return Err(annotation::Error::SourceAnnotations {
+                first: first.to_string(),
+                second: a.key.to_string(),
+            });
+        }
+        self.source_key = Some(a.key);
+        self.values.source = source(a.checked(names::dns_subdomain)?);
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub values: Values,
     pub env_vars: Vec<String>,
     pub exclude_containers: Vec<Glob>,
     pub include_namespaces: Vec<Glob>,
     pub exclude_namespaces: Vec<Glob>,
-    pub inject: bool,
     pub annotation_prefix: String,
     pub allowed_overrides: Overrides,
     pub inject_init_containers: bool,
@@ -303,7 +471,28 @@ pub struct Settings {
     /// Record what was injected in the `<prefix>/status` annotation.
     pub status_annotation: bool,
     pub action: Action,
-    pub system_trust_store: SystemTrustStore,
+    /// The system trust store files: the setting's list, or the standard one
+    /// (which `<prefix>/systemTrustStore: "true"` uses when the setting is off).
+    pub system_trust_store: Vec<String>,
+}
+
+/// The settings as the keys read so far leave them, and the sources named.
+struct Draft {
+    settings: Settings,
+    sources: Vec<Source>,
+}
+
+impl Draft {
+    fn named_source(
+        &mut self,
+        r: &Reader<'_>,
+        key: &str,
+        source: fn(String) -> Source,
+    ) -> Result<(), Error> {
+        let name = r.checked_string(key, names::dns_subdomain)?;
+        self.sources.extend(name.map(source));
+        Ok(())
+    }
 }
 
 impl Settings {
@@ -328,55 +517,48 @@ impl Settings {
         Ok(settings)
     }
 
-    /// The settings, each key read and checked in turn (the first problem
-    /// found is the one reported).
+    /// The settings, each key read and checked in the table's order (the
+    /// first problem found is the one reported).
     pub fn from_json(value: &Value) -> Result<Settings, Error> {
         let empty = Map::new();
         let r = Reader(keys(value, &empty)?);
-        let source = source(&r)?;
-        let env_vars = match r.get("envVars") {
-            None => vec![DEFAULT_ENV_VAR.to_string()],
-            Some(_) => env_var_list(&r.list("envVars")?)?,
+        let mut draft = Draft {
+            settings: Settings::defaults(),
+            sources: Vec::new(),
         };
-        let allowed_overrides = allowed_overrides(&r)?;
-        let inject = r.boolean("inject", true)?;
-        if !inject && !allowed_overrides.allows(Override::Inject) {
-            return Err(Error::OptInLocked);
+        for key in KEYS {
+            (key.read)(&r, &mut draft)?;
         }
-        let mount_path = r
-            .checked_string("mountPath", names::mount_path)?
-            .unwrap_or_else(|| DEFAULT_MOUNT_PATH.to_string());
-        let java_trust_store = r.get("javaTrustStore").map(parse_java).transpose()?;
-        if let Some(java) = &java_trust_store {
-            java_conflicts(java, &source, &env_vars, &mount_path)?;
+        Ok(draft.settings)
+    }
+
+    /// The defaults of the webhook's config.yaml; the source is the one key
+    /// without a default (`cluster_trust_bundle` sets it or refuses).
+    fn defaults() -> Settings {
+        Settings {
+            values: Values {
+                inject: true,
+                source: Source::ConfigMap(String::new()),
+                cert_file: DEFAULT_CERT_FILE.to_string(),
+                mount_path: DEFAULT_MOUNT_PATH.to_string(),
+                set_env_var: true,
+                ssl_cert_file: None,
+                java_trust_store: false,
+                system_trust_store: false,
+            },
+            env_vars: vec![DEFAULT_ENV_VAR.to_string()],
+            exclude_containers: Vec::new(),
+            include_namespaces: Vec::new(),
+            exclude_namespaces: Vec::new(),
+            annotation_prefix: DEFAULT_ANNOTATION_PREFIX.to_string(),
+            allowed_overrides: Overrides::all(),
+            inject_init_containers: true,
+            java_trust_store: None,
+            source_check: SourceCheck::Off,
+            status_annotation: false,
+            action: Action::Inject,
+            system_trust_store: STANDARD_TRUST_STORE.map(String::from).to_vec(),
         }
-        let source_check = source_check(&r)?;
-        let action = action(&r)?;
-        let system_trust_store = system_trust_store(&r, &mount_path)?;
-        Ok(Settings {
-            source,
-            cert_file: r
-                .checked_string("certFile", names::config_map_key)?
-                .unwrap_or_else(|| DEFAULT_CERT_FILE.to_string()),
-            mount_path,
-            set_env_var: r.boolean("setEnvVar", true)?,
-            ssl_cert_file: r.checked_string("sslCertFile", names::absolute_path)?,
-            env_vars,
-            exclude_containers: r.globs("excludeContainers")?,
-            include_namespaces: r.globs("includeNamespaces")?,
-            exclude_namespaces: r.globs("excludeNamespaces")?,
-            inject,
-            annotation_prefix: r
-                .checked_string("annotationPrefix", names::dns_subdomain)?
-                .unwrap_or_else(|| DEFAULT_ANNOTATION_PREFIX.to_string()),
-            allowed_overrides,
-            inject_init_containers: r.boolean("injectInitContainers", true)?,
-            java_trust_store,
-            source_check,
-            status_annotation: r.boolean("statusAnnotation", false)?,
-            action,
-            system_trust_store,
-        })
     }
 }
 
@@ -391,47 +573,49 @@ fn keys<'a>(
         Value::Null => empty,
         other => return Err(Error::NotObject(Kind::of(other))),
     };
-    if let Some(unknown) = map.keys().find(|k| !KNOWN_KEYS.contains(&k.as_str())) {
+    let known = |name: &String| KEYS.iter().any(|k| k.name == name);
+    if let Some(unknown) = map.keys().find(|k| !known(k)) {
         return Err(Error::UnknownSetting {
             key: unknown.clone(),
-            known: KNOWN_KEYS,
+            known: KEYS.iter().map(|k| k.name).collect(),
         });
     }
     Ok(map)
 }
 
-/// The one source of `configMap`, `secret` and `clusterTrustBundle`.
-fn source(r: &Reader<'_>) -> Result<Source, Error> {
-    let config_map = r.checked_string("configMap", names::dns_subdomain)?;
-    let secret = r.checked_string("secret", names::dns_subdomain)?;
-    let trust_bundle = r
-        .get("clusterTrustBundle")
-        .map(parse_trust_bundle)
-        .transpose()?;
-    match (config_map, secret, trust_bundle) {
-        (Some(name), None, None) => Ok(Source::ConfigMap(name)),
-        (None, Some(name), None) => Ok(Source::Secret(name)),
-        (None, None, Some(bundle)) => Ok(Source::ClusterTrustBundle(bundle)),
-        (None, None, None) => Err(Error::NoSource),
-        _ => Err(Error::SourcesExclusive),
+/// `clusterTrustBundle`, the last of the three sources: exactly one is set.
+fn cluster_trust_bundle(r: &Reader<'_>, d: &mut Draft) -> Result<(), Error> {
+    let bundle = r.get("clusterTrustBundle").map(parse_trust_bundle);
+    d.sources
+        .extend(bundle.transpose()?.map(Source::ClusterTrustBundle));
+    if d.sources.len() > 1 {
+        return Err(Error::SourcesExclusive);
     }
+    d.settings.values.source = d.sources.pop().ok_or(Error::NoSource)?;
+    Ok(())
 }
 
-/// `allowedOverrides`: every annotation when it is absent.
-fn allowed_overrides(r: &Reader<'_>) -> Result<Overrides, Error> {
-    if r.get("allowedOverrides").is_none() {
-        return Ok(Overrides::all());
+/// `allowedOverrides`: every annotation when it is absent; it must allow
+/// `inject` in opt-in mode.
+fn allowed_overrides(r: &Reader<'_>, d: &mut Draft) -> Result<(), Error> {
+    if r.get("allowedOverrides").is_some() {
+        let allow = |set: Overrides, name: &str| match overridable(name) {
+            Some((_, pod)) => Ok(Overrides(set.0 | 1 << pod.place)),
+            None => Err(invalid(
+                "allowedOverrides",
+                name,
+                Reason::NotAnnotation(annotation_keys()),
+            )),
+        };
+        let list = r.list("allowedOverrides")?;
+        d.settings.allowed_overrides = list.into_iter().try_fold(Overrides::none(), allow)?;
     }
-    let allow = |set: Overrides, key: &str| match Override::from_key(key) {
-        Some(o) => Ok(set.with(o)),
-        None => Err(invalid(
-            "allowedOverrides",
-            key,
-            Reason::NotAnnotation(Override::all_keys()),
-        )),
-    };
-    let list = r.list("allowedOverrides")?;
-    Ok(list.into_iter().try_fold(Overrides::none(), allow)?)
+    let inject = overridable("inject").map(|(_, pod)| pod);
+    let can_opt_in = inject.is_some_and(|pod| d.settings.allowed_overrides.allows(pod));
+    if !d.settings.values.inject && !can_opt_in {
+        return Err(Error::OptInLocked);
+    }
+    Ok(())
 }
 
 fn source_check(r: &Reader<'_>) -> Result<SourceCheck, Error> {
@@ -453,31 +637,21 @@ fn source_check(r: &Reader<'_>) -> Result<SourceCheck, Error> {
 
 /// `systemTrustStore`: false, true (the standard list) or a list of files;
 /// when on, no file may overlap the mount path.
-fn system_trust_store(r: &Reader<'_>, mount_path: &str) -> Result<SystemTrustStore, Error> {
-    let standard = || STANDARD_TRUST_STORE.map(String::from).to_vec();
-    let store = match r.get(SYSTEM_TRUST_STORE) {
-        None => SystemTrustStore {
-            on: false,
-            files: standard(),
-        },
-        Some(Value::Array(_)) => SystemTrustStore {
-            on: true,
-            files: store_files(&r.list(SYSTEM_TRUST_STORE)?)?,
-        },
-        Some(Value::String(text)) => SystemTrustStore {
-            on: names::parse_bool(text).ok_or_else(|| {
-                invalid(
-                    SYSTEM_TRUST_STORE,
-                    text,
-                    Reason::MustBe(Expected::StoreFiles),
-                )
-            })?,
-            files: standard(),
-        },
-        Some(Value::Bool(on)) => SystemTrustStore {
-            on: *on,
-            files: standard(),
-        },
+fn system_trust_store(r: &Reader<'_>, d: &mut Draft) -> Result<(), Error> {
+    let on = match r.get(SYSTEM_TRUST_STORE) {
+        None => false,
+        Some(Value::Array(_)) => {
+            d.settings.system_trust_store = store_files(&r.list(SYSTEM_TRUST_STORE)?)?;
+            true
+        }
+        Some(Value::String(text)) => names::parse_bool(text).ok_or_else(|| {
+            invalid(
+                SYSTEM_TRUST_STORE,
+                text,
+                Reason::MustBe(Expected::StoreFiles),
+            )
+        })?,
+        Some(Value::Bool(on)) => *on,
         Some(other) => {
             return Err(Error::from(ValueError::wrong_kind(
                 Subject::setting(SYSTEM_TRUST_STORE),
@@ -486,27 +660,25 @@ fn system_trust_store(r: &Reader<'_>, mount_path: &str) -> Result<SystemTrustSto
             )));
         }
     };
-    if !store.on {
-        return Ok(store);
-    }
-    let listed = matches!(r.get(SYSTEM_TRUST_STORE), Some(Value::Array(_)));
-    let overlapping = store
-        .files
-        .iter()
-        .enumerate()
+    d.settings.values.system_trust_store = on;
+    let mount_path = &d.settings.values.mount_path;
+    let files = d.settings.system_trust_store.iter().enumerate();
+    let overlapping = files
+        .filter(|_| on)
         .find(|(_, f)| names::overlap(f, mount_path));
-    if let Some((i, file)) = overlapping {
-        return Err(Error::from(StoreOverlap {
-            subject: if listed {
-                Subject::SettingItem(SYSTEM_TRUST_STORE, i)
-            } else {
-                Subject::setting(SYSTEM_TRUST_STORE)
-            },
-            file: file.clone(),
-            mount_path: mount_path.to_string(),
-        }));
-    }
-    Ok(store)
+    let Some((i, file)) = overlapping else {
+        return Ok(());
+    };
+    let listed = matches!(r.get(SYSTEM_TRUST_STORE), Some(Value::Array(_)));
+    Err(Error::from(StoreOverlap {
+        subject: if listed {
+            Subject::SettingItem(SYSTEM_TRUST_STORE, i)
+        } else {
+            Subject::setting(SYSTEM_TRUST_STORE)
+        },
+        file: file.clone(),
+        mount_path: mount_path.clone(),
+    }))
 }
 
 /// The files of `systemTrustStore`'s list: each a file path, none twice,
@@ -550,6 +722,27 @@ fn action(r: &Reader<'_>) -> Result<Action, Error> {
     }
 }
 
+/// `javaTrustStore`: the store, which the source, the env vars and the mount
+/// path read before must allow.
+fn java_trust_store(r: &Reader<'_>, d: &mut Draft) -> Result<(), Error> {
+    let Some(java) = r.get("javaTrustStore").map(parse_java).transpose()? else {
+        return Ok(());
+    };
+    let s = &mut d.settings;
+    if matches!(s.values.source, Source::ClusterTrustBundle(_)) {
+        return Err(Error::JavaNeedsNamedSource);
+    }
+    if s.env_vars.iter().any(|v| v == JAVA_TOOL_OPTIONS) {
+        return Err(Error::JavaOptionsListed);
+    }
+    let mount_path = &s.values.mount_path;
+    trust_store_path(mount_path, &java)
+        .map_err(|reason| invalid(MOUNT_PATH, mount_path, reason))?;
+    s.java_trust_store = Some(java);
+    s.values.java_trust_store = true;
+    Ok(())
+}
+
 /// The `javaTrustStore` setting: `{key, type, password}`.
 fn parse_java(value: &Value) -> Result<JavaTrustStore, Error> {
     const KEY: &str = "javaTrustStore";
@@ -583,23 +776,6 @@ fn parse_java(value: &Value) -> Result<JavaTrustStore, Error> {
         store_type: store_type.to_string(),
         password: password.to_string(),
     })
-}
-
-fn java_conflicts(
-    java: &JavaTrustStore,
-    source: &Source,
-    env_vars: &[String],
-    mount_path: &str,
-) -> Result<(), Error> {
-    if matches!(source, Source::ClusterTrustBundle(_)) {
-        return Err(Error::JavaNeedsNamedSource);
-    }
-    if env_vars.iter().any(|v| v == JAVA_TOOL_OPTIONS) {
-        return Err(Error::JavaOptionsListed);
-    }
-    trust_store_path(mount_path, java)
-        .map_err(|reason| invalid("mountPath", mount_path, reason))?;
-    Ok(())
 }
 
 /// JAVA_TOOL_OPTIONS is split on whitespace, so the store's path cannot hold any.
@@ -639,10 +815,10 @@ mod tests {
         let again = Settings::cached(r#"{"configMap":"ca-bundle"}"#).unwrap();
         assert!(Rc::ptr_eq(&first, &again));
         let other = Settings::cached(r#"{"configMap":"other"}"#).unwrap();
-        assert_eq!(other.source, Source::ConfigMap("other".into()));
+        assert_eq!(other.values.source, Source::ConfigMap("other".into()));
         let back = Settings::cached(r#"{"configMap":"ca-bundle"}"#).unwrap();
         assert!(!Rc::ptr_eq(&first, &back));
-        assert_eq!(back.source, Source::ConfigMap("ca-bundle".into()));
+        assert_eq!(back.values.source, Source::ConfigMap("ca-bundle".into()));
     }
 
     #[test]
@@ -658,16 +834,16 @@ mod tests {
     #[test]
     fn defaults_follow_the_webhook_config() {
         let s = parse(json!({"configMap": "ca-bundle"})).unwrap();
-        assert_eq!(s.source, Source::ConfigMap("ca-bundle".into()));
-        assert_eq!(s.cert_file, "ca.crt");
-        assert_eq!(s.mount_path, "/cacerts");
-        assert!(s.set_env_var);
-        assert_eq!(s.ssl_cert_file, None);
+        assert_eq!(s.values.source, Source::ConfigMap("ca-bundle".into()));
+        assert_eq!(s.values.cert_file, "ca.crt");
+        assert_eq!(s.values.mount_path, "/cacerts");
+        assert!(s.values.set_env_var);
+        assert_eq!(s.values.ssl_cert_file, None);
         assert_eq!(s.env_vars, vec!["SSL_CERT_FILE".to_string()]);
         assert!(s.exclude_containers.is_empty());
         assert!(s.include_namespaces.is_empty());
         assert!(s.exclude_namespaces.is_empty());
-        assert!(s.inject);
+        assert!(s.values.inject);
         assert_eq!(s.annotation_prefix, "cainjector.lestak.sh");
         assert_eq!(s.allowed_overrides, Overrides::all());
         assert!(s.inject_init_containers);
@@ -691,19 +867,19 @@ mod tests {
             "injectInitContainers": false
         }))
         .unwrap();
-        assert_eq!(s.source, Source::Secret("bundle".into()));
-        assert_eq!(s.cert_file, "bundle.pem");
-        assert_eq!(s.mount_path, "/etc/ssl/certs");
-        assert!(!s.set_env_var);
+        assert_eq!(s.values.source, Source::Secret("bundle".into()));
+        assert_eq!(s.values.cert_file, "bundle.pem");
+        assert_eq!(s.values.mount_path, "/etc/ssl/certs");
+        assert!(!s.values.set_env_var);
         assert_eq!(
-            s.ssl_cert_file.as_deref(),
+            s.values.ssl_cert_file.as_deref(),
             Some("/etc/ssl/certs/bundle.pem")
         );
         assert_eq!(s.env_vars, vec!["SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS"]);
         assert_eq!(s.exclude_containers.len(), 2);
         assert_eq!(s.include_namespaces.len(), 1);
         assert_eq!(s.exclude_namespaces.len(), 1);
-        assert!(!s.inject);
+        assert!(!s.values.inject);
         assert_eq!(s.annotation_prefix, "trust.example.com");
         assert_eq!(
             s.allowed_overrides.keys(),
@@ -738,14 +914,14 @@ mod tests {
             format!(
                 "setting \"excludeNamespace\" is not a known setting (did you mean \
                  \"excludeNamespaces\"?); the settings are: {}",
-                KNOWN_KEYS.join(", ")
+                KEYS.iter().map(|k| k.name).collect::<Vec<_>>().join(", ")
             )
         );
         assert_eq!(
             parse(json!({"configMap": "a", "zzz": 1})).unwrap_err(),
             format!(
                 "setting \"zzz\" is not a known setting; the settings are: {}",
-                KNOWN_KEYS.join(", ")
+                KEYS.iter().map(|k| k.name).collect::<Vec<_>>().join(", ")
             )
         );
     }
@@ -878,15 +1054,15 @@ mod tests {
     #[test]
     fn null_values_mean_the_default() {
         let s = parse(json!({"configMap": "a", "mountPath": null, "envVars": null})).unwrap();
-        assert_eq!(s.mount_path, "/cacerts");
+        assert_eq!(s.values.mount_path, "/cacerts");
         assert_eq!(s.env_vars, vec!["SSL_CERT_FILE"]);
     }
 
     #[test]
     fn webhook_string_booleans_are_read() {
         let s = parse(json!({"configMap": "a", "setEnvVar": "false", "inject": "true"})).unwrap();
-        assert!(!s.set_env_var);
-        assert!(s.inject);
+        assert!(!s.values.set_env_var);
+        assert!(s.values.inject);
     }
 
     #[test]
@@ -925,34 +1101,25 @@ mod tests {
 
     #[test]
     fn system_trust_store_is_off_true_or_a_list() {
-        let store = |v: Value| parse(v).map(|s| s.system_trust_store);
+        let store =
+            |v: Value| parse(v).map(|s| (s.values.system_trust_store, s.system_trust_store));
         let standard: Vec<String> = STANDARD_TRUST_STORE.map(String::from).to_vec();
-        let off = SystemTrustStore {
-            on: false,
-            files: standard.clone(),
-        };
-        assert_eq!(store(json!({"configMap": "a"})), Ok(off.clone()));
+        assert_eq!(
+            store(json!({"configMap": "a"})),
+            Ok((false, standard.clone()))
+        );
         for value in [json!(false), json!("false"), Value::Null] {
             let settings = json!({"configMap": "a", "systemTrustStore": value});
-            assert_eq!(store(settings), Ok(off.clone()), "{value}");
+            assert_eq!(store(settings), Ok((false, standard.clone())), "{value}");
         }
         for value in [json!(true), json!("true")] {
             let settings = json!({"configMap": "a", "systemTrustStore": value});
-            let on = SystemTrustStore {
-                on: true,
-                files: standard.clone(),
-            };
-            assert_eq!(store(settings), Ok(on), "{value}");
+            assert_eq!(store(settings), Ok((true, standard.clone())), "{value}");
         }
         let own =
             json!({"configMap": "a", "systemTrustStore": ["/etc/ssl/cert.pem", "/opt/ca.pem"]});
-        assert_eq!(
-            store(own),
-            Ok(SystemTrustStore {
-                on: true,
-                files: vec!["/etc/ssl/cert.pem".into(), "/opt/ca.pem".into()],
-            })
-        );
+        let files = vec!["/etc/ssl/cert.pem".into(), "/opt/ca.pem".into()];
+        assert_eq!(store(own), Ok((true, files)));
     }
 
     #[test]
@@ -1075,7 +1242,7 @@ mod tests {
         );
         // Off, the standard list may overlap: only an annotation could turn it on.
         let off = parse(json!({"configMap": "a", "mountPath": "/etc/ssl/certs"})).unwrap();
-        assert!(!off.system_trust_store.on);
+        assert!(!off.values.system_trust_store);
         // The list form drops the overlapping file.
         let listed = json!({"configMap": "a", "mountPath": "/etc/ssl/certs",
             "systemTrustStore": ["/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"]});
