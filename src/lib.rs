@@ -70,7 +70,7 @@ use kubewarden_policy_sdk::wapc_guest::CallResult;
 use kubewarden_policy_sdk::{accept_request, reject_request};
 use serde_json::Value;
 
-use crate::cluster::{Cluster, KubewardenHost, Problem, check_source};
+use crate::cluster::{Cluster, KubewardenHost, Lack, Problem, check_source};
 use crate::injection::{Injected, Target};
 use crate::request::{Payload, Request};
 use crate::route::Route;
@@ -265,7 +265,12 @@ fn respond(
         Some(problem) if reject => Answer::Reject(format!(
             "the trust bundle cannot be injected: {problem} (setting sourceCheck: reject)"
         )),
-        Some(problem @ Problem::Thin { .. }) => {
+        Some(
+            problem @ Problem {
+                lack: Lack::Thin { .. },
+                ..
+            },
+        ) => {
             let warning = format!(
                 "cainjector injected the trust bundle but not over the system trust store: \
                  {problem} (setting sourceCheck: warn)"
