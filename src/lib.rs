@@ -173,7 +173,7 @@ fn decide(payload: &[u8], cluster: &dyn Cluster) -> Result<Answer, Error> {
         return Ok(Answer::Accept);
     };
     let kind = request.kind.kind.as_str();
-    object.check().map_err(|e| Error::Unreadable {
+    let object = object.check().map_err(|e| Error::Unreadable {
         kind: kind.to_string(),
         problem: e,
     })?;
