@@ -55,8 +55,8 @@
 )]
 
 pub mod cluster;
-pub mod diag;
-pub mod error;
+mod diag;
+mod error;
 mod fields;
 mod injection;
 mod json;
@@ -478,6 +478,25 @@ mod tests {
         modules(Path::new(SRC), None, &mut files);
         let order: BTreeSet<String> = order().into_iter().map(str::to_string).collect();
         assert_eq!(files, order);
+    }
+
+    /// `mutation_response` writes the SDK's `ValidationResponse` by hand around
+    /// the object's text: byte for byte what the SDK would write.
+    #[test]
+    fn mutation_response_is_the_sdks_serialisation() {
+        let object = r#"{"a":[1,true,null],"b":{"c":"d\"e"}}"#;
+        for warning in [None, Some("left out \"x\"")] {
+            let sdk = serde_json::to_vec(&super::ValidationResponse {
+                accepted: true,
+                message: None,
+                code: None,
+                mutated_object: Some(serde_json::from_str(object).unwrap()),
+                audit_annotations: None,
+                warnings: warning.map(|w| vec![w.to_string()]),
+            })
+            .unwrap();
+            assert_eq!(super::mutation_response(object, warning).unwrap(), sdk);
+        }
     }
 
     #[test]
