@@ -7,46 +7,56 @@ use serde_json::{Value, json};
 
 use crate::settings::source::Source;
 
-/// Why the source cannot serve the pod: missing, unreadable or without a
-/// key the pod reads (nothing is injected), or `Thin`.
+/// Why the source cannot serve the pod: the resource, and what it lacks.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum Problem {
-    #[error(
-        "{kind} {name:?} could not be read in namespace {namespace:?}{}",
-        if .reason.is_empty() { String::new() } else { format!(": {reason}") }
-    )]
-    Unreadable {
-        kind: &'static str,
-        name: String,
-        namespace: String,
-        reason: String,
-    },
-    #[error(
-        "{kind} {name:?} in namespace {namespace:?} has no key {}",
-        .keys.iter().map(|k| format!("{k:?}")).collect::<Vec<_>>().join(" nor ")
-    )]
-    LacksKeys {
-        kind: &'static str,
-        name: String,
-        namespace: String,
-        keys: Vec<String>,
-    },
+#[error("{kind} {name:?} {}", .lack.in_namespace(.namespace))]
+pub struct Problem {
+    pub kind: &'static str,
+    pub name: String,
+    pub namespace: String,
+    pub lack: Lack,
+}
+
+/// Missing, unreadable or without a key the pod reads (nothing is injected),
+/// or `Thin`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lack {
+    /// The host's reason, when it gave one.
+    Unreadable(String),
+    Keys(Vec<String>),
     /// The bundle, to be put over the system trust store, holds too few
     /// certificates to be more than the private CA: the rest is injected.
-    #[error(
-        "{kind} {name:?} in namespace {namespace:?} holds {count} PEM certificate{} in key \
-         {key:?}: put over the system trust store (systemTrustStore), a bundle of the private CA \
-         alone makes every public site untrusted; build it with the public roots (trust-manager \
-         useDefaultCAs: true)",
-        if *.count == 1 { "" } else { "s" }
-    )]
     Thin {
-        kind: &'static str,
-        name: String,
-        namespace: String,
         key: String,
         count: usize,
     },
+}
+
+impl Lack {
+    fn in_namespace(&self, namespace: &str) -> String {
+        match self {
+            Lack::Unreadable(reason) if reason.is_empty() => {
+                format!("could not be read in namespace {namespace:?}")
+            }
+            Lack::Unreadable(reason) => {
+                format!("could not be read in namespace {namespace:?}: {reason}")
+            }
+            Lack::Keys(keys) => {
+                let keys: Vec<String> = keys.iter().map(|k| format!("{k:?}")).collect();
+                format!(
+                    "in namespace {namespace:?} has no key {}",
+                    keys.join(" nor ")
+                )
+            }
+            Lack::Thin { key, count } => format!(
+                "in namespace {namespace:?} holds {count} PEM certificate{} in key {key:?}: put \
+                 over the system trust store (systemTrustStore), a bundle of the private CA alone \
+                 makes every public site untrusted; build it with the public roots (trust-manager \
+                 useDefaultCAs: true)",
+                if *count == 1 { "" } else { "s" }
+            ),
+        }
+    }
 }
 
 /// Read access to cluster resources.
@@ -107,16 +117,15 @@ pub fn check_source(
         Source::Secret(name) => ("Secret", name),
         Source::ClusterTrustBundle(_) => return None,
     };
+    let problem = |lack| Problem {
+        kind,
+        name: name.clone(),
+        namespace: namespace.to_string(),
+        lack,
+    };
     let resource = match cluster.get_resource("v1", kind, namespace, name) {
         Ok(resource) => resource,
-        Err(reason) => {
-            return Some(Problem::Unreadable {
-                kind,
-                name: name.clone(),
-                namespace: namespace.to_string(),
-                reason,
-            });
-        }
+        Err(reason) => return Some(problem(Lack::Unreadable(reason))),
     };
     let value = |field: &str, key: &str| resource.get(field)?.get(key);
     let has = |key: &str| {
@@ -126,12 +135,7 @@ pub fn check_source(
     };
     let absent: Vec<String> = keys.iter().filter(|key| !has(key)).cloned().collect();
     if !absent.is_empty() {
-        return Some(Problem::LacksKeys {
-            kind,
-            name: name.clone(),
-            namespace: namespace.to_string(),
-            keys: absent,
-        });
+        return Some(problem(Lack::Keys(absent)));
     }
     let key = store_key?;
     let text = |field: &str| value(field, key).and_then(Value::as_str);
@@ -141,12 +145,11 @@ pub fn check_source(
         (_, None) => certificates(&base64(text("binaryData").unwrap_or_default())),
     };
     // The private CA alone, put over the system store, untrusts every public site.
-    (count < 2).then(|| Problem::Thin {
-        kind,
-        name: name.clone(),
-        namespace: namespace.to_string(),
-        key: key.to_string(),
-        count,
+    (count < 2).then(|| {
+        problem(Lack::Thin {
+            key: key.to_string(),
+            count,
+        })
     })
 }
 
@@ -194,11 +197,11 @@ mod tests {
 
     #[test]
     fn missing_keys_are_joined_with_nor() {
-        let lacks = |keys: &[&str]| Problem::LacksKeys {
+        let lacks = |keys: &[&str]| Problem {
             kind: "ConfigMap",
             name: "ca".into(),
             namespace: "team-a".into(),
-            keys: keys.iter().map(|k| k.to_string()).collect(),
+            lack: Lack::Keys(keys.iter().map(|k| k.to_string()).collect()),
         };
         assert_eq!(
             lacks(&["ca.crt", "truststore.p12"]).to_string(),

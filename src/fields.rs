@@ -27,7 +27,7 @@ pub fn object<'a>(raw: Raw<'a>, at: &At<'_>) -> Result<Object<'a>, ValueError> {
 }
 
 /// A member that must be a string.
-pub fn string<'a>(
+pub fn required_string<'a>(
     parent: &Object<'a>,
     at: &At<'_>,
     field: &str,
@@ -75,7 +75,7 @@ impl<'a> Slot<'a> {
         self.items().iter().enumerate().map(move |(i, item)| {
             let at = At::Item(at, field, i);
             let object = object(*item, &at)?;
-            let name = string(&object, &at, key)?;
+            let name = required_string(&object, &at, key)?;
             Ok(Named { at, object, name })
         })
     }

@@ -55,8 +55,8 @@
 )]
 
 pub mod cluster;
-pub mod diag;
-pub mod error;
+mod diag;
+mod error;
 mod fields;
 mod injection;
 mod json;
@@ -70,7 +70,7 @@ use kubewarden_policy_sdk::wapc_guest::CallResult;
 use kubewarden_policy_sdk::{accept_request, reject_request};
 use serde_json::Value;
 
-use crate::cluster::{Cluster, KubewardenHost, Problem, check_source};
+use crate::cluster::{Cluster, KubewardenHost, Lack, Problem, check_source};
 use crate::injection::{Injected, Target};
 use crate::request::{Payload, Request};
 use crate::route::Route;
@@ -173,7 +173,7 @@ fn decide(payload: &[u8], cluster: &dyn Cluster) -> Result<Answer, Error> {
         return Ok(Answer::Accept);
     };
     let kind = request.kind.kind.as_str();
-    object.check().map_err(|e| Error::Unreadable {
+    let object = object.check().map_err(|e| Error::Unreadable {
         kind: kind.to_string(),
         problem: e,
     })?;
@@ -265,7 +265,12 @@ fn respond(
         Some(problem) if reject => Answer::Reject(format!(
             "the trust bundle cannot be injected: {problem} (setting sourceCheck: reject)"
         )),
-        Some(problem @ Problem::Thin { .. }) => {
+        Some(
+            problem @ Problem {
+                lack: Lack::Thin { .. },
+                ..
+            },
+        ) => {
             let warning = format!(
                 "cainjector injected the trust bundle but not over the system trust store: \
                  {problem} (setting sourceCheck: warn)"
@@ -473,6 +478,25 @@ mod tests {
         modules(Path::new(SRC), None, &mut files);
         let order: BTreeSet<String> = order().into_iter().map(str::to_string).collect();
         assert_eq!(files, order);
+    }
+
+    /// `mutation_response` writes the SDK's `ValidationResponse` by hand around
+    /// the object's text: byte for byte what the SDK would write.
+    #[test]
+    fn mutation_response_is_the_sdks_serialisation() {
+        let object = r#"{"a":[1,true,null],"b":{"c":"d\"e"}}"#;
+        for warning in [None, Some("left out \"x\"")] {
+            let sdk = serde_json::to_vec(&super::ValidationResponse {
+                accepted: true,
+                message: None,
+                code: None,
+                mutated_object: Some(serde_json::from_str(object).unwrap()),
+                audit_annotations: None,
+                warnings: warning.map(|w| vec![w.to_string()]),
+            })
+            .unwrap();
+            assert_eq!(super::mutation_response(object, warning).unwrap(), sdk);
+        }
     }
 
     #[test]

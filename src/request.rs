@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 
-use crate::diag::{At, Kind as Found};
+use crate::diag::{At, Kind};
 use crate::error::{Expected, ValueError};
 use crate::fields;
 use crate::json::{self, Index, Object, Raw};
@@ -17,11 +17,11 @@ use crate::json::{self, Index, Object, Raw};
 /// The payload refused, and why.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("cannot read the admission request: {0}")]
-pub struct Error(Problem);
+pub struct Error(Fault);
 
 /// Why the payload is refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-enum Problem {
+enum Fault {
     /// serde_json's own message: the payload is not JSON.
     #[error("{0}")]
     NotJson(String),
@@ -45,7 +45,7 @@ pub fn index(payload: &[u8]) -> Result<Index<'_>, Error> {
         // One call, on the failing path only: its message says where and what.
         // Read as a `Value`, which (unlike `IgnoredAny`) checks UTF-8 in strings.
         let refused = serde_json::from_slice::<serde_json::Value>(payload).err();
-        let problem = refused.map_or(Problem::Unindexed, |e| Problem::NotJson(e.to_string()));
+        let problem = refused.map_or(Fault::Unindexed, |e| Fault::NotJson(e.to_string()));
         return Err(Error(problem));
     };
     Ok(index)
@@ -65,8 +65,8 @@ impl<'a> Payload<'a> {
         Payload::fields(index).map_err(Error)
     }
 
-    fn fields(index: &'a Index<'a>) -> Result<Payload<'a>, Problem> {
-        let payload = index.root().ok_or(Problem::Unindexed)?;
+    fn fields(index: &'a Index<'a>) -> Result<Payload<'a>, Fault> {
+        let payload = index.root().ok_or(Fault::Unindexed)?;
         let payload = fields::object(payload, &At::Root("payload"))?;
         let at = At::Root("request");
         let request = payload
@@ -85,7 +85,7 @@ impl<'a> Payload<'a> {
 #[derive(Debug, Default)]
 pub struct Request<'a> {
     pub operation: String,
-    pub kind: Kind,
+    pub kind: GroupKind,
     pub namespace: String,
     pub sub_resource: String,
     pub object: Option<Raw<'a>>,
@@ -93,20 +93,21 @@ pub struct Request<'a> {
 }
 
 #[derive(Default, Debug)]
-pub struct Kind {
+/// The request's `kind`: the group and kind of its object.
+pub struct GroupKind {
     pub group: String,
     pub kind: String,
 }
 
 impl<'a> Request<'a> {
-    fn read(request: &Object<'a>, at: &At<'_>) -> Result<Request<'a>, Problem> {
+    fn read(request: &Object<'a>, at: &At<'_>) -> Result<Request<'a>, Fault> {
         let text = |field| match request.present(field) {
             Some(raw) => string(raw, &At::Field(at, field)),
             None => Ok(String::new()),
         };
         Ok(Request {
             operation: text("operation")?,
-            kind: Kind::read(request, at)?,
+            kind: GroupKind::read(request, at)?,
             namespace: text("namespace")?,
             sub_resource: text("subResource")?,
             object: request.present("object"),
@@ -115,10 +116,10 @@ impl<'a> Request<'a> {
     }
 }
 
-impl Kind {
-    fn read(request: &Object<'_>, at: &At<'_>) -> Result<Kind, Problem> {
+impl GroupKind {
+    fn read(request: &Object<'_>, at: &At<'_>) -> Result<GroupKind, Fault> {
         let Some(kind) = request.present("kind") else {
-            return Ok(Kind::default());
+            return Ok(GroupKind::default());
         };
         let at = At::Field(at, "kind");
         let kind = fields::object(kind, &at)?;
@@ -126,7 +127,7 @@ impl Kind {
             Some(raw) => string(raw, &At::Field(&at, field)),
             None => Ok(String::new()),
         };
-        Ok(Kind {
+        Ok(GroupKind {
             group: text("group")?,
             kind: text("kind")?,
         })
@@ -134,9 +135,9 @@ impl Kind {
 }
 
 /// A string, decoded; one with an escape serde_json refuses is named so.
-fn string(raw: Raw<'_>, at: &At<'_>) -> Result<String, Problem> {
-    if raw.kind() == Found::String {
-        raw.check().map_err(|problem| Problem::String {
+fn string(raw: Raw<'_>, at: &At<'_>) -> Result<String, Fault> {
+    if raw.kind() == Kind::String {
+        raw.check().map_err(|problem| Fault::String {
             at: at.to_string(),
             problem,
         })?;

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::diag::At;
 use crate::error::Expected;
-use crate::fields::{Named, Slot, string, wrong};
+use crate::fields::{Named, Slot, required_string, wrong};
 use crate::injection::overrides::Plan;
 use crate::injection::template::Malformed;
 use crate::json::{self, Edits, Object, to_json};
@@ -192,45 +192,8 @@ fn extend_java_options(
 }
 
 /// Places in one of the plan's short lists (its env vars, its system trust
-/// store files): a bit each for the first 64, as a plan has a few, so that
-/// marking a container's needs no allocation; a list for the rest.
-#[derive(Debug, Default, PartialEq)]
-struct Places {
-    bits: u64,
-    beyond: Vec<usize>,
-}
-
-impl Places {
-    /// Places `0..len`.
-    fn all(len: usize) -> Places {
-        let mut places = Places::default();
-        (0..len).for_each(|n| places.insert(n));
-        places
-    }
-
-    fn insert(&mut self, n: usize) {
-        match Places::bit(n) {
-            Some(bit) => self.bits |= bit,
-            None if self.beyond.contains(&n) => {}
-            None => self.beyond.push(n),
-        }
-    }
-
-    fn contains(&self, n: usize) -> bool {
-        match Places::bit(n) {
-            Some(bit) => self.bits & bit != 0,
-            None => self.beyond.contains(&n),
-        }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.bits == 0 && self.beyond.is_empty()
-    }
-
-    fn bit(n: usize) -> Option<u64> {
-        u32::try_from(n).ok().and_then(|n| 1u64.checked_shl(n))
-    }
-}
+/// store files) that a container has: few or none, so a plain list.
+type Places = Vec<usize>;
 
 /// What a container may be given from one of the plan's lists: the JSON
 /// text of each entry with its name, in the plan's order, written once per
@@ -254,7 +217,7 @@ impl<'p> Entries<'p> {
 
     /// Add with `add`, after `lead` (a text, or empty for none), the texts
     /// of the entries not at the places the container has; their names.
-    fn add_lacking(&self, has: &Places, lead: &str, add: impl FnOnce(&[&str])) -> Rc<[String]> {
+    fn add_lacking(&self, has: &[usize], lead: &str, add: impl FnOnce(&[&str])) -> Rc<[String]> {
         if has.is_empty() {
             // One run of entries appends as the entries one by one would.
             add(&[lead, &self.every]);
@@ -264,7 +227,7 @@ impl<'p> Entries<'p> {
             .list
             .iter()
             .enumerate()
-            .filter(|(n, _)| !has.contains(*n));
+            .filter(|(n, _)| !has.contains(n));
         let (texts, names): (Vec<&str>, Vec<String>) = lacking
             .map(|(_, (name, text))| (text.as_str(), name.to_string()))
             .unzip();
@@ -349,10 +312,10 @@ impl Taken {
             let at_dir = taken.mark(&device.name, additions);
             // A device named as our volume refuses every mount of it.
             let named = (!at_dir || !store.is_empty())
-                && string(&device.object, &device.at, "name")? == additions.volume;
+                && required_string(&device.object, &device.at, "name")? == additions.volume;
             if named {
                 taken.occupied = true;
-                taken.blocked = Places::all(store.len());
+                taken.blocked = (0..store.len()).collect();
             }
         }
         Ok(taken)
@@ -365,7 +328,7 @@ impl Taken {
         self.occupied |= at_dir;
         for (n, (file, _)) in additions.store.list.iter().enumerate() {
             if overlap(&path, file) {
-                self.blocked.insert(n);
+                self.blocked.push(n);
             }
         }
         at_dir
@@ -393,7 +356,7 @@ impl<'a, 's> Env<'a, 's> {
             let entry = entry?;
             for (n, (var, _)) in additions.env.list.iter().enumerate() {
                 if *var == entry.name {
-                    set.insert(n);
+                    set.push(n);
                 }
             }
             if entry.name == JAVA_TOOL_OPTIONS {
@@ -584,30 +547,12 @@ pub fn inject_ephemeral(
 mod tests {
     use super::*;
 
-    #[test]
-    fn places_hold_the_first_64_as_bits_and_the_rest_in_a_list() {
-        let mut places = Places::default();
-        assert!(places.is_empty());
-        for n in [0, 63, 64, 200, 64] {
-            places.insert(n);
-        }
-        assert!(!places.is_empty());
-        let held: Vec<usize> = (0..300).filter(|n| places.contains(*n)).collect();
-        assert_eq!(held, [0, 63, 64, 200]);
-        assert_eq!(places.bits, 1 | 1 << 63);
-        assert_eq!(places.beyond, [64, 200]);
-        let all = Places::all(66);
-        assert_eq!((all.bits, all.beyond), (u64::MAX, vec![64, 65]));
-        assert_eq!(Places::all(0), Places::default());
-    }
-
     fn entries<'p>(names: &[&'p str]) -> Entries<'p> {
         Entries::new(names.iter().map(|n| (*n, format!("<{n}>"))).collect())
     }
 
     fn lacking(entries: &Entries<'_>, has: &[usize]) -> (Vec<String>, Vec<String>) {
-        let mut places = Places::default();
-        has.iter().for_each(|n| places.insert(*n));
+        let places: Places = has.to_vec();
         let mut added = Vec::new();
         let names = entries.add_lacking(&places, "lead", |texts| {
             // Slot::extend adds nothing for an empty text.

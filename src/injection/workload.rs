@@ -7,7 +7,7 @@ use crate::injection::inject::{Report, inject, inject_ephemeral};
 use crate::injection::overrides::{self, Plan, plan};
 use crate::injection::status;
 use crate::injection::template::{self, Malformed, Template, existing_ephemeral};
-use crate::json::{self, Edits, Raw};
+use crate::json::{self, Checked, Edits, Raw};
 use crate::route::Route;
 use crate::settings::{Settings, Source};
 
@@ -32,7 +32,8 @@ pub enum Error {
 pub struct Target<'a> {
     /// Its kind, which messages name.
     pub kind: &'a str,
-    pub object: Raw<'a>,
+    /// Checked before it is read: our additions go into it.
+    pub object: Checked<'a>,
     /// `oldObject`, which a debug update must carry.
     pub old: Option<Raw<'a>>,
     pub namespace: &'a str,
@@ -100,7 +101,7 @@ fn planned<'a, 's>(
     path: &[&'static str],
     settings: &'s Settings,
 ) -> Result<Option<(Template<'a>, Plan<'s>)>, Error> {
-    let read = template::read(target.object, path).map_err(malformed(target.kind))?;
+    let read = template::read(target.object.raw(), path).map_err(malformed(target.kind))?;
     let Some(t) = read else {
         return Ok(None);
     };

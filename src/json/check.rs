@@ -13,9 +13,20 @@ use super::scan::Index;
 /// `raw_value` feature; the `arbitrary_precision` one, which has another, is off).
 const RAW_VALUE: &str = "$serde_json::private::RawValue";
 
-impl Raw<'_> {
+/// A value serde_json would read as it is: the only base `Edits` take, so
+/// that no edit goes into a value that was not checked.
+#[derive(Clone, Copy, Debug)]
+pub struct Checked<'a>(Raw<'a>);
+
+impl<'a> Checked<'a> {
+    pub fn raw(self) -> Raw<'a> {
+        self.0
+    }
+}
+
+impl<'a> Raw<'a> {
     /// This value, unless serde_json would refuse something in it.
-    pub fn check(self) -> Result<(), Error> {
+    pub fn check(self) -> Result<Checked<'a>, Error> {
         let notes = &self.index.notes;
         let span = self.span();
         if let Some(refusal) = notes.refused_in(&span) {
@@ -29,7 +40,7 @@ impl Raw<'_> {
                 return Err(Refusal::RawValueToken.into());
             }
         }
-        Ok(())
+        Ok(Checked(self))
     }
 }
 
@@ -67,7 +78,7 @@ mod tests {
     /// is, as the first key only, and however the key is spelled.
     #[test]
     fn objects_named_with_the_raw_value_token_are_refused() {
-        let check = |text: &str| raw(text).check();
+        let check = |text: &str| raw(text).check().map(drop);
         let named = format!(r#"{{"{RAW_VALUE}": "{{}}"}}"#);
         assert_eq!(check(&named), Err(Refusal::RawValueToken.into()));
         assert_eq!(
@@ -86,9 +97,9 @@ mod tests {
         // A value beside it reads.
         let text = format!(r#"{{"a": {named}, "b": {{"c": 1}}}}"#);
         let o = Object::read(raw(&text)).unwrap();
-        assert_eq!(o.get("b").unwrap().check(), Ok(()));
+        assert_eq!(o.get("b").unwrap().check().map(drop), Ok(()));
         assert_eq!(
-            o.get("a").unwrap().check(),
+            o.get("a").unwrap().check().map(drop),
             Err(Refusal::RawValueToken.into())
         );
     }
@@ -97,7 +108,12 @@ mod tests {
     fn index_refuses_what_the_host_cannot_parse() {
         let check = |text: &str| {
             let index = Index::build(text, 0).map_err(|_| "not JSON".to_string())?;
-            index.root().unwrap().check().map_err(|e| e.to_string())
+            index
+                .root()
+                .unwrap()
+                .check()
+                .map(drop)
+                .map_err(|e| e.to_string())
         };
         assert_eq!(check(r#"{"a": "\ud83d\ude00 [{"}"#), Ok(()));
         assert_eq!(check(r#"{"a": "\\u0000", "b": "\"["}"#), Ok(()));
@@ -138,29 +154,33 @@ mod tests {
             format!(r#"{{"a": {{"n": 1e400, "s": "\ud800", "d": {deep}}}, "b": {{"ok": 1}}}}"#);
         let o = Object::read(raw(&text)).unwrap();
         let a = Object::read(o.get("a").unwrap()).unwrap();
-        assert_eq!(o.get("b").unwrap().check(), Ok(()));
+        assert_eq!(o.get("b").unwrap().check().map(drop), Ok(()));
         assert_eq!(
-            a.get("d").unwrap().check(),
+            a.get("d").unwrap().check().map(drop),
             Err(Refusal::TooDeep { limit: DEPTH_LIMIT }.into())
         );
         assert_eq!(
-            a.get("s").unwrap().check(),
+            a.get("s").unwrap().check().map(drop),
             Err(Refusal::LoneSurrogate { leading: true }.into())
         );
         assert_eq!(
-            a.get("n").unwrap().check().map_err(|e| e.to_string()),
+            a.get("n")
+                .unwrap()
+                .check()
+                .map(drop)
+                .map_err(|e| e.to_string()),
             Err("number out of range at line 1 column 5".into())
         );
         // The first refusal in a value is the one given.
         assert_eq!(
-            o.get("a").unwrap().check(),
+            o.get("a").unwrap().check().map(drop),
             Err(Refusal::LoneSurrogate { leading: true }.into())
         );
         // Nested two levels in, the limit comes two levels sooner.
         let index = Index::build(&deep, 2).unwrap();
         let inner = items(index.root().unwrap()).unwrap()[0];
         assert_eq!(
-            inner.check(),
+            inner.check().map(drop),
             Err(Refusal::TooDeep { limit: DEPTH_LIMIT }.into())
         );
     }

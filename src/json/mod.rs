@@ -19,9 +19,10 @@
 //!   unpaired UTF-16 surrogates, numbers beyond f64, and objects named with
 //!   its private raw-value token. The scan notes where each of these may be,
 //!   and `Raw::check` refuses a value that holds one, so that an answer with
-//!   our additions in it always parses.
+//!   our additions in it always parses: `Edits::new` takes only its
+//!   `Checked` value, so no edit can be built on an unchecked one.
 //! - `Edits` (splice.rs) change one document, their base. Every `Raw` given
-//!   to them is a piece of that base; an insertion goes just before a
+//!   to them is a piece of that base, found by its span in the same index; an insertion goes just before a
 //!   closing bracket, a replacement covers one whole value, so edits never
 //!   overlap, and two insertions at one place keep the order they were made
 //!   in. `apply` checks all of it and refuses, naming the fault, instead of
@@ -35,6 +36,7 @@ mod read;
 mod scan;
 mod splice;
 
+pub use check::Checked;
 pub use error::Error;
 pub use read::{Object, Raw, is_null, items, map, string, to_json};
 pub use scan::Index;

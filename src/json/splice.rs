@@ -4,8 +4,10 @@
 
 use std::collections::BTreeSet;
 
+use super::check::Checked;
 use super::error::{Error, Splice};
 use super::read::{Object, Raw, to_json};
+use super::scan::Index;
 
 /// One change to the object's text: at byte `at`, drop `remove` bytes and put `text`.
 #[derive(Debug)]
@@ -19,6 +21,9 @@ struct Edit {
 #[derive(Debug)]
 pub struct Edits<'a> {
     base: &'a str,
+    /// The base's document, and where the base starts in it.
+    index: &'a Index<'a>,
+    start: usize,
     list: Vec<Edit>,
     /// Where insertions went into arrays and objects that had nothing: one
     /// more there follows content. A set, so that a pod of many empty lists
@@ -29,10 +34,14 @@ pub struct Edits<'a> {
 }
 
 impl<'a> Edits<'a> {
-    /// Edits to `base`, the object's whole text, of which every raw value is a part.
-    pub fn new(base: Raw<'a>) -> Edits<'a> {
+    /// Edits to `base`, the object's whole value (checked: serde_json reads
+    /// it as it is), of which every raw value edited is a part.
+    pub fn new(base: Checked<'a>) -> Edits<'a> {
+        let base = base.raw();
         Edits {
             base: base.text,
+            index: base.index,
+            start: base.span().start,
             list: Vec::new(),
             filled: BTreeSet::new(),
             fault: None,
@@ -42,12 +51,12 @@ impl<'a> Edits<'a> {
     /// Where `raw` starts and ends in the object's text; `None` when it is
     /// not a part of it.
     fn span(&self, raw: Raw<'_>) -> Option<(usize, usize)> {
-        let start = raw
-            .text
-            .as_ptr()
-            .addr()
-            .checked_sub(self.base.as_ptr().addr())?;
-        let end = start.checked_add(raw.text.len())?;
+        if !std::ptr::eq(raw.index, self.index) {
+            return None;
+        }
+        let span = raw.span();
+        let start = span.start.checked_sub(self.start)?;
+        let end = span.end.checked_sub(self.start)?;
         (end <= self.base.len()).then_some((start, end))
     }
 
@@ -91,7 +100,10 @@ impl<'a> Edits<'a> {
         });
     }
 
-    /// Append `items` (JSON texts) at the end of the array `raw` of `len` items.
+    /// Append `items` at the end of the array `raw` of `len` items. Each item
+    /// is JSON text written as given: one value, or a run of values already
+    /// joined by commas (`1,2`), which appends as those values one by one
+    /// would; an empty one adds nothing.
     pub fn append(&mut self, raw: Raw<'_>, len: usize, items: &[&str]) {
         let Some(at) = self.before_end(raw) else {
             return;
@@ -176,7 +188,7 @@ mod tests {
         let text = r#"{"a": [], "b": [ 1 ,2 ]}"#;
         let r = raw(text);
         let o = Object::read(r).unwrap();
-        let mut edits = Edits::new(r);
+        let mut edits = Edits::new(r.check().unwrap());
         edits.append(
             o.get("a").unwrap(),
             0,
@@ -196,7 +208,7 @@ mod tests {
         let o = Object::read(r).unwrap();
         let e = Object::read(o.get("e").unwrap()).unwrap();
         let f = Object::read(o.get("f").unwrap()).unwrap();
-        let mut edits = Edits::new(r);
+        let mut edits = Edits::new(r.check().unwrap());
         edits.add_member(&e, "k", "1");
         edits.add_member(&e, "l", "[]");
         edits.add_member(&f, "y", "\"z\"");
@@ -212,7 +224,7 @@ mod tests {
         let text = r#"{"env": null, "n": 1e3}"#;
         let r = raw(text);
         let o = Object::read(r).unwrap();
-        let mut edits = Edits::new(r);
+        let mut edits = Edits::new(r.check().unwrap());
         edits.replace(
             o.get("env").unwrap(),
             to_json(&json!([{"name": "A"}])).unwrap(),
@@ -227,7 +239,7 @@ mod tests {
     fn insertions_at_one_place_keep_their_order() {
         let r = raw(r#"{"a": []}"#);
         let a = Object::read(r).unwrap().get("a").unwrap();
-        let mut edits = Edits::new(r);
+        let mut edits = Edits::new(r.check().unwrap());
         edits.append(a, 0, &["1"]);
         edits.append(a, 0, &["2", "3"]);
         assert_eq!(edits.apply(), Ok(r#"{"a": [1,2,3]}"#.to_string()));
@@ -237,7 +249,7 @@ mod tests {
         let o = Object::read(r).unwrap();
         let (a, b) = (o.get("a").unwrap(), o.get("b").unwrap());
         let c = Object::read(o.get("c").unwrap()).unwrap();
-        let mut edits = Edits::new(r);
+        let mut edits = Edits::new(r.check().unwrap());
         edits.append(a, 0, &[""]);
         edits.append(a, 0, &["1", ""]);
         edits.add_member(&c, "k", "1");
@@ -255,13 +267,13 @@ mod tests {
         let r = raw(r#"{"a": []}"#);
         let elsewhere = raw(r#"{"b": []}"#);
         let b = Object::read(elsewhere).unwrap().get("b").unwrap();
-        let mut edits = Edits::new(r);
+        let mut edits = Edits::new(r.check().unwrap());
         edits.append(b, 0, &["1"]);
         assert_eq!(edits.apply(), Err(Error::Splice(Splice::Outside)));
         // Inside the base, but not a list: no closing bracket to insert before.
         let r = raw(r#"{"n": 12}"#);
         let n = Object::read(r).unwrap().get("n").unwrap();
-        let mut edits = Edits::new(r);
+        let mut edits = Edits::new(r.check().unwrap());
         edits.append(n, 0, &["1"]);
         assert_eq!(edits.apply(), Err(Error::Splice(Splice::Outside)));
     }
@@ -270,7 +282,7 @@ mod tests {
     fn overlapping_edits_are_refused() {
         let r = raw(r#"{"env": [1, 2]}"#);
         let env = Object::read(r).unwrap().get("env").unwrap();
-        let mut edits = Edits::new(r);
+        let mut edits = Edits::new(r.check().unwrap());
         edits.replace(env, "null".into());
         edits.append(env, 2, &["3"]);
         assert_eq!(edits.apply(), Err(Error::Splice(Splice::Overlap)));

@@ -3,12 +3,12 @@
 //! annotation; the settings read by that table, and each pod's copy of the
 //! values its annotations may change.
 
-pub mod annotation;
+pub(crate) mod annotation;
 pub mod names;
-pub mod reader;
-pub mod selection;
-pub mod source;
-pub mod trust_bundle;
+mod reader;
+pub(crate) mod selection;
+pub(crate) mod source;
+mod trust_bundle;
 
 use std::cell::RefCell;
 use std::rc::Rc;
