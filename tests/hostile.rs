@@ -626,7 +626,7 @@ fn settings_of_every_wrong_type_are_refused_naming_the_key() {
         ),
         (
             "javaTrustStore",
-            "an object with \"key\" and optionally \"type\" and \"password\"",
+            "an object with \"key\" and optionally \"type\", \"password\" and \"cacerts\"",
         ),
     ];
     for (key, shape) in objects {
