@@ -713,3 +713,76 @@ inject_then_require() {
     }
   done
 }
+
+# ---- javaTrustStore.cacerts and envValues ----
+
+java_mount() {
+  echo "{\"mountPath\": \"$1\", \"name\": \"cainjector-ca-bundle\", \"readOnly\": true, \"subPath\": \"truststore.p12\"}"
+}
+CACERTS_MOUNTS="$(java_mount /etc/ssl/certs/java/cacerts), $(java_mount /etc/pki/ca-trust/extracted/java/cacerts),
+  $(java_mount /opt/java/openjdk/lib/security/cacerts)"
+
+@test "policy-settings/java-cacerts.yaml: the store over each JDK default trust store, the pod's own JAVA_TOOL_OPTIONS and SSL_CERT_FILE kept, and a second run changes nothing" {
+  settings_file java-cacerts.yaml pod-java.json
+  assert_patch "[
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/volumeMounts\", \"value\": [$MOUNT, $CACERTS_MOUNTS]},
+    {\"op\": \"add\", \"path\": \"/spec/volumes\", \"value\": [$VOLUME]}
+  ]"
+  patched_request pod-java.json >"$BATS_TEST_TMPDIR/injected.json"
+  run --separate-stderr "$KWCTL" run --request-path "$BATS_TEST_TMPDIR/injected.json" \
+    --settings-path policy-settings/java-cacerts.yaml "$POLICY"
+  assert_unchanged
+}
+
+@test "javaTrustStore.cacerts: the javaTrustStore annotation turns it off per pod; require names the files" {
+  with_annotation pod-simple.json cainjector.lestak.sh/javaTrustStore false
+  run --separate-stderr "$KWCTL" run --request-path "$BATS_TEST_TMPDIR/annotated.json" \
+    --settings-path policy-settings/java-cacerts.yaml "$POLICY"
+  assert_patch "$STANDARD"
+  run --separate-stderr "$KWCTL" run --request-path test_data/pod-simple.json \
+    --settings-json '{"configMap": "ca-bundle", "javaTrustStore": {"key": "truststore.p12", "cacerts": ["/opt/jdk/cacerts"]}, "action": "require"}' "$POLICY"
+  assert_rejected 'pod lacks the trust bundle (ConfigMap "ca-bundle"): container "app" lacks the mount at /cacerts, the Java trust store over the JDK trust store file /opt/jdk/cacerts and SSL_CERT_FILE'
+}
+
+@test "javaTrustStore.cacerts with a password, or over the mount path, is refused" {
+  run --separate-stderr "$KWCTL" run --request-path test_data/pod-simple.json \
+    --settings-json '{"configMap": "ca-bundle", "javaTrustStore": {"key": "truststore.p12", "cacerts": true, "password": "changeit"}}' "$POLICY"
+  [ "$status" -ne 0 ]
+  [[ "$stderr" == *'setting "javaTrustStore.password" cannot be used with "cacerts": the JDK reads its default trust store without a password, so the store must be readable without one (trust-manager'"'"'s PKCS#12 target with password "", or JKS): leave the password out'* ]]
+  run --separate-stderr "$KWCTL" run --request-path test_data/pod-simple.json \
+    --settings-json '{"configMap": "ca-bundle", "mountPath": "/opt/java", "javaTrustStore": {"key": "truststore.p12", "cacerts": true}}' "$POLICY"
+  [ "$status" -ne 0 ]
+  [[ "$stderr" == *'setting "javaTrustStore.cacerts": the JDK trust store file /opt/java/openjdk/lib/security/cacerts and the mount path /opt/java overlap'* ]]
+}
+
+@test "policy-settings/env-values.yaml: the variables with their values after the path variables, the pod's own kept" {
+  settings_file env-values.yaml pod-simple.json
+  assert_patch "[
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/env\", \"value\": [$ENV,
+      {\"name\": \"NODE_EXTRA_CA_CERTS\", \"value\": \"/cacerts/ca.crt\"},
+      {\"name\": \"DENO_TLS_CA_STORE\", \"value\": \"system\"},
+      {\"name\": \"NODE_USE_SYSTEM_CA\", \"value\": \"1\"},
+      {\"name\": \"UV_NATIVE_TLS\", \"value\": \"1\"}]},
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/volumeMounts\", \"value\": [$MOUNT]},
+    {\"op\": \"add\", \"path\": \"/spec/volumes\", \"value\": [$VOLUME]}
+  ]"
+  jq '.object.spec.containers[0].env = [{"name": "NODE_USE_SYSTEM_CA", "value": "0"}]' \
+    test_data/pod-simple.json >"$BATS_TEST_TMPDIR/own.json"
+  run --separate-stderr "$KWCTL" run --request-path "$BATS_TEST_TMPDIR/own.json" \
+    --settings-path policy-settings/env-values.yaml "$POLICY"
+  assert_patch "[
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/env/1\", \"value\": $ENV},
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/env/2\", \"value\": {\"name\": \"NODE_EXTRA_CA_CERTS\", \"value\": \"/cacerts/ca.crt\"}},
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/env/3\", \"value\": {\"name\": \"DENO_TLS_CA_STORE\", \"value\": \"system\"}},
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/env/4\", \"value\": {\"name\": \"UV_NATIVE_TLS\", \"value\": \"1\"}},
+    {\"op\": \"add\", \"path\": \"/spec/containers/0/volumeMounts\", \"value\": [$MOUNT]},
+    {\"op\": \"add\", \"path\": \"/spec/volumes\", \"value\": [$VOLUME]}
+  ]"
+}
+
+@test "envValues that set what envVars sets are refused, naming it" {
+  run --separate-stderr "$KWCTL" run --request-path test_data/pod-simple.json \
+    --settings-json '{"configMap": "ca-bundle", "envValues": {"SSL_CERT_FILE": "/x"}}' "$POLICY"
+  [ "$status" -ne 0 ]
+  [[ "$stderr" == *'setting "envValues" sets SSL_CERT_FILE, which "envVars" also sets to the bundle'"'"'s path: keep it in one of them'* ]]
+}

@@ -698,3 +698,63 @@ fn ephemeral_containers_never_get_a_sub_path() {
         json!([bundle_mount("cainjector-ca-bundle", "/cacerts")])
     );
 }
+
+// ---- envValues (ValidateEnv) and javaTrustStore.cacerts' file mounts ----
+
+#[test]
+fn env_values_names_the_api_server_refuses_are_refused_by_name() {
+    let reason = "must be a valid environment variable name: letters, digits, '_', '-' and '.', \
+                  not starting with a digit nor with '..', and not '.' (e.g. \"SSL_CERT_FILE\")";
+    for name in ["..x", ".", "..", "1CA", "CA BUNDLE", "CA=1", ""] {
+        assert_eq!(
+            settings_refused(json!({"configMap": "a", "envValues": {name: "1"}})),
+            format!("setting \"envValues\": {name:?} {reason}"),
+        );
+    }
+}
+
+#[test]
+fn env_values_carry_only_a_literal_value_whatever_it_holds() {
+    let settings = json!({"configMap": "ca-bundle",
+        "envValues": {"node.use-CA": "", "X": "$(SSL_CERT_FILE) \"quoted\"\n"}});
+    let expected = Injection::default()
+        .also_env("X", "$(SSL_CERT_FILE) \"quoted\"\n")
+        .also_env("node.use-CA", "");
+    assert_injects(&pod_request(simple_pod()), settings, &expected);
+}
+
+#[test]
+fn cacerts_mount_sub_path_is_the_store_key_a_local_path() {
+    let settings = json!({"configMap": "ca-bundle",
+        "javaTrustStore": {"key": ".store..p12", "cacerts": ["/opt/cacerts"]}});
+    let result = mutated(&pod_request(simple_pod()), settings);
+    assert_eq!(
+        result["spec"]["containers"][0]["volumeMounts"][1],
+        store_mount("cainjector-ca-bundle", "/opt/cacerts", ".store..p12")
+    );
+    let refused = settings_refused(json!({"configMap": "ca-bundle",
+        "javaTrustStore": {"key": "../store.p12", "cacerts": true}}));
+    assert_eq!(
+        refused,
+        "setting \"javaTrustStore.key\": \"../store.p12\" must be a valid ConfigMap key: letters, \
+         digits, '-', '_' and '.' (e.g. \"ca.crt\")"
+    );
+}
+
+#[test]
+fn cacerts_mounts_never_go_to_ephemeral_containers() {
+    let settings = json!({"configMap": "ca-bundle",
+        "javaTrustStore": {"key": "truststore.p12", "cacerts": true}});
+    let old = mutated(&pod_request(simple_pod()), settings.clone());
+    let mut new = old.clone();
+    push(
+        &mut new,
+        "/spec/ephemeralContainers",
+        json!({"name": "debugger", "image": "busybox"}),
+    );
+    let result = mutated(&debug_request(&old, &new), settings);
+    assert_eq!(
+        result["spec"]["ephemeralContainers"][0]["volumeMounts"],
+        json!([bundle_mount("cainjector-ca-bundle", "/cacerts")])
+    );
+}

@@ -214,6 +214,8 @@ fn every_settings_file_is_accepted() {
         "require.yaml",
         "system-trust-store.yaml",
         "every-runtime.yaml",
+        "java-cacerts.yaml",
+        "env-values.yaml",
     ] {
         assert!(names.iter().any(|n| n == expected), "{expected} missing");
     }
@@ -269,6 +271,22 @@ fn settings_files_configure_what_their_names_say() {
         )
     );
     assert!(!settings_file("opt-in.yaml").values.inject);
+    let cacerts = settings_file("java-cacerts.yaml");
+    assert_eq!(
+        cacerts.java_cacerts,
+        cainjector::settings::STANDARD_JAVA_CACERTS
+    );
+    // The store's key is the one the example Bundle writes.
+    assert_eq!(
+        cacerts.java_trust_store.map(|j| j.key).as_deref(),
+        Some(str_at(pkcs12, "/key"))
+    );
+    let values = settings_file("env-values.yaml").env_values;
+    let names: Vec<&str> = values.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["DENO_TLS_CA_STORE", "NODE_USE_SYSTEM_CA", "UV_NATIVE_TLS"]
+    );
     let store = settings_file("system-trust-store.yaml");
     assert!(store.values.system_trust_store);
     assert_eq!(
@@ -429,9 +447,12 @@ fn questions_have_what_the_rancher_ui_needs() {
             ["string", "boolean", "array[", "enum", "map["].contains(&kind),
             "{name}: type {kind}"
         );
+        // A top-level object has its fields as subquestions, or is a map of
+        // names to values (envValues).
+        let top_level = name.split('.').count() == 1;
         assert_eq!(
-            kind == "map[" && name.split('.').count() == 1,
-            !subquestions(q).is_empty(),
+            kind == "map[" && top_level,
+            !subquestions(q).is_empty() || (top_level && q["default"] == json!({})),
             "{name}: subquestions"
         );
         if kind == "enum" {

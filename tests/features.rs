@@ -122,13 +122,13 @@ fn java_settings_are_checked() {
         ),
         (
             json!({"configMap": "a", "javaTrustStore": {"key": "t.p12", "pass": "x"}}),
-            "setting \"javaTrustStore.pass\" is not known: use \"key\" and optionally \"type\" \
-             and \"password\"",
+            "setting \"javaTrustStore.pass\" is not known: use \"key\" and optionally \"type\", \
+             \"password\" and \"cacerts\"",
         ),
         (
             json!({"configMap": "a", "javaTrustStore": "t.p12"}),
-            "setting \"javaTrustStore\" must be an object with \"key\" and optionally \"type\" \
-             and \"password\", found a string",
+            "setting \"javaTrustStore\" must be an object with \"key\" and optionally \"type\", \
+             \"password\" and \"cacerts\", found a string",
         ),
         (
             json!({"configMap": "a", "envVars": ["JAVA_TOOL_OPTIONS"], "javaTrustStore": {"key": "t.p12"}}),

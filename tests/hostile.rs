@@ -629,7 +629,7 @@ fn settings_of_every_wrong_type_are_refused_naming_the_key() {
         ),
         (
             "javaTrustStore",
-            "an object with \"key\" and optionally \"type\" and \"password\"",
+            "an object with \"key\" and optionally \"type\", \"password\" and \"cacerts\"",
         ),
     ];
     for (key, shape) in objects {
@@ -638,6 +638,52 @@ fn settings_of_every_wrong_type_are_refused_naming_the_key() {
     }
     let payload = json!({"request": pod_request(full_pod()), "settings": settings()});
     each_wrong_type(&payload, "/settings", "invalid policy settings: ", rows);
+}
+
+#[test]
+fn env_values_and_java_cacerts_of_every_wrong_type_are_refused_naming_the_key() {
+    const PREFIX: &str = "invalid policy settings: ";
+    let values = "an object with variable names and their values as strings (e.g. \
+                  NODE_USE_SYSTEM_CA: \"1\")";
+    let files = "true, false or a list of absolute file paths";
+    let cacerts = typed("setting \"javaTrustStore.cacerts\"", files, Null::Absent)
+        .except(json!(false), None)
+        .except(
+            json!("x"),
+            Some(Expect::Reject(format!(
+                "{PREFIX}setting \"javaTrustStore.cacerts\": \"x\" must be {files}"
+            ))),
+        )
+        .except(
+            json!([1]),
+            Some(Expect::Reject(format!(
+                "{PREFIX}setting \"javaTrustStore.cacerts\"[0] must be a string, found a number"
+            ))),
+        );
+    let rows = vec![
+        (
+            "/envValues".to_string(),
+            typed("setting \"envValues\"", values, Null::Absent).except(
+                json!({"a": 1}),
+                Some(Expect::Reject(format!(
+                    "{PREFIX}setting \"envValues.a\" must be a string, found a number"
+                ))),
+            ),
+        ),
+        (
+            "/envValues/NODE_USE_SYSTEM_CA".to_string(),
+            typed(
+                "setting \"envValues.NODE_USE_SYSTEM_CA\"",
+                "a string",
+                Null::Wrong,
+            ),
+        ),
+        ("/javaTrustStore/cacerts".to_string(), cacerts),
+    ];
+    let settings = json!({"configMap": "ca-bundle", "envValues": {"NODE_USE_SYSTEM_CA": "1"},
+        "javaTrustStore": {"key": "truststore.p12", "cacerts": true}});
+    let payload = json!({"request": pod_request(full_pod()), "settings": settings});
+    assert_eq!(each_wrong_type(&payload, "/settings", PREFIX, rows), 15);
 }
 
 #[test]

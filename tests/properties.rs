@@ -138,12 +138,27 @@ fn java_trust_store() -> impl Strategy<Value = JavaTrustStoreSpec> {
         text(TRUST_STORE_KEYS),
         prop::option::of(text(TRUST_STORE_TYPES)),
         prop::option::of(text(TRUST_STORE_PASSWORDS)),
+        prop::option::weighted(0.4, cacerts()),
     )
-        .prop_map(|(key, store_type, password)| JavaTrustStoreSpec {
+        .prop_map(|(key, store_type, password, cacerts)| JavaTrustStoreSpec {
             key,
             store_type,
             password,
+            cacerts,
         })
+}
+
+fn cacerts() -> impl Strategy<Value = StoreSpec> {
+    prop_oneof![
+        any::<bool>().prop_map(StoreSpec::Flag),
+        subsequence(CACERTS_FILES, 1..=CACERTS_FILES.len())
+            .prop_map(|files| StoreSpec::Files(files.into_iter().map(str::to_string).collect())),
+    ]
+}
+
+fn env_values() -> impl Strategy<Value = Vec<(String, String)>> {
+    let pair = (text(VALUE_NAMES), text(VALUES));
+    prop::collection::vec(pair, 0..3)
 }
 
 fn store() -> impl Strategy<Value = StoreSpec> {
@@ -186,6 +201,7 @@ fn settings() -> impl Strategy<Value = Value> {
         prop::option::weighted(0.3, java_trust_store()),
         prop::option::weighted(0.3, any::<bool>()),
         prop::option::weighted(0.4, store()),
+        prop::option::weighted(0.3, env_values()),
     );
     (source(), files, scope, pod_rules, extras).prop_map(
         |(
@@ -193,7 +209,7 @@ fn settings() -> impl Strategy<Value = Value> {
             (cert_file, mount_path, set_env_var, ssl_cert_file, env_vars),
             (exclude_containers, include_namespaces, exclude_namespaces),
             (inject, annotation_prefix, allowed_overrides, inject_init_containers),
-            (java_trust_store, status_annotation, system_trust_store),
+            (java_trust_store, status_annotation, system_trust_store, env_values),
         )| {
             SettingsSpec {
                 source,
@@ -212,6 +228,7 @@ fn settings() -> impl Strategy<Value = Value> {
                 allowed_overrides,
                 inject_init_containers,
                 system_trust_store,
+                env_values,
             }
             .to_json()
         },
@@ -875,6 +892,7 @@ const SETTING_KEYS: &[&str] = &[
     "statusAnnotation",
     "action",
     "systemTrustStore",
+    "envValues",
     "excludeNamespace",
     "x",
 ];
@@ -897,6 +915,8 @@ const SETTING_VALUES: &[&str] = &[
     "[\"/etc/ssl/cert.pem\",\"/cacerts\"]",
     "{}",
     "{\"key\":\"t.p12\",\"type\":\"JKS\"}",
+    "{\"key\":\"t.p12\",\"cacerts\":true}",
+    "{\"NODE_USE_SYSTEM_CA\":\"1\"}",
     "{\"name\":\"x\"}",
     "{\"signerName\":\"example.com/s\"}",
 ];

@@ -143,7 +143,23 @@ fn java_trust_store(u: &mut Unstructured) -> Result<JavaTrustStoreSpec> {
         key: pick(u, TRUST_STORE_KEYS)?,
         store_type: now_and_then(u, 2, |u| pick(u, TRUST_STORE_TYPES))?,
         password: now_and_then(u, 2, |u| pick(u, TRUST_STORE_PASSWORDS))?,
+        cacerts: now_and_then(u, 3, cacerts)?,
     })
+}
+
+fn cacerts(u: &mut Unstructured) -> Result<StoreSpec> {
+    Ok(if u.arbitrary()? {
+        StoreSpec::Flag(u.arbitrary()?)
+    } else {
+        StoreSpec::Files(some_of(u, CACERTS_FILES, 3)?)
+    })
+}
+
+fn env_values(u: &mut Unstructured) -> Result<Vec<(String, String)>> {
+    let count = u.int_in_range(0..=2)?;
+    (0..count)
+        .map(|_| Ok((pick(u, VALUE_NAMES)?, pick(u, VALUES)?)))
+        .collect()
 }
 
 fn store(u: &mut Unstructured) -> Result<StoreSpec> {
@@ -172,6 +188,7 @@ fn settings(u: &mut Unstructured) -> Result<Value> {
         allowed_overrides: now_and_then(u, 4, |u| some_of(u, OVERRIDES, 4))?,
         inject_init_containers: now_and_then(u, 4, |u| u.arbitrary())?,
         system_trust_store: now_and_then(u, 3, store)?,
+        env_values: now_and_then(u, 3, env_values)?,
     };
     Ok(spec.to_json())
 }

@@ -242,21 +242,29 @@ struct Additions<'p> {
     mount: String,
     /// The mount path as the kubelet cleans it, to compare the pod's paths with.
     mount_dir: Cow<'p, str>,
-    /// The mounts at the system trust store files, named by the file.
+    /// The mounts at the system trust store files, then at the JDK trust
+    /// store files (one list: the container's list gets one run), named by
+    /// the file.
     store: Entries<'p>,
-    /// The env vars, JAVA_TOOL_OPTIONS last when the plan sets it.
+    /// The env vars, then the `envValues` variables, JAVA_TOOL_OPTIONS last
+    /// when the plan sets it.
     env: Entries<'p>,
 }
 
 impl<'p> Additions<'p> {
-    /// `store`: whether the containers get the system trust store mounts,
-    /// which ephemeral containers cannot (the API server refuses their
-    /// `subPath`).
+    /// `store`: whether the containers get the system and JDK trust store
+    /// mounts, which ephemeral containers cannot (the API server refuses
+    /// their `subPath`).
     fn new(plan: &'p Plan<'_>, volume: &'p str, store: bool) -> Result<Additions<'p>, Malformed> {
-        let files: &'p [String] = if store { plan.system_store } else { &[] };
+        let (files, cacerts): (&'p [String], &'p [String]) = match store {
+            true => (plan.system_store, plan.cacerts),
+            false => (&[], &[]),
+        };
+        let java_key = plan.java_key.as_deref().unwrap_or_default();
+        let files = files.iter().map(|file| (file, plan.cert_file.as_str()));
         let store = files
-            .iter()
-            .map(|file| Ok((file.as_str(), mount(volume, file, Some(&plan.cert_file))?)))
+            .chain(cacerts.iter().map(|file| (file, java_key)))
+            .map(|(file, key)| Ok((file.as_str(), mount(volume, file, Some(key))?)))
             .collect::<Result<_, Malformed>>()?;
         let value = plan.env_value.as_deref();
         let vars = plan
@@ -264,7 +272,9 @@ impl<'p> Additions<'p> {
             .iter()
             .filter_map(|name| Some((name.as_str(), value?)));
         let java = plan.java_options.as_deref().map(|o| (JAVA_TOOL_OPTIONS, o));
+        let values = plan.env_values.iter();
         let env = vars
+            .chain(values.map(|(name, value)| (name.as_str(), value.as_str())))
             .chain(java)
             .map(|(name, value)| Ok((name, env_var(name, value)?)))
             .collect::<Result<_, Malformed>>()?;
@@ -434,9 +444,11 @@ pub struct Added {
     pub name: String,
     /// The read-only mount at the plan's mount path.
     pub mount: bool,
-    /// The system trust store files the bundle was mounted at, in the plan's order.
+    /// The system trust store files the bundle was mounted at, then the JDK
+    /// trust store files the Java store was mounted at, in the plan's order.
     pub store: Rc<[String]>,
-    /// The env vars added, in the plan's order (JAVA_TOOL_OPTIONS last).
+    /// The env vars added, in the plan's order (the `envValues` variables
+    /// after the others, JAVA_TOOL_OPTIONS last).
     pub env: Rc<[String]>,
     /// The trust store options appended to the container's own JAVA_TOOL_OPTIONS.
     pub java_options: bool,
@@ -448,6 +460,8 @@ pub struct Added {
 pub struct Report {
     pub volume: String,
     pub mount_path: String,
+    /// The JDK trust store files of the plan, which `Added::store` may hold.
+    pub cacerts: Vec<String>,
     /// Each container changed, in the order injection visits them (containers,
     /// then init containers).
     pub added: Vec<Added>,
@@ -483,8 +497,14 @@ impl Report {
         Ok(Report {
             volume,
             mount_path: plan.mount_path.clone(),
+            cacerts: plan.cacerts.to_vec(),
             added,
         })
+    }
+
+    /// Whether a file of `Added::store` is one of the JDK trust store files.
+    pub fn is_cacerts(&self, file: &str) -> bool {
+        self.cacerts.iter().any(|f| f == file)
     }
 
     /// The names of the containers of `list` that were changed, in order.

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use crate::diag::Kind;
 use crate::error::{Expected, Subject, ValueError};
 pub use crate::settings::annotation::Error;
-use crate::settings::annotation::{Annotation, StoreOverlap};
+use crate::settings::annotation::{Annotation, CacertsOverlap, StoreOverlap};
 use crate::settings::names;
 use crate::settings::selection::{Glob, any_matches};
 use crate::settings::{
@@ -39,6 +39,11 @@ pub struct Plan<'s> {
     pub init_containers: bool,
     /// The system trust store files the bundle is put over (none when off).
     pub system_store: &'s [String],
+    /// The `envValues` variables; none when `setEnvVar` is false.
+    pub env_values: &'s [(String, String)],
+    /// The JDK default trust store files the Java store is put over
+    /// (`javaTrustStore.cacerts`; none when off or in the options mode).
+    pub cacerts: &'s [String],
 }
 
 impl Plan<'_> {
@@ -138,22 +143,50 @@ fn derive<'s>(settings: &'s Settings, pod: PodValues<'_>) -> Result<Option<Plan<
         extra_exclude: pod.exclude_containers,
         init_containers: settings.inject_init_containers,
         system_store,
+        env_values: &[],
+        cacerts: &[],
     };
     // Settings refuse a trust store with a ClusterTrustBundle, and annotations
     // can only switch to a ConfigMap or Secret, so the store is in the source.
     if let (true, Some(store)) = (values.java_trust_store, &settings.java_trust_store) {
-        trust_store_path(&plan.mount_path, store).map_err(|reason| {
-            let key = format!("{}/{MOUNT_PATH}", settings.annotation_prefix);
-            ValueError::invalid(Subject::Annotation(key), &plan.mount_path, reason)
-        })?;
-        plan.java_options = Some(store.options(&plan.mount_path));
+        if settings.java_cacerts.is_empty() {
+            trust_store_path(&plan.mount_path, store).map_err(|reason| {
+                let key = format!("{}/{MOUNT_PATH}", settings.annotation_prefix);
+                ValueError::invalid(Subject::Annotation(key), &plan.mount_path, reason)
+            })?;
+            plan.java_options = Some(store.options(&plan.mount_path));
+        } else {
+            plan.cacerts = cacerts_files(settings, pod.mount_key, &plan.mount_path)?;
+        }
         plan.java_key = Some(store.key.clone());
     }
     if values.set_env_var {
+        plan.env_values = &settings.env_values;
         let own = || format!("{}/{}", plan.mount_path, plan.cert_file);
         plan.env_value = Some(values.ssl_cert_file.unwrap_or_else(own));
     }
     Ok(Some(plan))
+}
+
+/// The settings' JDK trust store files, when none overlaps the mount path
+/// that the pod's annotation `mount_key` chose (the settings' own was checked).
+fn cacerts_files<'s>(
+    settings: &'s Settings,
+    mount_key: Option<&str>,
+    mount_path: &str,
+) -> Result<&'s [String], Error> {
+    let files = &settings.java_cacerts;
+    let Some(key) = mount_key else {
+        return Ok(files);
+    };
+    let Some(file) = files.iter().find(|f| names::overlap(f, mount_path)) else {
+        return Ok(files);
+    };
+    Err(Error::from(CacertsOverlap {
+        subject: Subject::Annotation(key.to_string()),
+        file: file.clone(),
+        other: format!("the mount path {mount_path}"),
+    }))
 }
 
 /// The settings' system trust store files, when none overlaps the mount
@@ -497,5 +530,38 @@ mod tests {
             decide(&s, json!({"cainjector.lestak.sh/certFile": 5})).unwrap_err(),
             "annotation \"cainjector.lestak.sh/certFile\" must be a string, found a number"
         );
+    }
+
+    #[test]
+    fn java_cacerts_mode_mounts_the_store_without_java_tool_options() {
+        let s = settings(json!({"configMap": "a",
+            "javaTrustStore": {"key": "truststore.p12", "cacerts": ["/opt/j/cacerts"]}}));
+        let p = injected(&s, json!({}));
+        assert_eq!(p.cacerts, ["/opt/j/cacerts"]);
+        assert_eq!(p.java_key.as_deref(), Some("truststore.p12"));
+        assert_eq!(p.java_options, None);
+        let off = injected(&s, json!({"cainjector.lestak.sh/javaTrustStore": "false"}));
+        assert!(off.cacerts.is_empty());
+        assert_eq!(off.java_key, None);
+        let moved = decide(&s, json!({"cainjector.lestak.sh/mountPath": "/opt/j"}));
+        assert_eq!(
+            moved,
+            Err(
+                "annotation \"cainjector.lestak.sh/mountPath\": the JDK trust store file \
+                 /opt/j/cacerts and the mount path /opt/j overlap (one is at or under the \
+                 other), and a container cannot mount both: keep javaTrustStore.cacerts apart \
+                 from the mount path and the system trust store files"
+                    .into()
+            )
+        );
+    }
+
+    #[test]
+    fn env_values_follow_set_env_var() {
+        let s = settings(json!({"configMap": "a", "envValues": {"UV_NATIVE_TLS": "1"}}));
+        let pair = ("UV_NATIVE_TLS".to_string(), "1".to_string());
+        assert_eq!(injected(&s, json!({})).env_values, [pair]);
+        let off = injected(&s, json!({"cainjector.lestak.sh/setEnvVar": "false"}));
+        assert!(off.env_values.is_empty());
     }
 }

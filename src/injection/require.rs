@@ -60,7 +60,7 @@ fn gaps(report: &Report) -> String {
             format!(
                 "{noun} {} {verb} {}",
                 and(&quoted),
-                and(&missing(added, &report.mount_path))
+                and(&missing(added, report))
             )
         })
         .collect();
@@ -76,22 +76,30 @@ fn lacks_the_same(a: &Added, b: &Added) -> bool {
 }
 
 /// What one container lacks: the mount, the bundle over the system trust
-/// store files, then the env vars in the order the settings list them, then
-/// the Java trust store.
-fn missing(added: &Added, mount_path: &str) -> Vec<String> {
-    let mut items = Vec::with_capacity(added.env.len().saturating_add(3));
+/// store files, the Java trust store over the JDK's, then the env vars in
+/// the order the settings list them, then the Java trust store options.
+fn missing(added: &Added, report: &Report) -> Vec<String> {
+    let mut items = Vec::with_capacity(added.env.len().saturating_add(4));
     if added.mount {
-        items.push(format!("the mount at {mount_path}"));
+        items.push(format!("the mount at {}", report.mount_path));
     }
-    if !added.store.is_empty() {
-        let files = if added.store.len() == 1 {
-            "file"
-        } else {
-            "files"
-        };
+    let (cacerts, system): (Vec<&str>, Vec<&str>) = added
+        .store
+        .iter()
+        .map(String::as_str)
+        .partition(|f| report.is_cacerts(f));
+    if !system.is_empty() {
         items.push(format!(
-            "the bundle over the system trust store {files} {}",
-            added.store.join(", ")
+            "the bundle over the system trust store {} {}",
+            files(&system),
+            system.join(", ")
+        ));
+    }
+    if !cacerts.is_empty() {
+        items.push(format!(
+            "the Java trust store over the JDK trust store {} {}",
+            files(&cacerts),
+            cacerts.join(", ")
         ));
     }
     items.extend(added.env.iter().cloned());
@@ -99,6 +107,10 @@ fn missing(added: &Added, mount_path: &str) -> Vec<String> {
         items.push(format!("the trust store in {JAVA_TOOL_OPTIONS}"));
     }
     items
+}
+
+fn files(list: &[&str]) -> &'static str {
+    if list.len() == 1 { "file" } else { "files" }
 }
 
 /// `a`, `a and b`, `a, b and c`.
@@ -129,6 +141,7 @@ mod tests {
 
     fn report(added: Vec<Added>) -> Report {
         Report {
+            cacerts: Vec::new(),
             volume: "cainjector-ca-bundle".into(),
             mount_path: "/cacerts".into(),
             added,

@@ -111,6 +111,10 @@ struct Status<'p> {
     java_trust_store: Option<String>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     system_trust_store: &'p [String],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    env_values: Vec<&'p str>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    java_cacerts: &'p [String],
 }
 
 /// The names of the containers of one list that were changed, as a list.
@@ -138,6 +142,12 @@ fn status(plan: &Plan<'_>, report: &Report) -> Result<String, Error> {
             .as_ref()
             .map(|key| format!("{}/{key}", plan.mount_path)),
         system_trust_store: plan.system_store,
+        env_values: plan
+            .env_values
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect(),
+        java_cacerts: plan.cacerts,
     };
     to_json(&status)
 }

@@ -3,7 +3,7 @@
 //! the mutation (inject.rs) and the status annotation (status.rs).
 
 use crate::diag::At;
-use crate::injection::inject::{Report, inject, inject_ephemeral};
+use crate::injection::inject::{Added, Report, inject, inject_ephemeral};
 use crate::injection::overrides::{self, Plan, plan};
 use crate::injection::status;
 use crate::injection::template::{self, Malformed, Template, existing_ephemeral};
@@ -59,7 +59,8 @@ pub struct Injected {
 
 impl Injected {
     fn new(edits: Edits<'_>, plan: Plan<'_>, report: Report) -> Result<Injected, Error> {
-        let stored = report.added.iter().any(|added| !added.store.is_empty());
+        let system = |added: &Added| added.store.iter().any(|f| !report.is_cacerts(f));
+        let stored = report.added.iter().any(system);
         let store_key = stored.then(|| plan.cert_file.clone());
         let mut keys = vec![plan.cert_file];
         keys.extend(plan.java_key);

@@ -39,6 +39,24 @@ pub enum Error {
     /// A system trust store file and the bundle's mount path overlap.
     #[error(transparent)]
     StoreOverlap(#[from] StoreOverlap),
+    /// A JDK trust store file and the pod's mount path overlap.
+    #[error(transparent)]
+    CacertsOverlap(#[from] CacertsOverlap),
+}
+
+/// A JDK default trust store file (`javaTrustStore.cacerts`) and another of
+/// the bundle's mounts (`other`: the mount path, or a system trust store
+/// file) overlap; `subject` is what brought them together.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "{subject}: the JDK trust store file {file} and {other} overlap (one is at or under the \
+     other), and a container cannot mount both: keep javaTrustStore.cacerts apart from the mount \
+     path and the system trust store files"
+)]
+pub struct CacertsOverlap {
+    pub subject: Subject,
+    pub file: String,
+    pub other: String,
 }
 
 /// A system trust store file and the bundle's mount path overlap; `subject`

@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 
 use crate::diag::{Kind, did_you_mean};
 use crate::error::{Expected, Reason, Subject, ValueError};
-use annotation::{Annotation, StoreOverlap};
+use annotation::{Annotation, CacertsOverlap, StoreOverlap};
 use reader::{Nested, Reader, invalid};
 use selection::{Glob, any_matches};
 pub use source::Source;
@@ -42,6 +42,15 @@ pub const STANDARD_TRUST_STORE: [&str; 5] = [
 ];
 pub const MOUNT_PATH: &str = "mountPath";
 pub const SYSTEM_TRUST_STORE: &str = "systemTrustStore";
+pub const ENV_VALUES: &str = "envValues";
+pub const JAVA_CACERTS: &str = "javaTrustStore.cacerts";
+/// The JDK default trust stores (Debian, Ubuntu, distroless and Wolfi; RHEL
+/// and UBI; Temurin images), which the JDK reads without a password.
+pub const STANDARD_JAVA_CACERTS: [&str; 3] = [
+    "/etc/ssl/certs/java/cacerts",
+    "/etc/pki/ca-trust/extracted/java/cacerts",
+    "/opt/java/openjdk/lib/security/cacerts",
+];
 
 /// One settings key: its name, its rule as a setting (read and checked into
 /// the settings, which the keys before it have filled) and, when pods may
@@ -236,11 +245,22 @@ pub const KEYS: &[Key] = &[
     },
     Key {
         name: SYSTEM_TRUST_STORE,
-        read: system_trust_store,
+        read: |r, d| {
+            system_trust_store(r, d)?;
+            cacerts_apart_from_store(r, &d.settings)
+        },
         pod: pod(11, |p, a| {
             p.store_key = Some(a.key);
             set(&mut p.values.system_trust_store, a.boolean())
         }),
+    },
+    Key {
+        name: ENV_VALUES,
+        read: |r, d| {
+            let values = env_values(r, &d.settings);
+            set(&mut d.settings.env_values, values)
+        },
+        pod: None,
     },
 ];
 
@@ -321,6 +341,30 @@ pub enum Error {
     StoreListEmpty,
     #[error(transparent)]
     StoreOverlap(#[from] StoreOverlap),
+    #[error(transparent)]
+    CacertsOverlap(#[from] CacertsOverlap),
+    #[error(
+        "setting \"javaTrustStore.cacerts\" is an empty list, which puts the Java trust store \
+         over no file: list the files, or set true for the standard list or false for none"
+    )]
+    CacertsListEmpty,
+    #[error(
+        "setting \"javaTrustStore.password\" cannot be used with \"cacerts\": the JDK reads its \
+         default trust store without a password, so the store must be readable without one \
+         (trust-manager's PKCS#12 target with password \"\", or JKS): leave the password out"
+    )]
+    CacertsPassword,
+    #[error(
+        "setting \"envValues\" sets {0}, which \"envVars\" also sets to the bundle's path: keep \
+         it in one of them"
+    )]
+    EnvValueListed(String),
+    #[error(
+        "setting \"envValues\" must not set JAVA_TOOL_OPTIONS when \"javaTrustStore\" is set: \
+         the policy adds the trust store options to it, or mounts the store over the JDK's \
+         default one, which trustStore options there would hide"
+    )]
+    JavaOptionsValue,
 }
 
 /// A Java trust store in the bundle, for `JAVA_TOOL_OPTIONS`.
@@ -474,6 +518,11 @@ pub struct Settings {
     /// The system trust store files: the setting's list, or the standard one
     /// (which `<prefix>/systemTrustStore: "true"` uses when the setting is off).
     pub system_trust_store: Vec<String>,
+    /// `envValues`: each variable with its literal value.
+    pub env_values: Vec<(String, String)>,
+    /// The JDK default trust store files the Java store is mounted over
+    /// (`javaTrustStore.cacerts`); none for the JAVA_TOOL_OPTIONS mode.
+    pub java_cacerts: Vec<String>,
 }
 
 /// The settings as the keys read so far leave them, and the sources named.
@@ -558,6 +607,8 @@ impl Settings {
             status_annotation: false,
             action: Action::Inject,
             system_trust_store: STANDARD_TRUST_STORE.map(String::from).to_vec(),
+            env_values: Vec::new(),
+            java_cacerts: Vec::new(),
         }
     }
 }
@@ -687,9 +738,15 @@ fn store_files(files: &[&str]) -> Result<Vec<String>, Error> {
     if files.is_empty() {
         return Err(Error::StoreListEmpty);
     }
+    listed_files(SYSTEM_TRUST_STORE, files)
+}
+
+/// The files of a list setting (`systemTrustStore`, `javaTrustStore.cacerts`):
+/// each a file path, none twice, none under another.
+fn listed_files(key: &'static str, files: &[&str]) -> Result<Vec<String>, Error> {
     let item = |i: usize, file: &str, reason| {
         Error::from(ValueError::invalid(
-            Subject::SettingItem(SYSTEM_TRUST_STORE, i),
+            Subject::SettingItem(key, i),
             file,
             reason,
         ))
@@ -735,9 +792,24 @@ fn java_trust_store(r: &Reader<'_>, d: &mut Draft) -> Result<(), Error> {
     if s.env_vars.iter().any(|v| v == JAVA_TOOL_OPTIONS) {
         return Err(Error::JavaOptionsListed);
     }
+    let cacerts = r
+        .get("javaTrustStore")
+        .map_or(Ok(Vec::new()), java_cacerts)?;
     let mount_path = &s.values.mount_path;
-    trust_store_path(mount_path, &java)
-        .map_err(|reason| invalid(MOUNT_PATH, mount_path, reason))?;
+    // Only JAVA_TOOL_OPTIONS carries the mount path to the JVM.
+    if cacerts.is_empty() {
+        trust_store_path(mount_path, &java)
+            .map_err(|reason| invalid(MOUNT_PATH, mount_path, reason))?;
+    }
+    let files = cacerts.iter().enumerate();
+    if let Some((i, file)) = files.clone().find(|(_, f)| names::overlap(f, mount_path)) {
+        return Err(Error::from(CacertsOverlap {
+            subject: cacerts_subject(r, i),
+            file: file.clone(),
+            other: format!("the mount path {mount_path}"),
+        }));
+    }
+    s.java_cacerts = cacerts;
     s.java_trust_store = Some(java);
     s.values.java_trust_store = true;
     Ok(())
@@ -749,8 +821,8 @@ fn parse_java(value: &Value) -> Result<JavaTrustStore, Error> {
     let nested = Nested::read(
         value,
         KEY,
-        &["key", "type", "password"],
-        "\"key\" and optionally \"type\" and \"password\"",
+        &["key", "type", "password", "cacerts"],
+        "\"key\" and optionally \"type\", \"password\" and \"cacerts\"",
     )?;
     let text = |field: &str| nested.text(field);
     let key = text("key")?.ok_or(Error::JavaKeyRequired)?;
@@ -786,6 +858,111 @@ pub fn trust_store_path(mount_path: &str, java: &JavaTrustStore) -> Result<(), R
         });
     }
     Ok(())
+}
+
+/// `javaTrustStore.cacerts`: false (none), true (the standard list) or a
+/// list of files under `systemTrustStore`'s rules. The JDK reads those files
+/// without a password, so a password is refused with them.
+fn java_cacerts(java: &Value) -> Result<Vec<String>, Error> {
+    let standard = || STANDARD_JAVA_CACERTS.map(String::from).to_vec();
+    let files = match java.get("cacerts") {
+        None | Some(Value::Null) | Some(Value::Bool(false)) => Vec::new(),
+        Some(Value::Bool(true)) => standard(),
+        Some(Value::String(text)) => match names::parse_bool(text) {
+            Some(on) => on.then(standard).unwrap_or_default(),
+            None => {
+                let reason = Reason::MustBe(Expected::StoreFiles);
+                return Err(invalid(JAVA_CACERTS, text, reason).into());
+            }
+        },
+        Some(Value::Array(items)) => cacerts_list(items)?,
+        Some(other) => {
+            let subject = Subject::setting(JAVA_CACERTS);
+            let wrong = ValueError::wrong_kind(subject, Expected::StoreFiles, Kind::of(other));
+            return Err(wrong.into());
+        }
+    };
+    let password = java.get("password").and_then(Value::as_str);
+    if !files.is_empty() && password.is_some_and(|p| !p.is_empty()) {
+        return Err(Error::CacertsPassword);
+    }
+    Ok(files)
+}
+
+/// The list form of `javaTrustStore.cacerts`.
+fn cacerts_list(items: &[Value]) -> Result<Vec<String>, Error> {
+    let mut files = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let file = item.as_str().ok_or_else(|| {
+            let subject = Subject::SettingItem(JAVA_CACERTS, i);
+            ValueError::wrong_kind(subject, Expected::String, Kind::of(item))
+        })?;
+        files.push(file);
+    }
+    if files.is_empty() {
+        return Err(Error::CacertsListEmpty);
+    }
+    listed_files(JAVA_CACERTS, &files)
+}
+
+/// The `i`th file of `javaTrustStore.cacerts` in messages: an item of the
+/// admin's list, or the setting when it is the standard list.
+fn cacerts_subject(r: &Reader<'_>, i: usize) -> Subject {
+    let java = r.get("javaTrustStore").and_then(|j| j.get("cacerts"));
+    match java {
+        Some(Value::Array(_)) => Subject::SettingItem(JAVA_CACERTS, i),
+        _ => Subject::setting(JAVA_CACERTS),
+    }
+}
+
+/// No file of `javaTrustStore.cacerts` overlaps the system trust store
+/// files, which `<prefix>/systemTrustStore: "true"` may turn on when the
+/// setting is off: a container could not get both mounts.
+fn cacerts_apart_from_store(r: &Reader<'_>, s: &Settings) -> Result<(), Error> {
+    for (i, file) in s.java_cacerts.iter().enumerate() {
+        let store = s.system_trust_store.iter();
+        if let Some(other) = store.clone().find(|f| names::overlap(f, file)) {
+            return Err(Error::from(CacertsOverlap {
+                subject: cacerts_subject(r, i),
+                file: file.clone(),
+                other: format!("the system trust store file {other}"),
+            }));
+        }
+    }
+    Ok(())
+}
+
+/// `envValues`: variables with a literal value, under the rules of
+/// `envVars` (read before), and never JAVA_TOOL_OPTIONS when the policy
+/// owns the Java trust store.
+fn env_values(r: &Reader<'_>, s: &Settings) -> Result<Vec<(String, String)>, Error> {
+    let map = match r.get(ENV_VALUES) {
+        None => return Ok(Vec::new()),
+        Some(Value::Object(map)) => map,
+        Some(other) => {
+            let expected = Expected::ObjectWith(
+                "variable names and their values as strings (e.g. NODE_USE_SYSTEM_CA: \"1\")",
+            );
+            let subject = Subject::setting(ENV_VALUES);
+            return Err(ValueError::wrong_kind(subject, expected, Kind::of(other)).into());
+        }
+    };
+    let mut out = Vec::with_capacity(map.len());
+    for (name, value) in map {
+        names::env_var_name(name).map_err(|reason| invalid(ENV_VALUES, name, reason))?;
+        let Value::String(value) = value else {
+            let subject = Subject::Setting(format!("{ENV_VALUES}.{name}"));
+            return Err(ValueError::wrong_kind(subject, Expected::String, Kind::of(value)).into());
+        };
+        if s.env_vars.iter().any(|v| v == name) {
+            return Err(Error::EnvValueListed(name.clone()));
+        }
+        if name == JAVA_TOOL_OPTIONS && s.java_trust_store.is_some() {
+            return Err(Error::JavaOptionsValue);
+        }
+        out.push((name.clone(), value.clone()));
+    }
+    Ok(out)
 }
 
 fn env_var_list(names_in: &[&str]) -> Result<Vec<String>, Error> {
@@ -1257,5 +1434,184 @@ mod tests {
             parse(json!({"configMap": "a", "sourceCheck": true})).unwrap_err(),
             "setting \"sourceCheck\" must be a string, found a boolean"
         );
+    }
+
+    #[test]
+    fn env_values_are_read_in_order_with_the_rules_of_env_vars() {
+        let s = parse(json!({"configMap": "a",
+            "envValues": {"NODE_USE_SYSTEM_CA": "1", "DENO_TLS_CA_STORE": "system"}}))
+        .unwrap();
+        let pair = |n: &str, v: &str| (n.to_string(), v.to_string());
+        assert_eq!(
+            s.env_values,
+            [
+                pair("DENO_TLS_CA_STORE", "system"),
+                pair("NODE_USE_SYSTEM_CA", "1")
+            ]
+        );
+        assert!(
+            parse(json!({"configMap": "a"}))
+                .unwrap()
+                .env_values
+                .is_empty()
+        );
+        let refused =
+            |values: Value| parse(json!({"configMap": "a", "envValues": values})).unwrap_err();
+        assert_eq!(
+            refused(json!(["NODE_USE_SYSTEM_CA=1"])),
+            "setting \"envValues\" must be an object with variable names and their values as \
+             strings (e.g. NODE_USE_SYSTEM_CA: \"1\"), found a list"
+        );
+        assert_eq!(
+            refused(json!({"1NODE": "1"})),
+            "setting \"envValues\": \"1NODE\" must be a valid environment variable name: \
+             letters, digits, '_', '-' and '.', not starting with a digit nor with '..', and \
+             not '.' (e.g. \"SSL_CERT_FILE\")"
+        );
+        assert_eq!(
+            refused(json!({"NODE_USE_SYSTEM_CA": 1})),
+            "setting \"envValues.NODE_USE_SYSTEM_CA\" must be a string, found a number"
+        );
+        assert_eq!(
+            refused(json!({"SSL_CERT_FILE": "/x"})),
+            "setting \"envValues\" sets SSL_CERT_FILE, which \"envVars\" also sets to the \
+             bundle's path: keep it in one of them"
+        );
+    }
+
+    #[test]
+    fn env_values_leave_java_tool_options_to_the_java_trust_store() {
+        let values = json!({"JAVA_TOOL_OPTIONS": "-Xmx1g"});
+        assert!(parse(json!({"configMap": "a", "envValues": values})).is_ok());
+        for java in [
+            json!({"key": "truststore.p12"}),
+            json!({"key": "truststore.p12", "cacerts": true}),
+        ] {
+            let s = json!({"configMap": "a", "javaTrustStore": java, "envValues": values});
+            assert_eq!(
+                parse(s).unwrap_err(),
+                "setting \"envValues\" must not set JAVA_TOOL_OPTIONS when \"javaTrustStore\" is \
+                 set: the policy adds the trust store options to it, or mounts the store over \
+                 the JDK's default one, which trustStore options there would hide"
+            );
+        }
+    }
+
+    fn java(cacerts: Value) -> Result<Settings, String> {
+        parse(json!({"configMap": "a",
+            "javaTrustStore": {"key": "truststore.p12", "cacerts": cacerts}}))
+    }
+
+    #[test]
+    fn java_cacerts_true_is_the_standard_list_and_a_list_replaces_it() {
+        assert_eq!(
+            java(json!(true)).unwrap().java_cacerts,
+            STANDARD_JAVA_CACERTS
+        );
+        assert_eq!(
+            java(json!("true")).unwrap().java_cacerts,
+            STANDARD_JAVA_CACERTS
+        );
+        for off in [json!(false), json!("false"), Value::Null] {
+            let s = java(off).unwrap();
+            assert!(s.java_cacerts.is_empty());
+            assert!(s.java_trust_store.is_some());
+        }
+        let own = java(json!(["/usr/lib/jvm/jre/lib/security/cacerts"])).unwrap();
+        assert_eq!(own.java_cacerts, ["/usr/lib/jvm/jre/lib/security/cacerts"]);
+        // Without JAVA_TOOL_OPTIONS the mount path may hold whitespace.
+        let spaced = json!({"configMap": "a", "mountPath": "/ca certs",
+            "javaTrustStore": {"key": "truststore.p12", "cacerts": true}});
+        assert!(parse(spaced).is_ok());
+    }
+
+    #[test]
+    fn java_cacerts_files_follow_the_system_trust_store_rules() {
+        assert_eq!(
+            java(json!(["/etc/ssl/certs/java/cacerts", "/proc/cacerts"])).unwrap_err(),
+            "setting \"javaTrustStore.cacerts\"[1]: \"/proc/cacerts\" must not be at or under \
+             /proc, which the container needs"
+        );
+        assert_eq!(
+            java(json!(["/x/cacerts", "/x/cacerts"])).unwrap_err(),
+            "setting \"javaTrustStore.cacerts\"[1]: \"/x/cacerts\" is listed twice"
+        );
+        assert_eq!(
+            java(json!(["etc/cacerts"])).unwrap_err(),
+            "setting \"javaTrustStore.cacerts\"[0]: \"etc/cacerts\" must be an absolute path \
+             (starting with '/')"
+        );
+        assert_eq!(
+            java(json!([])).unwrap_err(),
+            "setting \"javaTrustStore.cacerts\" is an empty list, which puts the Java trust \
+             store over no file: list the files, or set true for the standard list or false \
+             for none"
+        );
+        assert_eq!(
+            java(json!([true])).unwrap_err(),
+            "setting \"javaTrustStore.cacerts\"[0] must be a string, found a boolean"
+        );
+        assert_eq!(
+            java(json!(3)).unwrap_err(),
+            "setting \"javaTrustStore.cacerts\" must be true, false or a list of absolute file \
+             paths, found a number"
+        );
+        assert_eq!(
+            java(json!("yes")).unwrap_err(),
+            "setting \"javaTrustStore.cacerts\": \"yes\" must be true, false or a list of \
+             absolute file paths"
+        );
+    }
+
+    #[test]
+    fn java_cacerts_refuse_a_password_the_jdk_would_not_use() {
+        let with = |password: &str| {
+            parse(json!({"configMap": "a", "javaTrustStore":
+                {"key": "truststore.p12", "cacerts": true, "password": password}}))
+        };
+        assert_eq!(
+            with("changeit").unwrap_err(),
+            "setting \"javaTrustStore.password\" cannot be used with \"cacerts\": the JDK reads \
+             its default trust store without a password, so the store must be readable without \
+             one (trust-manager's PKCS#12 target with password \"\", or JKS): leave the \
+             password out"
+        );
+        assert!(with("").is_ok());
+    }
+
+    #[test]
+    fn java_cacerts_keep_apart_from_the_mount_path_and_the_system_store() {
+        let overlap = |subject: &str, file: &str, other: &str| {
+            format!(
+                "{subject}: the JDK trust store file {file} and {other} overlap (one is at or \
+                 under the other), and a container cannot mount both: keep \
+                 javaTrustStore.cacerts apart from the mount path and the system trust store \
+                 files"
+            )
+        };
+        let mounted = json!({"configMap": "a", "mountPath": "/etc/ssl/certs",
+            "javaTrustStore": {"key": "truststore.p12", "cacerts": true}});
+        assert_eq!(
+            parse(mounted).unwrap_err(),
+            overlap(
+                "setting \"javaTrustStore.cacerts\"",
+                "/etc/ssl/certs/java/cacerts",
+                "the mount path /etc/ssl/certs"
+            )
+        );
+        // The system store files count even when off: an annotation may turn them on.
+        let stored = json!({"configMap": "a",
+            "javaTrustStore": {"key": "truststore.p12", "cacerts": ["/opt/j/cacerts", "/etc/ssl/cert.pem"]}});
+        assert_eq!(
+            parse(stored).unwrap_err(),
+            overlap(
+                "setting \"javaTrustStore.cacerts\"[1]",
+                "/etc/ssl/cert.pem",
+                "the system trust store file /etc/ssl/cert.pem"
+            )
+        );
+        let both = json!({"configMap": "a", "systemTrustStore": true,
+            "javaTrustStore": {"key": "truststore.p12", "cacerts": true}});
+        assert!(parse(both).is_ok());
     }
 }

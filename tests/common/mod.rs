@@ -175,6 +175,9 @@ pub struct Injection {
     /// The system trust store files the bundle file is mounted at, and its key.
     store: Vec<String>,
     key: String,
+    /// The JDK trust store files the Java store `java_key` is mounted at.
+    cacerts: Vec<String>,
+    java_key: String,
     env: Vec<Value>,
     /// JSON pointers to the containers injected, all in one pod spec.
     containers: Vec<String>,
@@ -198,6 +201,8 @@ impl Injection {
             mount_path: Some("/cacerts".into()),
             store: Vec::new(),
             key: "ca.crt".into(),
+            cacerts: Vec::new(),
+            java_key: String::new(),
             env: vec![env("SSL_CERT_FILE", "/cacerts/ca.crt")],
             containers: vec!["/spec/containers/0".into()],
         }
@@ -235,6 +240,14 @@ impl Injection {
     pub fn over(mut self, files: &[&str], key: &str) -> Self {
         self.store = files.iter().map(|f| f.to_string()).collect();
         self.key = key.into();
+        self
+    }
+
+    /// Each container also gets the Java store `key` mounted at these JDK
+    /// trust store files, after the system trust store mounts.
+    pub fn java_over(mut self, files: &[&str], key: &str) -> Self {
+        self.cacerts = files.iter().map(|f| f.to_string()).collect();
+        self.java_key = key.into();
         self
     }
 
@@ -281,6 +294,13 @@ impl Injection {
                     &mut expected,
                     &format!("{c}/volumeMounts"),
                     store_mount(&self.volume, file, &self.key),
+                );
+            }
+            for file in &self.cacerts {
+                push(
+                    &mut expected,
+                    &format!("{c}/volumeMounts"),
+                    store_mount(&self.volume, file, &self.java_key),
                 );
             }
             for var in &self.env {

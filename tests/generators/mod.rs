@@ -21,6 +21,12 @@ pub const STANDARD_FILES: &[&str] = &[
     "/etc/ssl/ca-bundle.pem",
     "/etc/ssl/cert.pem",
 ];
+/// The standard list of `javaTrustStore.cacerts: true`.
+pub const CACERTS: &[&str] = &[
+    "/etc/ssl/certs/java/cacerts",
+    "/etc/pki/ca-trust/extracted/java/cacerts",
+    "/opt/java/openjdk/lib/security/cacerts",
+];
 
 pub const KINDS: &[(&str, &str)] = &[
     ("", "Pod"),
@@ -52,6 +58,23 @@ pub const STORE_FILES: &[&str] = &[
     "/cacerts.pem",
 ];
 pub const SSL_CERT_FILES: &[&str] = &["/x/y.pem", "/cacerts/ca.crt"];
+/// Files `javaTrustStore.cacerts` may list: standard ones (one under a mount
+/// path of `MOUNT_PATHS`), one under another mount path, one of its own.
+pub const CACERTS_FILES: &[&str] = &[
+    "/etc/ssl/certs/java/cacerts",
+    "/opt/java/openjdk/lib/security/cacerts",
+    "/a/b/cacerts",
+    "/usr/lib/jvm/cacerts",
+];
+/// The variables `envValues` may set: runtime switches, one that `envVars`
+/// may list and JAVA_TOOL_OPTIONS (left out beside a Java trust store).
+pub const VALUE_NAMES: &[&str] = &[
+    "NODE_USE_SYSTEM_CA",
+    "UV_NATIVE_TLS",
+    "A",
+    "JAVA_TOOL_OPTIONS",
+];
+pub const VALUES: &[&str] = &["1", "system", ""];
 pub const TRUST_STORE_KEYS: &[&str] = &["truststore.p12", "trust.jks"];
 pub const TRUST_STORE_TYPES: &[&str] = &["PKCS12", "JKS"];
 pub const TRUST_STORE_PASSWORDS: &[&str] = &["changeit", "s3cret"];
@@ -111,6 +134,7 @@ pub const POD_MOUNT_PATHS: &[&str] = &[
     "/etc/ssl/",
     "/etc/ssl/certs/ca-certificates.crt/x",
     "/a/b/c.pem",
+    "/opt/java/",
 ];
 /// Block devices: at a mount path of ours (however spelled) or elsewhere.
 pub const DEVICE_PATHS: &[&str] = &[
@@ -120,6 +144,7 @@ pub const DEVICE_PATHS: &[&str] = &[
     "/etc/ssl/certs",
     "/a/b",
     "/etc/ssl/cert.pem",
+    "/usr/lib/jvm/cacerts",
 ];
 /// Device names, one of which is the volume name the policy would choose.
 pub const DEVICE_NAMES: &[&str] = &["block", "raw", "cainjector-ca-bundle"];
@@ -373,6 +398,8 @@ pub struct JavaTrustStoreSpec {
     pub key: String,
     pub store_type: Option<String>,
     pub password: Option<String>,
+    /// `cacerts`: true or false, or a list of `CACERTS_FILES`.
+    pub cacerts: Option<StoreSpec>,
 }
 
 /// `systemTrustStore`: true or false, or a list of `STORE_FILES`.
@@ -401,6 +428,8 @@ pub struct SettingsSpec {
     pub allowed_overrides: Option<Vec<String>>,
     pub inject_init_containers: Option<bool>,
     pub system_trust_store: Option<StoreSpec>,
+    /// `envValues`, as name and value.
+    pub env_values: Option<Vec<(String, String)>>,
 }
 
 fn strings(list: &Option<Vec<String>>) -> Option<Value> {
@@ -412,7 +441,9 @@ impl SettingsSpec {
     /// validate_settings refuses left out: a Java trust store beside a
     /// ClusterTrustBundle (which projects only the PEM), opt-in mode
     /// (`inject: false`) with an `allowedOverrides` that lacks `inject`, and
-    /// system trust store files that overlap the mount path.
+    /// system trust store files that overlap the mount path; likewise the JDK
+    /// trust store files, a password beside them, and `envValues` variables
+    /// that `envVars` sets or JAVA_TOOL_OPTIONS beside a Java trust store.
     pub fn to_json(&self) -> Value {
         let mut s = Map::new();
         let (key, source) = match &self.source {
@@ -430,7 +461,13 @@ impl SettingsSpec {
                 let mut m = Map::new();
                 m.insert("key".into(), j.key.as_str().into());
                 insert_opt(&mut m, "type", j.store_type.clone().map(Value::from));
-                insert_opt(&mut m, "password", j.password.clone().map(Value::from));
+                let cacerts = j
+                    .cacerts
+                    .as_ref()
+                    .and_then(|c| self.files_apart(c, CACERTS));
+                let password = j.password.clone().filter(|_| cacerts.is_none());
+                insert_opt(&mut m, "password", password.map(Value::from));
+                insert_opt(&mut m, "cacerts", cacerts);
                 Value::Object(m)
             });
             insert_opt(&mut s, "javaTrustStore", java);
@@ -473,21 +510,45 @@ impl SettingsSpec {
             flag(self.inject_init_containers),
         );
         insert_opt(&mut s, "systemTrustStore", self.store());
+        let java = s.contains_key("javaTrustStore");
+        insert_opt(&mut s, "envValues", self.values(java));
         Value::Object(s)
     }
 
-    /// `systemTrustStore`, without the files that overlap the mount path.
-    fn store(&self) -> Option<Value> {
+    /// `envValues`, without the names `envVars` sets, nor JAVA_TOOL_OPTIONS
+    /// beside a Java trust store.
+    fn values(&self, java: bool) -> Option<Value> {
+        let default = ["SSL_CERT_FILE".to_string()];
+        let listed = self.env_vars.as_deref().unwrap_or(&default);
+        let kept =
+            self.env_values.as_ref()?.iter().filter(|(name, _)| {
+                !listed.contains(name) && !(java && name == "JAVA_TOOL_OPTIONS")
+            });
+        Some(Value::Object(
+            kept.map(|(name, value)| (name.clone(), Value::from(value.as_str())))
+                .collect(),
+        ))
+    }
+
+    /// A `StoreSpec` of `standard` as the setting's value, without the files
+    /// that overlap the mount path; `None` when none is left.
+    fn files_apart(&self, spec: &StoreSpec, standard: &[&str]) -> Option<Value> {
         let mount_path = self.mount_path.as_deref().unwrap_or("/cacerts");
         let apart = |file: &&str| !api::overlap(file, mount_path);
-        match self.system_trust_store.as_ref()? {
-            StoreSpec::Flag(true) if !STANDARD_FILES.iter().all(apart) => None,
+        match spec {
+            StoreSpec::Flag(true) if !standard.iter().all(apart) => None,
             StoreSpec::Flag(on) => Some(Value::Bool(*on)),
             StoreSpec::Files(files) => {
                 let kept: Vec<&str> = files.iter().map(String::as_str).filter(apart).collect();
                 (!kept.is_empty()).then(|| Value::from(kept))
             }
         }
+    }
+
+    /// `systemTrustStore`, without the files that overlap the mount path.
+    fn store(&self) -> Option<Value> {
+        let spec = self.system_trust_store.as_ref()?;
+        self.files_apart(spec, STANDARD_FILES)
     }
 }
 
