@@ -1,5 +1,5 @@
 //! The properties every mutation must have, checked on one request. Shared by
-//! tests/properties.rs and the `mutation` fuzz target (which includes this file
+//! tests/properties.rs and the fuzz targets (which include this file
 //! and tests/common/mod.rs by path), so both prove the same thing.
 #![allow(dead_code)]
 
@@ -13,6 +13,22 @@ const DEFAULT_PREFIX: &str = "cainjector.lestak.sh";
 const JAVA_TOOL_OPTIONS: &str = "JAVA_TOOL_OPTIONS";
 const TRUST_STORE_OPTION: &str = "-Djavax.net.ssl.trustStore=";
 const CONTAINER_LISTS: [&str; 3] = ["containers", "initContainers", "ephemeralContainers"];
+
+/// The host's view of one `validate` call on `payload`: it answers (a failed
+/// call is an HTTP 500 for the API server) with a ValidationResponse whose
+/// `accepted` is a boolean, and a mutated object is an accepted object.
+pub fn host_reads_answer(payload: &[u8]) -> Value {
+    let response = cainjector::validate(payload).expect("validate must always answer");
+    let response: Value =
+        serde_json::from_slice(&response).expect("the answer is a ValidationResponse");
+    let accepted = response.get("accepted").and_then(Value::as_bool);
+    assert!(accepted.is_some(), "{response}");
+    match response.get("mutated_object") {
+        None | Some(Value::Null) => {}
+        Some(object) => assert!(object.is_object() && accepted == Some(true), "{response}"),
+    }
+    response
+}
 
 /// JSON pointer to the pod spec of each kind the policy handles, by (group, kind).
 pub fn spec_pointer(group: &str, kind: &str) -> Option<&'static str> {
