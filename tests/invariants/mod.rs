@@ -844,6 +844,13 @@ pub enum Reading {
 /// plainly: so escapes, spacing, number spellings and duplicate keys (the
 /// last one wins) change nothing the policy decides.
 pub fn read_as_serde_json_reads(payload: &[u8]) -> Reading {
+    verdict_read_as_serde_json_reads(payload).0
+}
+
+/// `read_as_serde_json_reads`, with the policy's verdict on `payload`, so
+/// that a caller that needs it (the `validate_payload` fuzz target) does not
+/// run the policy on it again.
+pub fn verdict_read_as_serde_json_reads(payload: &[u8]) -> (Reading, Verdict) {
     let verdict = cainjector::evaluate(payload);
     let json = std::str::from_utf8(payload)
         .is_ok_and(|text| serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok());
@@ -857,13 +864,13 @@ pub fn read_as_serde_json_reads(payload: &[u8]) -> Reading {
             "{}",
             String::from_utf8_lossy(payload)
         );
-        return Reading::NotJson;
+        return (Reading::NotJson, verdict);
     }
     let Ok(value) = value else {
-        return Reading::Unchecked;
+        return (Reading::Unchecked, verdict);
     };
     if names_raw_value(&serde_json::from_slice(payload).expect("JSON within the depth limit")) {
-        return Reading::Unchecked;
+        return (Reading::Unchecked, verdict);
     }
     let plain = serde_json::to_vec(&value).expect("a Value writes");
     assert_eq!(
@@ -873,7 +880,7 @@ pub fn read_as_serde_json_reads(payload: &[u8]) -> Reading {
         String::from_utf8_lossy(payload),
         String::from_utf8_lossy(&plain)
     );
-    Reading::AsItsValue
+    (Reading::AsItsValue, verdict)
 }
 
 /// Whether a map in `written` has serde_json's raw-value token as its first
