@@ -3,13 +3,15 @@
 #   validate_payload: every fixture that is an AdmissionRequest, wrapped as a
 #     waPC `validate` payload with each of a few settings, and re-kinded as each
 #     workload kind (its object wrapped in a pod template).
+#   validate_quick: the same payloads (`make fuzz` gives it validate_payload's
+#     corpus as a second directory); it grows its own in corpus/validate_quick.
 #   mutation: its input is the choices of an `arbitrary` generator, which no
 #     fixture encodes; it gets a few random seeds and grows its own corpus.
 set -euo pipefail
 cd "$(dirname "$0")"
 payloads=corpus/validate_payload
 choices=corpus/mutation
-mkdir -p "$payloads" "$choices"
+mkdir -p "$payloads" "$choices" corpus/validate_quick
 
 settings=(
   '{"configMap":"ca-bundle"}'

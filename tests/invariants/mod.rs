@@ -1,5 +1,5 @@
 //! The properties every mutation must have, checked on one request. Shared by
-//! tests/properties.rs and the `mutation` fuzz target (which includes this file
+//! tests/properties.rs and the fuzz targets (which include this file
 //! and tests/common/mod.rs by path), so both prove the same thing.
 #![allow(dead_code)]
 
@@ -13,6 +13,22 @@ const DEFAULT_PREFIX: &str = "cainjector.lestak.sh";
 const JAVA_TOOL_OPTIONS: &str = "JAVA_TOOL_OPTIONS";
 const TRUST_STORE_OPTION: &str = "-Djavax.net.ssl.trustStore=";
 const CONTAINER_LISTS: [&str; 3] = ["containers", "initContainers", "ephemeralContainers"];
+
+/// The host's view of one `validate` call on `payload`: it answers (a failed
+/// call is an HTTP 500 for the API server) with a ValidationResponse whose
+/// `accepted` is a boolean, and a mutated object is an accepted object.
+pub fn host_reads_answer(payload: &[u8]) -> Value {
+    let response = cainjector::validate(payload).expect("validate must always answer");
+    let response: Value =
+        serde_json::from_slice(&response).expect("the answer is a ValidationResponse");
+    let accepted = response.get("accepted").and_then(Value::as_bool);
+    assert!(accepted.is_some(), "{response}");
+    match response.get("mutated_object") {
+        None | Some(Value::Null) => {}
+        Some(object) => assert!(object.is_object() && accepted == Some(true), "{response}"),
+    }
+    response
+}
 
 /// JSON pointer to the pod spec of each kind the policy handles, by (group, kind).
 pub fn spec_pointer(group: &str, kind: &str) -> Option<&'static str> {
@@ -828,6 +844,13 @@ pub enum Reading {
 /// plainly: so escapes, spacing, number spellings and duplicate keys (the
 /// last one wins) change nothing the policy decides.
 pub fn read_as_serde_json_reads(payload: &[u8]) -> Reading {
+    verdict_read_as_serde_json_reads(payload).0
+}
+
+/// `read_as_serde_json_reads`, with the policy's verdict on `payload`, so
+/// that a caller that needs it (the `validate_payload` fuzz target) does not
+/// run the policy on it again.
+pub fn verdict_read_as_serde_json_reads(payload: &[u8]) -> (Reading, Verdict) {
     let verdict = cainjector::evaluate(payload);
     let json = std::str::from_utf8(payload)
         .is_ok_and(|text| serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok());
@@ -841,13 +864,13 @@ pub fn read_as_serde_json_reads(payload: &[u8]) -> Reading {
             "{}",
             String::from_utf8_lossy(payload)
         );
-        return Reading::NotJson;
+        return (Reading::NotJson, verdict);
     }
     let Ok(value) = value else {
-        return Reading::Unchecked;
+        return (Reading::Unchecked, verdict);
     };
     if names_raw_value(&serde_json::from_slice(payload).expect("JSON within the depth limit")) {
-        return Reading::Unchecked;
+        return (Reading::Unchecked, verdict);
     }
     let plain = serde_json::to_vec(&value).expect("a Value writes");
     assert_eq!(
@@ -857,7 +880,7 @@ pub fn read_as_serde_json_reads(payload: &[u8]) -> Reading {
         String::from_utf8_lossy(payload),
         String::from_utf8_lossy(&plain)
     );
-    Reading::AsItsValue
+    (Reading::AsItsValue, verdict)
 }
 
 /// Whether a map in `written` has serde_json's raw-value token as its first
