@@ -488,3 +488,36 @@ fn every_action_is_pinned_by_commit_with_its_version_beside_it() {
         }
     }
 }
+
+#[test]
+fn release_drafter_config_uses_no_key_release_drafter_7_deprecates() {
+    let config = yaml(".github/release-drafter.yml");
+    for key in [
+        "exclude-labels",
+        "include-labels",
+        "exclude-paths",
+        "include-paths",
+        "version-resolver",
+    ] {
+        assert!(config.get(key).is_none(), "top-level {key} is deprecated");
+    }
+    let categories = config["categories"].as_array().expect("categories");
+    for category in categories {
+        for key in ["label", "labels"] {
+            assert!(
+                category.get(key).is_none(),
+                "{category}: a category's {key} is deprecated (use when)"
+            );
+        }
+        assert!(category["when"]["labels"].is_array(), "{category}");
+    }
+    let skipped: Vec<&Value> = categories
+        .iter()
+        .filter(|c| c["type"] == "pre-exclude")
+        .collect();
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(
+        skipped[0]["when"]["labels"],
+        json!(["release/skip-changelog"])
+    );
+}
