@@ -343,8 +343,9 @@ evaluate_manifest() {
 # The sessions in test_data/replay-*.yml are in the format of
 # `kwctl run --record-host-capabilities-interactions`. kwctl lets a module read a
 # Kubernetes resource only with --allow-context-aware and only when the module's
-# metadata lists it (contextAwareResources), so a copy annotated with
-# metadata.yml is run.
+# metadata lists it (contextAwareResources). metadata.yml lists none (the default
+# settings read nothing), so the copy run here is annotated with metadata.yml plus
+# the grant of a policy resource with sourceCheck and a ConfigMap source.
 
 # evaluate_replayed REQUEST_FILE SETTINGS_JSON SESSION_FILE [extra kwctl args]
 evaluate_replayed() {
@@ -352,7 +353,11 @@ evaluate_replayed() {
   shift 3
   local module=$POLICY
   local POLICY="$BATS_TEST_TMPDIR/annotated-policy.wasm"
-  "$KWCTL" annotate -m metadata.yml -u README.md -o "$POLICY" "$module"
+  {
+    cat metadata.yml
+    printf 'contextAwareResources:\n  - apiVersion: v1\n    kind: ConfigMap\n'
+  } >"$BATS_TEST_TMPDIR/metadata.yml"
+  "$KWCTL" annotate -m "$BATS_TEST_TMPDIR/metadata.yml" -u README.md -o "$POLICY" "$module"
   evaluate "$request" "$settings" --replay-host-capabilities-interactions "test_data/$session" "$@"
 }
 

@@ -147,14 +147,11 @@ fn metadata_has_what_kwctl_requires() {
     // With `action: require` the policy's audit answers are meaningful;
     // `kwctl scaffold manifest` copies this into the policy resource.
     assert_eq!(m["backgroundAudit"], json!(true));
-    // sourceCheck reads the bundle's ConfigMap or Secret through the host.
-    assert_eq!(
-        m["contextAwareResources"],
-        json!([
-            {"apiVersion": "v1", "kind": "ConfigMap"},
-            {"apiVersion": "v1", "kind": "Secret"}
-        ])
-    );
+    // The default settings read nothing from the cluster, so the metadata grants
+    // nothing: `kwctl scaffold manifest --allow-context-aware` copies this list
+    // into the policy resource. sourceCheck's read of the bundle (ConfigMap or
+    // Secret) is granted by the resource that turns it on.
+    assert_eq!(m.get("contextAwareResources"), None);
     assert_eq!(m["hostCapabilities"], json!(["kubernetes/get_resource"]));
     assert_eq!(m["executionMode"], json!("kubewarden-wapc"));
     assert_eq!(annotation(&m, "io.kubewarden.policy.title"), "cainjector");
