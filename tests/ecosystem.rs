@@ -669,3 +669,67 @@ fn trust_manager_bundle_produces_what_the_cluster_policy_mounts() {
         str_at(&bundle, "/spec/target/configMap/key")
     );
 }
+
+/// The reads a policy resource must grant for its settings: only `sourceCheck`
+/// reads the cluster, and only the kind of its source (docs/cluster-admins.md,
+/// "What the policy may read from the cluster").
+fn reads_needed(settings: &Value) -> Value {
+    let checks = !matches!(
+        settings.get("sourceCheck"),
+        None | Some(Value::Bool(false))
+    ) && settings["sourceCheck"] != "off";
+    if !checks || settings["action"] == "require" {
+        return Value::Null;
+    }
+    let kinds: Vec<Value> = [("configMap", "ConfigMap"), ("secret", "Secret")]
+        .into_iter()
+        .filter(|(key, _)| settings.get(*key).is_some())
+        .map(|(_, kind)| json!({"apiVersion": "v1", "kind": kind}))
+        .collect();
+    if kinds.is_empty() {
+        Value::Null
+    } else {
+        Value::Array(kinds)
+    }
+}
+
+#[test]
+fn example_policies_grant_only_the_reads_their_settings_make() {
+    let policies = [
+        "cluster-admission-policy.yaml",
+        "cluster-admission-policy-match-conditions.yaml",
+        "admission-policy.yaml",
+    ]
+    .into_iter()
+    .chain(REQUIRE_EXAMPLES);
+    for name in policies {
+        let spec = &example(name)["spec"];
+        assert_eq!(
+            spec["contextAwareResources"],
+            reads_needed(&spec["settings"]),
+            "{name}"
+        );
+    }
+    // The rule itself, on the settings the docs name.
+    let config_map = json!([{"apiVersion": "v1", "kind": "ConfigMap"}]);
+    for (settings, reads) in [
+        (json!({"configMap": "a"}), Value::Null),
+        (json!({"configMap": "a", "sourceCheck": "off"}), Value::Null),
+        (json!({"configMap": "a", "sourceCheck": false}), Value::Null),
+        (json!({"configMap": "a", "sourceCheck": "warn"}), config_map),
+        (
+            json!({"secret": "a", "sourceCheck": "reject"}),
+            json!([{"apiVersion": "v1", "kind": "Secret"}]),
+        ),
+        (
+            json!({"configMap": "a", "sourceCheck": "reject", "action": "require"}),
+            Value::Null,
+        ),
+        (
+            json!({"clusterTrustBundle": {"name": "a"}, "sourceCheck": "warn"}),
+            Value::Null,
+        ),
+    ] {
+        assert_eq!(reads_needed(&settings), reads, "{settings}");
+    }
+}
