@@ -11,18 +11,21 @@ load tests/common/e2e
 
 MODULE=${MODULE:-annotated-policy.wasm}
 WORK=target/e2e-registry
-# Each wait is bounded: 60 tries, half a second apart.
+# Each wait is bounded: half a second apart, 60 tries for the registry (30 s),
+# 240 for policy-server (120 s: it first tries to fetch Sigstore's trust root,
+# which a machine without Internet access only gives up on after a while).
 TRIES=60
+SERVER_TRIES=240
 
 # A free TCP port on 127.0.0.1, as the kernel hands one out.
 free_port() {
   /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# wait_for NAME URL PID LOG: until URL answers 200, or fail with the process's log.
+# wait_for NAME URL PID LOG TRIES: until URL answers 200, or fail with the process's log.
 wait_for() {
-  local name=$1 url=$2 pid=$3 log=$4
-  for _ in $(seq "$TRIES"); do
+  local name=$1 url=$2 pid=$3 log=$4 tries=$5
+  for _ in $(seq "$tries"); do
     curl -sf --max-time 2 -o /dev/null "$url" && return 0
     if ! kill -0 "$pid" 2>/dev/null; then
       echo "$name exited before it answered on $url:" >&2
@@ -31,7 +34,7 @@ wait_for() {
     fi
     sleep 0.5
   done
-  echo "$name did not answer on $url within $((TRIES / 2)) s:" >&2
+  echo "$name did not answer on $url within $((tries / 2)) s:" >&2
   cat "$log" >&2
   return 1
 }
@@ -67,7 +70,7 @@ http:
   addr: 127.0.0.1:$REGISTRY_PORT
 EOF
   start registry docker-registry serve "$WORK/registry.yml"
-  wait_for registry "http://127.0.0.1:$REGISTRY_PORT/v2/" "$(cat "$WORK/registry.pid")" "$WORK/registry.log"
+  wait_for registry "http://127.0.0.1:$REGISTRY_PORT/v2/" "$(cat "$WORK/registry.pid")" "$WORK/registry.log" "$TRIES"
 
   # Plain HTTP is allowed for this loopback registry only.
   printf 'insecure_sources:\n  - "127.0.0.1:%s"\n' "$REGISTRY_PORT" >"$WORK/sources.yml"
@@ -85,7 +88,7 @@ EOF
     --policies-download-dir "$WORK/policies" --sigstore-cache-dir "$WORK/sigstore" \
     --ignore-kubernetes-connection-failure --log-no-color
   wait_for policy-server "http://127.0.0.1:$READINESS_PORT/readiness" \
-    "$(cat "$WORK/policy-server.pid")" "$WORK/policy-server.log"
+    "$(cat "$WORK/policy-server.pid")" "$WORK/policy-server.log" "$SERVER_TRIES"
 }
 
 teardown_file() {
