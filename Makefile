@@ -5,8 +5,15 @@ SHELL := /bin/bash
 POLICY_SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 RUNNER_SOURCES := $(shell find runner/src -name '*.rs') runner/Cargo.toml Cargo.lock
 RUNNER := target/runner/policy-runner
-# e2e.bats runs `$KWCTL run ...`: the real kwctl when installed, else our runner.
+# e2e.bats runs `$KWCTL run ...` on POLICY: the real kwctl when installed, else our
+# runner. CI and the release also run it on the annotated module with the real kwctl
+# (POLICY=annotated-policy.wasm KWCTL=kwctl).
 KWCTL ?= $(or $(shell command -v kwctl 2>/dev/null),$(CURDIR)/$(RUNNER))
+POLICY ?= policy.wasm
+# The Kubewarden release whose kwctl and policy-server CI and the release workflow
+# test with (the kwctl-installer action's kwctl-version, the policy-server image's
+# tag): stated here only; the workflows read it with `make -s kubewarden-version`.
+KUBEWARDEN_VERSION := v1.36.0
 REQUEST ?= test_data/pod-realistic.json
 SETTINGS ?= policy-settings/default.yaml
 
@@ -54,8 +61,22 @@ unit-tests: policy.wasm
 	cargo test --locked -p policy-runner --profile runner
 
 .PHONY: e2e-tests
-e2e-tests: test-tools policy.wasm $(if $(findstring $(RUNNER),$(KWCTL)),$(RUNNER))
-	KWCTL="$(KWCTL)" bats e2e.bats
+e2e-tests: test-tools $(POLICY) $(if $(findstring $(RUNNER),$(KWCTL)),$(RUNNER))
+	KWCTL="$(KWCTL)" POLICY="$(POLICY)" bats e2e.bats
+
+# The module through a real OCI registry (Debian's docker-registry on 127.0.0.1) and a
+# real policy-server that pulls it from there (e2e-registry.bats). Needs kwctl and
+# policy-server on PATH (scripts/tools.sh says where to get them); not part of
+# `make test`, CI runs it.
+.PHONY: e2e-registry-tools e2e-registry
+e2e-registry-tools: test-tools
+	@KUBEWARDEN_VERSION=$(KUBEWARDEN_VERSION) scripts/tools.sh kwctl policy-server docker-registry
+e2e-registry: e2e-registry-tools annotated-policy.wasm
+	bats e2e-registry.bats
+
+.PHONY: kubewarden-version
+kubewarden-version:
+	@echo $(KUBEWARDEN_VERSION)
 
 # policy.wasm must stay within the size budget (it drives policy-server start-up).
 SIZE_BUDGET := 400000

@@ -4,6 +4,7 @@
 # Each test decodes the JSONPatch and asserts it exactly, or the exact message.
 
 bats_require_minimum_version 1.5.0
+load tests/common/e2e
 
 KWCTL=${KWCTL:-kwctl}
 POLICY=${POLICY:-policy.wasm}
@@ -32,48 +33,6 @@ evaluate_manifest() {
     run --separate-stderr "$KWCTL" run --request-path "$BATS_TEST_TMPDIR/request.json" --settings-json "$settings" "$POLICY"
   fi
 }
-
-# The decoded patch, compact, or "none".
-patch() {
-  echo "$output" | jq -c 'if .patch then (.patch | @base64d | fromjson) else "none" end'
-}
-
-# assert_patch EXPECTED_JSON: the response allows the request with exactly this patch.
-assert_patch() {
-  [ "$status" -eq 0 ]
-  [ "$(echo "$output" | jq -r .allowed)" = "true" ]
-  [ "$(echo "$output" | jq -r .patchType)" = "JSONPatch" ]
-  local expected
-  expected=$(echo "$1" | jq -c .)
-  if [ "$(patch)" != "$expected" ]; then
-    echo "expected: $expected"
-    echo "actual:   $(patch)"
-    return 1
-  fi
-}
-
-# assert_unchanged: allowed, no patch, no message.
-assert_unchanged() {
-  [ "$status" -eq 0 ]
-  [ "$(echo "$output" | jq -c '[.allowed, .patch, .status]')" = '[true,null,null]' ]
-}
-
-# assert_rejected MESSAGE: not allowed, with exactly this message.
-assert_rejected() {
-  [ "$status" -eq 0 ]
-  [ "$(echo "$output" | jq -r .allowed)" = "false" ]
-  local message
-  message=$(echo "$output" | jq -r .status.message)
-  if [ "$message" != "$1" ]; then
-    echo "expected: $1"
-    echo "actual:   $message"
-    return 1
-  fi
-}
-
-MOUNT='{"mountPath": "/cacerts", "name": "cainjector-ca-bundle", "readOnly": true}'
-ENV='{"name": "SSL_CERT_FILE", "value": "/cacerts/ca.crt"}'
-VOLUME='{"configMap": {"name": "ca-bundle"}, "name": "cainjector-ca-bundle"}'
 
 @test "a pod gets the volume, a read-only mount and SSL_CERT_FILE" {
   evaluate pod-simple.json "$DEFAULT"
@@ -384,8 +343,9 @@ VOLUME='{"configMap": {"name": "ca-bundle"}, "name": "cainjector-ca-bundle"}'
 # The sessions in test_data/replay-*.yml are in the format of
 # `kwctl run --record-host-capabilities-interactions`. kwctl lets a module read a
 # Kubernetes resource only with --allow-context-aware and only when the module's
-# metadata lists it (contextAwareResources), so a copy annotated with
-# metadata.yml is run.
+# metadata lists it (contextAwareResources). metadata.yml lists none (the default
+# settings read nothing), so the copy run here is annotated with metadata.yml plus
+# the grant of a policy resource with sourceCheck and a ConfigMap source.
 
 # evaluate_replayed REQUEST_FILE SETTINGS_JSON SESSION_FILE [extra kwctl args]
 evaluate_replayed() {
@@ -393,7 +353,11 @@ evaluate_replayed() {
   shift 3
   local module=$POLICY
   local POLICY="$BATS_TEST_TMPDIR/annotated-policy.wasm"
-  "$KWCTL" annotate -m metadata.yml -u README.md -o "$POLICY" "$module"
+  {
+    cat metadata.yml
+    printf 'contextAwareResources:\n  - apiVersion: v1\n    kind: ConfigMap\n'
+  } >"$BATS_TEST_TMPDIR/metadata.yml"
+  "$KWCTL" annotate -m "$BATS_TEST_TMPDIR/metadata.yml" -u README.md -o "$POLICY" "$module"
   evaluate "$request" "$settings" --replay-host-capabilities-interactions "test_data/$session" "$@"
 }
 

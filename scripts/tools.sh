@@ -8,8 +8,12 @@
 # when run as root (its static Rust client's musl target through rustup); and the
 # workflow linters of scripts/lint-requirements.txt with pip into .venv. Otherwise it stops at once
 # and says what to install.
+# For `make e2e-registry`: Debian's docker-registry through apt-get as root; kwctl
+# and policy-server only checked (they are Kubewarden's releases, not Debian's), with
+# where to get the release of KUBEWARDEN_VERSION when one is missing.
 # usage: scripts/tools.sh TOOL...
-#   (TOOL: wasm-target, components, jq, bats, wasm-opt, valgrind, c++, trust-matrix, workflow-lint)
+#   (TOOL: wasm-target, components, jq, bats, wasm-opt, valgrind, c++, trust-matrix, workflow-lint,
+#    docker-registry, kwctl, policy-server)
 set -euo pipefail
 
 TARGET=wasm32-wasip1
@@ -122,6 +126,12 @@ lint_venv() {
   cp "$LINT_REQUIREMENTS" "$VENV/lint-requirements.txt"
 }
 
+# Kubewarden's own binaries: on PATH, or a stop that says where they come from.
+KUBEWARDEN_VERSION=${KUBEWARDEN_VERSION:-(the Makefile names the version)}
+kubewarden_needed() { # COMMAND WHERE
+  command -v "$1" >/dev/null || fail "$1" "put $1 $KUBEWARDEN_VERSION on PATH: $2"
+}
+
 for tool in "$@"; do
   case "$tool" in
   wasm-target) rustup_target "$TARGET" ;;
@@ -143,6 +153,13 @@ for tool in "$@"; do
     rustup_target x86_64-unknown-linux-musl # the static Rust client, run over every image family
     ;;
   workflow-lint) lint_venv ;;
+  docker-registry) apt_install docker-registry docker-registry ;;
+  kwctl)
+    kubewarden_needed kwctl "the kwctl-linux-x86_64.zip asset of its release at https://github.com/kubewarden/adm-controller/releases (https://docs.kubewarden.io/howtos/install-kwctl)"
+    ;;
+  policy-server)
+    kubewarden_needed policy-server "the /policy-server binary of the image ghcr.io/kubewarden/adm-controller/policy-server:$KUBEWARDEN_VERSION (docker create, then docker cp <container>:/policy-server)"
+    ;;
   *)
     echo "scripts/tools.sh: unknown tool '$tool'" >&2
     exit 2

@@ -147,14 +147,11 @@ fn metadata_has_what_kwctl_requires() {
     // With `action: require` the policy's audit answers are meaningful;
     // `kwctl scaffold manifest` copies this into the policy resource.
     assert_eq!(m["backgroundAudit"], json!(true));
-    // sourceCheck reads the bundle's ConfigMap or Secret through the host.
-    assert_eq!(
-        m["contextAwareResources"],
-        json!([
-            {"apiVersion": "v1", "kind": "ConfigMap"},
-            {"apiVersion": "v1", "kind": "Secret"}
-        ])
-    );
+    // The default settings read nothing from the cluster, so the metadata grants
+    // nothing: `kwctl scaffold manifest --allow-context-aware` copies this list
+    // into the policy resource. sourceCheck's read of the bundle (ConfigMap or
+    // Secret) is granted by the resource that turns it on.
+    assert_eq!(m.get("contextAwareResources"), None);
     assert_eq!(m["hostCapabilities"], json!(["kubernetes/get_resource"]));
     assert_eq!(m["executionMode"], json!("kubewarden-wapc"));
     assert_eq!(annotation(&m, "io.kubewarden.policy.title"), "cainjector");
@@ -698,5 +695,140 @@ fn trust_manager_bundle_produces_what_the_cluster_policy_mounts() {
     assert_eq!(
         settings.values.cert_file,
         str_at(&bundle, "/spec/target/configMap/key")
+    );
+}
+
+/// The reads a policy resource must grant for its settings: only `sourceCheck`
+/// reads the cluster, and only the kind of its source (docs/cluster-admins.md,
+/// "What the policy may read from the cluster").
+fn reads_needed(settings: &Value) -> Value {
+    let checks = !matches!(settings.get("sourceCheck"), None | Some(Value::Bool(false)))
+        && settings["sourceCheck"] != "off";
+    if !checks || settings["action"] == "require" {
+        return Value::Null;
+    }
+    let kinds: Vec<Value> = [("configMap", "ConfigMap"), ("secret", "Secret")]
+        .into_iter()
+        .filter(|(key, _)| settings.get(*key).is_some())
+        .map(|(_, kind)| json!({"apiVersion": "v1", "kind": kind}))
+        .collect();
+    if kinds.is_empty() {
+        Value::Null
+    } else {
+        Value::Array(kinds)
+    }
+}
+
+#[test]
+fn example_policies_grant_only_the_reads_their_settings_make() {
+    let policies = [
+        "cluster-admission-policy.yaml",
+        "cluster-admission-policy-match-conditions.yaml",
+        "admission-policy.yaml",
+    ]
+    .into_iter()
+    .chain(REQUIRE_EXAMPLES);
+    for name in policies {
+        let spec = &example(name)["spec"];
+        assert_eq!(
+            spec["contextAwareResources"],
+            reads_needed(&spec["settings"]),
+            "{name}"
+        );
+    }
+    // The rule itself, on the settings the docs name.
+    let config_map = json!([{"apiVersion": "v1", "kind": "ConfigMap"}]);
+    for (settings, reads) in [
+        (json!({"configMap": "a"}), Value::Null),
+        (json!({"configMap": "a", "sourceCheck": "off"}), Value::Null),
+        (json!({"configMap": "a", "sourceCheck": false}), Value::Null),
+        (json!({"configMap": "a", "sourceCheck": "warn"}), config_map),
+        (
+            json!({"secret": "a", "sourceCheck": "reject"}),
+            json!([{"apiVersion": "v1", "kind": "Secret"}]),
+        ),
+        (
+            json!({"configMap": "a", "sourceCheck": "reject", "action": "require"}),
+            Value::Null,
+        ),
+        (
+            json!({"clusterTrustBundle": {"name": "a"}, "sourceCheck": "warn"}),
+            Value::Null,
+        ),
+    ] {
+        assert_eq!(reads_needed(&settings), reads, "{settings}");
+    }
+}
+
+/// The fenced blocks of a Markdown text, in order: (language, body).
+fn fenced_blocks(markdown: &str) -> Vec<(String, String)> {
+    let mut blocks = Vec::new();
+    let mut open: Option<(String, String)> = None;
+    for line in markdown.lines() {
+        match (open.take(), line.strip_prefix("```")) {
+            (None, Some(language)) => open = Some((language.to_string(), String::new())),
+            (Some(block), Some(_)) => blocks.push(block),
+            (Some((language, mut body)), None) => {
+                body.push_str(line);
+                body.push('\n');
+                open = Some((language, body));
+            }
+            (None, None) => {}
+        }
+    }
+    blocks
+}
+
+/// The namespaces the policy must never block (docs/cluster-admins.md).
+const NEVER_BLOCKED: [&str; 3] = ["kube-system", "kubewarden", "cert-manager"];
+
+#[test]
+fn readme_gives_an_admin_the_install_path_within_300_lines() {
+    let readme = text("README.md");
+    assert!(readme.lines().count() <= 300, "README.md is over 300 lines");
+    let blocks = fenced_blocks(&readme);
+    // The two commands first.
+    let first: Vec<&str> = blocks[0].1.lines().collect();
+    assert_eq!(blocks[0].0, "sh");
+    assert!(
+        first.len() == 2 && first[0].starts_with("make run ") && first[1].starts_with("make test ")
+    );
+    let install = &readme[readme
+        .find("## Install in a cluster")
+        .expect("an install section")..];
+    let install = &install[..install[3..].find("\n## ").expect("a next section") + 3];
+    let reference = format!("registry://{}", oci_reference(&metadata()));
+    let shell: String = fenced_blocks(install)
+        .iter()
+        .filter(|(language, _)| language == "sh")
+        .map(|(_, body)| body.as_str())
+        .collect();
+    for command in [
+        "kwctl run ",
+        "kwctl verify ",
+        "kubectl exec ",
+        "kubectl get pod ",
+    ] {
+        assert!(
+            shell.contains(command),
+            "the install path lacks {command:?}"
+        );
+    }
+    assert!(shell.contains(&reference), "{reference}");
+    let (_, policy) = fenced_blocks(install)
+        .into_iter()
+        .find(|(language, _)| language == "yaml")
+        .expect("the policy to apply");
+    let policy: Value = serde_yaml::from_str(&policy).expect("the README's policy is YAML");
+    let spec = &policy["spec"];
+    assert_eq!(spec["module"], json!(reference));
+    let selected = &spec["namespaceSelector"]["matchExpressions"][0];
+    assert_eq!(selected["operator"], "NotIn");
+    assert_eq!(selected["values"], json!(NEVER_BLOCKED));
+    assert_eq!(spec["settings"]["excludeNamespaces"], json!(NEVER_BLOCKED));
+    assert_eq!(check(&spec["settings"]), Ok(()));
+    assert_eq!(
+        spec["contextAwareResources"],
+        reads_needed(&spec["settings"])
     );
 }

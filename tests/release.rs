@@ -240,8 +240,165 @@ fn release_builds_through_the_makefile() {
             }
         }
     }
+}
+
+/// The prefix that runs a command as root with the runner's own Rust toolchain.
+const AS_ROOT: &str = "sudo env \"PATH=$PATH\" \"RUSTUP_HOME=${RUSTUP_HOME:-$HOME/.rustup}\" \"CARGO_HOME=${CARGO_HOME:-$HOME/.cargo}\" ";
+
+#[test]
+fn ci_runs_make_test_as_root_as_ci_run_does() {
     let ci = steps(&workflow("ci.yml"), "test");
-    assert_eq!(run_of(&ci, "make test"), "make test");
+    assert_eq!(
+        run_of(&ci, "make test").trim_end(),
+        format!("{AS_ROOT}make test")
+    );
+    assert!(text(".ci/run").lines().any(|l| l == "make test"));
+    // e2e-registry needs kwctl and policy-server, which a fresh machine lacks.
+    let (needs, _) = make_rule("test");
+    assert!(
+        !needs.iter().any(|n| n.starts_with("e2e-registry")),
+        "{needs:?}"
+    );
+}
+
+/// The names of a job's steps, in their order.
+fn step_names(workflow: &Value, job: &str) -> Vec<String> {
+    workflow["jobs"][job]["steps"]
+        .as_array()
+        .unwrap_or_else(|| panic!("job {job} has no steps"))
+        .iter()
+        .map(|step| {
+            let key = step["name"].as_str().or_else(|| step["uses"].as_str());
+            key.expect("a named step").to_string()
+        })
+        .collect()
+}
+
+const KWCTL_INSTALLER: &str = "kubewarden/github-actions/kwctl-installer@";
+const KUBEWARDEN_STEP: &str = "The Kubewarden release of the Makefile";
+
+/// The Kubewarden release the Makefile names, and what `make` prints for it.
+fn kubewarden_version() -> String {
+    let makefile = text("Makefile");
+    let lines: Vec<&str> = makefile
+        .lines()
+        .filter(|l| l.contains("KUBEWARDEN_VERSION :="))
+        .collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let version = lines[0]
+        .strip_prefix("KUBEWARDEN_VERSION := v")
+        .expect("KUBEWARDEN_VERSION := v<semver>");
+    let parts: Vec<&str> = version.splitn(3, '.').collect();
+    assert!(
+        parts.len() == 3 && parts[..2].iter().all(|p| p.parse::<u32>().is_ok()),
+        "{version} is not semver"
+    );
+    version.to_string()
+}
+
+#[test]
+fn kwctl_and_policy_server_versions_are_written_once_in_the_makefile() {
+    let version = kubewarden_version();
+    let printed = Command::new("make")
+        .args(["-s", "kubewarden-version"])
+        .current_dir(path(""))
+        .output()
+        .expect("make runs");
+    assert_eq!(
+        String::from_utf8_lossy(&printed.stdout),
+        format!("v{version}\n")
+    );
+    let mut installers = 0;
+    for name in WORKFLOWS {
+        let w = workflow(name);
+        // Nowhere else: no workflow writes the version itself.
+        assert!(!text(&format!(".github/workflows/{name}")).contains(&version));
+        for job in w["jobs"].as_object().expect("jobs").keys() {
+            let names = step_names(&w, job);
+            let all = steps(&w, job);
+            for (index, step) in names.iter().enumerate() {
+                let body = &all[step];
+                let installer = body["uses"]
+                    .as_str()
+                    .is_some_and(|u| u.starts_with(KWCTL_INSTALLER));
+                let script = body["run"]
+                    .as_str()
+                    .is_some_and(|r| r.contains("scripts/policy-server-image.sh"));
+                if !installer && !script {
+                    continue;
+                }
+                installers += usize::from(installer);
+                let from = names.iter().position(|n| n == KUBEWARDEN_STEP);
+                assert!(
+                    from.is_some_and(|from| from < index),
+                    "{name}: {job}: {step} comes before the version step"
+                );
+                assert_eq!(
+                    run_of(&all, KUBEWARDEN_STEP),
+                    "echo \"version=$(make -s kubewarden-version)\" >>\"$GITHUB_OUTPUT\""
+                );
+                let given = if installer {
+                    &body["with"]["kwctl-version"]
+                } else {
+                    &body["env"]["VERSION"]
+                };
+                assert_eq!(
+                    given,
+                    &json!("${{ steps.kubewarden.outputs.version }}"),
+                    "{name}: {job}: {step}"
+                );
+            }
+        }
+    }
+    // ci.yml's kwctl job, and the release's module and publish jobs.
+    assert_eq!(installers, 3);
+    let development = text("docs/development.md");
+    assert!(development.contains("KUBEWARDEN_VERSION"));
+}
+
+/// The make steps that check the module under the real kwctl and policy-server.
+const REAL_HOST_CHECKS: [&str; 3] = [
+    "make annotated-policy.wasm",
+    "make e2e-tests",
+    "make e2e-registry",
+];
+
+#[test]
+fn release_runs_ci_kwctl_checks_on_the_module_before_pushing_it() {
+    let ci = workflow("ci.yml");
+    let release = workflow("release.yml");
+    let (ci_steps, module) = (steps(&ci, "kwctl"), steps(&release, "module"));
+    assert_eq!(
+        run_of(&ci_steps, "make e2e-tests"),
+        "make e2e-tests POLICY=annotated-policy.wasm KWCTL=kwctl"
+    );
+    for check in REAL_HOST_CHECKS {
+        assert_eq!(run_of(&ci_steps, check), run_of(&module, check), "{check}");
+    }
+    // Only what make installs with apt-get runs as root.
+    for job in [&ci_steps, &module] {
+        assert_eq!(
+            run_of(job, "Packages make would install as root").trim_end(),
+            format!("{AS_ROOT}make e2e-registry-tools")
+        );
+    }
+    let order = step_names(&release, "module");
+    let at = |name: &str| {
+        order
+            .iter()
+            .position(|n| n == name)
+            .unwrap_or_else(|| panic!("no step {name:?}"))
+    };
+    let push = at("Push");
+    let mut last = 0;
+    for check in REAL_HOST_CHECKS {
+        assert!(
+            at(check) > last && at(check) < push,
+            "{check} after the push"
+        );
+        last = at(check);
+    }
+    assert!(at("Sign the pushed digest") > push);
 }
 
 #[test]
@@ -279,6 +436,7 @@ fn publish_job_generates_the_artifact_hub_package_at_release() {
 fn each_job_gets_only_the_write_permissions_it_uses() {
     let expected: BTreeMap<(&str, &str), Value> = [
         (("ci.yml", "test"), json!({})),
+        (("ci.yml", "kwctl"), json!({})),
         (
             ("release.yml", "module"),
             json!({"contents": "read", "packages": "write", "id-token": "write"}),
@@ -329,4 +487,37 @@ fn every_action_is_pinned_by_commit_with_its_version_beside_it() {
             assert!(comment.starts_with('v'), "{name}: {line}: no version");
         }
     }
+}
+
+#[test]
+fn release_drafter_config_uses_no_key_release_drafter_7_deprecates() {
+    let config = yaml(".github/release-drafter.yml");
+    for key in [
+        "exclude-labels",
+        "include-labels",
+        "exclude-paths",
+        "include-paths",
+        "version-resolver",
+    ] {
+        assert!(config.get(key).is_none(), "top-level {key} is deprecated");
+    }
+    let categories = config["categories"].as_array().expect("categories");
+    for category in categories {
+        for key in ["label", "labels"] {
+            assert!(
+                category.get(key).is_none(),
+                "{category}: a category's {key} is deprecated (use when)"
+            );
+        }
+        assert!(category["when"]["labels"].is_array(), "{category}");
+    }
+    let skipped: Vec<&Value> = categories
+        .iter()
+        .filter(|c| c["type"] == "pre-exclude")
+        .collect();
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(
+        skipped[0]["when"]["labels"],
+        json!(["release/skip-changelog"])
+    );
 }
