@@ -118,43 +118,6 @@ pub enum Answer {
     MutateWarn(String, String),
 }
 
-/// `Answer` with the mutated object parsed, as the host reads it: what tests
-/// and fuzzing compare.
-#[derive(Debug, PartialEq)]
-pub enum Verdict {
-    Accept,
-    Warn(String),
-    Reject(String),
-    Mutate(Value),
-    MutateWarn(Value, String),
-}
-
-/// Decide one admission request (the waPC `validate` payload).
-pub fn evaluate(payload: &[u8]) -> Verdict {
-    evaluate_with(payload, &KubewardenHost)
-}
-
-/// `evaluate`, asking `cluster` when `sourceCheck` needs to.
-pub fn evaluate_with(payload: &[u8], cluster: &dyn Cluster) -> Verdict {
-    match answer(payload, cluster) {
-        Answer::Accept => Verdict::Accept,
-        Answer::Warn(warning) => Verdict::Warn(warning),
-        Answer::Reject(message) => Verdict::Reject(message),
-        Answer::Mutate(text) => match parse_mutation(&text) {
-            Ok(object) => Verdict::Mutate(object),
-            Err(error) => Verdict::Reject(error),
-        },
-        Answer::MutateWarn(text, warning) => match parse_mutation(&text) {
-            Ok(object) => Verdict::MutateWarn(object, warning),
-            Err(error) => Verdict::Reject(error),
-        },
-    }
-}
-
-fn parse_mutation(text: &str) -> Result<Value, String> {
-    serde_json::from_str(text).map_err(|e| format!("the mutated object is not JSON: {e}"))
-}
-
 /// Decide one admission request, asking `cluster` when `sourceCheck` needs to.
 pub fn answer(payload: &[u8], cluster: &dyn Cluster) -> Answer {
     decide(payload, cluster).unwrap_or_else(|error| Answer::Reject(error.to_string()))

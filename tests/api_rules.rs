@@ -5,7 +5,8 @@
 
 mod common;
 
-use cainjector::{Verdict, check_settings};
+use cainjector::check_settings;
+use common::Verdict;
 use common::*;
 use serde_json::{Value, json};
 

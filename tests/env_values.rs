@@ -3,7 +3,6 @@
 
 mod common;
 
-use cainjector::Verdict;
 use common::*;
 use serde_json::{Value, json};
 

@@ -3,7 +3,7 @@
 
 mod common;
 
-use cainjector::Verdict;
+use common::Verdict;
 use common::*;
 use serde_json::{Value, json};
 

@@ -6,7 +6,8 @@
 mod common;
 mod invariants;
 
-use cainjector::{Verdict, evaluate, validate};
+use cainjector::validate;
+use common::{Verdict, evaluate};
 use serde_json::{Value, json};
 
 use common::{

@@ -4,7 +4,6 @@
 
 mod common;
 
-use cainjector::Verdict;
 use cainjector::settings::STANDARD_JAVA_CACERTS;
 use common::*;
 use serde_json::{Value, json};

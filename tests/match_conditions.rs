@@ -11,7 +11,7 @@ use std::fs;
 use std::path::Path;
 use std::sync::Arc;
 
-use cainjector::Verdict;
+use common::Verdict;
 use common::*;
 use serde_json::{Value, json};
 

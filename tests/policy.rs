@@ -4,7 +4,7 @@
 mod common;
 mod invariants;
 
-use cainjector::Verdict;
+use common::Verdict;
 use common::*;
 use invariants::{Written, assert_keeps_key_order, written};
 use serde_json::{Value, json};
@@ -572,13 +572,13 @@ fn white_labelled_prefix_is_honoured() {
 #[test]
 fn malformed_requests_are_rejected_with_a_clear_message() {
     assert_eq!(
-        cainjector::evaluate(b"not json"),
+        common::evaluate(b"not json"),
         Verdict::Reject(
             "cannot read the admission request: expected ident at line 1 column 2".into()
         )
     );
     assert_eq!(
-        cainjector::evaluate(b"{\"request\": {\"operation\": 5}}"),
+        common::evaluate(b"{\"request\": {\"operation\": 5}}"),
         Verdict::Reject(
             "cannot read the admission request: request.operation must be a string, found a number"
                 .into()

@@ -14,7 +14,7 @@ mod common;
 mod generators;
 mod invariants;
 
-use cainjector::Verdict;
+use common::Verdict;
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
 use proptest::test_runner::FileFailurePersistence;
@@ -586,7 +586,7 @@ proptest! {
         let payload = payload_of(&case);
         let copied = with_earlier_copy(&payload, at, value);
         prop_assert_ne!(&copied, &payload);
-        prop_assert_eq!(cainjector::evaluate(&copied), cainjector::evaluate(&payload));
+        prop_assert_eq!(common::evaluate(&copied), common::evaluate(&payload));
         invariants::read_as_serde_json_reads(&copied);
     }
 

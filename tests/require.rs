@@ -4,8 +4,8 @@
 mod common;
 
 use cainjector::cluster::Cluster;
-use cainjector::{Verdict, evaluate_with};
 use common::*;
+use common::{Verdict, evaluate_with};
 use serde_json::{Value, json};
 
 const C0: &str = "/spec/containers/0";

@@ -5,8 +5,8 @@ mod common;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use cainjector::Verdict;
 use cainjector::settings::STANDARD_TRUST_STORE;
+use common::Verdict;
 use common::*;
 use serde_json::{Value, json};
 

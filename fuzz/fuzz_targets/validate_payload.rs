@@ -14,7 +14,7 @@ mod common;
 #[path = "../../tests/invariants/mod.rs"]
 mod invariants;
 
-use cainjector::Verdict;
+use common::Verdict;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 

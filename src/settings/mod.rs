@@ -987,6 +987,18 @@ mod tests {
     }
 
     #[test]
+    fn annotation_places_are_distinct_and_fit_the_set() {
+        let mut places: Vec<u8> = KEYS
+            .iter()
+            .filter_map(|k| Some(k.pod.as_ref()?.place))
+            .collect();
+        places.sort_unstable();
+        let expected: Vec<u8> = (0..).take(places.len()).collect();
+        assert_eq!(places, expected, "each annotation its own place, from 0");
+        assert!(places.len() <= 32, "Overrides is a u32 set");
+    }
+
+    #[test]
     fn settings_are_read_once_per_text() {
         let first = Settings::cached(r#"{"configMap":"ca-bundle"}"#).unwrap();
         let again = Settings::cached(r#"{"configMap":"ca-bundle"}"#).unwrap();

@@ -6,9 +6,40 @@ use std::cell::RefCell;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use cainjector::cluster::Cluster;
-use cainjector::{Verdict, evaluate, evaluate_with};
+use cainjector::Answer;
+use cainjector::cluster::{Cluster, KubewardenHost};
 use serde_json::{Value, json};
+
+/// The policy's `Answer` with the mutated object parsed, as the host reads
+/// it: what tests and fuzzing compare.
+#[derive(Debug, PartialEq)]
+pub enum Verdict {
+    Accept,
+    Warn(String),
+    Reject(String),
+    Mutate(Value),
+    MutateWarn(Value, String),
+}
+
+/// Decide one admission request (the waPC `validate` payload).
+pub fn evaluate(payload: &[u8]) -> Verdict {
+    evaluate_with(payload, &KubewardenHost)
+}
+
+/// `evaluate`, asking `cluster` when `sourceCheck` needs to.
+pub fn evaluate_with(payload: &[u8], cluster: &dyn Cluster) -> Verdict {
+    let parsed = |text: &str| serde_json::from_str::<Value>(text);
+    let not_json = |e| Verdict::Reject(format!("the mutated object is not JSON: {e}"));
+    match cainjector::answer(payload, cluster) {
+        Answer::Accept => Verdict::Accept,
+        Answer::Warn(warning) => Verdict::Warn(warning),
+        Answer::Reject(message) => Verdict::Reject(message),
+        Answer::Mutate(text) => parsed(&text).map_or_else(not_json, Verdict::Mutate),
+        Answer::MutateWarn(text, warning) => {
+            parsed(&text).map_or_else(not_json, |object| Verdict::MutateWarn(object, warning))
+        }
+    }
+}
 
 /// A file of the repository, by its path from the top.
 pub fn path(relative: &str) -> PathBuf {

@@ -6,7 +6,7 @@
 //! this file builds with the fuzz crate's dependencies only.
 #![allow(dead_code)]
 
-use cainjector::Verdict;
+use crate::common::Verdict;
 use serde_json::{Map, Value, json};
 
 use crate::common::{admission, run};

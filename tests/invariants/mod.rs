@@ -3,8 +3,10 @@
 //! and tests/common/mod.rs by path), so both prove the same thing.
 #![allow(dead_code)]
 
+use cainjector::Answer;
 use cainjector::cluster::KubewardenHost;
-use cainjector::{Answer, Verdict};
+
+use crate::common::Verdict;
 use serde_json::{Map, Value};
 
 use crate::common::{assert_only_adds, run};
@@ -851,7 +853,7 @@ pub fn read_as_serde_json_reads(payload: &[u8]) -> Reading {
 /// that a caller that needs it (the `validate_payload` fuzz target) does not
 /// run the policy on it again.
 pub fn verdict_read_as_serde_json_reads(payload: &[u8]) -> (Reading, Verdict) {
-    let verdict = cainjector::evaluate(payload);
+    let verdict = crate::common::evaluate(payload);
     let json = std::str::from_utf8(payload)
         .is_ok_and(|text| serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok());
     let value = serde_json::from_slice::<Value>(payload);
@@ -875,7 +877,7 @@ pub fn verdict_read_as_serde_json_reads(payload: &[u8]) -> (Reading, Verdict) {
     let plain = serde_json::to_vec(&value).expect("a Value writes");
     assert_eq!(
         verdict,
-        cainjector::evaluate(&plain),
+        crate::common::evaluate(&plain),
         "answered otherwise than as its value:\n{}\n{}",
         String::from_utf8_lossy(payload),
         String::from_utf8_lossy(&plain)
