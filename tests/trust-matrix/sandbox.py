@@ -8,11 +8,13 @@ the plan says so. Each client then runs chrooted there, with the container's env
 only, under a time limit. Everything is undone when the namespace's last process exits.
 
 usage: unshare -m python3 sandbox.py PLAN.json  ->  JSON results on stdout
-PLAN: {"mounts": [{"source", "target", "readOnly"}], "env": {...},
-       "runs": [{"key", "argv"}], "timeout": seconds}"""
+PLAN: {"mounts": [{"source", "target", "readOnly"}], "env": {...}, "layer": directory or absent,
+       "runs": [{"key", "argv"}], "timeout": seconds}
+"layer" is an image layer (image_roots.py) laid over the machine's root, under the mounts."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,10 +37,12 @@ def under(path, directories):
     return any(path == d or path.startswith(d.rstrip("/") + "/") for d in directories)
 
 
-def make_root(scratch):
+def make_root(scratch, image_layer=None):
     mount("-t", "tmpfs", "tmpfs", scratch)
     for layer in ("upper", "work", "root"):
         os.mkdir(f"{scratch}/{layer}")
+    if image_layer:
+        shutil.copytree(image_layer, f"{scratch}/upper", symlinks=True, dirs_exist_ok=True)
     root = f"{scratch}/root"
     mount("-t", "overlay", "overlay", "-o", f"lowerdir=/,upperdir={scratch}/upper,workdir={scratch}/work", root)
     bound = []  # bound recursively, with what is mounted below them
@@ -102,7 +106,7 @@ def main(plan_file):
         plan = json.load(f)
     mount("--make-rprivate", "/")
     with tempfile.TemporaryDirectory(prefix="trust-matrix-root.") as scratch:
-        root = make_root(scratch)
+        root = make_root(scratch, plan.get("layer"))
         for m in sorted(plan["mounts"], key=lambda m: len([p for p in m["target"].split("/") if p])):
             bind(root, m["source"], m["target"], m["readOnly"])
         results = {r["key"]: run(root, r["argv"], plan["env"], plan["timeout"]) for r in plan["runs"]}
