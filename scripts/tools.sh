@@ -59,7 +59,7 @@ trust_matrix_packages() {
   have ruby || missing+=(ruby)
   have php || missing+=(php-cli)
   php -m 2>/dev/null | grep -qx curl || missing+=(php-curl)
-  { have escript && [ -d /usr/lib/erlang/lib/inets-* ] && [ -d /usr/lib/erlang/lib/ssl-* ]; } 2>/dev/null ||
+  { have escript && compgen -G '/usr/lib/erlang/lib/inets-*' && compgen -G '/usr/lib/erlang/lib/ssl-*'; } >/dev/null ||
     missing+=(erlang-base erlang-ssl erlang-inets)
   [ ${#missing[@]} = 0 ] || apt_get "make trust-matrix" "${missing[@]}"
 }

@@ -197,6 +197,13 @@ class Matrix(unittest.TestCase):
             (pki.ENTERPRISE_ONLY, "`a.yaml`", "a.yaml"),
         ])
 
+    def test_every_settings_file_exists_and_pending_ones_wait_outside_policy_settings(self):
+        for _, settings in matrix.VARIANTS + matrix.PENDING_VARIANTS:
+            if settings is not None:
+                self.assertTrue((matrix.REPO / settings).is_file(), settings)
+        for _, settings in matrix.PENDING_VARIANTS:  # e2e.bats tests every file of policy-settings/
+            self.assertTrue(settings.startswith("tests/trust-matrix/pending-settings/"), settings)
+
     def test_cells(self):
         self.assertEqual(matrix.joined(("yes", "no")), "yes / no")
         self.assertEqual(matrix.joined(("no", "no")), "no / no")
