@@ -11,8 +11,9 @@ site=$1
 shift
 out=$(mktemp) err=$(mktemp)
 trap 'rm -f "$out" "$err"' EXIT
-# -S: nothing of Debian's dist-packages (its own pip) on the path, only DIR
-PYTHONPATH="$site" /usr/bin/python3 -S -m pip index versions probe --index-url "${1}simple/" \
+# -S: nothing of Debian's dist-packages (its own pip) on the path, only DIR; no pip.conf
+# of the machine's (one that names a cert would replace truststore)
+PIP_CONFIG_FILE=/dev/null PYTHONPATH="$site" /usr/bin/python3 -S -m pip index versions probe --index-url "${1}simple/" \
   --retries 0 --timeout 10 --no-cache-dir --disable-pip-version-check ${2:+--cert "$2"} >"$out" 2>"$err"
 status=$?
 if [ $status = 0 ]; then
