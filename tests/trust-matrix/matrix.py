@@ -165,11 +165,16 @@ def measure(args, keys, runtimes, unbuildable, servers, layer, variants):
     return measured, containers
 
 
+def staging_for(table, column):
+    """The directory of one container's files: its volumes, overlay and runc state."""
+    return WORK / "run" / (table.split(":")[1].strip() + "-" + column.strip("`").replace(" ", "-"))
+
+
 def one_container(args, keys, runtimes, unbuildable, servers, layer, table, column, settings):
     """({column: {runtime name: (enterprise cell, public cell)}}, with the control in the
     no-injection container; the lines to print about it; (pod, plan), None if not run).
     LAYER: the image layer's files (image_roots.layer)."""
-    staging = WORK / "run" / (table.split(":")[1].strip() + "-" + column.strip("`").replace(" ", "-"))
+    staging = staging_for(table, column)
     staging.mkdir(parents=True)
     try:
         plan, notes = container_for(settings, args, staging, keys.bundles[table])
@@ -343,7 +348,8 @@ def main():
     family_control = family_cells.pop("control")
     rotation_columns = [c for c, _ in rotation.COLUMNS] + [rotation.JAVA_CACERTS[0]]
     all_tables = [tables(measured, runtimes, variants),
-                  markdown([(row, [family_cells[c][row] for c in settings_columns]) for row in family_rows], settings_columns),
+                  markdown([(row, [family_cells[c][row] for c in settings_columns]) for row in family_rows],
+                           settings_columns),
                   markdown([(r.name, [rotated[c][r.name] for c in rotation_columns]) for r in runtimes],
                            rotation_columns)]
     control = measured[BUNDLES[0]].get(CONTROL, {})

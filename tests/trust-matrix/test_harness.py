@@ -304,6 +304,12 @@ class ImageRoots(unittest.TestCase):
 
 
 class Runtimes(unittest.TestCase):
+    def test_a_failed_build_names_the_static_client_the_families_run(self):
+        build = Path("/build")
+        for name in clients.static_clients(build):  # families.measure reads the failures by these names
+            self.assertIn(name, [n for names, _, _ in clients.build_steps(build) for n in names])
+
+
     def test_names_are_unique_and_own_roots_well_formed(self):
         runtimes = clients.runtimes(Path("/build"))
         names = [r.name for r in runtimes]
@@ -324,6 +330,12 @@ class Matrix(unittest.TestCase):
             (pki.WITH_DEFAULT_CAS, "`a.yaml`", "a.yaml"),
             (pki.ENTERPRISE_ONLY, "`a.yaml`", "a.yaml"),
         ])
+
+    def test_each_container_has_a_staging_directory_of_its_own(self):  # they run PARALLEL at a time
+        staging = [matrix.staging_for(table, column) for table, column, _ in
+                   matrix.columns(matrix.VARIANTS + matrix.PENDING_VARIANTS)]
+        self.assertEqual(len(staging), 2 * len(matrix.VARIANTS + matrix.PENDING_VARIANTS) - 1)
+        self.assertEqual(len(set(staging)), len(staging))
 
     def test_every_settings_file_exists_and_pending_ones_wait_outside_policy_settings(self):
         for _, settings in matrix.VARIANTS + matrix.PENDING_VARIANTS:
