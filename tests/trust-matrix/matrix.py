@@ -6,10 +6,10 @@ Then, with the bundle with the public roots and the enterprise server only: the 
 families (families.py) and a CA rotation in a running container (rotation.py).
 
 usage (as root): python3 matrix.py --runner R --policy policy.wasm --docs docs/trust-matrix.md
-                 [--update | --pending]
+                 [--update]
 Exits 1 when a client could not be run, when a cell is not a plain yes/no, when a
 sanity check fails, or when the docs' tables differ from the measured ones (--update
-rewrites them instead). --pending also measures PENDING_VARIANTS, and then only prints."""
+rewrites them instead)."""
 
 import argparse
 import difflib
@@ -55,14 +55,9 @@ VARIANTS = [
     ("`language-env.yaml`", "policy-settings/language-env.yaml"),
     ("`system-trust-store.yaml`", "policy-settings/system-trust-store.yaml"),
     ("`every-runtime.yaml`", "policy-settings/every-runtime.yaml"),
-]
-# Settings files for the settings issue 24 adds (envValues, javaTrustStore.cacerts), which
-# the policy refuses as unknown keys until they are implemented: measured only with
-# --pending. Once the policy accepts them, they move into VARIANTS (and the docs' tables
-# are rewritten with UPDATE=1).
-PENDING_VARIANTS = [
-    ("`env-values.yaml`", "tests/trust-matrix/pending-settings/env-values.yaml"),
-    ("`java-cacerts.yaml`", "tests/trust-matrix/pending-settings/java-cacerts.yaml"),
+    ("`env-values.yaml`", "policy-settings/env-values.yaml"),
+    # policy-settings/java-cacerts.yaml with the key of the bundle's password-less store
+    ("`java-cacerts.yaml`", "tests/trust-matrix/settings/java-cacerts.yaml"),
 ]
 # The two tables: the bundle with the public roots, then the enterprise CA alone; the
 # second shows which mechanisms replace a client's roots rather than add to them.
@@ -148,7 +143,7 @@ def columns(variants):
             if settings is not None or table == BUNDLES[0]]
 
 
-def measure(args, keys, runtimes, unbuildable, servers, layer, variants):
+def measure(args, keys, runtimes, unbuildable, servers, layer, VARIANTS):
     """{table: {column: {runtime name: (enterprise cell, public cell)}}}, the control in the
     first table, and {column: (pod, plan)} of the first table's containers; prints what each
     container got. The containers run PARALLEL at a time."""
@@ -250,9 +245,6 @@ def measure_rotation(containers, keys, runtimes, measured, layer):
                                              lambda result: cell(result, server2.token), TIMEOUT)
             for name, value in found[column].items():
                 print(f"   {column}, {name}: {value}")
-    column, settings = rotation.JAVA_CACERTS
-    if not (REPO / settings).exists():
-        found[column] = {r.name: f"pending: {settings} (javaTrustStore.cacerts) is not there yet" for r in runtimes}
     return found
 
 
@@ -300,7 +292,7 @@ def family_problems(cells, control):
 def rotation_problems(cells):
     allowed = ("yes", "no", rotation.RESTART)
     return [f"rotation, {name}, {column}: {value}" for column, names in cells.items() for name, value in names.items()
-            if value not in allowed and not (column == rotation.JAVA_CACERTS[0] and value.startswith("pending:"))]
+            if value not in allowed]
 
 
 def main():
@@ -309,7 +301,6 @@ def main():
     parser.add_argument("--policy", required=True, type=Path)
     parser.add_argument("--docs", required=True, type=Path)
     parser.add_argument("--update", action="store_true")
-    parser.add_argument("--pending", action="store_true", help="also measure PENDING_VARIANTS; only print")
     args = parser.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("make trust-matrix must run as root: it runs each container with runc, over an overlay "
@@ -327,14 +318,13 @@ def main():
     for r in runtimes:
         print(f"   {r.name}: {clients.version(r)}")
     layer = image_roots.layer(keys.public_ca, [root for r in runtimes for root in r.own_roots])
-    variants = VARIANTS + (PENDING_VARIANTS if args.pending else [])
     with Server(keys.server_cert, keys.server_key) as enterprise, Server(keys.public_cert, keys.public_key) as public:
         print(f"enterprise server {enterprise.url}, certificate issued by the test CA {keys.ca}")
         print(f"public server {public.url}, certificate issued by the stand-in public CA {keys.public_ca}, "
               f"which each container's image layer (image_roots.py) adds to the image's own roots")
         started = time.monotonic()
         measured, containers = measure(args, keys, runtimes, unbuildable, {"enterprise": enterprise, "public": public},
-                                       layer, variants)
+                                       layer, VARIANTS)
         print(f"(the matrix: {time.monotonic() - started:.0f} s)")
         started = time.monotonic()
         family_cells = measure_families(containers, keys, unbuildable, enterprise)
@@ -346,8 +336,8 @@ def main():
     settings_columns = [c for c, _ in VARIANTS]
     family_rows = [row for family in families.FAMILIES for row in families.rows(family)]
     family_control = family_cells.pop("control")
-    rotation_columns = [c for c, _ in rotation.COLUMNS] + [rotation.JAVA_CACERTS[0]]
-    all_tables = [tables(measured, runtimes, variants),
+    rotation_columns = [c for c, _ in rotation.COLUMNS]
+    all_tables = [tables(measured, runtimes, VARIANTS),
                   markdown([(row, [family_cells[c][row] for c in settings_columns]) for row in family_rows],
                            settings_columns),
                   markdown([(r.name, [rotated[c][r.name] for c in rotation_columns]) for r in runtimes],
@@ -363,9 +353,6 @@ def main():
         print(f"FAIL: {problem}")
     if found:
         return 1
-    if args.pending:
-        print(f"measured with PENDING_VARIANTS: {args.docs} is neither checked nor rewritten")
-        return 0
     return compare_with_docs(args, all_tables)
 
 

@@ -333,16 +333,21 @@ class Matrix(unittest.TestCase):
 
     def test_each_container_has_a_staging_directory_of_its_own(self):  # they run PARALLEL at a time
         staging = [matrix.staging_for(table, column) for table, column, _ in
-                   matrix.columns(matrix.VARIANTS + matrix.PENDING_VARIANTS)]
-        self.assertEqual(len(staging), 2 * len(matrix.VARIANTS + matrix.PENDING_VARIANTS) - 1)
+                   matrix.columns(matrix.VARIANTS)]
+        self.assertEqual(len(staging), 2 * len(matrix.VARIANTS) - 1)
         self.assertEqual(len(set(staging)), len(staging))
 
-    def test_every_settings_file_exists_and_pending_ones_wait_outside_policy_settings(self):
-        for _, settings in matrix.VARIANTS + matrix.PENDING_VARIANTS:
+    def test_every_settings_file_exists(self):
+        for _, settings in matrix.VARIANTS:
             if settings is not None:
                 self.assertTrue((matrix.REPO / settings).is_file(), settings)
-        for _, settings in matrix.PENDING_VARIANTS:  # e2e.bats tests every file of policy-settings/
-            self.assertTrue(settings.startswith("tests/trust-matrix/pending-settings/"), settings)
+
+    def test_the_java_store_variant_is_the_policy_settings_file_but_its_key(self):
+        def settings_lines(path):  # the YAML without its comments
+            return [line for line in (matrix.REPO / path).read_text().splitlines() if not line.startswith("#")]
+        published = settings_lines("policy-settings/java-cacerts.yaml")
+        measured = settings_lines("tests/trust-matrix/settings/java-cacerts.yaml")
+        self.assertEqual(measured, [line.replace("key: truststore.p12", "key: cacerts.p12") for line in published])
 
     def test_cells(self):
         self.assertEqual(matrix.joined(("yes", "no")), "yes / no")
