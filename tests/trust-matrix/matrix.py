@@ -143,7 +143,7 @@ def columns(variants):
             if settings is not None or table == BUNDLES[0]]
 
 
-def measure(args, keys, runtimes, unbuildable, servers, layer, VARIANTS):
+def measure(args, keys, runtimes, unbuildable, servers, layer, variants):
     """{table: {column: {runtime name: (enterprise cell, public cell)}}}, the control in the
     first table, and {column: (pod, plan)} of the first table's containers; prints what each
     container got. The containers run PARALLEL at a time."""
