@@ -11,6 +11,9 @@
 //! injection half (injection/) applies it to one object.
 //!
 //!   diag                    where a value is, what kind it is, "did you mean"
+//!   settings/names          Kubernetes naming rules, and why a name breaks them
+//!   settings/selection      globs, for namespaces and containers
+//!   settings/signer         ClusterTrustBundle and signer names, and why they are refused
 //!   error                   the parts of messages many modules share
 //!   json/notes              what serde_json refuses beyond the grammar, noted
 //!   json/error              what cannot be read or written
@@ -22,8 +25,6 @@
 //!   fields                  the object's fields as the API types them
 //!   request                 decode: the AdmissionRequest read from the payload's index
 //!   route                   route: which requests are ours, where their template is
-//!   settings/names          Kubernetes naming rules
-//!   settings/selection      globs, for namespaces and containers
 //!   settings/source         the bundle's source, and the volume that mounts it
 //!   settings/reader         each setting's value read by its key
 //!   settings/trust_bundle   clusterTrustBundle, as the API server checks it

@@ -7,6 +7,7 @@ pub(crate) mod annotation;
 pub mod names;
 mod reader;
 pub(crate) mod selection;
+pub(crate) mod signer;
 pub(crate) mod source;
 mod trust_bundle;
 
@@ -744,7 +745,7 @@ fn store_files(files: &[&str]) -> Result<Vec<String>, Error> {
 /// The files of a list setting (`systemTrustStore`, `javaTrustStore.cacerts`):
 /// each a file path, none twice, none under another.
 fn listed_files(key: &'static str, files: &[&str]) -> Result<Vec<String>, Error> {
-    let item = |i: usize, file: &str, reason| {
+    let item = |i: usize, file: &str, reason: Reason| {
         Error::from(ValueError::invalid(
             Subject::SettingItem(key, i),
             file,
@@ -752,7 +753,7 @@ fn listed_files(key: &'static str, files: &[&str]) -> Result<Vec<String>, Error>
         ))
     };
     for (i, file) in files.iter().enumerate() {
-        names::store_file(file).map_err(|reason| item(i, file, reason))?;
+        names::store_file(file).map_err(|reason| item(i, file, reason.into()))?;
         if files.iter().take(i).any(|seen| seen == file) {
             return Err(item(i, file, Reason::ListedTwice));
         }

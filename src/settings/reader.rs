@@ -31,7 +31,7 @@ fn wrong(key: &str, expected: Expected, found: &Value) -> ValueError {
 }
 
 /// `setting "{key}": {value:?} {reason}`.
-pub fn invalid(key: &str, value: &str, reason: Reason) -> ValueError {
+pub fn invalid(key: &str, value: &str, reason: impl Into<Reason>) -> ValueError {
     ValueError::invalid(Subject::setting(key), value, reason)
 }
 
@@ -50,10 +50,10 @@ impl<'a> Reader<'a> {
     }
 
     /// A string that `check` accepts.
-    pub fn checked_string(
+    pub fn checked_string<R: Into<Reason>>(
         &self,
         key: &str,
-        check: fn(&str) -> Result<(), Reason>,
+        check: fn(&str) -> Result<(), R>,
     ) -> Result<Option<String>, ValueError> {
         let Some(s) = self.string(key)? else {
             return Ok(None);
@@ -93,9 +93,8 @@ impl<'a> Reader<'a> {
     }
 
     pub fn globs(&self, key: &'static str) -> Result<Vec<Glob>, ValueError> {
-        let glob = |p: &str| {
-            Glob::parse(p).map_err(|reason| invalid(key, p, Reason::NotGlob(Box::new(reason))))
-        };
+        let glob =
+            |p: &str| Glob::parse(p).map_err(|reason| invalid(key, p, Reason::NotGlob(reason)));
         self.list(key)?.into_iter().map(glob).collect()
     }
 }
@@ -142,7 +141,7 @@ impl<'m> Nested<'m> {
     }
 
     /// `setting "{key}.{field}": {value:?} {reason}`.
-    pub fn invalid(&self, field: &str, value: &str, reason: Reason) -> ValueError {
+    pub fn invalid(&self, field: &str, value: &str, reason: impl Into<Reason>) -> ValueError {
         invalid(&self.name(field), value, reason)
     }
 
