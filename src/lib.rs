@@ -72,7 +72,7 @@ use kubewarden_policy_sdk::{accept_request, reject_request};
 use serde_json::Value;
 
 use crate::cluster::{Cluster, KubewardenHost, Lack, Problem, check_source};
-use crate::injection::{Injected, Target};
+use crate::injection::{InjectedObject, Target};
 use crate::request::{Payload, Request};
 use crate::route::Route;
 use crate::settings::selection::namespace_selected;
@@ -196,7 +196,7 @@ fn object_namespace(object: json::Raw<'_>) -> String {
 /// The answer once injection has changed the object: the mutation, or with
 /// `action: require` the refusal that names what the pod lacks.
 fn respond(
-    injected: Injected,
+    injected: InjectedObject,
     settings: &Settings,
     route: Route,
     cluster: &dyn Cluster,
@@ -256,7 +256,7 @@ fn respond(
 }
 
 /// The mutation, with the warnings for the client.
-fn mutation(injected: Injected, warning: Option<String>) -> Answer {
+fn mutation(injected: InjectedObject, warning: Option<String>) -> Answer {
     let own = injected.warning.map(|w| w.to_string());
     let warnings: Vec<String> = warning.into_iter().chain(own).collect();
     if warnings.is_empty() {
