@@ -26,7 +26,7 @@ pub enum Error {
 pub struct Reader<'a>(pub &'a Map<String, Value>);
 
 /// `setting "{key}" must be {expected}, found` what `found` is.
-fn wrong(key: &str, expected: Expected, found: &Value) -> ValueError {
+pub fn wrong(key: &str, expected: Expected, found: &Value) -> ValueError {
     ValueError::wrong_kind(Subject::setting(key), expected, Kind::of(found))
 }
 
@@ -80,16 +80,7 @@ impl<'a> Reader<'a> {
             Some(Value::Array(items)) => items,
             Some(other) => return Err(wrong(key, Expected::StringList, other)),
         };
-        let item = |(i, item): (usize, &'a Value)| {
-            item.as_str().ok_or_else(|| {
-                ValueError::wrong_kind(
-                    Subject::SettingItem(key, i),
-                    Expected::String,
-                    Kind::of(item),
-                )
-            })
-        };
-        items.iter().enumerate().map(item).collect()
+        strings(key, items)
     }
 
     pub fn globs(&self, key: &'static str) -> Result<Vec<Glob>, ValueError> {
@@ -97,6 +88,16 @@ impl<'a> Reader<'a> {
             |p: &str| Glob::parse(p).map_err(|reason| invalid(key, p, Reason::NotGlob(reason)));
         self.list(key)?.into_iter().map(glob).collect()
     }
+}
+
+/// The items of the list setting `key`, each a string.
+pub fn strings<'v>(key: &'static str, items: &'v [Value]) -> Result<Vec<&'v str>, ValueError> {
+    let item = |(i, item): (usize, &'v Value)| {
+        let subject = Subject::SettingItem(key, i);
+        item.as_str()
+            .ok_or_else(|| ValueError::wrong_kind(subject, Expected::String, Kind::of(item)))
+    };
+    items.iter().enumerate().map(item).collect()
 }
 
 /// A setting that is an object of its own fields, each named in messages as
