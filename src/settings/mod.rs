@@ -126,10 +126,8 @@ pub const KEYS: &[Key] = &[
     Key {
         name: "setEnvVar",
         read: |r, d| {
-            set(
-                &mut d.settings.values.set_env_var,
-                r.boolean("setEnvVar", true),
-            )
+            let set_env_var = r.boolean("setEnvVar", true);
+            set(&mut d.settings.values.set_env_var, set_env_var)
         },
         pod: pod(6, |p, a| set(&mut p.values.set_env_var, a.boolean())),
     },
@@ -155,10 +153,8 @@ pub const KEYS: &[Key] = &[
     Key {
         name: "excludeContainers",
         read: |r, d| {
-            set(
-                &mut d.settings.exclude_containers,
-                r.globs("excludeContainers"),
-            )
+            let globs = r.globs("excludeContainers");
+            set(&mut d.settings.exclude_containers, globs)
         },
         pod: pod(7, |p, a| set(&mut p.exclude_containers, a.globs())),
     },
@@ -166,10 +162,8 @@ pub const KEYS: &[Key] = &[
     Key {
         name: "includeNamespaces",
         read: |r, d| {
-            set(
-                &mut d.settings.include_namespaces,
-                r.globs("includeNamespaces"),
-            )
+            let globs = r.globs("includeNamespaces");
+            set(&mut d.settings.include_namespaces, globs)
         },
         pod: pod(9, |p, a| {
             let include = a.globs()?;
@@ -180,10 +174,8 @@ pub const KEYS: &[Key] = &[
     Key {
         name: "excludeNamespaces",
         read: |r, d| {
-            set(
-                &mut d.settings.exclude_namespaces,
-                r.globs("excludeNamespaces"),
-            )
+            let globs = r.globs("excludeNamespaces");
+            set(&mut d.settings.exclude_namespaces, globs)
         },
         pod: pod(8, |p, a| {
             p.namespace_out |= any_matches(&a.globs()?, p.namespace);
