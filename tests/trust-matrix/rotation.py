@@ -14,9 +14,8 @@ COLUMNS = [
     ("directory mount and variables (`default.yaml`)", "`default.yaml`"),
     ("directory mount and variables (`language-env.yaml`)", "`language-env.yaml`"),
     ("`systemTrustStore` (`system-trust-store.yaml`)", "`system-trust-store.yaml`"),
+    ("`javaTrustStore.cacerts` (`java-cacerts.yaml`)", "`java-cacerts.yaml`"),
 ]
-# The Java store mode (javaTrustStore.cacerts), measured once its settings file exists.
-JAVA_CACERTS = ("`javaTrustStore.cacerts` (`java-cacerts.yaml`)", "policy-settings/java-cacerts.yaml")
 KEPT, RESTART = "yes", "after a restart"
 
 

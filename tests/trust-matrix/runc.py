@@ -25,7 +25,7 @@ RUNC = "runc"
 REPO = Path(__file__).resolve().parent.parent.parent  # the clients, their builds, the test's files
 HOSTNAME = "trust-matrix"
 NAMESPACE_MARK = "TRUST_MATRIX_MOUNT_NAMESPACE"  # set once this process runs in its own
-_ids = itertools.count()
+_ids = itertools.count()  # next() is atomic under the GIL: names stay apart across the matrix's threads
 # What runc's `runc spec` gives a container, less the network namespace (the host's is
 # shared) and with /sys bound rather than mounted (sysfs cannot be mounted without one).
 _CAPABILITIES = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]

@@ -1,8 +1,10 @@
 """Unit tests of the harness's own rules, run by `make trust-matrix` (as root) before it
 measures: kubelet's volume layout and its update, items, modes, subPath and refusals; the
-OCI runtime spec; the JSONPatch; and runc itself resolving a mount destination inside the
-container's root."""
+OCI runtime spec; the JSONPatch; runc itself resolving a mount destination inside the
+container's root; the image families; the server's answers; the image layer of public
+roots; the matrix's columns, cells and guards against a false pass."""
 
+import hashlib
 import json
 import os
 import re
@@ -14,10 +16,15 @@ import tempfile
 import unittest
 from pathlib import Path
 
+import clients
 import families
+import image_roots
 import kubelet
+import matrix
+import pki
 import policy
 import runc
+import server
 
 CLUSTER = kubelet.Cluster(configMaps={"bundle": {"ca.crt": b"PEM", "truststore.p12": b"P12"}},
                           secrets={"bundle": {"ca.crt": b"SECRET"}},
@@ -245,6 +252,139 @@ def timestamped(volume):
     if len(stamps) != 1:
         raise AssertionError(f"{volume} holds {stamps}, not one timestamped directory")
     return stamps[0]
+
+
+class ServerAnswers(unittest.TestCase):
+    def test_each_protocol_carries_the_token(self):
+        token = "0123abcd"
+        sha = hashlib.sha1(token.encode()).hexdigest()
+        self.assertEqual(server.answer("/", token), ("text/plain", token))
+        self.assertEqual(server.answer("/anything?x=1", token), ("text/plain", token))
+        self.assertEqual(server.answer("/repo.git/info/refs?service=git-upload-pack", token),
+                         ("text/plain", f"{sha}\trefs/tags/{token}\n"))
+        self.assertEqual(server.answer("/simple/probe/", token),
+                         ("text/html", '<!DOCTYPE html><html><body><a href="/files/probe-1.0+0123abcd.tar.gz">'
+                                       "probe-1.0+0123abcd.tar.gz</a></body></html>\n"))
+        self.assertEqual(server.answer("/probe.py", token), ("text/x-python", "print('0123abcd', end='')\n"))
+        content_type, body = server.answer("/aws/", token)
+        self.assertEqual(content_type, "application/xml")
+        self.assertIn("<Buckets><Bucket><Name>0123abcd</Name>", body)
+
+
+class ImageRoots(unittest.TestCase):
+    def setUp(self):
+        self.scratch = Path(tempfile.mkdtemp(prefix="trust-matrix-test."))
+        self.addCleanup(shutil.rmtree, self.scratch)
+
+    def test_the_public_ca_joins_the_system_bundle_the_hashed_dir_and_own_files(self):
+        public_ca, _ = pki.certificate_authority(self.scratch, "public", "/CN=Test Public Root CA")
+        certifi = self.scratch / "cacert.pem"
+        certifi.write_bytes(b"CERTIFI ROOTS\n")
+        files = image_roots.layer(public_ca, [("pem", str(certifi))])
+        pem = public_ca.read_bytes()
+        system = image_roots.SYSTEM_BUNDLE.read_bytes()
+        self.assertEqual(files, {
+            "/etc/ssl/certs/ca-certificates.crt": system + pem,
+            f"/etc/ssl/certs/{image_roots.subject_hash(public_ca)}.0": pem,
+            str(certifi): b"CERTIFI ROOTS\n" + pem,
+        })
+        self.assertRegex(image_roots.subject_hash(public_ca), "^[0-9a-f]{8}$")
+
+    def test_an_unknown_kind_of_roots_is_refused(self):
+        public_ca, _ = pki.certificate_authority(self.scratch, "public", "/CN=Test Public Root CA")
+        with self.assertRaises(ValueError) as raised:
+            image_roots.layer(public_ca, [("p7b", "/x")])
+        self.assertEqual(str(raised.exception), "unknown kind of roots 'p7b' for /x")
+
+    def test_write_lays_out_the_layer(self):
+        image_roots.write({"/etc/ssl/certs/abc.0": b"PEM", "/opt/x/cacert.pem": b"X"}, self.scratch / "upper")
+        self.assertEqual((self.scratch / "upper/etc/ssl/certs/abc.0").read_bytes(), b"PEM")
+        self.assertEqual((self.scratch / "upper/opt/x/cacert.pem").read_bytes(), b"X")
+        self.assertEqual(stat.S_IMODE((self.scratch / "upper/opt/x/cacert.pem").stat().st_mode), 0o644)
+
+
+class Runtimes(unittest.TestCase):
+    def test_a_failed_build_names_the_static_client_the_families_run(self):
+        build = Path("/build")
+        for name in clients.static_clients(build):  # families.measure reads the failures by these names
+            self.assertIn(name, [n for names, _, _ in clients.build_steps(build) for n in names])
+
+
+    def test_names_are_unique_and_own_roots_well_formed(self):
+        runtimes = clients.runtimes(Path("/build"))
+        names = [r.name for r in runtimes]
+        self.assertEqual(len(names), len(set(names)))
+        for r in runtimes:
+            for root in r.own_roots:
+                self.assertIn(root[0], ("pem", "java"), r.name)
+                self.assertTrue(os.path.isabs(root[1]), r.name)
+            self.assertFalse(r.compiled_roots and r.own_roots, f"{r.name}: roots both compiled in and in files")
+
+
+class Matrix(unittest.TestCase):
+    VARIANTS = [("no injection", None), ("`a.yaml`", "a.yaml")]
+
+    def test_no_injection_is_measured_once(self):
+        self.assertEqual(matrix.columns(self.VARIANTS), [
+            (pki.WITH_DEFAULT_CAS, "no injection", None),
+            (pki.WITH_DEFAULT_CAS, "`a.yaml`", "a.yaml"),
+            (pki.ENTERPRISE_ONLY, "`a.yaml`", "a.yaml"),
+        ])
+
+    def test_each_container_has_a_staging_directory_of_its_own(self):  # they run PARALLEL at a time
+        staging = [matrix.staging_for(table, column) for table, column, _ in
+                   matrix.columns(matrix.VARIANTS)]
+        self.assertEqual(len(staging), 2 * len(matrix.VARIANTS) - 1)
+        self.assertEqual(len(set(staging)), len(staging))
+
+    def test_every_settings_file_exists(self):
+        for _, settings in matrix.VARIANTS:
+            if settings is not None:
+                self.assertTrue((matrix.REPO / settings).is_file(), settings)
+
+    def test_the_java_store_variant_is_the_policy_settings_file_but_its_key(self):
+        def settings_lines(path):  # the YAML without its comments
+            return [line for line in (matrix.REPO / path).read_text().splitlines() if not line.startswith("#")]
+        published = settings_lines("policy-settings/java-cacerts.yaml")
+        measured = settings_lines("tests/trust-matrix/settings/java-cacerts.yaml")
+        self.assertEqual(measured, [line.replace("key: truststore.p12", "key: cacerts.p12") for line in published])
+
+    def test_cells(self):
+        self.assertEqual(matrix.joined(("yes", "no")), "yes / no")
+        self.assertEqual(matrix.joined(("no", "no")), "no / no")
+        self.assertEqual(matrix.joined(("not run: x", "not run: x")), "not run: x")
+        self.assertEqual(matrix.joined(("yes", "error: exit 1: y")), "yes / error: exit 1: y")
+        token = "t0k"
+        self.assertEqual(matrix.cell({"exit": 0, "stdout": "t0k\n", "stderr": ""}, token), "yes")
+        self.assertEqual(matrix.cell({"exit": 0, "stdout": "other", "stderr": ""}, token),
+                         "error: answered 'other', not this run's token")
+        self.assertEqual(matrix.cell({"exit": 3, "stdout": "untrusted: unknown ca", "stderr": ""}, token), "no")
+        self.assertEqual(matrix.cell({"exit": 3, "stdout": "hostname mismatch", "stderr": ""}, token),
+                         "error: exit 3: hostname mismatch")
+
+    def guards(self, no_injection, control=("yes", "–"), compiled=False):
+        runtimes = [clients.Runtime("c", [], [], compiled_roots=compiled)]
+        measured = {pki.WITH_DEFAULT_CAS: {"no injection": {"c": no_injection}, matrix.CONTROL: {"c": control}},
+                    pki.ENTERPRISE_ONLY: {}}
+        return matrix.problems(measured, runtimes)
+
+    def test_guards_against_a_false_pass(self):
+        self.assertEqual(self.guards(("no", "yes")), [])
+        self.assertEqual(self.guards(("no", "no"), compiled=True), [])
+        self.assertEqual(self.guards(("yes", "yes")), [
+            "c trusts the test CA with no injection: the CA reached the machine's own store, or the client "
+            "does not verify; the matrix would prove nothing"])
+        self.assertEqual(self.guards(("no", "no")), [
+            "c does not trust the public server with no injection: the stand-in public CA did not reach its "
+            "own roots (image_roots.py), so its public cells would prove nothing"])
+        self.assertEqual(self.guards(("no", "yes"), compiled=True), [
+            "c trusts the public server with no injection although its roots are said to be compiled in "
+            "(clients.py, compiled_roots): which of its roots it reads is not what the docs say"])
+        self.assertEqual(self.guards(("no", "yes"), control=("no", "–")), [
+            "c does not trust the server even when given the CA: the client or the server is broken, so its "
+            "'no' cells would prove nothing"])
+        self.assertEqual(self.guards(("no", "error: exit 1: refused")), [
+            "c, public, no injection (useDefaultCAs: true): error: exit 1: refused"])
 
 
 if __name__ == "__main__":
