@@ -640,10 +640,27 @@ fn payload_of(case: &Case) -> Vec<u8> {
 
 /// `payload` with a copy of the first key of one of its objects (chosen by a
 /// fraction of their count), of `value`, put before it.
+/// Where each object with members has its first key: a `{"` outside strings
+/// (a string may end in `{`, as in `"{"`, so the text alone does not say).
+fn member_starts(text: &str) -> Vec<usize> {
+    let (mut starts, mut in_string, mut escaped) = (Vec::new(), false, false);
+    let bytes = text.as_bytes();
+    for (i, &byte) in bytes.iter().enumerate() {
+        match (in_string, escaped, byte) {
+            (true, true, _) => escaped = false,
+            (true, false, b'\\') => escaped = true,
+            (true, false, b'"') => in_string = false,
+            (false, _, b'"') => in_string = true,
+            (false, _, b'{') if bytes.get(i + 1) == Some(&b'"') => starts.push(i + 1),
+            _ => {}
+        }
+    }
+    starts
+}
+
 fn with_earlier_copy(payload: &[u8], at: f64, value: &str) -> Vec<u8> {
     let text = std::str::from_utf8(payload).unwrap();
-    // `{"` opens an object with members: inside a string, `"` is escaped.
-    let objects: Vec<usize> = text.match_indices("{\"").map(|(i, _)| i + 1).collect();
+    let objects = member_starts(text);
     let n = ((at * objects.len() as f64) as usize).min(objects.len() - 1);
     let key_at = objects[n];
     let mut key = serde_json::Deserializer::from_str(&text[key_at..]).into_iter::<String>();
