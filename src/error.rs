@@ -6,11 +6,15 @@
 //!
 //! `ValueError` is a value refused: `Subject` is what it is about (written
 //! first), `Expected` what it must be, `Reason` why it is refused (written
-//! after the value).
+//! after the value): its own variants are raised by several modules; a rule
+//! of one module (a name, a glob, a signer) keeps its reasons there.
 
 use std::fmt::{self, Display, Formatter};
 
 use crate::diag::Kind;
+use crate::settings::names::Rule;
+use crate::settings::selection::GlobError;
+use crate::settings::signer::{BundleName, Signer};
 
 /// A value refused where many modules read values: of the wrong kind,
 /// invalid, or missing.
@@ -74,62 +78,8 @@ pub enum Reason {
     /// One of these strings, quoted: `"a"`, `"a" or "b"`, `"a", "b" or "c"`.
     #[error("must be {}", one_of(.0))]
     OneOf(&'static [&'static str]),
-    #[error("must be at most {max} characters, it has {len}")]
-    TooLong { max: usize, len: usize },
-    #[error(
-        "must be a valid Kubernetes object name: lowercase letters, digits, '-' and '.', \
-         starting and ending with a letter or digit (e.g. \"ca-bundle\" or \"my-org.com\")"
-    )]
-    ObjectName,
-    #[error("must not be empty")]
-    Empty,
-    #[error("must be a valid ConfigMap key: letters, digits, '-', '_' and '.' (e.g. \"ca.crt\")")]
-    ConfigMapKey,
-    #[error("must not be '.' or '..' nor start with '..'")]
-    DotKey,
-    #[error(
-        "must be a valid environment variable name: letters, digits, '_', '-' and '.', not \
-         starting with a digit nor with '..', and not '.' (e.g. \"SSL_CERT_FILE\")"
-    )]
-    EnvVarName,
-    #[error(
-        "must be a qualified name: at most 63 letters, digits, '-', '_' and '.', starting and \
-         ending with a letter or digit, optionally after a DNS subdomain and '/' (e.g. \"trust\" \
-         or \"example.com/trust\")"
-    )]
-    QualifiedName,
-    #[error(
-        "must be a label value: empty, or at most 63 letters, digits, '-', '_' and '.', \
-         starting and ending with a letter or digit (e.g. \"corp\")"
-    )]
-    LabelValue,
-    #[error("must be an absolute path (starting with '/')")]
-    NotAbsolute,
-    #[error("must not contain control characters")]
-    ControlCharacters,
-    /// Not in normal form; what it would be in normal form.
-    #[error(
-        "must be a normalised absolute path (no '//', '.', '..' or trailing '/'), e.g. \"{0}\""
-    )]
-    NotNormalised(String),
-    /// A directory the mount would hide.
-    #[error(
-        "must not be {0}: the mount would hide the container's own {0}; use a directory of its \
-         own such as \"/cacerts\""
-    )]
-    HidesDirectory(String),
-    /// At or under a tree the container needs.
-    #[error(
-        "must not be at or under {0}, which the container needs; use a directory of its own \
-         such as \"/cacerts\""
-    )]
-    UnderTree(&'static str),
-    /// A system directory, given as a trust store file.
-    #[error("must not be {0}: it is a directory the container needs, not a trust store file")]
-    NotAFile(String),
-    /// A trust store file at or under a tree the container needs.
-    #[error("must not be at or under {0}, which the container needs")]
-    FileUnderTree(&'static str),
+    #[error(transparent)]
+    Name(#[from] Rule),
     /// Under another file of the same list (`systemTrustStore`).
     #[error("is under {0:?}, another file of the list")]
     UnderListedFile(String),
@@ -145,64 +95,21 @@ pub enum Reason {
     )]
     Whitespace { key: String },
     #[error("is not a valid glob: {0}")]
-    NotGlob(Box<Reason>),
+    NotGlob(GlobError),
     /// A comma-separated list with a pattern that is not a glob.
     #[error("has {pattern:?}, which is not a valid glob: {why}")]
-    BadGlob { pattern: String, why: Box<Reason> },
-    #[error("an empty pattern matches nothing")]
-    EmptyPattern,
-    #[error("a '\\' at the end escapes nothing")]
-    TrailingEscape,
-    #[error("'[' opens a character class that is never closed with ']'")]
-    UnclosedClass,
-    #[error("'{0}' cannot start a character class item")]
-    ClassStart(char),
-    #[error("the range '{0}-' has no end")]
-    OpenRange(char),
-    #[error("the range '{0}-{1}' is backwards")]
-    BackwardsRange(char, char),
-    #[error(
-        "is not a ClusterTrustBundle name: it {0}, or a signer's bundle name such as \
-         \"example.com:my-signer:root\""
-    )]
-    NotBundleName(Box<Reason>),
-    /// The signer that the prefix (`example.com:signer`) names is refused.
-    #[error(
-        "is not a ClusterTrustBundle name: its signer prefix \"{prefix}:\" names the signer {:?}, \
-         which {why}",
-        .prefix.replace(':', "/")
-    )]
-    BadSignerPrefix { prefix: String, why: Box<Reason> },
-    #[error(
-        "is not a ClusterTrustBundle name: after its signer prefix \"{prefix}:\", {rest:?} {why}"
-    )]
-    BadAfterPrefix {
-        prefix: String,
-        rest: String,
-        why: Box<Reason>,
-    },
-    #[error(
-        "must be a signer name of the form \"example.com/my-signer\": a domain, one '/' and a path"
-    )]
-    SignerForm,
-    #[error("must have a domain of at most {max} characters, it has {len}")]
-    DomainTooLong { max: usize, len: usize },
-    #[error(
-        "has the domain label {0:?}, which must be at most 63 lowercase letters, digits and '-', \
-         starting and ending with a letter or digit"
-    )]
-    DomainLabel(String),
-    #[error(
-        "must have a domain of at least two labels separated by dots (e.g. \
-         \"example.com/my-signer\")"
-    )]
-    OneLabelDomain,
-    #[error(
-        "has the path part {part:?}, which must be lowercase letters, digits and '-', starting \
-         and ending with a letter or digit, at most {max} characters (the path's parts are \
-         separated by dots)"
-    )]
-    PathPart { part: String, max: usize },
+    BadGlob { pattern: String, why: GlobError },
+    #[error(transparent)]
+    Signer(#[from] Signer),
+    /// Boxed: the largest reason, kept out of every `Result`'s size.
+    #[error(transparent)]
+    BundleName(Box<BundleName>),
+}
+
+impl From<BundleName> for Reason {
+    fn from(why: BundleName) -> Reason {
+        Reason::BundleName(Box::new(why))
+    }
 }
 
 impl ValueError {
@@ -214,11 +121,11 @@ impl ValueError {
         }
     }
 
-    pub fn invalid(subject: Subject, value: &str, reason: Reason) -> ValueError {
+    pub fn invalid(subject: Subject, value: &str, reason: impl Into<Reason>) -> ValueError {
         ValueError::Invalid {
             subject,
             value: value.to_string(),
-            reason,
+            reason: reason.into(),
         }
     }
 }
@@ -287,13 +194,13 @@ mod tests {
     #[test]
     fn a_value_is_quoted_after_a_key_and_a_colon_or_after_a_path() {
         assert_eq!(
-            ValueError::invalid(Subject::setting("certFile"), "a/b", Reason::ConfigMapKey)
+            ValueError::invalid(Subject::setting("certFile"), "a/b", Rule::ConfigMapKey)
                 .to_string(),
             "setting \"certFile\": \"a/b\" must be a valid ConfigMap key: letters, digits, '-', \
              '_' and '.' (e.g. \"ca.crt\")"
         );
         assert_eq!(
-            ValueError::invalid(Subject::path("matchLabels.tier"), "x y", Reason::LabelValue)
+            ValueError::invalid(Subject::path("matchLabels.tier"), "x y", Rule::LabelValue)
                 .to_string(),
             "matchLabels.tier \"x y\" must be a label value: empty, or at most 63 letters, \
              digits, '-', '_' and '.', starting and ending with a letter or digit (e.g. \"corp\")"

@@ -11,6 +11,9 @@
 //! injection half (injection/) applies it to one object.
 //!
 //!   diag                    where a value is, what kind it is, "did you mean"
+//!   settings/names          Kubernetes naming rules, and why a name breaks them
+//!   settings/selection      globs, for namespaces and containers
+//!   settings/signer         ClusterTrustBundle and signer names, and why they are refused
 //!   error                   the parts of messages many modules share
 //!   json/notes              what serde_json refuses beyond the grammar, noted
 //!   json/error              what cannot be read or written
@@ -22,8 +25,6 @@
 //!   fields                  the object's fields as the API types them
 //!   request                 decode: the AdmissionRequest read from the payload's index
 //!   route                   route: which requests are ours, where their template is
-//!   settings/names          Kubernetes naming rules
-//!   settings/selection      globs, for namespaces and containers
 //!   settings/source         the bundle's source, and the volume that mounts it
 //!   settings/reader         each setting's value read by its key
 //!   settings/trust_bundle   clusterTrustBundle, as the API server checks it
@@ -71,7 +72,7 @@ use kubewarden_policy_sdk::{accept_request, reject_request};
 use serde_json::Value;
 
 use crate::cluster::{Cluster, KubewardenHost, Lack, Problem, check_source};
-use crate::injection::{Injected, Target};
+use crate::injection::{InjectedObject, Target};
 use crate::request::{Payload, Request};
 use crate::route::Route;
 use crate::settings::selection::namespace_selected;
@@ -195,7 +196,7 @@ fn object_namespace(object: json::Raw<'_>) -> String {
 /// The answer once injection has changed the object: the mutation, or with
 /// `action: require` the refusal that names what the pod lacks.
 fn respond(
-    injected: Injected,
+    injected: InjectedObject,
     settings: &Settings,
     route: Route,
     cluster: &dyn Cluster,
@@ -255,7 +256,7 @@ fn respond(
 }
 
 /// The mutation, with the warnings for the client.
-fn mutation(injected: Injected, warning: Option<String>) -> Answer {
+fn mutation(injected: InjectedObject, warning: Option<String>) -> Answer {
     let own = injected.warning.map(|w| w.to_string());
     let warnings: Vec<String> = warning.into_iter().chain(own).collect();
     if warnings.is_empty() {

@@ -237,7 +237,7 @@ impl<'p> Entries<'p> {
 }
 
 /// The JSON texts every container may get, written once per pod.
-struct Additions<'p> {
+struct PodTexts<'p> {
     volume: &'p str,
     mount: String,
     /// The mount path as the kubelet cleans it, to compare the pod's paths with.
@@ -251,11 +251,11 @@ struct Additions<'p> {
     env: Entries<'p>,
 }
 
-impl<'p> Additions<'p> {
+impl<'p> PodTexts<'p> {
     /// `store`: whether the containers get the system and JDK trust store
     /// mounts, which ephemeral containers cannot (the API server refuses
     /// their `subPath`).
-    fn new(plan: &'p Plan<'_>, volume: &'p str, store: bool) -> Result<Additions<'p>, Malformed> {
+    fn new(plan: &'p Plan<'_>, volume: &'p str, store: bool) -> Result<PodTexts<'p>, Malformed> {
         let (files, cacerts): (&'p [String], &'p [String]) = match store {
             true => (plan.system_store, plan.cacerts),
             false => (&[], &[]),
@@ -278,7 +278,7 @@ impl<'p> Additions<'p> {
             .chain(java)
             .map(|(name, value)| Ok((name, env_var(name, value)?)))
             .collect::<Result<_, Malformed>>()?;
-        Ok(Additions {
+        Ok(PodTexts {
             volume,
             mount: mount(volume, &plan.mount_path, None)?,
             mount_dir: clean_path(&plan.mount_path),
@@ -306,23 +306,23 @@ impl Taken {
         container: &Object<'_>,
         at: &At<'_>,
         mounts: &Slot<'_>,
-        additions: &Additions<'_>,
+        pod_texts: &PodTexts<'_>,
     ) -> Result<Taken, Malformed> {
         let mut taken = Taken {
             occupied: false,
             blocked: Places::default(),
         };
         for mount in mounts.named(at, "volumeMounts", "mountPath") {
-            taken.mark(&mount?.name, additions);
+            taken.mark(&mount?.name, pod_texts);
         }
         let devices = Slot::read(container, at, "volumeDevices")?;
-        let store = &additions.store.list;
+        let store = &pod_texts.store.list;
         for device in devices.named(at, "volumeDevices", "devicePath") {
             let device = device?;
-            let at_dir = taken.mark(&device.name, additions);
+            let at_dir = taken.mark(&device.name, pod_texts);
             // A device named as our volume refuses every mount of it.
             let named = (!at_dir || !store.is_empty())
-                && required_string(&device.object, &device.at, "name")? == additions.volume;
+                && required_string(&device.object, &device.at, "name")? == pod_texts.volume;
             if named {
                 taken.occupied = true;
                 taken.blocked = (0..store.len()).collect();
@@ -332,11 +332,11 @@ impl Taken {
     }
 
     /// Mark what the container's own `path` takes; whether it is the mount path.
-    fn mark(&mut self, path: &str, additions: &Additions<'_>) -> bool {
+    fn mark(&mut self, path: &str, pod_texts: &PodTexts<'_>) -> bool {
         let path = clean_path(path);
-        let at_dir = path == additions.mount_dir;
+        let at_dir = path == pod_texts.mount_dir;
         self.occupied |= at_dir;
-        for (n, (file, _)) in additions.store.list.iter().enumerate() {
+        for (n, (file, _)) in pod_texts.store.list.iter().enumerate() {
             if overlap(&path, file) {
                 self.blocked.push(n);
             }
@@ -357,14 +357,14 @@ impl<'a, 's> Env<'a, 's> {
     fn read(
         container: &Object<'a>,
         at: &'s At<'s>,
-        additions: &Additions<'_>,
+        pod_texts: &PodTexts<'_>,
     ) -> Result<Env<'a, 's>, Malformed> {
         let slot = Slot::read(container, at, "env")?;
         let mut set = Places::default();
         let mut java = None;
         for entry in slot.named(at, "env", "name") {
             let entry = entry?;
-            for (n, (var, _)) in additions.env.list.iter().enumerate() {
+            for (n, (var, _)) in pod_texts.env.list.iter().enumerate() {
                 if *var == entry.name {
                     set.push(n);
                 }
@@ -384,31 +384,31 @@ fn inject_container(
     list: List,
     container: &Named<'_, '_>,
     plan: &Plan<'_>,
-    additions: &Additions<'_>,
-) -> Result<Option<Added>, Malformed> {
+    pod_texts: &PodTexts<'_>,
+) -> Result<Option<Given>, Malformed> {
     let Named { at, object, name } = container;
     if plan.excludes(name) {
         return Ok(None);
     }
     let mounts = Slot::read(object, at, "volumeMounts")?;
-    let taken = Taken::read(object, at, &mounts, additions)?;
-    let env = Env::read(object, at, additions)?;
+    let taken = Taken::read(object, at, &mounts, pod_texts)?;
+    let env = Env::read(object, at, pod_texts)?;
 
     let mut java_options = false;
     if let (Some(options), Some(entry)) = (&plan.java_options, &env.java) {
         java_options = extend_java_options(edits, &entry.object, &entry.at, options)?;
     }
-    let lead = if taken.occupied { "" } else { &additions.mount };
-    let store = additions.store.add_lacking(&taken.blocked, lead, |texts| {
+    let lead = if taken.occupied { "" } else { &pod_texts.mount };
+    let store = pod_texts.store.add_lacking(&taken.blocked, lead, |texts| {
         mounts.extend(edits, object, "volumeMounts", texts);
     });
-    let env_names = additions.env.add_lacking(&env.set, "", |texts| {
+    let env_names = pod_texts.env.add_lacking(&env.set, "", |texts| {
         env.slot.extend(edits, object, "env", texts);
     });
 
     let mount = !taken.occupied;
     let changed = mount || !store.is_empty() || java_options || !env_names.is_empty();
-    Ok(changed.then(|| Added {
+    Ok(changed.then(|| Given {
         list,
         name: name.to_string(),
         mount,
@@ -439,7 +439,7 @@ impl List {
 
 /// What one container was given, in the order it was added.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Added {
+pub struct Given {
     pub list: List,
     pub name: String,
     /// The read-only mount at the plan's mount path.
@@ -457,17 +457,17 @@ pub struct Added {
 /// What was injected into a pod spec: for the status annotation, and for
 /// `action: require`, which names what a pod lacks.
 #[derive(Debug, Default, PartialEq)]
-pub struct Report {
+pub struct SpecChanges {
     pub volume: String,
     pub mount_path: String,
-    /// The JDK trust store files of the plan, which `Added::store` may hold.
+    /// The JDK trust store files of the plan, which `Given::store` may hold.
     pub cacerts: Vec<String>,
     /// Each container changed, in the order injection visits them (containers,
     /// then init containers).
-    pub added: Vec<Added>,
+    pub added: Vec<Given>,
 }
 
-impl Report {
+impl SpecChanges {
     /// Give the containers of `lists` of the spec what they lack, but those
     /// named in `existing`; what they got.
     fn new(
@@ -478,10 +478,10 @@ impl Report {
         volume: String,
         lists: &[List],
         existing: &[String],
-    ) -> Result<Report, Malformed> {
+    ) -> Result<SpecChanges, Malformed> {
         // Ephemeral containers cannot get the system trust store mounts.
         let store = !lists.contains(&List::EphemeralContainers);
-        let additions = Additions::new(plan, &volume, store)?;
+        let pod_texts = PodTexts::new(plan, &volume, store)?;
         let mut added = Vec::new();
         for list in lists {
             let slot = Slot::read(spec, at, list.field())?;
@@ -489,12 +489,12 @@ impl Report {
             for container in slot.named(at, list.field(), "name") {
                 let container = container?;
                 if !existing.iter().any(|e| *e == container.name) {
-                    let given = inject_container(edits, *list, &container, plan, &additions)?;
+                    let given = inject_container(edits, *list, &container, plan, &pod_texts)?;
                     added.extend(given);
                 }
             }
         }
-        Ok(Report {
+        Ok(SpecChanges {
             volume,
             mount_path: plan.mount_path.clone(),
             cacerts: plan.cacerts.to_vec(),
@@ -502,14 +502,14 @@ impl Report {
         })
     }
 
-    /// Whether a file of `Added::store` is one of the JDK trust store files.
+    /// Whether a file of `Given::store` is one of the JDK trust store files.
     pub fn is_cacerts(&self, file: &str) -> bool {
         self.cacerts.iter().any(|f| f == file)
     }
 
     /// The names of the containers of `list` that were changed, in order.
     pub fn changed(&self, list: List) -> impl Iterator<Item = &str> {
-        let of_list = move |added: &&Added| added.list == list;
+        let of_list = move |added: &&Given| added.list == list;
         self.added
             .iter()
             .filter(of_list)
@@ -525,14 +525,14 @@ pub fn inject(
     spec: &Object<'_>,
     at: &At<'_>,
     plan: &Plan<'_>,
-) -> Result<Option<Report>, Malformed> {
+) -> Result<Option<SpecChanges>, Malformed> {
     let volumes = choose_volume(spec, at, plan)?;
     let lists: &[List] = if plan.init_containers {
         &[List::Containers, List::InitContainers]
     } else {
         &[List::Containers]
     };
-    let report = Report::new(edits, spec, at, plan, volumes.name, lists, &[])?;
+    let report = SpecChanges::new(edits, spec, at, plan, volumes.name, lists, &[])?;
     let used = report.added.iter().any(|a| a.mount || !a.store.is_empty());
     if used && !volumes.present {
         let volume = volume(&report.volume, plan)?;
@@ -553,13 +553,13 @@ pub fn inject_ephemeral(
     at: &At<'_>,
     plan: &Plan<'_>,
     existing: &[String],
-) -> Result<Option<Report>, Malformed> {
+) -> Result<Option<SpecChanges>, Malformed> {
     let volumes = choose_volume(spec, at, plan)?;
     if !volumes.present {
         return Ok(None);
     }
     let lists = [List::EphemeralContainers];
-    let report = Report::new(edits, spec, at, plan, volumes.name, &lists, existing)?;
+    let report = SpecChanges::new(edits, spec, at, plan, volumes.name, &lists, existing)?;
     Ok((!report.added.is_empty()).then_some(report))
 }
 

@@ -10,4 +10,4 @@ mod template;
 mod workload;
 
 pub use require::refusal;
-pub use workload::{Error, Injected, Target, inject_object};
+pub use workload::{Error, InjectedObject, Target, inject_object};

@@ -5,13 +5,13 @@
 //! PolicyReport and in `kubectl` output: one sentence, containers named in the
 //! order the injection visits them, nothing the pod already has.
 
-use crate::injection::inject::{Added, List, Report};
+use crate::injection::inject::{Given, List, SpecChanges};
 use crate::settings::JAVA_TOOL_OPTIONS;
 use crate::settings::source::{Source, TrustBundle};
 
 /// Why the pod (or, for a workload, its template) is refused: what the
 /// injection from `source` would have added (`report`).
-pub fn refusal(source: &Source, report: &Report, template: bool) -> String {
+pub fn refusal(source: &Source, report: &SpecChanges, template: bool) -> String {
     let what = if template { "pod template" } else { "pod" };
     format!(
         "{what} lacks the trust bundle ({}): {}",
@@ -37,8 +37,8 @@ fn source(source: &Source) -> String {
 
 /// Each run of neighbouring containers of one list that lack the same
 /// things, as `containers "a" and "b" lack ...`, joined by "; ".
-fn gaps(report: &Report) -> String {
-    let mut groups: Vec<(&Added, Vec<&str>)> = Vec::new();
+fn gaps(report: &SpecChanges) -> String {
+    let mut groups: Vec<(&Given, Vec<&str>)> = Vec::new();
     for added in &report.added {
         match groups.last_mut() {
             Some((first, names)) if lacks_the_same(first, added) => names.push(&added.name),
@@ -67,7 +67,7 @@ fn gaps(report: &Report) -> String {
     parts.join("; ")
 }
 
-fn lacks_the_same(a: &Added, b: &Added) -> bool {
+fn lacks_the_same(a: &Given, b: &Given) -> bool {
     a.list == b.list
         && a.mount == b.mount
         && a.store == b.store
@@ -78,7 +78,7 @@ fn lacks_the_same(a: &Added, b: &Added) -> bool {
 /// What one container lacks: the mount, the bundle over the system trust
 /// store files, the Java trust store over the JDK's, then the env vars in
 /// the order the settings list them, then the Java trust store options.
-fn missing(added: &Added, report: &Report) -> Vec<String> {
+fn missing(added: &Given, report: &SpecChanges) -> Vec<String> {
     let mut items = Vec::with_capacity(added.env.len().saturating_add(4));
     if added.mount {
         items.push(format!("the mount at {}", report.mount_path));
@@ -128,8 +128,8 @@ mod tests {
     use serde_json::json;
     use std::rc::Rc;
 
-    fn added(list: List, name: &str, mount: bool, env: &[&str]) -> Added {
-        Added {
+    fn added(list: List, name: &str, mount: bool, env: &[&str]) -> Given {
+        Given {
             list,
             name: name.into(),
             mount,
@@ -139,8 +139,8 @@ mod tests {
         }
     }
 
-    fn report(added: Vec<Added>) -> Report {
-        Report {
+    fn report(added: Vec<Given>) -> SpecChanges {
+        SpecChanges {
             cacerts: Vec::new(),
             volume: "cainjector-ca-bundle".into(),
             mount_path: "/cacerts".into(),

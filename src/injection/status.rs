@@ -5,7 +5,7 @@
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::injection::inject::{List, Report};
+use crate::injection::inject::{List, SpecChanges};
 use crate::injection::overrides::{Plan, STATUS};
 use crate::injection::template::Template;
 use crate::json::{Edits, Error, to_json};
@@ -36,7 +36,7 @@ pub fn annotate(
     t: &Template<'_>,
     settings: &Settings,
     plan: &Plan<'_>,
-    report: &Report,
+    report: &SpecChanges,
 ) -> Result<Option<LeftOut>, Error> {
     let key = format!("{}/{}", settings.annotation_prefix, STATUS);
     let value = status(plan, report)?;
@@ -118,7 +118,7 @@ struct Status<'p> {
 }
 
 /// The names of the containers of one list that were changed, as a list.
-struct Changed<'p>(&'p Report, List);
+struct Changed<'p>(&'p SpecChanges, List);
 
 impl Serialize for Changed<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -126,7 +126,7 @@ impl Serialize for Changed<'_> {
     }
 }
 
-fn status(plan: &Plan<'_>, report: &Report) -> Result<String, Error> {
+fn status(plan: &Plan<'_>, report: &SpecChanges) -> Result<String, Error> {
     let status = Status {
         source: plan.source.describe(),
         volume: &report.volume,

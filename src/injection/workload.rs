@@ -3,7 +3,7 @@
 //! the mutation (inject.rs) and the status annotation (status.rs).
 
 use crate::diag::At;
-use crate::injection::inject::{Added, Report, inject, inject_ephemeral};
+use crate::injection::inject::{Given, SpecChanges, inject, inject_ephemeral};
 use crate::injection::overrides::{self, Plan, plan};
 use crate::injection::status;
 use crate::injection::template::{self, Malformed, Template, existing_ephemeral};
@@ -45,26 +45,26 @@ pub struct Target<'a> {
 /// What was injected: the object's new text, what to check the source for,
 /// and what each container was given.
 #[derive(Debug, PartialEq)]
-pub struct Injected {
+pub struct InjectedObject {
     pub object: String,
     pub source: Source,
     /// The keys the pod will read from the source.
     pub keys: Vec<String>,
     /// The key put over the system trust store files, when a container got it.
     pub store_key: Option<String>,
-    pub report: Report,
+    pub report: SpecChanges,
     /// For the client, when the status annotation was left out.
     pub warning: Option<status::LeftOut>,
 }
 
-impl Injected {
-    fn new(edits: Edits<'_>, plan: Plan<'_>, report: Report) -> Result<Injected, Error> {
-        let system = |added: &Added| added.store.iter().any(|f| !report.is_cacerts(f));
+impl InjectedObject {
+    fn new(edits: Edits<'_>, plan: Plan<'_>, report: SpecChanges) -> Result<InjectedObject, Error> {
+        let system = |added: &Given| added.store.iter().any(|f| !report.is_cacerts(f));
         let stored = report.added.iter().any(system);
         let store_key = stored.then(|| plan.cert_file.clone());
         let mut keys = vec![plan.cert_file];
         keys.extend(plan.java_key);
-        Ok(Injected {
+        Ok(InjectedObject {
             object: edits.apply()?,
             source: plan.source,
             keys,
@@ -81,7 +81,7 @@ pub fn inject_object(
     route: Route,
     target: &Target<'_>,
     settings: &Settings,
-) -> Result<Option<Injected>, Error> {
+) -> Result<Option<InjectedObject>, Error> {
     match route {
         Route::Template(path) => inject_template(target, path, settings),
         Route::Debug => inject_debug_containers(target, settings),
@@ -119,7 +119,7 @@ fn inject_template(
     target: &Target<'_>,
     path: &[&'static str],
     settings: &Settings,
-) -> Result<Option<Injected>, Error> {
+) -> Result<Option<InjectedObject>, Error> {
     let Some((t, plan)) = planned(target, path, settings)? else {
         return Ok(None);
     };
@@ -133,7 +133,7 @@ fn inject_template(
     } else {
         None
     };
-    let mut injected = Injected::new(edits, plan, report)?;
+    let mut injected = InjectedObject::new(edits, plan, report)?;
     injected.warning = warning;
     Ok(Some(injected))
 }
@@ -143,7 +143,7 @@ fn inject_template(
 fn inject_debug_containers(
     target: &Target<'_>,
     settings: &Settings,
-) -> Result<Option<Injected>, Error> {
+) -> Result<Option<InjectedObject>, Error> {
     let Some((t, plan)) = planned(target, &[], settings)? else {
         return Ok(None);
     };
@@ -153,6 +153,6 @@ fn inject_debug_containers(
     let report = inject_ephemeral(&mut edits, &t.spec, &spec_at, &plan, &existing);
     let report = report.map_err(malformed(target.kind))?;
     report
-        .map(|report| Injected::new(edits, plan, report))
+        .map(|report| InjectedObject::new(edits, plan, report))
         .transpose()
 }

@@ -80,7 +80,7 @@ pub struct Annotation<'a> {
 }
 
 impl Annotation<'_> {
-    pub fn invalid(&self, reason: Reason) -> ValueError {
+    pub fn invalid(&self, reason: impl Into<Reason>) -> ValueError {
         ValueError::invalid(
             Subject::Annotation(self.key.to_string()),
             self.value,
@@ -88,7 +88,10 @@ impl Annotation<'_> {
         )
     }
 
-    pub fn checked(&self, check: fn(&str) -> Result<(), Reason>) -> Result<String, ValueError> {
+    pub fn checked<R: Into<Reason>>(
+        &self,
+        check: fn(&str) -> Result<(), R>,
+    ) -> Result<String, ValueError> {
         check(self.value).map_err(|reason| self.invalid(reason))?;
         Ok(self.value.to_string())
     }
@@ -99,7 +102,7 @@ impl Annotation<'_> {
             Glob::parse(p).map_err(|why| {
                 self.invalid(Reason::BadGlob {
                     pattern: p.to_string(),
-                    why: Box::new(why),
+                    why,
                 })
             })
         };

@@ -7,6 +7,7 @@ pub(crate) mod annotation;
 pub mod names;
 mod reader;
 pub(crate) mod selection;
+pub(crate) mod signer;
 pub(crate) mod source;
 mod trust_bundle;
 
@@ -18,7 +19,7 @@ use serde_json::{Map, Value};
 use crate::diag::{Kind, did_you_mean};
 use crate::error::{Expected, Reason, Subject, ValueError};
 use annotation::{Annotation, CacertsOverlap, StoreOverlap};
-use reader::{Nested, Reader, invalid};
+use reader::{Nested, Reader, invalid, strings, wrong};
 use selection::{Glob, any_matches};
 pub use source::Source;
 use trust_bundle::parse_trust_bundle;
@@ -125,10 +126,8 @@ pub const KEYS: &[Key] = &[
     Key {
         name: "setEnvVar",
         read: |r, d| {
-            set(
-                &mut d.settings.values.set_env_var,
-                r.boolean("setEnvVar", true),
-            )
+            let set_env_var = r.boolean("setEnvVar", true);
+            set(&mut d.settings.values.set_env_var, set_env_var)
         },
         pod: pod(6, |p, a| set(&mut p.values.set_env_var, a.boolean())),
     },
@@ -154,10 +153,8 @@ pub const KEYS: &[Key] = &[
     Key {
         name: "excludeContainers",
         read: |r, d| {
-            set(
-                &mut d.settings.exclude_containers,
-                r.globs("excludeContainers"),
-            )
+            let globs = r.globs("excludeContainers");
+            set(&mut d.settings.exclude_containers, globs)
         },
         pod: pod(7, |p, a| set(&mut p.exclude_containers, a.globs())),
     },
@@ -165,10 +162,8 @@ pub const KEYS: &[Key] = &[
     Key {
         name: "includeNamespaces",
         read: |r, d| {
-            set(
-                &mut d.settings.include_namespaces,
-                r.globs("includeNamespaces"),
-            )
+            let globs = r.globs("includeNamespaces");
+            set(&mut d.settings.include_namespaces, globs)
         },
         pod: pod(9, |p, a| {
             let include = a.globs()?;
@@ -179,10 +174,8 @@ pub const KEYS: &[Key] = &[
     Key {
         name: "excludeNamespaces",
         read: |r, d| {
-            set(
-                &mut d.settings.exclude_namespaces,
-                r.globs("excludeNamespaces"),
-            )
+            let globs = r.globs("excludeNamespaces");
+            set(&mut d.settings.exclude_namespaces, globs)
         },
         pod: pod(8, |p, a| {
             p.namespace_out |= any_matches(&a.globs()?, p.namespace);
@@ -695,21 +688,7 @@ fn system_trust_store(r: &Reader<'_>, d: &mut Draft) -> Result<(), Error> {
             d.settings.system_trust_store = store_files(&r.list(SYSTEM_TRUST_STORE)?)?;
             true
         }
-        Some(Value::String(text)) => names::parse_bool(text).ok_or_else(|| {
-            invalid(
-                SYSTEM_TRUST_STORE,
-                text,
-                Reason::MustBe(Expected::StoreFiles),
-            )
-        })?,
-        Some(Value::Bool(on)) => *on,
-        Some(other) => {
-            return Err(Error::from(ValueError::wrong_kind(
-                Subject::setting(SYSTEM_TRUST_STORE),
-                Expected::StoreFiles,
-                Kind::of(other),
-            )));
-        }
+        Some(value) => store_switch(SYSTEM_TRUST_STORE, value)?,
     };
     d.settings.values.system_trust_store = on;
     let mount_path = &d.settings.values.mount_path;
@@ -732,6 +711,16 @@ fn system_trust_store(r: &Reader<'_>, d: &mut Draft) -> Result<(), Error> {
     }))
 }
 
+/// A store setting given as a switch: true or false, or Go's spellings of them.
+fn store_switch(key: &str, value: &Value) -> Result<bool, ValueError> {
+    match value {
+        Value::Bool(on) => Ok(*on),
+        Value::String(text) => names::parse_bool(text)
+            .ok_or_else(|| invalid(key, text, Reason::MustBe(Expected::StoreFiles))),
+        other => Err(wrong(key, Expected::StoreFiles, other)),
+    }
+}
+
 /// The files of `systemTrustStore`'s list: each a file path, none twice,
 /// none under another.
 fn store_files(files: &[&str]) -> Result<Vec<String>, Error> {
@@ -744,7 +733,7 @@ fn store_files(files: &[&str]) -> Result<Vec<String>, Error> {
 /// The files of a list setting (`systemTrustStore`, `javaTrustStore.cacerts`):
 /// each a file path, none twice, none under another.
 fn listed_files(key: &'static str, files: &[&str]) -> Result<Vec<String>, Error> {
-    let item = |i: usize, file: &str, reason| {
+    let item = |i: usize, file: &str, reason: Reason| {
         Error::from(ValueError::invalid(
             Subject::SettingItem(key, i),
             file,
@@ -752,7 +741,7 @@ fn listed_files(key: &'static str, files: &[&str]) -> Result<Vec<String>, Error>
         ))
     };
     for (i, file) in files.iter().enumerate() {
-        names::store_file(file).map_err(|reason| item(i, file, reason))?;
+        names::store_file(file).map_err(|reason| item(i, file, reason.into()))?;
         if files.iter().take(i).any(|seen| seen == file) {
             return Err(item(i, file, Reason::ListedTwice));
         }
@@ -866,21 +855,11 @@ pub fn trust_store_path(mount_path: &str, java: &JavaTrustStore) -> Result<(), R
 fn java_cacerts(java: &Value) -> Result<Vec<String>, Error> {
     let standard = || STANDARD_JAVA_CACERTS.map(String::from).to_vec();
     let files = match java.get("cacerts") {
-        None | Some(Value::Null) | Some(Value::Bool(false)) => Vec::new(),
-        Some(Value::Bool(true)) => standard(),
-        Some(Value::String(text)) => match names::parse_bool(text) {
-            Some(on) => on.then(standard).unwrap_or_default(),
-            None => {
-                let reason = Reason::MustBe(Expected::StoreFiles);
-                return Err(invalid(JAVA_CACERTS, text, reason).into());
-            }
-        },
+        None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => cacerts_list(items)?,
-        Some(other) => {
-            let subject = Subject::setting(JAVA_CACERTS);
-            let wrong = ValueError::wrong_kind(subject, Expected::StoreFiles, Kind::of(other));
-            return Err(wrong.into());
-        }
+        Some(value) => store_switch(JAVA_CACERTS, value)?
+            .then(standard)
+            .unwrap_or_default(),
     };
     let password = java.get("password").and_then(Value::as_str);
     if !files.is_empty() && password.is_some_and(|p| !p.is_empty()) {
@@ -891,14 +870,7 @@ fn java_cacerts(java: &Value) -> Result<Vec<String>, Error> {
 
 /// The list form of `javaTrustStore.cacerts`.
 fn cacerts_list(items: &[Value]) -> Result<Vec<String>, Error> {
-    let mut files = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let file = item.as_str().ok_or_else(|| {
-            let subject = Subject::SettingItem(JAVA_CACERTS, i);
-            ValueError::wrong_kind(subject, Expected::String, Kind::of(item))
-        })?;
-        files.push(file);
-    }
+    let files = strings(JAVA_CACERTS, items)?;
     if files.is_empty() {
         return Err(Error::CacertsListEmpty);
     }
@@ -943,8 +915,7 @@ fn env_values(r: &Reader<'_>, s: &Settings) -> Result<Vec<(String, String)>, Err
             let expected = Expected::ObjectWith(
                 "variable names and their values as strings (e.g. NODE_USE_SYSTEM_CA: \"1\")",
             );
-            let subject = Subject::setting(ENV_VALUES);
-            return Err(ValueError::wrong_kind(subject, expected, Kind::of(other)).into());
+            return Err(wrong(ENV_VALUES, expected, other).into());
         }
     };
     let mut out = Vec::with_capacity(map.len());

@@ -4,7 +4,66 @@
 
 use std::borrow::Cow;
 
-use crate::error::Reason;
+/// A naming rule a value breaks, written after the value.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Rule {
+    #[error("must be at most {max} characters, it has {len}")]
+    TooLong { max: usize, len: usize },
+    #[error(
+        "must be a valid Kubernetes object name: lowercase letters, digits, '-' and '.', \
+         starting and ending with a letter or digit (e.g. \"ca-bundle\" or \"my-org.com\")"
+    )]
+    ObjectName,
+    #[error("must not be empty")]
+    Empty,
+    #[error("must be a valid ConfigMap key: letters, digits, '-', '_' and '.' (e.g. \"ca.crt\")")]
+    ConfigMapKey,
+    #[error("must not be '.' or '..' nor start with '..'")]
+    DotKey,
+    #[error(
+        "must be a valid environment variable name: letters, digits, '_', '-' and '.', not \
+         starting with a digit nor with '..', and not '.' (e.g. \"SSL_CERT_FILE\")"
+    )]
+    EnvVarName,
+    #[error(
+        "must be a qualified name: at most 63 letters, digits, '-', '_' and '.', starting and \
+         ending with a letter or digit, optionally after a DNS subdomain and '/' (e.g. \"trust\" \
+         or \"example.com/trust\")"
+    )]
+    QualifiedName,
+    #[error(
+        "must be a label value: empty, or at most 63 letters, digits, '-', '_' and '.', \
+         starting and ending with a letter or digit (e.g. \"corp\")"
+    )]
+    LabelValue,
+    #[error("must be an absolute path (starting with '/')")]
+    NotAbsolute,
+    #[error("must not contain control characters")]
+    ControlCharacters,
+    /// Not in normal form; what it would be in normal form.
+    #[error(
+        "must be a normalised absolute path (no '//', '.', '..' or trailing '/'), e.g. \"{0}\""
+    )]
+    NotNormalised(String),
+    /// A directory the mount would hide.
+    #[error(
+        "must not be {0}: the mount would hide the container's own {0}; use a directory of its \
+         own such as \"/cacerts\""
+    )]
+    HidesDirectory(String),
+    /// At or under a tree the container needs.
+    #[error(
+        "must not be at or under {0}, which the container needs; use a directory of its own \
+         such as \"/cacerts\""
+    )]
+    UnderTree(&'static str),
+    /// A system directory, given as a trust store file.
+    #[error("must not be {0}: it is a directory the container needs, not a trust store file")]
+    NotAFile(String),
+    /// A trust store file at or under a tree the container needs.
+    #[error("must not be at or under {0}, which the container needs")]
+    FileUnderTree(&'static str),
+}
 
 const SUBDOMAIN_MAX: usize = 253;
 /// The longest DNS-1123 label (volume names, label values).
@@ -31,9 +90,9 @@ pub fn parse_bool(value: &str) -> Option<bool> {
 }
 
 /// A DNS-1123 subdomain: the rule for ConfigMap, Secret and annotation-prefix names.
-pub fn dns_subdomain(value: &str) -> Result<(), Reason> {
+pub fn dns_subdomain(value: &str) -> Result<(), Rule> {
     if value.len() > SUBDOMAIN_MAX {
-        return Err(Reason::TooLong {
+        return Err(Rule::TooLong {
             max: SUBDOMAIN_MAX,
             len: value.len(),
         });
@@ -41,7 +100,7 @@ pub fn dns_subdomain(value: &str) -> Result<(), Reason> {
     if value.split('.').all(is_label_body) {
         Ok(())
     } else {
-        Err(Reason::ObjectName)
+        Err(Rule::ObjectName)
     }
 }
 
@@ -51,12 +110,12 @@ pub fn is_dns_label(value: &str) -> bool {
 }
 
 /// A key of a ConfigMap or Secret (`certFile`).
-pub fn config_map_key(value: &str) -> Result<(), Reason> {
+pub fn config_map_key(value: &str) -> Result<(), Rule> {
     if value.is_empty() {
-        return Err(Reason::Empty);
+        return Err(Rule::Empty);
     }
     if value.len() > SUBDOMAIN_MAX {
-        return Err(Reason::TooLong {
+        return Err(Rule::TooLong {
             max: SUBDOMAIN_MAX,
             len: value.len(),
         });
@@ -65,10 +124,10 @@ pub fn config_map_key(value: &str) -> Result<(), Reason> {
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
     {
-        return Err(Reason::ConfigMapKey);
+        return Err(Rule::ConfigMapKey);
     }
     if value == "." || value == ".." || value.starts_with("..") {
-        return Err(Reason::DotKey);
+        return Err(Rule::DotKey);
     }
     Ok(())
 }
@@ -76,7 +135,7 @@ pub fn config_map_key(value: &str) -> Result<(), Reason> {
 /// An environment variable name as the API server accepts it (IsEnvVarName,
 /// the rule without the RelaxedEnvironmentVariableValidation gate): `.`, `..`
 /// and names starting with `..` are refused as well.
-pub fn env_var_name(value: &str) -> Result<(), Reason> {
+pub fn env_var_name(value: &str) -> Result<(), Rule> {
     let mut bytes = value.bytes();
     let valid = match bytes.next() {
         Some(first) => {
@@ -88,7 +147,7 @@ pub fn env_var_name(value: &str) -> Result<(), Reason> {
     if valid && value != "." && !value.starts_with("..") {
         Ok(())
     } else {
-        Err(Reason::EnvVarName)
+        Err(Rule::EnvVarName)
     }
 }
 
@@ -113,7 +172,7 @@ fn is_label_value(value: &str) -> bool {
 /// A qualified name, the rule for label keys and annotation keys
 /// (IsQualifiedName): an optional DNS subdomain prefix and `/`, then a
 /// non-empty label value.
-pub fn qualified_name(value: &str) -> Result<(), Reason> {
+pub fn qualified_name(value: &str) -> Result<(), Rule> {
     let mut parts = value.split('/');
     let (prefix, name) = match (parts.next(), parts.next(), parts.next()) {
         (Some(name), None, _) => (None, name),
@@ -124,26 +183,26 @@ pub fn qualified_name(value: &str) -> Result<(), Reason> {
     if prefix_ok && !name.is_empty() && is_label_value(name) {
         Ok(())
     } else {
-        Err(Reason::QualifiedName)
+        Err(Rule::QualifiedName)
     }
 }
 
 /// A label value (IsValidLabelValue).
-pub fn label_value(value: &str) -> Result<(), Reason> {
+pub fn label_value(value: &str) -> Result<(), Rule> {
     if is_label_value(value) {
         Ok(())
     } else {
-        Err(Reason::LabelValue)
+        Err(Rule::LabelValue)
     }
 }
 
 /// An absolute path in normal form: `/a/b`, no `.`, `..`, `//` or trailing `/`.
-pub fn absolute_path(value: &str) -> Result<(), Reason> {
+pub fn absolute_path(value: &str) -> Result<(), Rule> {
     let Some(rest) = value.strip_prefix('/') else {
-        return Err(Reason::NotAbsolute);
+        return Err(Rule::NotAbsolute);
     };
     if value.chars().any(char::is_control) {
-        return Err(Reason::ControlCharacters);
+        return Err(Rule::ControlCharacters);
     }
     if rest.is_empty() {
         return Ok(());
@@ -152,7 +211,7 @@ pub fn absolute_path(value: &str) -> Result<(), Reason> {
         .split('/')
         .any(|part| part.is_empty() || part == "." || part == "..")
     {
-        return Err(Reason::NotNormalised(normalise(value)));
+        return Err(Rule::NotNormalised(normalise(value)));
     }
     Ok(())
 }
@@ -186,17 +245,17 @@ const HIDDEN_TREES: &[&str] = &[
 
 /// The directory where the bundle is mounted: absolute, normalised, and not a
 /// system directory the mount would hide.
-pub fn mount_path(value: &str) -> Result<(), Reason> {
+pub fn mount_path(value: &str) -> Result<(), Rule> {
     absolute_path(value)?;
     if HIDDEN_EXACT.contains(&value) {
-        return Err(Reason::HidesDirectory(value.to_string()));
+        return Err(Rule::HidesDirectory(value.to_string()));
     }
     for tree in HIDDEN_TREES {
         let under = value
             .strip_prefix(tree)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
         if under {
-            return Err(Reason::UnderTree(tree));
+            return Err(Rule::UnderTree(tree));
         }
     }
     Ok(())
@@ -204,10 +263,10 @@ pub fn mount_path(value: &str) -> Result<(), Reason> {
 
 /// A file the bundle is put over (`systemTrustStore`): the rules of
 /// `mount_path`, worded for a file.
-pub fn store_file(value: &str) -> Result<(), Reason> {
+pub fn store_file(value: &str) -> Result<(), Rule> {
     mount_path(value).map_err(|reason| match reason {
-        Reason::HidesDirectory(dir) => Reason::NotAFile(dir),
-        Reason::UnderTree(tree) => Reason::FileUnderTree(tree),
+        Rule::HidesDirectory(dir) => Rule::NotAFile(dir),
+        Rule::UnderTree(tree) => Rule::FileUnderTree(tree),
         other => other,
     })
 }
@@ -262,7 +321,7 @@ mod tests {
     #[test]
     fn subdomain_refuses_bad_names() {
         for bad in ["", "Upper", "-a", "a-", "a..b", ".a", "a.", "a_b", "a b"] {
-            assert_eq!(dns_subdomain(bad), Err(Reason::ObjectName), "{bad:?}");
+            assert_eq!(dns_subdomain(bad), Err(Rule::ObjectName), "{bad:?}");
         }
         assert_eq!(
             dns_subdomain(&"a".repeat(254)).map_err(|r| r.to_string()),
@@ -283,12 +342,12 @@ mod tests {
             assert!(config_map_key(good).is_ok(), "{good:?}");
         }
         for (bad, reason) in [
-            ("", Reason::Empty),
-            (".", Reason::DotKey),
-            ("..", Reason::DotKey),
-            ("..data", Reason::DotKey),
-            ("a/b", Reason::ConfigMapKey),
-            ("a b", Reason::ConfigMapKey),
+            ("", Rule::Empty),
+            (".", Rule::DotKey),
+            ("..", Rule::DotKey),
+            ("..data", Rule::DotKey),
+            ("a/b", Rule::ConfigMapKey),
+            ("a b", Rule::ConfigMapKey),
         ] {
             assert_eq!(config_map_key(bad), Err(reason), "{bad:?}");
         }
@@ -300,7 +359,7 @@ mod tests {
             assert!(env_var_name(good).is_ok(), "{good:?}");
         }
         for bad in ["", "1ABC", "A=B", "A B", "Ä"] {
-            assert_eq!(env_var_name(bad), Err(Reason::EnvVarName), "{bad:?}");
+            assert_eq!(env_var_name(bad), Err(Rule::EnvVarName), "{bad:?}");
         }
     }
 
@@ -325,12 +384,12 @@ mod tests {
     #[test]
     fn store_file_follows_mount_path_worded_for_a_file() {
         assert_eq!(store_file("/etc/ssl/cert.pem"), Ok(()));
-        assert_eq!(store_file("/etc"), Err(Reason::NotAFile("/etc".into())));
-        assert_eq!(store_file("/proc/x"), Err(Reason::FileUnderTree("/proc")));
-        assert_eq!(store_file("etc/ssl/cert.pem"), Err(Reason::NotAbsolute));
+        assert_eq!(store_file("/etc"), Err(Rule::NotAFile("/etc".into())));
+        assert_eq!(store_file("/proc/x"), Err(Rule::FileUnderTree("/proc")));
+        assert_eq!(store_file("etc/ssl/cert.pem"), Err(Rule::NotAbsolute));
         assert_eq!(
             store_file("/etc/ssl//cert.pem"),
-            Err(Reason::NotNormalised("/etc/ssl/cert.pem".into()))
+            Err(Rule::NotNormalised("/etc/ssl/cert.pem".into()))
         );
     }
 
@@ -350,7 +409,7 @@ mod tests {
         for hidden in ["/", "/etc", "/usr", "/bin", "/lib"] {
             assert_eq!(
                 mount_path(hidden),
-                Err(Reason::HidesDirectory(hidden.to_string()))
+                Err(Rule::HidesDirectory(hidden.to_string()))
             );
         }
         let account = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -362,7 +421,7 @@ mod tests {
             (account, account),
             ("/var/run/secrets/kubernetes.io/serviceaccount/ca", account),
         ] {
-            assert_eq!(mount_path(under), Err(Reason::UnderTree(tree)), "{under:?}");
+            assert_eq!(mount_path(under), Err(Rule::UnderTree(tree)), "{under:?}");
         }
         for good in [
             "/cacerts",
@@ -450,7 +509,7 @@ mod tests {
             "trust_",
             &"x".repeat(64),
         ] {
-            assert_eq!(qualified_name(bad), Err(Reason::QualifiedName), "{bad:?}");
+            assert_eq!(qualified_name(bad), Err(Rule::QualifiedName), "{bad:?}");
         }
     }
 
@@ -460,7 +519,7 @@ mod tests {
             assert!(label_value(good).is_ok(), "{good:?}");
         }
         for bad in ["x y", "-a", "a.", "a/b", &"v".repeat(64)] {
-            assert_eq!(label_value(bad), Err(Reason::LabelValue), "{bad:?}");
+            assert_eq!(label_value(bad), Err(Rule::LabelValue), "{bad:?}");
         }
     }
 }

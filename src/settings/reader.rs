@@ -26,12 +26,12 @@ pub enum Error {
 pub struct Reader<'a>(pub &'a Map<String, Value>);
 
 /// `setting "{key}" must be {expected}, found` what `found` is.
-fn wrong(key: &str, expected: Expected, found: &Value) -> ValueError {
+pub fn wrong(key: &str, expected: Expected, found: &Value) -> ValueError {
     ValueError::wrong_kind(Subject::setting(key), expected, Kind::of(found))
 }
 
 /// `setting "{key}": {value:?} {reason}`.
-pub fn invalid(key: &str, value: &str, reason: Reason) -> ValueError {
+pub fn invalid(key: &str, value: &str, reason: impl Into<Reason>) -> ValueError {
     ValueError::invalid(Subject::setting(key), value, reason)
 }
 
@@ -50,10 +50,10 @@ impl<'a> Reader<'a> {
     }
 
     /// A string that `check` accepts.
-    pub fn checked_string(
+    pub fn checked_string<R: Into<Reason>>(
         &self,
         key: &str,
-        check: fn(&str) -> Result<(), Reason>,
+        check: fn(&str) -> Result<(), R>,
     ) -> Result<Option<String>, ValueError> {
         let Some(s) = self.string(key)? else {
             return Ok(None);
@@ -80,24 +80,24 @@ impl<'a> Reader<'a> {
             Some(Value::Array(items)) => items,
             Some(other) => return Err(wrong(key, Expected::StringList, other)),
         };
-        let item = |(i, item): (usize, &'a Value)| {
-            item.as_str().ok_or_else(|| {
-                ValueError::wrong_kind(
-                    Subject::SettingItem(key, i),
-                    Expected::String,
-                    Kind::of(item),
-                )
-            })
-        };
-        items.iter().enumerate().map(item).collect()
+        strings(key, items)
     }
 
     pub fn globs(&self, key: &'static str) -> Result<Vec<Glob>, ValueError> {
-        let glob = |p: &str| {
-            Glob::parse(p).map_err(|reason| invalid(key, p, Reason::NotGlob(Box::new(reason))))
-        };
+        let glob =
+            |p: &str| Glob::parse(p).map_err(|reason| invalid(key, p, Reason::NotGlob(reason)));
         self.list(key)?.into_iter().map(glob).collect()
     }
+}
+
+/// The items of the list setting `key`, each a string.
+pub fn strings<'v>(key: &'static str, items: &'v [Value]) -> Result<Vec<&'v str>, ValueError> {
+    let item = |(i, item): (usize, &'v Value)| {
+        let subject = Subject::SettingItem(key, i);
+        item.as_str()
+            .ok_or_else(|| ValueError::wrong_kind(subject, Expected::String, Kind::of(item)))
+    };
+    items.iter().enumerate().map(item).collect()
 }
 
 /// A setting that is an object of its own fields, each named in messages as
@@ -142,7 +142,7 @@ impl<'m> Nested<'m> {
     }
 
     /// `setting "{key}.{field}": {value:?} {reason}`.
-    pub fn invalid(&self, field: &str, value: &str, reason: Reason) -> ValueError {
+    pub fn invalid(&self, field: &str, value: &str, reason: impl Into<Reason>) -> ValueError {
         invalid(&self.name(field), value, reason)
     }
 

@@ -5,7 +5,22 @@
 
 use std::fmt;
 
-use crate::error::Reason;
+/// Why a pattern is not a glob.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum GlobError {
+    #[error("an empty pattern matches nothing")]
+    EmptyPattern,
+    #[error("a '\\' at the end escapes nothing")]
+    TrailingEscape,
+    #[error("'[' opens a character class that is never closed with ']'")]
+    UnclosedClass,
+    #[error("'{0}' cannot start a character class item")]
+    ClassStart(char),
+    #[error("the range '{0}-' has no end")]
+    OpenRange(char),
+    #[error("the range '{0}-{1}' is backwards")]
+    BackwardsRange(char, char),
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Token {
@@ -46,9 +61,9 @@ impl fmt::Display for Glob {
 }
 
 impl Glob {
-    pub fn parse(pattern: &str) -> Result<Glob, Reason> {
+    pub fn parse(pattern: &str) -> Result<Glob, GlobError> {
         if pattern.is_empty() {
-            return Err(Reason::EmptyPattern);
+            return Err(GlobError::EmptyPattern);
         }
         let mut tokens = Vec::new();
         let mut chars = pattern.chars();
@@ -106,16 +121,16 @@ impl Glob {
     }
 }
 
-fn escaped(chars: &mut std::str::Chars<'_>) -> Result<char, Reason> {
-    chars.next().ok_or(Reason::TrailingEscape)
+fn escaped(chars: &mut std::str::Chars<'_>) -> Result<char, GlobError> {
+    chars.next().ok_or(GlobError::TrailingEscape)
 }
 
-fn parse_class(chars: &mut std::str::Chars<'_>) -> Result<Token, Reason> {
+fn parse_class(chars: &mut std::str::Chars<'_>) -> Result<Token, GlobError> {
     let mut negated = false;
     let mut ranges = Vec::new();
     let mut first = true;
     loop {
-        let c = chars.next().ok_or(Reason::UnclosedClass)?;
+        let c = chars.next().ok_or(GlobError::UnclosedClass)?;
         if first && (c == '^' || c == '!') {
             negated = true;
             first = false;
@@ -124,19 +139,19 @@ fn parse_class(chars: &mut std::str::Chars<'_>) -> Result<Token, Reason> {
         first = false;
         let lo = match c {
             ']' if !ranges.is_empty() => return Ok(Token::Class { negated, ranges }),
-            ']' | '-' => return Err(Reason::ClassStart(c)),
+            ']' | '-' => return Err(GlobError::ClassStart(c)),
             '\\' => escaped(chars)?,
             other => other,
         };
         let mut lookahead = chars.clone();
         if lookahead.next() == Some('-') {
             let hi = match lookahead.next() {
-                Some(']') | None => return Err(Reason::OpenRange(lo)),
+                Some(']') | None => return Err(GlobError::OpenRange(lo)),
                 Some('\\') => escaped(&mut lookahead)?,
                 Some(other) => other,
             };
             if hi < lo {
-                return Err(Reason::BackwardsRange(lo, hi));
+                return Err(GlobError::BackwardsRange(lo, hi));
             }
             *chars = lookahead;
             ranges.push((lo, hi));
@@ -211,7 +226,7 @@ mod tests {
         assert!(glob("ns-[!0-9]").matches("ns-x"));
         assert!(!glob("ns-[!0-9]").matches("ns-1"));
         assert!(glob("[ab]c").matches("bc"));
-        assert_eq!(Glob::parse("[]a]"), Err(Reason::ClassStart(']')));
+        assert_eq!(Glob::parse("[]a]"), Err(GlobError::ClassStart(']')));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use crate::error::{Expected, Reason, Subject, ValueError};
 use crate::fields::missing;
 use crate::settings::names;
 use crate::settings::reader::{self, Nested};
+use crate::settings::signer::{signer_name, trust_bundle_name};
 use crate::settings::source::TrustBundle;
 
 /// `clusterTrustBundle` refused.
@@ -86,66 +87,6 @@ pub fn parse_trust_bundle(value: &Value) -> Result<TrustBundle, Error> {
         (Some(_), Some(_)) => Err(Error::NameAndSigner),
         (None, None) => Err(Error::NameOrSigner),
     }
-}
-
-/// A ClusterTrustBundle name as the API server checks the projected volume's
-/// `name` (validateProjectionSources, ValidateClusterTrustBundleName): a DNS
-/// subdomain, or, for a bundle of a signer, `<signer name with ':' for
-/// '/'>:<DNS subdomain>`. The signer part is checked as a signer name too:
-/// no bundle of an invalid signer can exist (ValidateClusterTrustBundle), so
-/// a pod naming one would never start.
-fn trust_bundle_name(name: &str) -> Result<(), Reason> {
-    let Some((prefix, rest)) = name.rsplit_once(':') else {
-        return names::dns_subdomain(name).map_err(|why| Reason::NotBundleName(Box::new(why)));
-    };
-    signer_name(&prefix.replace(':', "/")).map_err(|why| Reason::BadSignerPrefix {
-        prefix: prefix.to_string(),
-        why: Box::new(why),
-    })?;
-    names::dns_subdomain(rest).map_err(|why| Reason::BadAfterPrefix {
-        prefix: prefix.to_string(),
-        rest: rest.to_string(),
-        why: Box::new(why),
-    })
-}
-
-const DOMAIN_MAX: usize = 253;
-/// A signer name fits `<domain>/<namespace>.<name>` (ValidateSignerName).
-const SIGNER_MAX: usize = 571;
-
-/// `<domain>/<path>`, as ValidateSignerName checks a signer name: a domain
-/// of at least two DNS labels, and a path of dot-separated parts each a
-/// DNS-1123 subdomain without dots.
-fn signer_name(value: &str) -> Result<(), Reason> {
-    let mut parts = value.split('/');
-    let (Some(domain), Some(path), None) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(Reason::SignerForm);
-    };
-    if domain.len() > DOMAIN_MAX {
-        return Err(Reason::DomainTooLong {
-            max: DOMAIN_MAX,
-            len: domain.len(),
-        });
-    }
-    if let Some(label) = domain.split('.').find(|l| !names::is_dns_label(l)) {
-        return Err(Reason::DomainLabel(label.to_string()));
-    }
-    if !domain.contains('.') {
-        return Err(Reason::OneLabelDomain);
-    }
-    if let Some(part) = path.split('.').find(|p| names::dns_subdomain(p).is_err()) {
-        return Err(Reason::PathPart {
-            part: part.to_string(),
-            max: DOMAIN_MAX,
-        });
-    }
-    if value.len() > SIGNER_MAX {
-        return Err(Reason::TooLong {
-            max: SIGNER_MAX,
-            len: value.len(),
-        });
-    }
-    Ok(())
 }
 
 /// `{at} must be {expected}, found` what `found` is.
