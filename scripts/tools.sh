@@ -101,7 +101,7 @@ trust_matrix_pypi() {
     rm -rf "$dir"
     # shellcheck disable=SC2086 # the specs are words
     /usr/bin/python3 -m pip --python /usr/bin/python3 install -q --disable-pip-version-check \
-      --root-user-action=ignore --no-compile --target "$dir" $specs
+      --root-user-action=ignore --no-compile --no-cache-dir --target "$dir" $specs
     echo "$specs" >"$dir/.installed"
   done
 }
@@ -116,9 +116,10 @@ trust_matrix_bun() {
   echo "installing $BUN with npm into target/trust-matrix/bun"
   rm -rf "$dir"
   mkdir -p "$dir"
-  (cd "$dir" && "$node/bin/node" "$node/lib/node_modules/npm/bin/npm-cli.js" pack --silent "$BUN" >/dev/null)
+  (cd "$dir" && "$node/bin/node" "$node/lib/node_modules/npm/bin/npm-cli.js" pack --silent \
+    --cache "$dir/npm-cache" "$BUN" >/dev/null)
   tar -xzf "$dir"/*.tgz -C "$dir"
-  rm "$dir"/*.tgz
+  rm -r "$dir"/*.tgz "$dir/npm-cache"
   echo "$BUN" >"$dir/.installed"
 }
 
