@@ -7,7 +7,7 @@
 //! `ValueError` is a value refused: `Subject` is what it is about (written
 //! first), `Expected` what it must be, `Reason` why it is refused (written
 //! after the value): its own variants are raised by several modules; a rule
-//! of one module (a name, a glob, a signer) keeps its reasons there.
+//! of one module (a name or a path, a glob, a signer) keeps its reasons there.
 
 use std::fmt::{self, Display, Formatter};
 
@@ -80,20 +80,6 @@ pub enum Reason {
     OneOf(&'static [&'static str]),
     #[error(transparent)]
     Name(#[from] Rule),
-    /// Under another file of the same list (`systemTrustStore`).
-    #[error("is under {0:?}, another file of the list")]
-    UnderListedFile(String),
-    #[error("is listed twice")]
-    ListedTwice,
-    /// Not one of these annotations.
-    #[error("is not an annotation of this policy; the annotations are: {}", .0.join(", "))]
-    NotAnnotation(Vec<&'static str>),
-    /// A path JAVA_TOOL_OPTIONS cannot carry to the trust store `key`.
-    #[error(
-        "contains whitespace, which JAVA_TOOL_OPTIONS cannot carry (setting javaTrustStore, key \
-         {key:?})"
-    )]
-    Whitespace { key: String },
     #[error("is not a valid glob: {0}")]
     NotGlob(GlobError),
     /// A comma-separated list with a pattern that is not a glob.

@@ -13,7 +13,6 @@ use crate::settings::names;
 use crate::settings::selection::{Glob, any_matches};
 use crate::settings::{
     MOUNT_PATH, Pod, PodValues, SYSTEM_TRUST_STORE, Settings, Source, annotation_keys, overridable,
-    trust_store_path,
 };
 
 /// The annotation the policy writes on what it injected; pods may carry it
@@ -150,7 +149,7 @@ fn derive<'s>(settings: &'s Settings, pod: PodValues<'_>) -> Result<Option<Plan<
     // can only switch to a ConfigMap or Secret, so the store is in the source.
     if let (true, Some(store)) = (values.java_trust_store, &settings.java_trust_store) {
         if settings.java_cacerts.is_empty() {
-            trust_store_path(&plan.mount_path, store).map_err(|reason| {
+            names::trust_store_path(&plan.mount_path, &store.key).map_err(|reason| {
                 let key = format!("{}/{MOUNT_PATH}", settings.annotation_prefix);
                 ValueError::invalid(Subject::Annotation(key), &plan.mount_path, reason)
             })?;

@@ -648,7 +648,7 @@ fn allowed_overrides(r: &Reader<'_>, d: &mut Draft) -> Result<(), Error> {
             None => Err(invalid(
                 "allowedOverrides",
                 name,
-                Reason::NotAnnotation(annotation_keys()),
+                names::Rule::NotAnnotation(annotation_keys()),
             )),
         };
         let list = r.list("allowedOverrides")?;
@@ -730,29 +730,11 @@ fn store_files(files: &[&str]) -> Result<Vec<String>, Error> {
     listed_files(SYSTEM_TRUST_STORE, files)
 }
 
-/// The files of a list setting (`systemTrustStore`, `javaTrustStore.cacerts`):
-/// each a file path, none twice, none under another.
+/// The files of a list setting, by `names::store_files`' rules.
 fn listed_files(key: &'static str, files: &[&str]) -> Result<Vec<String>, Error> {
-    let item = |i: usize, file: &str, reason: Reason| {
-        Error::from(ValueError::invalid(
-            Subject::SettingItem(key, i),
-            file,
-            reason,
-        ))
-    };
-    for (i, file) in files.iter().enumerate() {
-        names::store_file(file).map_err(|reason| item(i, file, reason.into()))?;
-        if files.iter().take(i).any(|seen| seen == file) {
-            return Err(item(i, file, Reason::ListedTwice));
-        }
-    }
-    for (i, file) in files.iter().enumerate() {
-        // Different, overlapping and longer: under the other.
-        let above = |other: &&&str| file.len() > other.len() && names::overlap(file, other);
-        if let Some(above) = files.iter().find(above) {
-            return Err(item(i, file, Reason::UnderListedFile(above.to_string())));
-        }
-    }
+    names::store_files(files).map_err(|(i, file, reason)| {
+        ValueError::invalid(Subject::SettingItem(key, i), file, reason)
+    })?;
     Ok(files.iter().map(|f| f.to_string()).collect())
 }
 
@@ -787,7 +769,7 @@ fn java_trust_store(r: &Reader<'_>, d: &mut Draft) -> Result<(), Error> {
     let mount_path = &s.values.mount_path;
     // Only JAVA_TOOL_OPTIONS carries the mount path to the JVM.
     if cacerts.is_empty() {
-        trust_store_path(mount_path, &java)
+        names::trust_store_path(mount_path, &java.key)
             .map_err(|reason| invalid(MOUNT_PATH, mount_path, reason))?;
     }
     let files = cacerts.iter().enumerate();
@@ -837,16 +819,6 @@ fn parse_java(value: &Value) -> Result<JavaTrustStore, Error> {
         store_type: store_type.to_string(),
         password: password.to_string(),
     })
-}
-
-/// JAVA_TOOL_OPTIONS is split on whitespace, so the store's path cannot hold any.
-pub fn trust_store_path(mount_path: &str, java: &JavaTrustStore) -> Result<(), Reason> {
-    if mount_path.contains(char::is_whitespace) {
-        return Err(Reason::Whitespace {
-            key: java.key.clone(),
-        });
-    }
-    Ok(())
 }
 
 /// `javaTrustStore.cacerts`: false (none), true (the standard list) or a
@@ -941,7 +913,7 @@ fn env_var_list(names_in: &[&str]) -> Result<Vec<String>, Error> {
     for name in names_in {
         names::env_var_name(name).map_err(|reason| invalid("envVars", name, reason))?;
         if out.iter().any(|seen| seen == name) {
-            return Err(invalid("envVars", name, Reason::ListedTwice).into());
+            return Err(invalid("envVars", name, names::Rule::ListedTwice).into());
         }
         out.push((*name).to_string());
     }

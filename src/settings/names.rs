@@ -63,6 +63,20 @@ pub enum Rule {
     /// A trust store file at or under a tree the container needs.
     #[error("must not be at or under {0}, which the container needs")]
     FileUnderTree(&'static str),
+    /// Under another file of the same list (`systemTrustStore`).
+    #[error("is under {0:?}, another file of the list")]
+    UnderListedFile(String),
+    #[error("is listed twice")]
+    ListedTwice,
+    /// Not one of these annotations.
+    #[error("is not an annotation of this policy; the annotations are: {}", .0.join(", "))]
+    NotAnnotation(Vec<&'static str>),
+    /// A mount path JAVA_TOOL_OPTIONS cannot carry to the trust store `key`.
+    #[error(
+        "contains whitespace, which JAVA_TOOL_OPTIONS cannot carry (setting javaTrustStore, key \
+         {key:?})"
+    )]
+    Whitespace { key: String },
 }
 
 const SUBDOMAIN_MAX: usize = 253;
@@ -281,6 +295,37 @@ pub fn overlap(a: &str, b: &str) -> bool {
                 .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
     };
     under(a, b) || under(b, a)
+}
+
+/// The files of a list setting (`systemTrustStore`, `javaTrustStore.cacerts`):
+/// each a store file, none twice, none under another; else the first
+/// refused, with its place in the list.
+pub fn store_files<'a>(files: &[&'a str]) -> Result<(), (usize, &'a str, Rule)> {
+    for (i, &file) in files.iter().enumerate() {
+        store_file(file).map_err(|reason| (i, file, reason))?;
+        if files.iter().take(i).any(|&seen| seen == file) {
+            return Err((i, file, Rule::ListedTwice));
+        }
+    }
+    for (i, &file) in files.iter().enumerate() {
+        // Different, overlapping and longer: under the other.
+        let above = |other: &&&str| file.len() > other.len() && overlap(file, other);
+        if let Some(above) = files.iter().find(above) {
+            return Err((i, file, Rule::UnderListedFile(above.to_string())));
+        }
+    }
+    Ok(())
+}
+
+/// JAVA_TOOL_OPTIONS is split on whitespace, so the path of the trust store
+/// `key` under the mount path cannot hold any.
+pub fn trust_store_path(mount_path: &str, key: &str) -> Result<(), Rule> {
+    if mount_path.contains(char::is_whitespace) {
+        return Err(Rule::Whitespace {
+            key: key.to_string(),
+        });
+    }
+    Ok(())
 }
 
 /// Whether a path surely is in the form `normalise` gives it; one that is
