@@ -64,15 +64,17 @@ unit-tests: policy.wasm
 e2e-tests: test-tools $(POLICY) $(if $(findstring $(RUNNER),$(KWCTL)),$(RUNNER))
 	KWCTL="$(KWCTL)" POLICY="$(POLICY)" bats e2e.bats
 
-# The module through a real OCI registry (Debian's docker-registry on 127.0.0.1) and a
-# real policy-server that pulls it from there (e2e-registry.bats). Needs kwctl and
+# The module through a real OCI registry and a real policy-server that pulls it from
+# there (e2e-registry.bats): Debian's docker-registry on 127.0.0.1, or the registry
+# already serving at REGISTRY=host:port (CI's registry service). Needs kwctl and
 # policy-server on PATH (scripts/tools.sh says where to get them); not part of
 # `make test`, CI runs it.
+REGISTRY ?=
 .PHONY: e2e-registry-tools e2e-registry
 e2e-registry-tools: test-tools
-	@KUBEWARDEN_VERSION=$(KUBEWARDEN_VERSION) scripts/tools.sh kwctl policy-server docker-registry
+	@KUBEWARDEN_VERSION=$(KUBEWARDEN_VERSION) scripts/tools.sh kwctl policy-server $(if $(REGISTRY),,docker-registry)
 e2e-registry: e2e-registry-tools annotated-policy.wasm
-	bats e2e-registry.bats
+	REGISTRY="$(REGISTRY)" bats e2e-registry.bats
 
 .PHONY: kubewarden-version
 kubewarden-version:

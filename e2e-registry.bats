@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # The module as a cluster receives it: the annotated module pushed with kwctl to a
-# real OCI registry (the distribution registry, on 127.0.0.1 only, its storage in
-# target/e2e-registry), pulled and inspected back with kwctl, then fetched by a real
+# real OCI registry (the distribution registry on 127.0.0.1 only: Debian's docker-registry
+# started here, its storage in target/e2e-registry, or the one already serving at
+# REGISTRY, as CI's registry service does), pulled and inspected back with kwctl, then fetched by a real
 # policy-server from its registry:// reference and asked on its HTTP endpoint, as the
 # API server asks it. `make e2e-registry` runs it; docs/development.md says what it
 # needs. Everything it starts is stopped by its PID in teardown_file.
@@ -10,6 +11,8 @@ bats_require_minimum_version 1.5.0
 load tests/common/e2e
 
 MODULE=${MODULE:-annotated-policy.wasm}
+# host:port of a registry that is already serving; when empty, docker-registry is started.
+REGISTRY=${REGISTRY:-}
 # Absolute: policy-server 1.36 creates a relative download directory's subfolders under
 # the wrong parent (its store joins the root twice), then cannot write the module.
 WORK="$BATS_TEST_DIRNAME/target/e2e-registry"
@@ -24,12 +27,13 @@ free_port() {
   /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# wait_for NAME URL PID LOG TRIES: until URL answers 200, or fail with the process's log.
+# wait_for NAME URL PID LOG TRIES: until URL answers 200, or fail with the process's log
+# (PID empty: a server this file did not start).
 wait_for() {
   local name=$1 url=$2 pid=$3 log=$4 tries=$5
   for _ in $(seq "$tries"); do
     curl -sf --max-time 2 -o /dev/null "$url" && return 0
-    if ! kill -0 "$pid" 2>/dev/null; then
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
       echo "$name exited before it answered on $url:" >&2
       cat "$log" >&2
       return 1
@@ -37,7 +41,7 @@ wait_for() {
     sleep 0.5
   done
   echo "$name did not answer on $url within $((tries / 2)) s:" >&2
-  cat "$log" >&2
+  cat "$log" >&2 2>/dev/null
   return 1
 }
 
@@ -50,32 +54,37 @@ start() {
   echo $! >"$WORK/$name.pid"
 }
 
-setup_file() {
-  cd "$BATS_TEST_DIRNAME"
-  rm -rf "$WORK"
-  mkdir -p "$WORK/storage" "$WORK/policies"
-  REGISTRY_PORT=$(free_port)
-  SERVER_PORT=$(free_port)
-  READINESS_PORT=$(free_port)
-  REPOSITORY="127.0.0.1:$REGISTRY_PORT/cainjector/policies/cainjector"
-  VERSION=$(sed -n 's/^ *io\.kubewarden\.policy\.version: *//p' metadata.yml)
-  REFERENCE="registry://$REPOSITORY:v$VERSION"
-  export REGISTRY_PORT SERVER_PORT REPOSITORY VERSION REFERENCE
-
-  # The registry: loopback only, no authentication, storage under target/.
+# Debian's docker-registry on a free port of 127.0.0.1: no authentication, storage under
+# target/.
+start_registry() {
+  REGISTRY="127.0.0.1:$(free_port)"
   cat >"$WORK/registry.yml" <<EOF
 version: 0.1
 storage:
   filesystem:
-    rootdirectory: $PWD/$WORK/storage
+    rootdirectory: $WORK/storage
 http:
-  addr: 127.0.0.1:$REGISTRY_PORT
+  addr: $REGISTRY
 EOF
   start registry docker-registry serve "$WORK/registry.yml"
-  wait_for registry "http://127.0.0.1:$REGISTRY_PORT/v2/" "$(cat "$WORK/registry.pid")" "$WORK/registry.log" "$TRIES"
+}
+
+setup_file() {
+  cd "$BATS_TEST_DIRNAME"
+  rm -rf "$WORK"
+  mkdir -p "$WORK/storage" "$WORK/policies"
+  SERVER_PORT=$(free_port)
+  READINESS_PORT=$(free_port)
+  [ -n "$REGISTRY" ] || start_registry
+  wait_for registry "http://$REGISTRY/v2/" "$(cat "$WORK/registry.pid" 2>/dev/null)" \
+    "$WORK/registry.log" "$TRIES"
+  REPOSITORY="$REGISTRY/cainjector/policies/cainjector"
+  VERSION=$(sed -n 's/^ *io\.kubewarden\.policy\.version: *//p' metadata.yml)
+  REFERENCE="registry://$REPOSITORY:v$VERSION"
+  export REGISTRY SERVER_PORT REPOSITORY VERSION REFERENCE
 
   # Plain HTTP is allowed for this loopback registry only.
-  printf 'insecure_sources:\n  - "127.0.0.1:%s"\n' "$REGISTRY_PORT" >"$WORK/sources.yml"
+  printf 'insecure_sources:\n  - "%s"\n' "$REGISTRY" >"$WORK/sources.yml"
   kwctl push --sources-path "$WORK/sources.yml" --output json "$MODULE" "$REFERENCE" >"$WORK/push.json"
 
   # policy-server as the controller configures it: the policy by its registry://
@@ -117,7 +126,7 @@ served_digest() {
   curl -sf --max-time 5 -I \
     -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
     -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
-    "http://127.0.0.1:$REGISTRY_PORT/v2/cainjector/policies/cainjector/manifests/v$VERSION" |
+    "http://$REGISTRY/v2/cainjector/policies/cainjector/manifests/v$VERSION" |
     tr -d '\r' | awk 'tolower($1) == "docker-content-digest:" { print $2 }'
 }
 

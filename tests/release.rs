@@ -375,12 +375,23 @@ fn release_runs_ci_kwctl_checks_on_the_module_before_pushing_it() {
     for check in REAL_HOST_CHECKS {
         assert_eq!(run_of(&ci_steps, check), run_of(&module, check), "{check}");
     }
-    // Only what make installs with apt-get runs as root.
+    // Only what make installs with apt-get runs as root, told of the registry service.
     for job in [&ci_steps, &module] {
         assert_eq!(
             run_of(job, "Packages make would install as root").trim_end(),
-            format!("{AS_ROOT}make e2e-registry-tools")
+            format!("{AS_ROOT}\"REGISTRY=$REGISTRY\" make e2e-registry-tools")
         );
+    }
+    // Both push to the same registry service, pinned by digest, on loopback only.
+    let (ci_job, module_job) = (&ci["jobs"]["kwctl"], &release["jobs"]["module"]);
+    let registry = &ci_job["services"]["registry"];
+    assert_eq!(registry, &module_job["services"]["registry"]);
+    let image = registry["image"].as_str().unwrap();
+    let (_, digest) = image.split_once("@sha256:").expect("a digest");
+    assert!(digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()), "{image}");
+    assert_eq!(registry["ports"], json!(["127.0.0.1:5000:5000"]));
+    for job in [ci_job, module_job] {
+        assert_eq!(job["env"]["REGISTRY"], json!("127.0.0.1:5000"));
     }
     let order = step_names(&release, "module");
     let at = |name: &str| {
