@@ -388,7 +388,10 @@ fn release_runs_ci_kwctl_checks_on_the_module_before_pushing_it() {
     assert_eq!(registry, &module_job["services"]["registry"]);
     let image = registry["image"].as_str().unwrap();
     let (_, digest) = image.split_once("@sha256:").expect("a digest");
-    assert!(digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()), "{image}");
+    assert!(
+        digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{image}"
+    );
     assert_eq!(registry["ports"], json!(["127.0.0.1:5000:5000"]));
     for job in [ci_job, module_job] {
         assert_eq!(job["env"]["REGISTRY"], json!("127.0.0.1:5000"));

@@ -685,7 +685,9 @@ fn system_trust_store(r: &Reader<'_>, d: &mut Draft) -> Result<(), Error> {
     let on = match r.get(SYSTEM_TRUST_STORE) {
         None => false,
         Some(Value::Array(_)) => {
-            d.settings.system_trust_store = store_files(&r.list(SYSTEM_TRUST_STORE)?)?;
+            let files = r.list(SYSTEM_TRUST_STORE)?;
+            d.settings.system_trust_store =
+                listed_files(SYSTEM_TRUST_STORE, &files, Error::StoreListEmpty)?;
             true
         }
         Some(value) => store_switch(SYSTEM_TRUST_STORE, value)?,
@@ -699,13 +701,8 @@ fn system_trust_store(r: &Reader<'_>, d: &mut Draft) -> Result<(), Error> {
     let Some((i, file)) = overlapping else {
         return Ok(());
     };
-    let listed = matches!(r.get(SYSTEM_TRUST_STORE), Some(Value::Array(_)));
     Err(Error::from(StoreOverlap {
-        subject: if listed {
-            Subject::SettingItem(SYSTEM_TRUST_STORE, i)
-        } else {
-            Subject::setting(SYSTEM_TRUST_STORE)
-        },
+        subject: file_subject(SYSTEM_TRUST_STORE, r.get(SYSTEM_TRUST_STORE), i),
         file: file.clone(),
         mount_path: mount_path.clone(),
     }))
@@ -721,17 +718,12 @@ fn store_switch(key: &str, value: &Value) -> Result<bool, ValueError> {
     }
 }
 
-/// The files of `systemTrustStore`'s list: each a file path, none twice,
-/// none under another.
-fn store_files(files: &[&str]) -> Result<Vec<String>, Error> {
+/// The files of a list setting (`systemTrustStore`, `javaTrustStore.cacerts`):
+/// `empty` when there are none, else by `names::store_files`' rules.
+fn listed_files(key: &'static str, files: &[&str], empty: Error) -> Result<Vec<String>, Error> {
     if files.is_empty() {
-        return Err(Error::StoreListEmpty);
+        return Err(empty);
     }
-    listed_files(SYSTEM_TRUST_STORE, files)
-}
-
-/// The files of a list setting, by `names::store_files`' rules.
-fn listed_files(key: &'static str, files: &[&str]) -> Result<Vec<String>, Error> {
     names::store_files(files).map_err(|(i, file, reason)| {
         ValueError::invalid(Subject::SettingItem(key, i), file, reason)
     })?;
@@ -828,7 +820,10 @@ fn java_cacerts(java: &Value) -> Result<Vec<String>, Error> {
     let standard = || STANDARD_JAVA_CACERTS.map(String::from).to_vec();
     let files = match java.get("cacerts") {
         None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => cacerts_list(items)?,
+        Some(Value::Array(items)) => {
+            let files = strings(JAVA_CACERTS, items)?;
+            listed_files(JAVA_CACERTS, &files, Error::CacertsListEmpty)?
+        }
         Some(value) => store_switch(JAVA_CACERTS, value)?
             .then(standard)
             .unwrap_or_default(),
@@ -840,23 +835,19 @@ fn java_cacerts(java: &Value) -> Result<Vec<String>, Error> {
     Ok(files)
 }
 
-/// The list form of `javaTrustStore.cacerts`.
-fn cacerts_list(items: &[Value]) -> Result<Vec<String>, Error> {
-    let files = strings(JAVA_CACERTS, items)?;
-    if files.is_empty() {
-        return Err(Error::CacertsListEmpty);
+/// The `i`th file of a list setting given as `given`, in messages: an item of
+/// the admin's list, or the setting when it is the standard list.
+fn file_subject(key: &'static str, given: Option<&Value>, i: usize) -> Subject {
+    match given {
+        Some(Value::Array(_)) => Subject::SettingItem(key, i),
+        _ => Subject::setting(key),
     }
-    listed_files(JAVA_CACERTS, &files)
 }
 
-/// The `i`th file of `javaTrustStore.cacerts` in messages: an item of the
-/// admin's list, or the setting when it is the standard list.
+/// The `i`th file of `javaTrustStore.cacerts` in messages.
 fn cacerts_subject(r: &Reader<'_>, i: usize) -> Subject {
-    let java = r.get("javaTrustStore").and_then(|j| j.get("cacerts"));
-    match java {
-        Some(Value::Array(_)) => Subject::SettingItem(JAVA_CACERTS, i),
-        _ => Subject::setting(JAVA_CACERTS),
-    }
+    let given = r.get("javaTrustStore").and_then(|j| j.get("cacerts"));
+    file_subject(JAVA_CACERTS, given, i)
 }
 
 /// No file of `javaTrustStore.cacerts` overlaps the system trust store
