@@ -103,14 +103,16 @@ pub fn parse_bool(value: &str) -> Option<bool> {
     }
 }
 
+fn at_most(max: usize, value: &str) -> Result<(), Rule> {
+    match value.len() {
+        len if len > max => Err(Rule::TooLong { max, len }),
+        _ => Ok(()),
+    }
+}
+
 /// A DNS-1123 subdomain: the rule for ConfigMap, Secret and annotation-prefix names.
 pub fn dns_subdomain(value: &str) -> Result<(), Rule> {
-    if value.len() > SUBDOMAIN_MAX {
-        return Err(Rule::TooLong {
-            max: SUBDOMAIN_MAX,
-            len: value.len(),
-        });
-    }
+    at_most(SUBDOMAIN_MAX, value)?;
     if value.split('.').all(is_label_body) {
         Ok(())
     } else {
@@ -128,12 +130,7 @@ pub fn config_map_key(value: &str) -> Result<(), Rule> {
     if value.is_empty() {
         return Err(Rule::Empty);
     }
-    if value.len() > SUBDOMAIN_MAX {
-        return Err(Rule::TooLong {
-            max: SUBDOMAIN_MAX,
-            len: value.len(),
-        });
-    }
+    at_most(SUBDOMAIN_MAX, value)?;
     if !value
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
@@ -264,15 +261,10 @@ pub fn mount_path(value: &str) -> Result<(), Rule> {
     if HIDDEN_EXACT.contains(&value) {
         return Err(Rule::HidesDirectory(value.to_string()));
     }
-    for tree in HIDDEN_TREES {
-        let under = value
-            .strip_prefix(tree)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
-        if under {
-            return Err(Rule::UnderTree(tree));
-        }
+    match HIDDEN_TREES.iter().find(|tree| at_or_under(value, tree)) {
+        Some(tree) => Err(Rule::UnderTree(tree)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// A file the bundle is put over (`systemTrustStore`): the rules of
@@ -288,13 +280,14 @@ pub fn store_file(value: &str) -> Result<(), Rule> {
 /// Whether two clean paths are one, or one is under the other: a mount at
 /// either keeps a mount at the other from working (`/` is above every path).
 pub fn overlap(a: &str, b: &str) -> bool {
-    let under = |path: &str, dir: &str| {
-        dir == "/"
-            || path
-                .strip_prefix(dir)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-    };
+    let under = |path: &str, dir: &str| dir == "/" || at_or_under(path, dir);
     under(a, b) || under(b, a)
+}
+
+/// Whether `path` is `dir` or under it.
+fn at_or_under(path: &str, dir: &str) -> bool {
+    let rest = path.strip_prefix(dir);
+    rest.is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// The files of a list setting (`systemTrustStore`, `javaTrustStore.cacerts`):
