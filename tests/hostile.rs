@@ -836,6 +836,29 @@ fn own_volume_named_otherwise_than_a_label_is_reused() {
     assert_injects(&pod_request(pod), default_settings(), &reused);
 }
 
+/// Found by fuzzing (validate_payload, run 19, kept in fuzz/regressions): a
+/// containerPort of 65 digits, more than a double holds. The policy keeps the
+/// number's text as sent; serde_json without `float_roundtrip` reads that
+/// text and the shortest spelling of what it read as two doubles one unit
+/// apart, so the check that the policy answers as it answers to the payload's
+/// `Value` written out failed on the harness's reading, not on the policy's.
+/// The tests and the fuzz targets read with `float_roundtrip` (Cargo.toml).
+#[test]
+fn a_number_longer_than_a_double_is_kept_as_sent() {
+    let text = common::text("fuzz/regressions/validate_payload/number-beyond-f64-digits.json");
+    let digits = "80804444444444464444444444444444444444444444444444444444444444444";
+    assert_eq!(
+        invariants::read_as_serde_json_reads(text.as_bytes()),
+        invariants::Reading::AsItsValue
+    );
+    let answer = validate(text.as_bytes()).expect("an answer");
+    let answer = String::from_utf8(answer).expect("UTF-8");
+    assert!(
+        answer.contains(&format!("\"containerPort\":{digits}}}")),
+        "{answer}"
+    );
+}
+
 #[test]
 fn non_utf8_bytes_are_undecodable() {
     expect_raw(
