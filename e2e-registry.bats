@@ -1,10 +1,10 @@
 #!/usr/bin/env bats
 # The module as a cluster receives it: the annotated module pushed with kwctl to a
-# real OCI registry (the distribution registry on 127.0.0.1 only: Debian's docker-registry
-# started here, its storage in target/e2e-registry, or the one already serving at
-# REGISTRY, as CI's registry service does), pulled and inspected back with kwctl, then fetched by a real
-# policy-server from its registry:// reference and asked on its HTTP endpoint, as the
-# API server asks it. `make e2e-registry` runs it; docs/development.md says what it
+# real OCI registry (the distribution registry on 127.0.0.1 only: Debian's
+# docker-registry started here, its storage in target/e2e-registry, or the one already
+# serving at REGISTRY, as CI's registry service does), pulled and inspected back with
+# kwctl, then fetched by a real policy-server from its registry:// reference and asked
+# on its HTTP endpoint, as the API server asks it. `make e2e-registry` runs it; docs/development.md says what it
 # needs. Everything it starts is stopped by its PID in teardown_file.
 
 bats_require_minimum_version 1.5.0
