@@ -204,14 +204,9 @@ fn term_requires_windows(raw: Raw<'_>, at: &At<'_>) -> Result<bool, Malformed> {
 /// containers would be injected as new ones.
 pub fn existing_ephemeral(old: Option<Raw<'_>>) -> Result<Vec<String>, Malformed> {
     let root = At::Root("oldObject");
-    let Some(old) = old else {
-        return Err(Malformed::OldObjectMissing);
-    };
-    let pod = object(old, &root)?;
+    let pod = object(old.ok_or(Malformed::OldObjectMissing)?, &root)?;
     let spec_at = At::Field(&root, "spec");
-    let Some(spec) = pod.present("spec") else {
-        return Err(missing(&spec_at, None).into());
-    };
+    let spec = pod.present("spec").ok_or_else(|| missing(&spec_at, None))?;
     let spec = object(spec, &spec_at)?;
     let field = "ephemeralContainers";
     let containers = Slot::read(&spec, &spec_at, field)?;
