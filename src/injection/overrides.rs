@@ -302,20 +302,6 @@ mod tests {
     }
 
     #[test]
-    fn ssl_cert_file_annotation_sets_the_env_value() {
-        let s = settings(json!({"configMap": "a"}));
-        let p = injected(&s, json!({"cainjector.lestak.sh/sslCertFile": "/x/y.pem"}));
-        assert_eq!(p.env_value.as_deref(), Some("/x/y.pem"));
-    }
-
-    #[test]
-    fn set_env_var_false_annotation_sets_no_env() {
-        let s = settings(json!({"configMap": "a"}));
-        let p = injected(&s, json!({"cainjector.lestak.sh/setEnvVar": "false"}));
-        assert_eq!(p.env_value, None);
-    }
-
-    #[test]
     fn exclude_containers_annotation_adds_to_the_settings_list() {
         let s = settings(json!({"configMap": "a", "excludeContainers": ["istio-proxy"]}));
         let p = injected(
@@ -530,11 +516,14 @@ mod tests {
     }
 
     #[test]
-    fn env_values_follow_set_env_var() {
+    fn env_annotations_set_the_env_value_and_values() {
         let s = settings(json!({"configMap": "a", "envValues": {"UV_NATIVE_TLS": "1"}}));
         let pair = ("UV_NATIVE_TLS".to_string(), "1".to_string());
         assert_eq!(injected(&s, json!({})).env_values, [pair]);
+        let p = injected(&s, json!({"cainjector.lestak.sh/sslCertFile": "/x/y.pem"}));
+        assert_eq!(p.env_value.as_deref(), Some("/x/y.pem"));
         let off = injected(&s, json!({"cainjector.lestak.sh/setEnvVar": "false"}));
+        assert_eq!(off.env_value, None);
         assert!(off.env_values.is_empty());
     }
 }
