@@ -123,19 +123,13 @@ fn annotations<'a>(
 /// requires Windows (the terms are ORed: one that allows another OS lets the
 /// pod run there, and it is injected).
 fn windows_only(spec: &Object<'_>, at: &At<'_>) -> Result<bool, Malformed> {
-    if let Some(raw) = spec.present("os") {
-        let os = object(raw, &At::Field(at, "os"))?;
-        if os.get("name").and_then(json::string).as_deref() == Some(WINDOWS) {
-            return Ok(true);
-        }
-    }
-    if let Some(raw) = spec.present("nodeSelector") {
-        let selector = object(raw, &At::Field(at, "nodeSelector"))?;
-        let pinned = OS_LABELS
-            .iter()
-            .any(|label| selector.get(label).and_then(json::string).as_deref() == Some(WINDOWS));
-        if pinned {
-            return Ok(true);
+    for (field, keys) in [("os", &["name"][..]), ("nodeSelector", &OS_LABELS)] {
+        if let Some(raw) = spec.present(field) {
+            let found = object(raw, &At::Field(at, field))?;
+            let windows = |key| found.get(key).and_then(json::string).as_deref() == Some(WINDOWS);
+            if keys.iter().copied().any(windows) {
+                return Ok(true);
+            }
         }
     }
     let at = at.to_string();
