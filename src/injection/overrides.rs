@@ -411,23 +411,16 @@ mod tests {
     fn system_trust_store_annotation_turns_the_settings_files_on_or_off() {
         const KEY: &str = "cainjector.lestak.sh/systemTrustStore";
         let standard = crate::settings::STANDARD_TRUST_STORE.map(String::from);
+        fn store(s: &Settings, annotations: Value) -> &[String] {
+            injected(s, annotations).system_store
+        }
         let off = settings(json!({"configMap": "a"}));
-        assert!(injected(&off, json!({})).system_store.is_empty());
-        assert_eq!(
-            injected(&off, json!({ KEY: "true" })).system_store,
-            standard
-        );
+        assert!(store(&off, json!({})).is_empty());
+        assert_eq!(store(&off, json!({ KEY: "true" })), standard);
         let own = settings(json!({"configMap": "a", "systemTrustStore": ["/opt/ca.pem"]}));
-        assert_eq!(injected(&own, json!({})).system_store, ["/opt/ca.pem"]);
-        assert_eq!(
-            injected(&own, json!({ KEY: "true" })).system_store,
-            ["/opt/ca.pem"]
-        );
-        assert!(
-            injected(&own, json!({ KEY: "false" }))
-                .system_store
-                .is_empty()
-        );
+        assert_eq!(store(&own, json!({})), ["/opt/ca.pem"]);
+        assert_eq!(store(&own, json!({ KEY: "true" })), ["/opt/ca.pem"]);
+        assert!(store(&own, json!({ KEY: "false" })).is_empty());
         assert_eq!(
             decide(&own, json!({ KEY: "yes" })).unwrap_err(),
             "annotation \"cainjector.lestak.sh/systemTrustStore\": \"yes\" must be \"true\" or \
