@@ -70,7 +70,7 @@ use kubewarden_policy_sdk::wapc_guest::CallResult;
 use kubewarden_policy_sdk::{accept_request, reject_request};
 use serde_json::Value;
 
-use crate::cluster::{Cluster, KubewardenHost, Lack, Problem, check_source};
+use crate::cluster::{Cluster, KubewardenHost, Lack, check_source};
 use crate::injection::{InjectedObject, Target};
 use crate::request::{Payload, Request};
 use crate::route::Route;
@@ -228,12 +228,7 @@ fn respond(
         Some(problem) if reject => Answer::Reject(format!(
             "the trust bundle cannot be injected: {problem} (setting sourceCheck: reject)"
         )),
-        Some(
-            problem @ Problem {
-                lack: Lack::Thin { .. },
-                ..
-            },
-        ) => {
+        Some(problem) if matches!(problem.lack, Lack::Thin { .. }) => {
             let warning = format!(
                 "cainjector injected the trust bundle but not over the system trust store: \
                  {problem} (setting sourceCheck: warn)"
@@ -458,11 +453,8 @@ mod tests {
     fn an_error_fits_in_a_small_result() {
         // Every step of the mutation returns one: clippy's result_large_err
         // bound, with room to spare for a new variant.
-        assert!(
-            std::mem::size_of::<super::Error>() <= 128,
-            "{}",
-            std::mem::size_of::<super::Error>()
-        );
+        let size = std::mem::size_of::<super::Error>();
+        assert!(size <= 128, "{size}");
     }
 
     #[test]
