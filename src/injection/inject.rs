@@ -32,8 +32,16 @@ fn fnv1a(text: &str) -> u32 {
 /// (`my-org.com` → `cainjector-my-org-com`); `attempt` > 0 avoids a name the
 /// pod already uses for something else.
 pub fn volume_name(source_name: &str, attempt: usize) -> String {
-    let other = |c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit());
-    let cleaned = source_name.replace(other, "-");
+    let cleaned: String = source_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
     let stem = format!("{VOLUME_PREFIX}{}", cleaned.trim_matches('-'));
     let stem = stem.trim_end_matches('-');
     let suffix = match attempt {
