@@ -281,8 +281,12 @@ fn accepted(object: &str, warning: Option<&str>) -> CallResult {
         Ok(None) => "null}".to_string(),
         Err(error) => return reject_request(Some(error.to_string()), None, None, None),
     };
-    // One allocation of the exact size.
-    Ok([HEAD, object, TAIL, &warnings].concat().into_bytes())
+    let mut out = Vec::with_capacity(HEAD.len() + object.len() + TAIL.len() + warnings.len());
+    out.extend_from_slice(HEAD.as_bytes());
+    out.extend_from_slice(object.as_bytes());
+    out.extend_from_slice(TAIL.as_bytes());
+    out.extend_from_slice(warnings.as_bytes());
+    Ok(out)
 }
 
 /// Check settings as the host's `validate_settings` call sends them.
