@@ -88,19 +88,29 @@ fn missing(added: &Given, report: &SpecChanges) -> Vec<String> {
         .iter()
         .map(String::as_str)
         .partition(|f| report.is_cacerts(f));
-    let stores = [
-        ("the bundle over the system trust store", system),
-        ("the Java trust store over the JDK trust store", cacerts),
-    ];
-    for (what, list) in stores.iter().filter(|(_, list)| !list.is_empty()) {
-        let files = if list.len() == 1 { "file" } else { "files" };
-        items.push(format!("{what} {files} {}", list.join(", ")));
+    if !system.is_empty() {
+        items.push(format!(
+            "the bundle over the system trust store {} {}",
+            files(&system),
+            system.join(", ")
+        ));
+    }
+    if !cacerts.is_empty() {
+        items.push(format!(
+            "the Java trust store over the JDK trust store {} {}",
+            files(&cacerts),
+            cacerts.join(", ")
+        ));
     }
     items.extend(added.env.iter().cloned());
     if added.java_options {
         items.push(format!("the trust store in {JAVA_TOOL_OPTIONS}"));
     }
     items
+}
+
+fn files(list: &[&str]) -> &'static str {
+    if list.len() == 1 { "file" } else { "files" }
 }
 
 /// `a`, `a and b`, `a, b and c`.
