@@ -570,9 +570,8 @@ mod tests {
     }
 
     fn lacking(entries: &Entries<'_>, has: &[usize]) -> (Vec<String>, Vec<String>) {
-        let places: Places = has.to_vec();
         let mut added = Vec::new();
-        let names = entries.add_lacking(&places, "lead", |texts| {
+        let names = entries.add_lacking(has, "lead", |texts| {
             // Slot::extend adds nothing for an empty text.
             let texts = texts.iter().filter(|t| !t.is_empty());
             added = texts.map(|t| t.to_string()).collect();
