@@ -35,11 +35,9 @@ pub enum Lack {
 impl Lack {
     fn in_namespace(&self, namespace: &str) -> String {
         match self {
-            Lack::Unreadable(reason) if reason.is_empty() => {
-                format!("could not be read in namespace {namespace:?}")
-            }
             Lack::Unreadable(reason) => {
-                format!("could not be read in namespace {namespace:?}: {reason}")
+                let colon = if reason.is_empty() { "" } else { ": " };
+                format!("could not be read in namespace {namespace:?}{colon}{reason}")
             }
             Lack::Keys(keys) => {
                 let keys: Vec<String> = keys.iter().map(|k| format!("{k:?}")).collect();

@@ -87,14 +87,11 @@ impl fmt::Display for Kind {
 /// ` (did you mean "{prefix}{near}"?)` when `typed` looks like a typo of one
 /// of `known`; nothing otherwise.
 pub fn did_you_mean(known: &[&str], typed: &str, prefix: &str) -> String {
-    suggestion(known.iter().copied(), typed)
+    known
+        .iter()
+        .find(|k| is_near(k, typed))
         .map(|near| format!(" (did you mean \"{prefix}{near}\"?)"))
         .unwrap_or_default()
-}
-
-/// The first of `known` that `typed` is likely a typo of.
-fn suggestion<'k>(known: impl IntoIterator<Item = &'k str>, typed: &str) -> Option<&'k str> {
-    known.into_iter().find(|k| is_near(k, typed))
 }
 
 /// Whether `typed` is likely a typo of `known`: the same but for case, or
@@ -168,11 +165,10 @@ mod tests {
         assert!(is_near("excludeNamespaces", "excludeNamespace"));
         assert!(is_near("mountPath", "mountpath"));
         assert!(!is_near("mountPath", &"m".repeat(1_000_000)));
-        assert_eq!(
-            suggestion(["inject", "mountPath"], "mountpat"),
-            Some("mountPath")
-        );
-        assert_eq!(suggestion(["inject", "mountPath"], "zzz"), None);
+        let known = ["inject", "mountPath"];
+        let hint = " (did you mean \"p/mountPath\"?)";
+        assert_eq!(did_you_mean(&known, "mountpat", "p/"), hint);
+        assert_eq!(did_you_mean(&known, "zzz", "p/"), "");
     }
 
     #[test]

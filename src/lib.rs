@@ -65,13 +65,12 @@ mod request;
 mod route;
 pub mod settings;
 
-use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use kubewarden_policy_sdk::wapc_guest::CallResult;
 use kubewarden_policy_sdk::{accept_request, reject_request};
 use serde_json::Value;
 
-use crate::cluster::{Cluster, KubewardenHost, Lack, Problem, check_source};
+use crate::cluster::{Cluster, KubewardenHost, Lack, check_source};
 use crate::injection::{InjectedObject, Target};
 use crate::request::{Payload, Request};
 use crate::route::Route;
@@ -229,12 +228,7 @@ fn respond(
         Some(problem) if reject => Answer::Reject(format!(
             "the trust bundle cannot be injected: {problem} (setting sourceCheck: reject)"
         )),
-        Some(
-            problem @ Problem {
-                lack: Lack::Thin { .. },
-                ..
-            },
-        ) => {
+        Some(problem) if matches!(problem.lack, Lack::Thin { .. }) => {
             let warning = format!(
                 "cainjector injected the trust bundle but not over the system trust store: \
                  {problem} (setting sourceCheck: warn)"
@@ -269,23 +263,17 @@ fn mutation(injected: InjectedObject, warning: Option<String>) -> Answer {
 pub fn validate(payload: &[u8]) -> CallResult {
     match answer(payload, &KubewardenHost) {
         Answer::Accept => accept_request(),
-        Answer::Warn(warning) => Ok(serde_json::to_vec(&ValidationResponse {
-            accepted: true,
-            message: None,
-            code: None,
-            mutated_object: None,
-            audit_annotations: None,
-            warnings: Some(vec![warning]),
-        })?),
+        Answer::Warn(warning) => accepted("null", Some(&warning)),
         Answer::Reject(message) => reject_request(Some(message), None, None, None),
-        Answer::Mutate(object) => mutation_response(&object, None),
-        Answer::MutateWarn(object, warning) => mutation_response(&object, Some(&warning)),
+        Answer::Mutate(object) => accepted(&object, None),
+        Answer::MutateWarn(object, warning) => accepted(&object, Some(&warning)),
     }
 }
 
-/// The SDK's ValidationResponse for a mutation, written around the object's
-/// text so that the object is never parsed into a tree or re-serialised.
-fn mutation_response(object: &str, warning: Option<&str>) -> CallResult {
+/// The SDK's ValidationResponse accepting the request, written around the
+/// mutated object's text (`null` for none) so that the object is never parsed
+/// into a tree or re-serialised.
+fn accepted(object: &str, warning: Option<&str>) -> CallResult {
     const HEAD: &str = r#"{"accepted":true,"message":null,"code":null,"mutated_object":"#;
     const TAIL: &str = r#","audit_annotations":null,"warnings":"#;
     let warnings = match warning.map(json::to_json).transpose() {
@@ -444,22 +432,24 @@ mod tests {
         assert_eq!(files, order);
     }
 
-    /// `mutation_response` writes the SDK's `ValidationResponse` by hand around
-    /// the object's text: byte for byte what the SDK would write.
+    /// `accepted` writes the SDK's `ValidationResponse` by hand around the
+    /// object's text: byte for byte what the SDK would write.
     #[test]
-    fn mutation_response_is_the_sdks_serialisation() {
-        let object = r#"{"a":[1,true,null],"b":{"c":"d\"e"}}"#;
-        for warning in [None, Some("left out \"x\"")] {
-            let sdk = serde_json::to_vec(&super::ValidationResponse {
-                accepted: true,
-                message: None,
-                code: None,
-                mutated_object: Some(serde_json::from_str(object).unwrap()),
-                audit_annotations: None,
-                warnings: warning.map(|w| vec![w.to_string()]),
-            })
-            .unwrap();
-            assert_eq!(super::mutation_response(object, warning).unwrap(), sdk);
+    fn accepted_is_the_sdks_serialisation() {
+        use kubewarden_policy_sdk::response::ValidationResponse;
+        for object in [r#"{"a":[1,true,null],"b":{"c":"d\"e"}}"#, "null"] {
+            for warning in [None, Some("left out \"x\"")] {
+                let sdk = serde_json::to_vec(&ValidationResponse {
+                    accepted: true,
+                    message: None,
+                    code: None,
+                    mutated_object: serde_json::from_str(object).unwrap(),
+                    audit_annotations: None,
+                    warnings: warning.map(|w| vec![w.to_string()]),
+                })
+                .unwrap();
+                assert_eq!(super::accepted(object, warning).unwrap(), sdk);
+            }
         }
     }
 
@@ -467,11 +457,8 @@ mod tests {
     fn an_error_fits_in_a_small_result() {
         // Every step of the mutation returns one: clippy's result_large_err
         // bound, with room to spare for a new variant.
-        assert!(
-            std::mem::size_of::<super::Error>() <= 128,
-            "{}",
-            std::mem::size_of::<super::Error>()
-        );
+        let size = std::mem::size_of::<super::Error>();
+        assert!(size <= 128, "{size}");
     }
 
     #[test]
@@ -480,17 +467,7 @@ mod tests {
                     let x = crate::names::f();\nuse super::scan::Index;\n\
                     use crate::settings::{reader, Settings};";
         let found: Vec<String> = uses(text, "json/read").into_iter().collect();
-        assert_eq!(
-            found,
-            [
-                "diag",
-                "error",
-                "json",
-                "json/scan",
-                "names",
-                "settings",
-                "settings/reader"
-            ]
-        );
+        let expected = "diag error json json/scan names settings settings/reader";
+        assert_eq!(found, expected.split(' ').collect::<Vec<_>>());
     }
 }

@@ -101,10 +101,7 @@ pub struct GroupKind {
 
 impl<'a> Request<'a> {
     fn read(request: &Object<'a>, at: &At<'_>) -> Result<Request<'a>, Fault> {
-        let text = |field| match request.present(field) {
-            Some(raw) => string(raw, &At::Field(at, field)),
-            None => Ok(String::new()),
-        };
+        let text = |field| optional(request.present(field), &At::Field(at, field));
         Ok(Request {
             operation: text("operation")?,
             kind: GroupKind::read(request, at)?,
@@ -123,15 +120,17 @@ impl GroupKind {
         };
         let at = At::Field(at, "kind");
         let kind = fields::object(kind, &at)?;
-        let text = |field| match kind.get(field) {
-            Some(raw) => string(raw, &At::Field(&at, field)),
-            None => Ok(String::new()),
-        };
+        let text = |field| optional(kind.get(field), &At::Field(&at, field));
         Ok(GroupKind {
             group: text("group")?,
             kind: text("kind")?,
         })
     }
+}
+
+/// A string when there is a value, empty when there is none.
+fn optional(raw: Option<Raw<'_>>, at: &At<'_>) -> Result<String, Fault> {
+    raw.map_or(Ok(String::new()), |raw| string(raw, at))
 }
 
 /// A string, decoded; one with an escape serde_json refuses is named so.

@@ -101,33 +101,24 @@ mod tests {
     }
 
     #[test]
-    fn pod_is_its_own_template() {
-        assert_eq!(template_path("", "Pod"), Some(&[][..]));
-    }
-
-    #[test]
-    fn workload_templates_by_kind() {
-        for kind in ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"] {
-            assert_eq!(template_path("apps", kind), Some(&["spec", "template"][..]));
+    fn template_paths_by_group_and_kind() {
+        let template: &[&str] = &["spec", "template"];
+        let cron: &[&str] = &["spec", "jobTemplate", "spec", "template"];
+        let cases = [
+            ("", "Pod", Some(&[][..])),
+            ("apps", "Deployment", Some(template)),
+            ("apps", "StatefulSet", Some(template)),
+            ("apps", "DaemonSet", Some(template)),
+            ("apps", "ReplicaSet", Some(template)),
+            ("", "ReplicationController", Some(template)),
+            ("batch", "Job", Some(template)),
+            ("batch", "CronJob", Some(cron)),
+            ("", "ConfigMap", None),
+            ("example.com", "Deployment", None),
+            ("apps", "Pod", None),
+        ];
+        for (group, kind, path) in cases {
+            assert_eq!(template_path(group, kind), path, "{group}/{kind}");
         }
-        assert_eq!(
-            template_path("", "ReplicationController"),
-            Some(&["spec", "template"][..])
-        );
-        assert_eq!(
-            template_path("batch", "Job"),
-            Some(&["spec", "template"][..])
-        );
-        assert_eq!(
-            template_path("batch", "CronJob"),
-            Some(&["spec", "jobTemplate", "spec", "template"][..])
-        );
-    }
-
-    #[test]
-    fn other_kinds_and_groups_are_not_handled() {
-        assert_eq!(template_path("", "ConfigMap"), None);
-        assert_eq!(template_path("example.com", "Deployment"), None);
-        assert_eq!(template_path("apps", "Pod"), None);
     }
 }

@@ -44,10 +44,9 @@ pub fn volume_name(source_name: &str, attempt: usize) -> String {
         .collect();
     let stem = format!("{VOLUME_PREFIX}{}", cleaned.trim_matches('-'));
     let stem = stem.trim_end_matches('-');
-    let suffix = if attempt == 0 {
-        String::new()
-    } else {
-        format!("-{}", attempt.saturating_add(1))
+    let suffix = match attempt {
+        0 => String::new(),
+        _ => format!("-{}", attempt.saturating_add(1)),
     };
     if stem.len().saturating_add(suffix.len()) <= LABEL_MAX {
         return format!("{stem}{suffix}");
@@ -166,12 +165,9 @@ fn extend_java_options(
     if entry.present("valueFrom").is_some() {
         return Ok(false);
     }
-    let value = match entry.get("value") {
-        None => {
-            edits.add_member(entry, "value", &to_json(options)?);
-            return Ok(true);
-        }
-        Some(raw) => raw,
+    let Some(value) = entry.get("value") else {
+        edits.add_member(entry, "value", &to_json(options)?);
+        return Ok(true);
     };
     let own = if json::is_null(value) {
         Cow::Borrowed("")
@@ -574,9 +570,8 @@ mod tests {
     }
 
     fn lacking(entries: &Entries<'_>, has: &[usize]) -> (Vec<String>, Vec<String>) {
-        let places: Places = has.to_vec();
         let mut added = Vec::new();
-        let names = entries.add_lacking(&places, "lead", |texts| {
+        let names = entries.add_lacking(has, "lead", |texts| {
             // Slot::extend adds nothing for an empty text.
             let texts = texts.iter().filter(|t| !t.is_empty());
             added = texts.map(|t| t.to_string()).collect();
@@ -584,36 +579,24 @@ mod tests {
         (added, names.to_vec())
     }
 
+    /// What a container lacking the entries at places other than `has` gets
+    /// (after the lead): one run of them all when it has none.
     #[test]
-    fn a_container_lacking_every_entry_gets_them_as_one_run_and_shared_names() {
-        let all = entries(&["A", "B", "C"]);
-        assert_eq!(
-            lacking(&all, &[]),
-            (
-                vec!["lead".to_string(), "<A>,<B>,<C>".into()],
-                vec!["A".into(), "B".into(), "C".into()]
-            )
-        );
+    fn a_container_gets_the_entries_it_lacks_in_order() {
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let abc: &[&str] = &["A", "B", "C"];
+        let check = |names: &[&str], has: &[usize], texts: &[&str], added: &[&str]| {
+            let expected = (strings(texts), strings(added));
+            assert_eq!(lacking(&entries(names), has), expected, "{names:?} {has:?}");
+        };
+        check(abc, &[], &["lead", "<A>,<B>,<C>"], abc);
+        check(abc, &[1], &["lead", "<A>", "<C>"], &["A", "C"]);
+        check(abc, &[0, 1, 2], &["lead"], &[]);
+        check(&[], &[], &["lead"], &[]);
+        // The names of a container lacking every entry are shared.
+        let all = entries(abc);
         let names = all.add_lacking(&Places::default(), "", |_| {});
         assert!(Rc::ptr_eq(&names, &all.every_name));
-    }
-
-    #[test]
-    fn a_container_lacking_some_entries_gets_those_in_order() {
-        let all = entries(&["A", "B", "C"]);
-        let expected = (
-            vec!["lead".to_string(), "<A>".into(), "<C>".into()],
-            vec!["A".into(), "C".into()],
-        );
-        assert_eq!(lacking(&all, &[1]), expected);
-        let lead = vec!["lead".to_string()];
-        assert_eq!(lacking(&all, &[0, 1, 2]), (lead, vec![]));
-    }
-
-    #[test]
-    fn no_entries_give_no_text() {
-        let lead = vec!["lead".to_string()];
-        assert_eq!(lacking(&entries(&[]), &[]), (lead, vec![]));
     }
 
     #[test]
@@ -631,18 +614,14 @@ mod tests {
     }
 
     #[test]
-    fn volume_name_of_a_long_source_fits_63_characters() {
+    fn volume_name_of_a_long_source_is_a_label() {
         let long = format!("{}.{}", "a".repeat(120), "b".repeat(120));
         for attempt in 0..12 {
             let name = volume_name(&long, attempt);
             assert!(is_dns_label(&name), "{name}");
         }
         assert_ne!(volume_name(&long, 0), volume_name(&format!("{long}c"), 0));
-    }
-
-    #[test]
-    fn volume_name_truncation_never_ends_in_a_dash() {
-        // The cut falls right after a '.', which became '-'.
+        // The cut falls right after a '.', which became '-': no dash at the end.
         let source = format!("{}.{}", "x".repeat(41), "y".repeat(30));
         let name = volume_name(&source, 0);
         assert!(is_dns_label(&name), "{name}");

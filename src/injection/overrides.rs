@@ -12,7 +12,7 @@ use crate::settings::annotation::{Annotation, CacertsOverlap, StoreOverlap};
 use crate::settings::names;
 use crate::settings::selection::{Glob, any_matches};
 use crate::settings::{
-    MOUNT_PATH, Pod, PodValues, SYSTEM_TRUST_STORE, Settings, Source, annotation_keys, overridable,
+    MOUNT_PATH, PodValues, SYSTEM_TRUST_STORE, Settings, Source, annotation_keys, overridable,
 };
 
 /// The annotation the policy writes on what it injected; pods may carry it
@@ -51,28 +51,29 @@ impl Plan<'_> {
     }
 }
 
-/// `key` when it is one of our annotations that the settings let pods use,
-/// with its rule; `None` for another annotation.
-fn our_annotation<'a>(
+/// Apply `key` to the pod's values when it is one of our annotations that
+/// the settings let pods use; another annotation is left alone.
+fn apply<'a>(
     settings: &Settings,
+    pod: &mut PodValues<'a>,
     key: &'a str,
     value: &'a Value,
-) -> Result<Option<(&'static Pod, Annotation<'a>)>, Error> {
+) -> Result<(), Error> {
     let Some(name) = key
         .strip_prefix(settings.annotation_prefix.as_str())
         .and_then(|rest| rest.strip_prefix('/'))
     else {
-        return Ok(None);
+        return Ok(());
     };
     if name == STATUS {
-        return Ok(None);
+        return Ok(());
     }
-    let (_, pod) = overridable(name).ok_or_else(|| Error::UnknownAnnotation {
+    let (_, rule) = overridable(name).ok_or_else(|| Error::UnknownAnnotation {
         prefix: settings.annotation_prefix.clone(),
         name: name.to_string(),
         known: annotation_keys(),
     })?;
-    if !settings.allowed_overrides.allows(pod) {
+    if !settings.allowed_overrides.allows(rule) {
         return Err(Error::AnnotationNotAllowed {
             key: key.to_string(),
             allowed: settings.allowed_overrides.keys(),
@@ -85,7 +86,7 @@ fn our_annotation<'a>(
             Kind::of(value),
         )
     })?;
-    Ok(Some((pod, Annotation { key, value })))
+    (rule.apply)(pod, &Annotation { key, value })
 }
 
 /// Decide whether and how to inject, from the settings and the pod's
@@ -100,21 +101,14 @@ pub fn plan<'s>(
     let mut pod = PodValues::new(settings, namespace);
     // `<prefix>/inject` first: a skipped pod's other annotations are not read.
     let inject_key = format!("{}/inject", settings.annotation_prefix);
-    let inject = annotations.get_key_value(inject_key.as_str());
-    if let Some((rule, a)) = inject
-        .map(|(k, v)| our_annotation(settings, k, v))
-        .transpose()?
-        .flatten()
-    {
-        (rule.apply)(&mut pod, &a)?;
+    if let Some((key, value)) = annotations.get_key_value(inject_key.as_str()) {
+        apply(settings, &mut pod, key, value)?;
     }
     if !pod.values.inject {
         return Ok(None);
     }
     for (key, value) in annotations {
-        if let Some((rule, a)) = our_annotation(settings, key, value)? {
-            (rule.apply)(&mut pod, &a)?;
-        }
+        apply(settings, &mut pod, key, value)?;
     }
     derive(settings, pod)
 }
@@ -236,48 +230,54 @@ mod tests {
         assert!(p.init_containers);
     }
 
+    /// Whether the pod is injected (or the refusal): the `inject` annotation
+    /// under the settings' prefix, Go's booleans only, read before the others.
     #[test]
-    fn inject_false_annotation_skips_the_pod() {
-        let s = settings(json!({"configMap": "a"}));
-        assert_eq!(
-            decide(&s, json!({"cainjector.lestak.sh/inject": "false"})),
-            Ok(None)
-        );
-    }
-
-    #[test]
-    fn opt_in_mode_skips_pods_without_inject_true() {
-        let s = settings(json!({"configMap": "a", "inject": false}));
-        assert_eq!(decide(&s, json!({})), Ok(None));
-        assert!(matches!(
-            decide(&s, json!({"cainjector.lestak.sh/inject": "true"})),
-            Ok(Some(_))
-        ));
-    }
-
-    #[test]
-    fn skipped_pod_is_not_checked_further() {
-        let s = settings(json!({"configMap": "a"}));
-        assert_eq!(
-            decide(
-                &s,
-                json!({"cainjector.lestak.sh/inject": "false", "cainjector.lestak.sh/mountPath": "rel"})
+    fn inject_annotation_decides_whether_the_pod_is_injected() {
+        const INJECT: &str = "cainjector.lestak.sh/inject";
+        let default = json!({"configMap": "a"});
+        let opt_in = json!({"configMap": "a", "inject": false});
+        let prefixed = json!({"configMap": "a", "annotationPrefix": "trust.example.com"});
+        let cases = [
+            (&default, json!({ INJECT: "false" }), Ok(false)),
+            (&default, json!({ INJECT: "False" }), Ok(false)),
+            (&opt_in, json!({}), Ok(false)),
+            (&opt_in, json!({ INJECT: "true" }), Ok(true)),
+            // A skipped pod is not checked further.
+            (
+                &default,
+                json!({ INJECT: "false", "cainjector.lestak.sh/mountPath": "rel" }),
+                Ok(false),
             ),
-            Ok(None)
-        );
-    }
-
-    #[test]
-    fn inject_annotation_accepts_go_booleans_only() {
-        let s = settings(json!({"configMap": "a"}));
-        assert_eq!(
-            decide(&s, json!({"cainjector.lestak.sh/inject": "False"})),
-            Ok(None)
-        );
-        assert_eq!(
-            decide(&s, json!({"cainjector.lestak.sh/inject": "maybe"})),
-            Err("annotation \"cainjector.lestak.sh/inject\": \"maybe\" must be \"true\" or \"false\"".into())
-        );
+            (
+                &default,
+                json!({ INJECT: "maybe" }),
+                Err(
+                    "annotation \"cainjector.lestak.sh/inject\": \"maybe\" must be \"true\" or \"false\"",
+                ),
+            ),
+            (
+                &prefixed,
+                json!({"trust.example.com/inject": "false"}),
+                Ok(false),
+            ),
+            // The default prefix means nothing under another prefix.
+            (&prefixed, json!({ INJECT: "false" }), Ok(true)),
+            // Other annotations are ignored.
+            (
+                &default,
+                json!({"example.com/x": 1, "cainjector.lestak.sh.other/y": "z"}),
+                Ok(true),
+            ),
+        ];
+        for (s, annotations, expected) in cases {
+            let injected = decide(&settings(s.clone()), annotations.clone()).map(|p| p.is_some());
+            assert_eq!(
+                injected,
+                expected.map_err(String::from),
+                "{s} {annotations}"
+            );
+        }
     }
 
     #[test]
@@ -299,20 +299,6 @@ mod tests {
         assert!(p.excludes("sidecar"));
         assert!(p.excludes("log-shipper"));
         assert!(!p.excludes("app"));
-    }
-
-    #[test]
-    fn ssl_cert_file_annotation_sets_the_env_value() {
-        let s = settings(json!({"configMap": "a"}));
-        let p = injected(&s, json!({"cainjector.lestak.sh/sslCertFile": "/x/y.pem"}));
-        assert_eq!(p.env_value.as_deref(), Some("/x/y.pem"));
-    }
-
-    #[test]
-    fn set_env_var_false_annotation_sets_no_env() {
-        let s = settings(json!({"configMap": "a"}));
-        let p = injected(&s, json!({"cainjector.lestak.sh/setEnvVar": "false"}));
-        assert_eq!(p.env_value, None);
     }
 
     #[test]
@@ -422,52 +408,19 @@ mod tests {
     }
 
     #[test]
-    fn annotation_prefix_is_configurable() {
-        let s = settings(json!({"configMap": "a", "annotationPrefix": "trust.example.com"}));
-        assert_eq!(
-            decide(&s, json!({"trust.example.com/inject": "false"})),
-            Ok(None)
-        );
-        // The default prefix means nothing under another prefix.
-        assert!(matches!(
-            decide(&s, json!({"cainjector.lestak.sh/inject": "false"})),
-            Ok(Some(_))
-        ));
-    }
-
-    #[test]
-    fn other_annotations_are_ignored() {
-        let s = settings(json!({"configMap": "a"}));
-        assert!(matches!(
-            decide(
-                &s,
-                json!({"example.com/x": 1, "cainjector.lestak.sh.other/y": "z"})
-            ),
-            Ok(Some(_))
-        ));
-    }
-
-    #[test]
     fn system_trust_store_annotation_turns_the_settings_files_on_or_off() {
         const KEY: &str = "cainjector.lestak.sh/systemTrustStore";
         let standard = crate::settings::STANDARD_TRUST_STORE.map(String::from);
+        fn store(s: &Settings, annotations: Value) -> &[String] {
+            injected(s, annotations).system_store
+        }
         let off = settings(json!({"configMap": "a"}));
-        assert!(injected(&off, json!({})).system_store.is_empty());
-        assert_eq!(
-            injected(&off, json!({ KEY: "true" })).system_store,
-            standard
-        );
+        assert!(store(&off, json!({})).is_empty());
+        assert_eq!(store(&off, json!({ KEY: "true" })), standard);
         let own = settings(json!({"configMap": "a", "systemTrustStore": ["/opt/ca.pem"]}));
-        assert_eq!(injected(&own, json!({})).system_store, ["/opt/ca.pem"]);
-        assert_eq!(
-            injected(&own, json!({ KEY: "true" })).system_store,
-            ["/opt/ca.pem"]
-        );
-        assert!(
-            injected(&own, json!({ KEY: "false" }))
-                .system_store
-                .is_empty()
-        );
+        assert_eq!(store(&own, json!({})), ["/opt/ca.pem"]);
+        assert_eq!(store(&own, json!({ KEY: "true" })), ["/opt/ca.pem"]);
+        assert!(store(&own, json!({ KEY: "false" })).is_empty());
         assert_eq!(
             decide(&own, json!({ KEY: "yes" })).unwrap_err(),
             "annotation \"cainjector.lestak.sh/systemTrustStore\": \"yes\" must be \"true\" or \
@@ -556,11 +509,14 @@ mod tests {
     }
 
     #[test]
-    fn env_values_follow_set_env_var() {
+    fn env_annotations_set_the_env_value_and_values() {
         let s = settings(json!({"configMap": "a", "envValues": {"UV_NATIVE_TLS": "1"}}));
         let pair = ("UV_NATIVE_TLS".to_string(), "1".to_string());
         assert_eq!(injected(&s, json!({})).env_values, [pair]);
+        let p = injected(&s, json!({"cainjector.lestak.sh/sslCertFile": "/x/y.pem"}));
+        assert_eq!(p.env_value.as_deref(), Some("/x/y.pem"));
         let off = injected(&s, json!({"cainjector.lestak.sh/setEnvVar": "false"}));
+        assert_eq!(off.env_value, None);
         assert!(off.env_values.is_empty());
     }
 }

@@ -73,25 +73,23 @@ fn set_annotation(
     value: &str,
 ) -> Result<(), Error> {
     let text = to_json(value)?;
-    if let Some(annotations) = t.annotations.as_ref().map(|a| &a.found) {
-        match annotations.get(key) {
-            Some(old) => edits.replace(old, text),
-            None => edits.add_member(annotations, key, &text),
+    let (object, key, text) = match (&t.annotations, &t.metadata) {
+        (Some(annotations), _) => (&annotations.found, key, text),
+        (None, metadata) => {
+            let annotations = format!("{{{}:{text}}}", to_json(key)?);
+            match metadata {
+                Some(metadata) => (metadata, "annotations", annotations),
+                None => (
+                    &t.template,
+                    "metadata",
+                    format!("{{\"annotations\":{annotations}}}"),
+                ),
+            }
         }
-        return Ok(());
-    }
-    let annotations = format!("{{{}:{text}}}", to_json(key)?);
-    match (&t.metadata, t.template.get("metadata")) {
-        (Some(metadata), _) => match metadata.get("annotations") {
-            Some(null) => edits.replace(null, annotations),
-            None => edits.add_member(metadata, "annotations", &annotations),
-        },
-        (None, Some(null)) => edits.replace(null, format!("{{\"annotations\":{annotations}}}")),
-        (None, None) => edits.add_member(
-            &t.template,
-            "metadata",
-            &format!("{{\"annotations\":{annotations}}}"),
-        ),
+    };
+    match object.get(key) {
+        Some(old) => edits.replace(old, text),
+        None => edits.add_member(object, key, &text),
     }
     Ok(())
 }

@@ -123,19 +123,13 @@ fn annotations<'a>(
 /// requires Windows (the terms are ORed: one that allows another OS lets the
 /// pod run there, and it is injected).
 fn windows_only(spec: &Object<'_>, at: &At<'_>) -> Result<bool, Malformed> {
-    if let Some(raw) = spec.present("os") {
-        let os = object(raw, &At::Field(at, "os"))?;
-        if os.get("name").and_then(json::string).as_deref() == Some(WINDOWS) {
-            return Ok(true);
-        }
-    }
-    if let Some(raw) = spec.present("nodeSelector") {
-        let selector = object(raw, &At::Field(at, "nodeSelector"))?;
-        let pinned = OS_LABELS
-            .iter()
-            .any(|label| selector.get(label).and_then(json::string).as_deref() == Some(WINDOWS));
-        if pinned {
-            return Ok(true);
+    for (field, keys) in [("os", &["name"][..]), ("nodeSelector", &OS_LABELS)] {
+        if let Some(raw) = spec.present(field) {
+            let found = object(raw, &At::Field(at, field))?;
+            let windows = |key| found.get(key).and_then(json::string).as_deref() == Some(WINDOWS);
+            if keys.iter().copied().any(windows) {
+                return Ok(true);
+            }
         }
     }
     let at = at.to_string();
@@ -204,14 +198,9 @@ fn term_requires_windows(raw: Raw<'_>, at: &At<'_>) -> Result<bool, Malformed> {
 /// containers would be injected as new ones.
 pub fn existing_ephemeral(old: Option<Raw<'_>>) -> Result<Vec<String>, Malformed> {
     let root = At::Root("oldObject");
-    let Some(old) = old else {
-        return Err(Malformed::OldObjectMissing);
-    };
-    let pod = object(old, &root)?;
+    let pod = object(old.ok_or(Malformed::OldObjectMissing)?, &root)?;
     let spec_at = At::Field(&root, "spec");
-    let Some(spec) = pod.present("spec") else {
-        return Err(missing(&spec_at, None).into());
-    };
+    let spec = pod.present("spec").ok_or_else(|| missing(&spec_at, None))?;
     let spec = object(spec, &spec_at)?;
     let field = "ephemeralContainers";
     let containers = Slot::read(&spec, &spec_at, field)?;

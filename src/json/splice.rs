@@ -70,17 +70,6 @@ impl<'a> Edits<'a> {
         at
     }
 
-    /// The value, or `None` with the error recorded for `apply` to report.
-    fn check<T>(&mut self, outcome: Result<T, Error>) -> Option<T> {
-        match outcome {
-            Ok(value) => Some(value),
-            Err(error) => {
-                self.fault.get_or_insert(error);
-                None
-            }
-        }
-    }
-
     /// Whether an insertion at `at` follows content: the container had some,
     /// or an earlier insertion already put some there.
     fn follows(&self, at: usize, had_content: bool) -> bool {
@@ -126,8 +115,12 @@ impl<'a> Edits<'a> {
         let Some(at) = self.before_end(object.raw) else {
             return;
         };
-        let Some(key) = self.check(to_json(key)) else {
-            return;
+        let key = match to_json(key) {
+            Ok(key) => key,
+            Err(error) => {
+                self.fault.get_or_insert(error);
+                return;
+            }
         };
         let mut text =
             String::with_capacity(key.len().saturating_add(value.len()).saturating_add(2));
