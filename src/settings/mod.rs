@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 use crate::diag::{Kind, did_you_mean};
 use crate::error::{Expected, Reason, Subject, ValueError};
 use annotation::{Annotation, CacertsOverlap, StoreOverlap};
-use reader::{Nested, Reader, invalid, strings, wrong};
+use reader::{Reader, invalid, strings, wrong};
 use selection::{Glob, any_matches};
 pub use source::Source;
 use trust_bundle::parse_trust_bundle;
@@ -273,8 +273,6 @@ pub fn annotation_keys() -> Vec<&'static str> {
 pub enum Error {
     #[error(transparent)]
     Value(#[from] ValueError),
-    #[error(transparent)]
-    Read(#[from] reader::Error),
     #[error(transparent)]
     TrustBundle(#[from] trust_bundle::Error),
     /// serde_json's own message, for settings that are not JSON.
@@ -563,7 +561,7 @@ impl Settings {
     /// first problem found is the one reported).
     pub fn from_json(value: &Value) -> Result<Settings, Error> {
         let empty = Map::new();
-        let r = Reader(keys(value, &empty)?);
+        let r = Reader::new(keys(value, &empty)?);
         let mut draft = Draft {
             settings: Settings::defaults(),
             sources: Vec::new(),
@@ -780,17 +778,15 @@ fn java_trust_store(r: &Reader<'_>, d: &mut Draft) -> Result<(), Error> {
 
 /// The `javaTrustStore` setting: `{key, type, password}`.
 fn parse_java(value: &Value) -> Result<JavaTrustStore, Error> {
-    const KEY: &str = "javaTrustStore";
-    let nested = Nested::read(
+    let nested = Reader::nested(
         value,
-        KEY,
+        "javaTrustStore",
         &["key", "type", "password", "cacerts"],
         "\"key\" and optionally \"type\", \"password\" and \"cacerts\"",
     )?;
-    let text = |field: &str| nested.text(field);
-    let key = text("key")?.ok_or(Error::JavaKeyRequired)?;
-    names::config_map_key(key).map_err(|reason| nested.invalid("key", key, reason))?;
-    let store_type = match text("type")? {
+    let key = nested.checked_string("key", names::config_map_key)?;
+    let key = key.ok_or(Error::JavaKeyRequired)?;
+    let store_type = match nested.string("type")? {
         None => DEFAULT_TRUST_STORE_TYPE,
         Some(t @ ("PKCS12" | "JKS")) => t,
         Some(other) => {
@@ -799,7 +795,8 @@ fn parse_java(value: &Value) -> Result<JavaTrustStore, Error> {
                 .into());
         }
     };
-    let password = text("password")?.unwrap_or(DEFAULT_TRUST_STORE_PASSWORD);
+    let password = nested.string("password")?;
+    let password = password.unwrap_or(DEFAULT_TRUST_STORE_PASSWORD);
     if password
         .chars()
         .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\'')
@@ -807,7 +804,7 @@ fn parse_java(value: &Value) -> Result<JavaTrustStore, Error> {
         return Err(Error::JavaPassword);
     }
     Ok(JavaTrustStore {
-        key: key.to_string(),
+        key,
         store_type: store_type.to_string(),
         password: password.to_string(),
     })

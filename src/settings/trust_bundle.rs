@@ -8,7 +8,7 @@ use crate::diag::{At, Kind};
 use crate::error::{Expected, Reason, Subject, ValueError};
 use crate::fields::missing;
 use crate::settings::names;
-use crate::settings::reader::{self, Nested};
+use crate::settings::reader::Reader;
 use crate::settings::signer::{signer_name, trust_bundle_name};
 use crate::settings::source::TrustBundle;
 
@@ -17,8 +17,6 @@ use crate::settings::source::TrustBundle;
 pub enum Error {
     #[error(transparent)]
     Value(#[from] ValueError),
-    #[error(transparent)]
-    Read(#[from] reader::Error),
     #[error(
         "setting \"clusterTrustBundle.labelSelector\" only goes with \"signerName\", not with \
          \"name\""
@@ -60,14 +58,14 @@ const REQUIREMENT_FIELDS: &str = "\"key\", \"operator\" and \"values\"";
 
 /// The `clusterTrustBundle` setting: `{name}` or `{signerName, labelSelector}`.
 pub fn parse_trust_bundle(value: &Value) -> Result<TrustBundle, Error> {
-    let nested = Nested::read(
+    let nested = Reader::nested(
         value,
         "clusterTrustBundle",
         &["name", "signerName", "labelSelector"],
         "\"name\", or \"signerName\" and \"labelSelector\"",
     )?;
     let selector = nested.get("labelSelector");
-    match (nested.text("name")?, nested.text("signerName")?) {
+    match (nested.string("name")?, nested.string("signerName")?) {
         (Some(name), None) => {
             if selector.is_some() {
                 return Err(Error::SelectorWithName);
