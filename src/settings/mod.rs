@@ -53,13 +53,13 @@ pub const STANDARD_JAVA_CACERTS: [&str; 3] = [
     "/opt/java/openjdk/lib/security/cacerts",
 ];
 
-/// One settings key: its name, its rule as a setting (read and checked into
-/// the settings, which the keys before it have filled) and, when pods may
-/// override it, its rule as the annotation `<prefix>/<name>`. The table's
+/// One settings key: its name, its rule as a setting (read by that name and
+/// checked into the settings that the keys before it filled) and, when pods
+/// may override it, its rule as the annotation `<prefix>/<name>`. The table's
 /// order is the order keys are read in and listed in the unknown-key hint.
 pub struct Key {
     pub name: &'static str,
-    read: fn(&Reader<'_>, &mut Draft) -> Result<(), Error>,
+    read: fn(&Reader<'_>, &'static str, &mut Draft) -> Result<(), Error>,
     pub pod: Option<Pod>,
 }
 
@@ -94,18 +94,18 @@ fn set_given<T, E, F: From<E>>(place: &mut T, value: Result<Option<T>, E>) -> Re
 pub const KEYS: &[Key] = &[
     Key {
         name: "configMap",
-        read: |r, d| d.named_source(r, "configMap", Source::ConfigMap),
+        read: |r, k, d| d.named_source(r, k, Source::ConfigMap),
         pod: pod(1, |p, a| p.source(a, Source::ConfigMap)),
     },
     Key {
         name: "secret",
-        read: |r, d| d.named_source(r, "secret", Source::Secret),
+        read: |r, k, d| d.named_source(r, k, Source::Secret),
         pod: pod(2, |p, a| p.source(a, Source::Secret)),
     },
     Key {
         name: "certFile",
-        read: |r, d| {
-            let cert_file = r.checked_string("certFile", names::config_map_key);
+        read: |r, k, d| {
+            let cert_file = r.checked_string(k, names::config_map_key);
             set_given(&mut d.settings.values.cert_file, cert_file)
         },
         pod: pod(3, |p, a| {
@@ -114,8 +114,8 @@ pub const KEYS: &[Key] = &[
     },
     Key {
         name: MOUNT_PATH,
-        read: |r, d| {
-            let mount_path = r.checked_string(MOUNT_PATH, names::mount_path);
+        read: |r, k, d| {
+            let mount_path = r.checked_string(k, names::mount_path);
             set_given(&mut d.settings.values.mount_path, mount_path)
         },
         pod: pod(4, |p, a| {
@@ -125,16 +125,13 @@ pub const KEYS: &[Key] = &[
     },
     Key {
         name: "setEnvVar",
-        read: |r, d| {
-            let set_env_var = r.boolean("setEnvVar", true);
-            set(&mut d.settings.values.set_env_var, set_env_var)
-        },
+        read: |r, k, d| set(&mut d.settings.values.set_env_var, r.boolean(k, true)),
         pod: pod(6, |p, a| set(&mut p.values.set_env_var, a.boolean())),
     },
     Key {
         name: "sslCertFile",
-        read: |r, d| {
-            let ssl_cert_file = r.checked_string("sslCertFile", names::absolute_path);
+        read: |r, k, d| {
+            let ssl_cert_file = r.checked_string(k, names::absolute_path);
             set(&mut d.settings.values.ssl_cert_file, ssl_cert_file)
         },
         pod: pod(5, |p, a| {
@@ -144,27 +141,21 @@ pub const KEYS: &[Key] = &[
     },
     Key {
         name: "envVars",
-        read: |r, d| {
-            let given = r.get("envVars").map(|_| env_var_list(&r.list("envVars")?));
+        read: |r, k, d| {
+            let given = r.get(k).map(|_| env_var_list(k, &r.list(k)?));
             set_given(&mut d.settings.env_vars, given.transpose())
         },
         pod: None,
     },
     Key {
         name: "excludeContainers",
-        read: |r, d| {
-            let globs = r.globs("excludeContainers");
-            set(&mut d.settings.exclude_containers, globs)
-        },
+        read: |r, k, d| set(&mut d.settings.exclude_containers, r.globs(k)),
         pod: pod(7, |p, a| set(&mut p.exclude_containers, a.globs())),
     },
     // A pod can narrow the namespaces it is injected in, never widen them.
     Key {
         name: "includeNamespaces",
-        read: |r, d| {
-            let globs = r.globs("includeNamespaces");
-            set(&mut d.settings.include_namespaces, globs)
-        },
+        read: |r, k, d| set(&mut d.settings.include_namespaces, r.globs(k)),
         pod: pod(9, |p, a| {
             let include = a.globs()?;
             p.namespace_out |= !include.is_empty() && !any_matches(&include, p.namespace);
@@ -173,10 +164,7 @@ pub const KEYS: &[Key] = &[
     },
     Key {
         name: "excludeNamespaces",
-        read: |r, d| {
-            let globs = r.globs("excludeNamespaces");
-            set(&mut d.settings.exclude_namespaces, globs)
-        },
+        read: |r, k, d| set(&mut d.settings.exclude_namespaces, r.globs(k)),
         pod: pod(8, |p, a| {
             p.namespace_out |= any_matches(&a.globs()?, p.namespace);
             Ok(())
@@ -184,13 +172,13 @@ pub const KEYS: &[Key] = &[
     },
     Key {
         name: "inject",
-        read: |r, d| set(&mut d.settings.values.inject, r.boolean("inject", true)),
+        read: |r, k, d| set(&mut d.settings.values.inject, r.boolean(k, true)),
         pod: pod(0, |p, a| set(&mut p.values.inject, a.boolean())),
     },
     Key {
         name: "annotationPrefix",
-        read: |r, d| {
-            let prefix = r.checked_string("annotationPrefix", names::dns_subdomain);
+        read: |r, k, d| {
+            let prefix = r.checked_string(k, names::dns_subdomain);
             set_given(&mut d.settings.annotation_prefix, prefix)
         },
         pod: None,
@@ -202,10 +190,7 @@ pub const KEYS: &[Key] = &[
     },
     Key {
         name: "injectInitContainers",
-        read: |r, d| {
-            let init = r.boolean("injectInitContainers", true);
-            set(&mut d.settings.inject_init_containers, init)
-        },
+        read: |r, k, d| set(&mut d.settings.inject_init_containers, r.boolean(k, true)),
         pod: None,
     },
     Key {
@@ -220,26 +205,29 @@ pub const KEYS: &[Key] = &[
     },
     Key {
         name: "sourceCheck",
-        read: |r, d| set(&mut d.settings.source_check, source_check(r)),
+        read: |r, k, d| set(&mut d.settings.source_check, source_check(r, k)),
         pod: None,
     },
     Key {
         name: "statusAnnotation",
-        read: |r, d| {
-            let status = r.boolean("statusAnnotation", false);
-            set(&mut d.settings.status_annotation, status)
-        },
+        read: |r, k, d| set(&mut d.settings.status_annotation, r.boolean(k, false)),
         pod: None,
     },
     Key {
         name: "action",
-        read: |r, d| set(&mut d.settings.action, action(r)),
+        read: |r, k, d| {
+            let actions = [Action::Inject, Action::Require];
+            set(
+                &mut d.settings.action,
+                choice(r, k, &["inject", "require"], actions),
+            )
+        },
         pod: None,
     },
     Key {
         name: SYSTEM_TRUST_STORE,
-        read: |r, d| {
-            system_trust_store(r, d)?;
+        read: |r, k, d| {
+            system_trust_store(r, k, d)?;
             cacerts_apart_from_store(r, &d.settings)
         },
         pod: pod(11, |p, a| {
@@ -249,8 +237,8 @@ pub const KEYS: &[Key] = &[
     },
     Key {
         name: ENV_VALUES,
-        read: |r, d| {
-            let values = env_values(r, &d.settings);
+        read: |r, k, d| {
+            let values = env_values(r, k, &d.settings);
             set(&mut d.settings.env_values, values)
         },
         pod: None,
@@ -567,7 +555,7 @@ impl Settings {
             sources: Vec::new(),
         };
         for key in KEYS {
-            (key.read)(&r, &mut draft)?;
+            (key.read)(&r, key.name, &mut draft)?;
         }
         Ok(draft.settings)
     }
@@ -626,8 +614,8 @@ fn keys<'a>(
 }
 
 /// `clusterTrustBundle`, the last of the three sources: exactly one is set.
-fn cluster_trust_bundle(r: &Reader<'_>, d: &mut Draft) -> Result<(), Error> {
-    let bundle = r.get("clusterTrustBundle").map(parse_trust_bundle);
+fn cluster_trust_bundle(r: &Reader<'_>, key: &str, d: &mut Draft) -> Result<(), Error> {
+    let bundle = r.get(key).map(parse_trust_bundle);
     d.sources
         .extend(bundle.transpose()?.map(Source::ClusterTrustBundle));
     if d.sources.len() > 1 {
@@ -639,17 +627,17 @@ fn cluster_trust_bundle(r: &Reader<'_>, d: &mut Draft) -> Result<(), Error> {
 
 /// `allowedOverrides`: every annotation when it is absent; it must allow
 /// `inject` in opt-in mode.
-fn allowed_overrides(r: &Reader<'_>, d: &mut Draft) -> Result<(), Error> {
-    if r.get("allowedOverrides").is_some() {
+fn allowed_overrides(r: &Reader<'_>, key: &'static str, d: &mut Draft) -> Result<(), Error> {
+    if r.get(key).is_some() {
         let allow = |set: Overrides, name: &str| match overridable(name) {
             Some((_, pod)) => Ok(Overrides(set.0 | 1 << pod.place)),
             None => Err(invalid(
-                "allowedOverrides",
+                key,
                 name,
                 names::Rule::NotAnnotation(annotation_keys()),
             )),
         };
-        let list = r.list("allowedOverrides")?;
+        let list = r.list(key)?;
         d.settings.allowed_overrides = list.into_iter().try_fold(Overrides::none(), allow)?;
     }
     let inject = overridable("inject").map(|(_, pod)| pod);
@@ -660,35 +648,41 @@ fn allowed_overrides(r: &Reader<'_>, d: &mut Draft) -> Result<(), Error> {
     Ok(())
 }
 
-fn source_check(r: &Reader<'_>) -> Result<SourceCheck, Error> {
+fn source_check(r: &Reader<'_>, key: &str) -> Result<SourceCheck, Error> {
     // An unquoted `off` reaches us as false from YAML 1.1 readers (kubectl).
-    if matches!(r.get("sourceCheck"), None | Some(Value::Bool(false))) {
+    if matches!(r.get(key), None | Some(Value::Bool(false))) {
         return Ok(SourceCheck::Off);
     }
-    match r.string("sourceCheck")? {
-        Some("off") | None => Ok(SourceCheck::Off),
-        Some("warn") => Ok(SourceCheck::Warn),
-        Some("reject") => Ok(SourceCheck::Reject),
-        Some(other) => Err(Error::from(invalid(
-            "sourceCheck",
-            other,
-            Reason::OneOf(&["off", "warn", "reject"]),
-        ))),
-    }
+    let checks = [SourceCheck::Off, SourceCheck::Warn, SourceCheck::Reject];
+    choice(r, key, &["off", "warn", "reject"], checks)
+}
+
+/// The string setting `key` as the value of its word in `words` (of the
+/// first when it is absent).
+fn choice<T, const N: usize>(
+    r: &Reader<'_>,
+    key: &str,
+    words: &'static [&'static str; N],
+    values: [T; N],
+) -> Result<T, Error> {
+    let given = r.string(key)?;
+    let mut pairs = words.iter().zip(values);
+    let chosen = pairs.find(|(word, _)| given.is_none_or(|g| g == **word));
+    let refused = || invalid(key, given.unwrap_or_default(), Reason::OneOf(words)).into();
+    chosen.map(|(_, value)| value).ok_or_else(refused)
 }
 
 /// `systemTrustStore`: false, true (the standard list) or a list of files;
 /// when on, no file may overlap the mount path.
-fn system_trust_store(r: &Reader<'_>, d: &mut Draft) -> Result<(), Error> {
-    let on = match r.get(SYSTEM_TRUST_STORE) {
+fn system_trust_store(r: &Reader<'_>, key: &'static str, d: &mut Draft) -> Result<(), Error> {
+    let on = match r.get(key) {
         None => false,
         Some(Value::Array(_)) => {
-            let files = r.list(SYSTEM_TRUST_STORE)?;
-            d.settings.system_trust_store =
-                listed_files(SYSTEM_TRUST_STORE, &files, Error::StoreListEmpty)?;
+            let files = r.list(key)?;
+            d.settings.system_trust_store = listed_files(key, &files, Error::StoreListEmpty)?;
             true
         }
-        Some(value) => store_switch(SYSTEM_TRUST_STORE, value)?,
+        Some(value) => store_switch(key, value)?,
     };
     d.settings.values.system_trust_store = on;
     let mount_path = &d.settings.values.mount_path;
@@ -700,7 +694,7 @@ fn system_trust_store(r: &Reader<'_>, d: &mut Draft) -> Result<(), Error> {
         return Ok(());
     };
     Err(Error::from(StoreOverlap {
-        subject: file_subject(SYSTEM_TRUST_STORE, r.get(SYSTEM_TRUST_STORE), i),
+        subject: file_subject(key, r.get(key), i),
         file: file.clone(),
         mount_path: mount_path.clone(),
     }))
@@ -728,24 +722,13 @@ fn listed_files(key: &'static str, files: &[&str], empty: Error) -> Result<Vec<S
     Ok(files.iter().map(|f| f.to_string()).collect())
 }
 
-fn action(r: &Reader<'_>) -> Result<Action, Error> {
-    match r.string("action")? {
-        None | Some("inject") => Ok(Action::Inject),
-        Some("require") => Ok(Action::Require),
-        Some(other) => Err(Error::from(invalid(
-            "action",
-            other,
-            Reason::OneOf(&["inject", "require"]),
-        ))),
-    }
-}
-
 /// `javaTrustStore`: the store, which the source, the env vars and the mount
 /// path read before must allow.
-fn java_trust_store(r: &Reader<'_>, d: &mut Draft) -> Result<(), Error> {
-    let Some(java) = r.get("javaTrustStore").map(parse_java).transpose()? else {
+fn java_trust_store(r: &Reader<'_>, key: &str, d: &mut Draft) -> Result<(), Error> {
+    let Some(given) = r.get(key) else {
         return Ok(());
     };
+    let java = parse_java(given)?;
     let s = &mut d.settings;
     if matches!(s.values.source, Source::ClusterTrustBundle(_)) {
         return Err(Error::JavaNeedsNamedSource);
@@ -753,9 +736,7 @@ fn java_trust_store(r: &Reader<'_>, d: &mut Draft) -> Result<(), Error> {
     if s.env_vars.iter().any(|v| v == JAVA_TOOL_OPTIONS) {
         return Err(Error::JavaOptionsListed);
     }
-    let cacerts = r
-        .get("javaTrustStore")
-        .map_or(Ok(Vec::new()), java_cacerts)?;
+    let cacerts = java_cacerts(given)?;
     let mount_path = &s.values.mount_path;
     // Only JAVA_TOOL_OPTIONS carries the mount path to the JVM.
     if cacerts.is_empty() {
@@ -867,22 +848,22 @@ fn cacerts_apart_from_store(r: &Reader<'_>, s: &Settings) -> Result<(), Error> {
 /// `envValues`: variables with a literal value, under the rules of
 /// `envVars` (read before), and never JAVA_TOOL_OPTIONS when the policy
 /// owns the Java trust store.
-fn env_values(r: &Reader<'_>, s: &Settings) -> Result<Vec<(String, String)>, Error> {
-    let map = match r.get(ENV_VALUES) {
+fn env_values(r: &Reader<'_>, key: &str, s: &Settings) -> Result<Vec<(String, String)>, Error> {
+    let map = match r.get(key) {
         None => return Ok(Vec::new()),
         Some(Value::Object(map)) => map,
         Some(other) => {
             let expected = Expected::ObjectWith(
                 "variable names and their values as strings (e.g. NODE_USE_SYSTEM_CA: \"1\")",
             );
-            return Err(wrong(ENV_VALUES, expected, other).into());
+            return Err(wrong(key, expected, other).into());
         }
     };
     let mut out = Vec::with_capacity(map.len());
     for (name, value) in map {
-        names::env_var_name(name).map_err(|reason| invalid(ENV_VALUES, name, reason))?;
+        names::env_var_name(name).map_err(|reason| invalid(key, name, reason))?;
         let Value::String(value) = value else {
-            let subject = Subject::Setting(format!("{ENV_VALUES}.{name}"));
+            let subject = Subject::Setting(format!("{key}.{name}"));
             return Err(ValueError::wrong_kind(subject, Expected::String, Kind::of(value)).into());
         };
         if s.env_vars.iter().any(|v| v == name) {
@@ -896,12 +877,12 @@ fn env_values(r: &Reader<'_>, s: &Settings) -> Result<Vec<(String, String)>, Err
     Ok(out)
 }
 
-fn env_var_list(names_in: &[&str]) -> Result<Vec<String>, Error> {
+fn env_var_list(key: &str, names_in: &[&str]) -> Result<Vec<String>, Error> {
     let mut out: Vec<String> = Vec::with_capacity(names_in.len());
     for name in names_in {
-        names::env_var_name(name).map_err(|reason| invalid("envVars", name, reason))?;
+        names::env_var_name(name).map_err(|reason| invalid(key, name, reason))?;
         if out.iter().any(|seen| seen == name) {
-            return Err(invalid("envVars", name, names::Rule::ListedTwice).into());
+            return Err(invalid(key, name, names::Rule::ListedTwice).into());
         }
         out.push((*name).to_string());
     }
