@@ -104,20 +104,15 @@ pub fn parse_bool(value: &str) -> Option<bool> {
 }
 
 fn at_most(max: usize, value: &str) -> Result<(), Rule> {
-    match value.len() {
-        len if len > max => Err(Rule::TooLong { max, len }),
-        _ => Ok(()),
-    }
+    let len = value.len();
+    (len <= max).then_some(()).ok_or(Rule::TooLong { max, len })
 }
 
 /// A DNS-1123 subdomain: the rule for ConfigMap, Secret and annotation-prefix names.
 pub fn dns_subdomain(value: &str) -> Result<(), Rule> {
     at_most(SUBDOMAIN_MAX, value)?;
-    if value.split('.').all(is_label_body) {
-        Ok(())
-    } else {
-        Err(Rule::ObjectName)
-    }
+    let valid = value.split('.').all(is_label_body);
+    valid.then_some(()).ok_or(Rule::ObjectName)
 }
 
 /// A DNS-1123 label: the rule for volume names.
@@ -155,11 +150,8 @@ pub fn env_var_name(value: &str) -> Result<(), Rule> {
         }
         None => false,
     };
-    if valid && value != "." && !value.starts_with("..") {
-        Ok(())
-    } else {
-        Err(Rule::EnvVarName)
-    }
+    let valid = valid && value != "." && !value.starts_with("..");
+    valid.then_some(()).ok_or(Rule::EnvVarName)
 }
 
 /// A label value: empty, or at most 63 letters, digits, `-`, `_` and `.`,
@@ -191,20 +183,13 @@ pub fn qualified_name(value: &str) -> Result<(), Rule> {
         _ => (None, ""),
     };
     let prefix_ok = prefix.is_none_or(|p| dns_subdomain(p).is_ok());
-    if prefix_ok && !name.is_empty() && is_label_value(name) {
-        Ok(())
-    } else {
-        Err(Rule::QualifiedName)
-    }
+    let valid = prefix_ok && !name.is_empty() && is_label_value(name);
+    valid.then_some(()).ok_or(Rule::QualifiedName)
 }
 
 /// A label value (IsValidLabelValue).
 pub fn label_value(value: &str) -> Result<(), Rule> {
-    if is_label_value(value) {
-        Ok(())
-    } else {
-        Err(Rule::LabelValue)
-    }
+    is_label_value(value).then_some(()).ok_or(Rule::LabelValue)
 }
 
 /// An absolute path in normal form: `/a/b`, no `.`, `..`, `//` or trailing `/`.
@@ -261,10 +246,8 @@ pub fn mount_path(value: &str) -> Result<(), Rule> {
     if HIDDEN_EXACT.contains(&value) {
         return Err(Rule::HidesDirectory(value.to_string()));
     }
-    match HIDDEN_TREES.iter().find(|tree| at_or_under(value, tree)) {
-        Some(tree) => Err(Rule::UnderTree(tree)),
-        None => Ok(()),
-    }
+    let tree = HIDDEN_TREES.iter().find(|tree| at_or_under(value, tree));
+    tree.map_or(Ok(()), |tree| Err(Rule::UnderTree(tree)))
 }
 
 /// A file the bundle is put over (`systemTrustStore`): the rules of

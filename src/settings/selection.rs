@@ -126,17 +126,13 @@ fn escaped(chars: &mut std::str::Chars<'_>) -> Result<char, GlobError> {
 }
 
 fn parse_class(chars: &mut std::str::Chars<'_>) -> Result<Token, GlobError> {
-    let mut negated = false;
+    let negated = matches!(chars.clone().next(), Some('^' | '!'));
+    if negated {
+        chars.next();
+    }
     let mut ranges = Vec::new();
-    let mut first = true;
     loop {
         let c = chars.next().ok_or(GlobError::UnclosedClass)?;
-        if first && (c == '^' || c == '!') {
-            negated = true;
-            first = false;
-            continue;
-        }
-        first = false;
         let lo = match c {
             ']' if !ranges.is_empty() => return Ok(Token::Class { negated, ranges }),
             ']' | '-' => return Err(GlobError::ClassStart(c)),
@@ -169,10 +165,7 @@ pub fn any_matches(globs: &[Glob], name: &str) -> bool {
 /// Whether a namespace is in scope: exclusion always wins over inclusion, and
 /// an empty inclusion list includes every namespace.
 pub fn namespace_selected(include: &[Glob], exclude: &[Glob], namespace: &str) -> bool {
-    if any_matches(exclude, namespace) {
-        return false;
-    }
-    include.is_empty() || any_matches(include, namespace)
+    !any_matches(exclude, namespace) && (include.is_empty() || any_matches(include, namespace))
 }
 
 #[cfg(test)]

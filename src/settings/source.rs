@@ -56,9 +56,7 @@ impl Source {
             }
         }
         item.insert("path".into(), Value::String(path.to_string()));
-        let mut source = Map::new();
-        source.insert("clusterTrustBundle".into(), Value::Object(item));
-        Value::Object(source)
+        one("clusterTrustBundle", Value::Object(item))
     }
 
     /// The volume source field and its value (`cert_file` is the projected
@@ -69,12 +67,8 @@ impl Source {
             Source::ConfigMap(name) => ("configMap", named("name", name)),
             Source::Secret(name) => ("secret", named("secretName", name)),
             Source::ClusterTrustBundle(bundle) => {
-                let mut projected = Map::new();
-                projected.insert(
-                    "sources".into(),
-                    Value::Array(vec![Source::projection(bundle, cert_file)]),
-                );
-                ("projected", Value::Object(projected))
+                let sources = vec![Source::projection(bundle, cert_file)];
+                ("projected", one("sources", Value::Array(sources)))
             }
         }
     }

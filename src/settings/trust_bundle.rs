@@ -125,14 +125,18 @@ fn match_labels(labels: &Map<String, Value>) -> Result<(), Selector> {
     for (key, value) in labels {
         names::qualified_name(key)
             .map_err(|reason| ValueError::invalid(Subject::path("matchLabels key"), key, reason))?;
-        let at = At::Field(&root, key);
-        let Value::String(text) = value else {
-            return Err(wrong(&at, Expected::String, value));
-        };
-        names::label_value(text)
-            .map_err(|reason| ValueError::invalid(Subject::path(at), text, reason))?;
+        label_value(value, &At::Field(&root, key))?;
     }
     Ok(())
+}
+
+/// A label value, named `at` in messages.
+fn label_value(value: &Value, at: &At<'_>) -> Result<(), Selector> {
+    let Value::String(text) = value else {
+        return Err(wrong(at, Expected::String, value));
+    };
+    names::label_value(text)
+        .map_err(|reason| ValueError::invalid(Subject::path(at), text, reason).into())
 }
 
 /// One item of `matchExpressions`, named `at` in messages.
@@ -149,18 +153,27 @@ fn requirement(item: &Value, at: &At<'_>) -> Result<(), Selector> {
             field: unknown.clone(),
         });
     }
-    requirement_key(fields.get("key"), &At::Field(at, "key"))?;
+    let key_at = At::Field(at, "key");
+    let key = fields.get("key");
+    let key = required(key, &key_at, Expected::LabelKey, Expected::String)?;
+    names::qualified_name(key)
+        .map_err(|reason| ValueError::invalid(Subject::path(key_at), key, reason))?;
     let values = requirement_values(fields.get("values"), at)?;
     requirement_operator(fields.get("operator"), at, values)
 }
 
-/// A requirement's key: a label key.
-fn requirement_key(key: Option<&Value>, at: &At<'_>) -> Result<(), Selector> {
-    match key {
-        None | Some(Value::Null) => Err(missing(at, Some(Expected::LabelKey)).into()),
-        Some(Value::String(key)) => Ok(names::qualified_name(key)
-            .map_err(|reason| ValueError::invalid(Subject::path(at), key, reason))?),
-        Some(other) => Err(wrong(at, Expected::String, other)),
+/// A requirement's string field, named `at` in messages: missing, it must
+/// be `needs`; of another kind, `kind`.
+fn required<'v>(
+    value: Option<&'v Value>,
+    at: &At<'_>,
+    needs: Expected,
+    kind: Expected,
+) -> Result<&'v str, Selector> {
+    match value {
+        None | Some(Value::Null) => Err(missing(at, Some(needs)).into()),
+        Some(Value::String(text)) => Ok(text),
+        Some(other) => Err(wrong(at, kind, other)),
     }
 }
 
@@ -171,14 +184,7 @@ fn requirement_operator(
     values: usize,
 ) -> Result<(), Selector> {
     let here = At::Field(at, "operator");
-    let op = match operator {
-        None | Some(Value::Null) => {
-            return Err(missing(&here, Some(Expected::Operator)).into());
-        }
-        Some(Value::String(op)) => op.as_str(),
-        Some(other) => return Err(wrong(&here, Expected::Operator, other)),
-    };
-    match op {
+    match required(operator, &here, Expected::Operator, Expected::Operator)? {
         "In" | "NotIn" if values == 0 => Err(Selector::ValuesNeeded { at: at.to_string() }),
         "Exists" | "DoesNotExist" if values > 0 => {
             Err(Selector::ValuesRefused { at: at.to_string() })
@@ -200,12 +206,7 @@ fn requirement_values(values: Option<&Value>, at: &At<'_>) -> Result<usize, Sele
         Some(other) => return Err(wrong(&At::Field(at, "values"), Expected::StringList, other)),
     };
     for (i, value) in items.iter().enumerate() {
-        let item = At::Item(at, "values", i);
-        let Value::String(text) = value else {
-            return Err(wrong(&item, Expected::String, value));
-        };
-        names::label_value(text)
-            .map_err(|reason| ValueError::invalid(Subject::path(item), text, reason))?;
+        label_value(value, &At::Item(at, "values", i))?;
     }
     Ok(items.len())
 }
