@@ -743,8 +743,8 @@ fn java_trust_store(r: &Reader<'_>, key: &str, d: &mut Draft) -> Result<(), Erro
         names::trust_store_path(mount_path, &java.key)
             .map_err(|reason| invalid(MOUNT_PATH, mount_path, reason))?;
     }
-    let files = cacerts.iter().enumerate();
-    if let Some((i, file)) = files.clone().find(|(_, f)| names::overlap(f, mount_path)) {
+    let mut files = cacerts.iter().enumerate();
+    if let Some((i, file)) = files.find(|(_, f)| names::overlap(f, mount_path)) {
         return Err(Error::from(CacertsOverlap {
             subject: cacerts_subject(r, i),
             file: file.clone(),

@@ -83,15 +83,20 @@ const SUBDOMAIN_MAX: usize = 253;
 /// The longest DNS-1123 label (volume names, label values).
 pub const LABEL_MAX: usize = 63;
 
-fn is_label_body(part: &str) -> bool {
+/// Whether `part` is `alnum` bytes and `inner` ones, starting and ending with
+/// an `alnum` one.
+fn is_label_like(part: &str, alnum: fn(&u8) -> bool, inner: &[u8]) -> bool {
     let bytes = part.as_bytes();
-    let alnum = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
     match (bytes.first(), bytes.last()) {
         (Some(first), Some(last)) => {
-            alnum(first) && alnum(last) && bytes.iter().all(|b| alnum(b) || *b == b'-')
+            alnum(first) && alnum(last) && bytes.iter().all(|b| alnum(b) || inner.contains(b))
         }
         _ => false,
     }
+}
+
+fn is_label_body(part: &str) -> bool {
+    is_label_like(part, |b| b.is_ascii_lowercase() || b.is_ascii_digit(), b"-")
 }
 
 /// The values Go's strconv.ParseBool accepts, as the webhook read them.
@@ -157,19 +162,8 @@ pub fn env_var_name(value: &str) -> Result<(), Rule> {
 /// A label value: empty, or at most 63 letters, digits, `-`, `_` and `.`,
 /// starting and ending with a letter or digit (IsValidLabelValue).
 fn is_label_value(value: &str) -> bool {
-    let bytes = value.as_bytes();
-    let alnum = |b: &u8| b.is_ascii_alphanumeric();
-    value.len() <= LABEL_MAX
-        && match (bytes.first(), bytes.last()) {
-            (Some(first), Some(last)) => {
-                alnum(first)
-                    && alnum(last)
-                    && bytes
-                        .iter()
-                        .all(|b| alnum(b) || matches!(b, b'-' | b'_' | b'.'))
-            }
-            _ => true,
-        }
+    let label = |v| is_label_like(v, u8::is_ascii_alphanumeric, b"-_.");
+    value.is_empty() || (value.len() <= LABEL_MAX && label(value))
 }
 
 /// A qualified name, the rule for label keys and annotation keys
