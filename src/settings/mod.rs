@@ -911,7 +911,7 @@ mod tests {
     }
 
     #[test]
-    fn settings_are_read_once_per_text() {
+    fn settings_are_read_once_per_text_and_refused_on_every_call() {
         let first = Settings::cached(r#"{"configMap":"ca-bundle"}"#).unwrap();
         let again = Settings::cached(r#"{"configMap":"ca-bundle"}"#).unwrap();
         assert!(Rc::ptr_eq(&first, &again));
@@ -920,10 +920,7 @@ mod tests {
         let back = Settings::cached(r#"{"configMap":"ca-bundle"}"#).unwrap();
         assert!(!Rc::ptr_eq(&first, &back));
         assert_eq!(back.values.source, Source::ConfigMap("ca-bundle".into()));
-    }
-
-    #[test]
-    fn refused_settings_are_refused_on_every_call() {
+        // Refused settings are not kept: each call refuses them again.
         let text = r#"{"configMap":"ca-bundle","secret":"x"}"#;
         let message = "the settings \"configMap\", \"secret\" and \"clusterTrustBundle\" are \
                        mutually exclusive: set only the one that holds the trust bundle";
@@ -990,17 +987,13 @@ mod tests {
     }
 
     #[test]
-    fn null_settings_need_a_source() {
+    fn null_settings_need_a_source_and_sources_are_exclusive() {
         assert_eq!(
             parse(Value::Null).unwrap_err(),
             "one of the settings \"configMap\" or \"secret\" is required: the name of the \
              ConfigMap or Secret holding the trust bundle in each namespace (e.g. configMap: \
              ca-bundle), or \"clusterTrustBundle\""
         );
-    }
-
-    #[test]
-    fn config_map_and_secret_are_exclusive() {
         assert_eq!(
             parse(json!({"configMap": "a", "secret": "b"})).unwrap_err(),
             "the settings \"configMap\", \"secret\" and \"clusterTrustBundle\" are mutually \
@@ -1134,7 +1127,7 @@ mod tests {
     }
 
     #[test]
-    fn opt_in_mode_needs_inject_override() {
+    fn opt_in_mode_needs_inject_override_and_an_empty_list_allows_none() {
         assert_eq!(
             parse(json!({"configMap": "a", "inject": false, "allowedOverrides": []})).unwrap_err(),
             "setting \"inject\" is false (opt-in mode) but \"allowedOverrides\" does not list \
@@ -1144,10 +1137,7 @@ mod tests {
             parse(json!({"configMap": "a", "inject": false, "allowedOverrides": ["inject"]}))
                 .is_ok()
         );
-    }
-
-    #[test]
-    fn empty_allowed_overrides_locks_every_annotation() {
+        // An empty list locks every annotation.
         let s = parse(json!({"configMap": "a", "allowedOverrides": []})).unwrap();
         assert_eq!(s.allowed_overrides, Overrides::none());
     }
@@ -1281,12 +1271,7 @@ mod tests {
                 "{file}"
             );
         }
-    }
-
-    #[test]
-    fn system_trust_store_files_are_listed_once_and_never_nested() {
-        let refused =
-            |files: Value| parse(json!({"configMap": "a", "systemTrustStore": files})).unwrap_err();
+        // Each file is listed once, and never under another.
         assert_eq!(
             refused(json!(["/etc/ssl/cert.pem", "/a.pem", "/etc/ssl/cert.pem"])),
             "setting \"systemTrustStore\"[2]: \"/etc/ssl/cert.pem\" is listed twice"

@@ -216,8 +216,12 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn refused(value: Value) -> String {
+        parse_trust_bundle(&value).unwrap_err().to_string()
+    }
+
     #[test]
-    fn trust_bundle_setting_forms() {
+    fn trust_bundle_setting_forms_and_errors_naming_the_field() {
         assert_eq!(
             parse_trust_bundle(&json!({"name": "root-bundle"})),
             Ok(TrustBundle::Name("root-bundle".into()))
@@ -231,14 +235,6 @@ mod tests {
                 label_selector: json!({"matchLabels": {"trust": "corp"}})
             })
         );
-    }
-
-    fn refused(value: Value) -> String {
-        parse_trust_bundle(&value).unwrap_err().to_string()
-    }
-
-    #[test]
-    fn trust_bundle_setting_errors_name_the_field() {
         let cases = [
             (
                 json!("x"),
