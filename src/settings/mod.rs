@@ -686,18 +686,15 @@ fn system_trust_store(r: &Reader<'_>, key: &'static str, d: &mut Draft) -> Resul
     };
     d.settings.values.system_trust_store = on;
     let mount_path = &d.settings.values.mount_path;
-    let files = d.settings.system_trust_store.iter().enumerate();
-    let overlapping = files
-        .filter(|_| on)
-        .find(|(_, f)| names::overlap(f, mount_path));
-    let Some((i, file)) = overlapping else {
-        return Ok(());
-    };
-    Err(Error::from(StoreOverlap {
-        subject: file_subject(key, r.get(key), i),
-        file: file.clone(),
-        mount_path: mount_path.clone(),
-    }))
+    let mut files = d.settings.system_trust_store.iter().enumerate();
+    match files.find(|(_, f)| on && names::overlap(f, mount_path)) {
+        None => Ok(()),
+        Some((i, file)) => Err(Error::from(StoreOverlap {
+            subject: file_subject(key, r.get(key), i),
+            file: file.clone(),
+            mount_path: mount_path.clone(),
+        })),
+    }
 }
 
 /// A store setting given as a switch: true or false, or Go's spellings of them.
@@ -833,8 +830,8 @@ fn cacerts_subject(r: &Reader<'_>, i: usize) -> Subject {
 /// setting is off: a container could not get both mounts.
 fn cacerts_apart_from_store(r: &Reader<'_>, s: &Settings) -> Result<(), Error> {
     for (i, file) in s.java_cacerts.iter().enumerate() {
-        let store = s.system_trust_store.iter();
-        if let Some(other) = store.clone().find(|f| names::overlap(f, file)) {
+        let mut store = s.system_trust_store.iter();
+        if let Some(other) = store.find(|f| names::overlap(f, file)) {
             return Err(Error::from(CacertsOverlap {
                 subject: cacerts_subject(r, i),
                 file: file.clone(),

@@ -94,15 +94,14 @@ impl Source {
 
     /// How the status annotation names the source.
     pub fn describe(&self) -> Value {
-        let text = |name: &String| Value::String(name.clone());
+        let name = Value::String(self.label().to_string());
         match self {
-            Source::ConfigMap(name) => one("configMap", text(name)),
-            Source::Secret(name) => one("secret", text(name)),
-            Source::ClusterTrustBundle(TrustBundle::Name(name)) => {
-                one("clusterTrustBundle", one("name", text(name)))
+            Source::ConfigMap(_) | Source::Secret(_) => one(self.volume_field(), name),
+            Source::ClusterTrustBundle(TrustBundle::Name(_)) => {
+                one("clusterTrustBundle", one("name", name))
             }
-            Source::ClusterTrustBundle(TrustBundle::Signer { signer_name, .. }) => {
-                one("clusterTrustBundle", one("signerName", text(signer_name)))
+            Source::ClusterTrustBundle(TrustBundle::Signer { .. }) => {
+                one("clusterTrustBundle", one("signerName", name))
             }
         }
     }
