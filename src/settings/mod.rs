@@ -1017,109 +1017,101 @@ mod tests {
         );
     }
 
-    #[test]
-    fn wrong_types_name_the_key() {
-        assert_eq!(
-            parse(json!({"configMap": 3})).unwrap_err(),
-            "setting \"configMap\" must be a string, found a number"
-        );
-        assert_eq!(
-            parse(json!({"configMap": "a", "setEnvVar": "yes"})).unwrap_err(),
-            "setting \"setEnvVar\": \"yes\" must be true or false"
-        );
-        assert_eq!(
-            parse(json!({"configMap": "a", "inject": 1})).unwrap_err(),
-            "setting \"inject\" must be true or false, found a number"
-        );
-        assert_eq!(
-            parse(json!({"configMap": "a", "envVars": "SSL_CERT_FILE"})).unwrap_err(),
-            "setting \"envVars\" must be a list of strings, found a string"
-        );
-        assert_eq!(
-            parse(json!({"configMap": "a", "excludeContainers": ["ok", 1]})).unwrap_err(),
-            "setting \"excludeContainers\"[1] must be a string, found a number"
-        );
-        assert_eq!(
-            parse(json!(["configMap"])).unwrap_err(),
-            "settings must be an object of keys and values, found a list"
-        );
-    }
-
     const OBJECT_NAME: &str = "must be a valid Kubernetes object name: lowercase letters, \
          digits, '-' and '.', starting and ending with a letter or digit (e.g. \"ca-bundle\" or \
          \"my-org.com\")";
 
     #[test]
-    fn invalid_values_name_the_key_and_the_problem() {
+    fn refused_values_name_the_key_and_the_problem() {
         let cases = [
             (
-                json!({"configMap": "My_Bundle"}),
-                format!("setting \"configMap\": \"My_Bundle\" {OBJECT_NAME}"),
+                json!({"configMap": 3}),
+                "setting \"configMap\" must be a string, found a number",
             ),
             (
-                json!({"secret": "-x"}),
-                format!("setting \"secret\": \"-x\" {OBJECT_NAME}"),
+                json!({"configMap": "a", "setEnvVar": "yes"}),
+                "setting \"setEnvVar\": \"yes\" must be true or false",
+            ),
+            (
+                json!({"configMap": "a", "inject": 1}),
+                "setting \"inject\" must be true or false, found a number",
+            ),
+            (
+                json!({"configMap": "a", "envVars": "SSL_CERT_FILE"}),
+                "setting \"envVars\" must be a list of strings, found a string",
+            ),
+            (
+                json!({"configMap": "a", "excludeContainers": ["ok", 1]}),
+                "setting \"excludeContainers\"[1] must be a string, found a number",
+            ),
+            (
+                json!(["configMap"]),
+                "settings must be an object of keys and values, found a list",
             ),
             (
                 json!({"configMap": "a", "certFile": "a/b"}),
                 "setting \"certFile\": \"a/b\" must be a valid ConfigMap key: letters, digits, \
-                 '-', '_' and '.' (e.g. \"ca.crt\")"
-                    .to_string(),
+                 '-', '_' and '.' (e.g. \"ca.crt\")",
             ),
             (
                 json!({"configMap": "a", "mountPath": "certs"}),
-                "setting \"mountPath\": \"certs\" must be an absolute path (starting with '/')"
-                    .to_string(),
+                "setting \"mountPath\": \"certs\" must be an absolute path (starting with '/')",
             ),
             (
                 json!({"configMap": "a", "mountPath": "/etc"}),
                 "setting \"mountPath\": \"/etc\" must not be /etc: the mount would hide the \
-                 container's own /etc; use a directory of its own such as \"/cacerts\""
-                    .to_string(),
+                 container's own /etc; use a directory of its own such as \"/cacerts\"",
             ),
             (
                 json!({"configMap": "a", "mountPath": "/certs/"}),
                 "setting \"mountPath\": \"/certs/\" must be a normalised absolute path (no '//', \
-                 '.', '..' or trailing '/'), e.g. \"/certs\""
-                    .to_string(),
+                 '.', '..' or trailing '/'), e.g. \"/certs\"",
             ),
             (
                 json!({"configMap": "a", "sslCertFile": "ca.crt"}),
-                "setting \"sslCertFile\": \"ca.crt\" must be an absolute path (starting with '/')"
-                    .to_string(),
+                "setting \"sslCertFile\": \"ca.crt\" must be an absolute path (starting with '/')",
             ),
             (
                 json!({"configMap": "a", "envVars": ["1BAD"]}),
                 "setting \"envVars\": \"1BAD\" must be a valid environment variable name: \
                  letters, digits, '_', '-' and '.', not starting with a digit nor with '..', and \
-                 not '.' (e.g. \"SSL_CERT_FILE\")"
-                    .to_string(),
+                 not '.' (e.g. \"SSL_CERT_FILE\")",
             ),
             (
                 json!({"configMap": "a", "envVars": ["A", "A"]}),
-                "setting \"envVars\": \"A\" is listed twice".to_string(),
+                "setting \"envVars\": \"A\" is listed twice",
             ),
             (
                 json!({"configMap": "a", "includeNamespaces": ["team-["]}),
                 "setting \"includeNamespaces\": \"team-[\" is not a valid glob: '[' opens a \
-                 character class that is never closed with ']'"
-                    .to_string(),
-            ),
-            (
-                json!({"configMap": "a", "annotationPrefix": "Not Valid"}),
-                format!("setting \"annotationPrefix\": \"Not Valid\" {OBJECT_NAME}"),
+                 character class that is never closed with ']'",
             ),
             (
                 json!({"configMap": "a", "allowedOverrides": ["mountpath"]}),
                 "setting \"allowedOverrides\": \"mountpath\" is not an annotation of this policy; \
                  the annotations are: inject, configMap, secret, certFile, mountPath, \
                  sslCertFile, setEnvVar, excludeContainers, excludeNamespaces, \
-                 includeNamespaces, javaTrustStore, systemTrustStore"
-                    .to_string(),
+                 includeNamespaces, javaTrustStore, systemTrustStore",
             ),
         ];
         for (settings, message) in cases {
             assert_eq!(parse(settings.clone()).unwrap_err(), message, "{settings}");
+        }
+        for (settings, value) in [
+            (
+                json!({"configMap": "My_Bundle"}),
+                "setting \"configMap\": \"My_Bundle\"",
+            ),
+            (json!({"secret": "-x"}), "setting \"secret\": \"-x\""),
+            (
+                json!({"configMap": "a", "annotationPrefix": "Not Valid"}),
+                "setting \"annotationPrefix\": \"Not Valid\"",
+            ),
+        ] {
+            assert_eq!(
+                parse(settings).unwrap_err(),
+                format!("{value} {OBJECT_NAME}")
+            );
         }
     }
 
