@@ -148,13 +148,10 @@ pub fn config_map_key(value: &str) -> Result<(), Rule> {
 /// and names starting with `..` are refused as well.
 pub fn env_var_name(value: &str) -> Result<(), Rule> {
     let mut bytes = value.bytes();
-    let valid = match bytes.next() {
-        Some(first) => {
-            (first.is_ascii_alphabetic() || matches!(first, b'_' | b'-' | b'.'))
-                && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
-        }
-        None => false,
-    };
+    let valid = bytes.next().is_some_and(|first| {
+        (first.is_ascii_alphabetic() || matches!(first, b'_' | b'-' | b'.'))
+            && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+    });
     let valid = valid && value != "." && !value.starts_with("..");
     valid.then_some(()).ok_or(Rule::EnvVarName)
 }
@@ -194,13 +191,9 @@ pub fn absolute_path(value: &str) -> Result<(), Rule> {
     if value.chars().any(char::is_control) {
         return Err(Rule::ControlCharacters);
     }
-    if rest.is_empty() {
-        return Ok(());
-    }
-    if rest
-        .split('/')
-        .any(|part| part.is_empty() || part == "." || part == "..")
-    {
+    // `/` alone is clean; an empty part elsewhere is a `//` or a trailing `/`.
+    let loose = |part: &str| part.is_empty() || part == "." || part == "..";
+    if !rest.is_empty() && rest.split('/').any(loose) {
         return Err(Rule::NotNormalised(normalise(value)));
     }
     Ok(())
