@@ -104,18 +104,15 @@ fn label_selector(value: &Value) -> Result<(), Selector> {
         match (key.as_str(), field) {
             ("matchLabels" | "matchExpressions", Value::Null) => {}
             ("matchLabels", Value::Object(labels)) => match_labels(labels)?,
-            ("matchExpressions", Value::Array(items)) => match_expressions(items, &root)?,
+            ("matchExpressions", Value::Array(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    requirement(item, &At::Item(&root, "matchExpressions", i))?;
+                }
+            }
             ("matchLabels", other) => return Err(wrong(&at, Expected::Object, other)),
             ("matchExpressions", other) => return Err(wrong(&at, Expected::List, other)),
             (unknown, _) => return Err(Selector::UnknownField(unknown.to_string())),
         }
-    }
-    Ok(())
-}
-
-fn match_expressions(items: &[Value], root: &At<'_>) -> Result<(), Selector> {
-    for (i, item) in items.iter().enumerate() {
-        requirement(item, &At::Item(root, "matchExpressions", i))?;
     }
     Ok(())
 }
