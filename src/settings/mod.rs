@@ -1000,20 +1000,17 @@ mod tests {
 
     #[test]
     fn unknown_key_is_refused_with_a_hint() {
+        let known = KEYS.iter().map(|k| k.name).collect::<Vec<_>>().join(", ");
         assert_eq!(
             parse(json!({"configMap": "a", "excludeNamespace": ["x"]})).unwrap_err(),
             format!(
                 "setting \"excludeNamespace\" is not a known setting (did you mean \
-                 \"excludeNamespaces\"?); the settings are: {}",
-                KEYS.iter().map(|k| k.name).collect::<Vec<_>>().join(", ")
+                 \"excludeNamespaces\"?); the settings are: {known}"
             )
         );
         assert_eq!(
             parse(json!({"configMap": "a", "zzz": 1})).unwrap_err(),
-            format!(
-                "setting \"zzz\" is not a known setting; the settings are: {}",
-                KEYS.iter().map(|k| k.name).collect::<Vec<_>>().join(", ")
-            )
+            format!("setting \"zzz\" is not a known setting; the settings are: {known}")
         );
     }
 
