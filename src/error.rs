@@ -9,7 +9,7 @@
 //! after the value): its own variants are raised by several modules; a rule
 //! of one module (a name or a path, a glob, a signer) keeps its reasons there.
 
-use std::fmt::{self, Display, Formatter};
+use std::fmt::Display;
 
 use crate::diag::Kind;
 use crate::settings::names::Rule;
@@ -17,7 +17,7 @@ use crate::settings::selection::GlobError;
 use crate::settings::signer::{BundleName, Signer};
 
 /// A value refused where many modules read values: of the wrong kind,
-/// invalid, or missing.
+/// invalid, missing, or with a field it does not have.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ValueError {
     #[error("{subject} must be {expected}, found {found}")]
@@ -38,35 +38,54 @@ pub enum ValueError {
         subject: Subject,
         needs: Option<Expected>,
     },
+    /// A field that a setting's object does not have; `form` says what it has.
+    #[error("{subject} is not known: use {form}")]
+    UnknownField {
+        subject: Subject,
+        form: &'static str,
+    },
 }
 
 /// What a message is about, as it starts.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Subject {
     /// A setting, or a field of one (`javaTrustStore.key`).
+    #[error("setting \"{0}\"")]
     Setting(String),
     /// An item of a list setting.
+    #[error("setting \"{0}\"[{1}]")]
     SettingItem(&'static str, usize),
     /// An annotation, by its whole key.
+    #[error("annotation \"{0}\"")]
     Annotation(String),
     /// A value by its path in the object, or in a setting's value
     /// (`spec.containers[0].env`, `matchExpressions[0].key`).
+    #[error("{0}")]
     Path(String),
 }
 
 /// What a value must be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Expected {
+    #[error("a string")]
     String,
+    #[error("true or false")]
     Boolean,
+    #[error("a list of strings")]
     StringList,
+    #[error("an object")]
     Object,
+    #[error("a list")]
     List,
     /// An object with these fields (their description).
+    #[error("an object with {0}")]
     ObjectWith(&'static str),
+    #[error("a label key (e.g. \"trust\")")]
     LabelKey,
     /// What `systemTrustStore` is.
+    #[error("true, false or a list of absolute file paths")]
     StoreFiles,
+    #[error("In, NotIn, Exists or DoesNotExist")]
     Operator,
 }
 
@@ -132,33 +151,6 @@ fn one_of(words: &[&str]) -> String {
     match quoted.split_last() {
         Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
         _ => quoted.concat(),
-    }
-}
-
-impl Display for Subject {
-    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        match self {
-            Subject::Setting(key) => write!(f, "setting \"{key}\""),
-            Subject::SettingItem(key, i) => write!(f, "setting \"{key}\"[{i}]"),
-            Subject::Annotation(key) => write!(f, "annotation \"{key}\""),
-            Subject::Path(path) => f.write_str(path),
-        }
-    }
-}
-
-impl Display for Expected {
-    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        match self {
-            Expected::String => f.write_str("a string"),
-            Expected::Boolean => f.write_str("true or false"),
-            Expected::StringList => f.write_str("a list of strings"),
-            Expected::Object => f.write_str("an object"),
-            Expected::List => f.write_str("a list"),
-            Expected::ObjectWith(form) => write!(f, "an object with {form}"),
-            Expected::LabelKey => f.write_str("a label key (e.g. \"trust\")"),
-            Expected::Operator => f.write_str("In, NotIn, Exists or DoesNotExist"),
-            Expected::StoreFiles => f.write_str("true, false or a list of absolute file paths"),
-        }
     }
 }
 

@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 use crate::diag::{Kind, did_you_mean};
 use crate::error::{Expected, Reason, Subject, ValueError};
 use annotation::{Annotation, CacertsOverlap, StoreOverlap};
-use reader::{Nested, Reader, invalid, strings, wrong};
+use reader::{Reader, invalid, strings, wrong};
 use selection::{Glob, any_matches};
 pub use source::Source;
 use trust_bundle::parse_trust_bundle;
@@ -53,13 +53,13 @@ pub const STANDARD_JAVA_CACERTS: [&str; 3] = [
     "/opt/java/openjdk/lib/security/cacerts",
 ];
 
-/// One settings key: its name, its rule as a setting (read and checked into
-/// the settings, which the keys before it have filled) and, when pods may
-/// override it, its rule as the annotation `<prefix>/<name>`. The table's
+/// One settings key: its name, its rule as a setting (read by that name and
+/// checked into the settings that the keys before it filled) and, when pods
+/// may override it, its rule as the annotation `<prefix>/<name>`. The table's
 /// order is the order keys are read in and listed in the unknown-key hint.
 pub struct Key {
     pub name: &'static str,
-    read: fn(&Reader<'_>, &mut Draft) -> Result<(), Error>,
+    read: fn(&Reader<'_>, &'static str, &mut Draft) -> Result<(), Error>,
     pub pod: Option<Pod>,
 }
 
@@ -94,18 +94,18 @@ fn set_given<T, E, F: From<E>>(place: &mut T, value: Result<Option<T>, E>) -> Re
 pub const KEYS: &[Key] = &[
     Key {
         name: "configMap",
-        read: |r, d| d.named_source(r, "configMap", Source::ConfigMap),
+        read: |r, k, d| d.named_source(r, k, Source::ConfigMap),
         pod: pod(1, |p, a| p.source(a, Source::ConfigMap)),
     },
     Key {
         name: "secret",
-        read: |r, d| d.named_source(r, "secret", Source::Secret),
+        read: |r, k, d| d.named_source(r, k, Source::Secret),
         pod: pod(2, |p, a| p.source(a, Source::Secret)),
     },
     Key {
         name: "certFile",
-        read: |r, d| {
-            let cert_file = r.checked_string("certFile", names::config_map_key);
+        read: |r, k, d| {
+            let cert_file = r.checked_string(k, names::config_map_key);
             set_given(&mut d.settings.values.cert_file, cert_file)
         },
         pod: pod(3, |p, a| {
@@ -114,8 +114,8 @@ pub const KEYS: &[Key] = &[
     },
     Key {
         name: MOUNT_PATH,
-        read: |r, d| {
-            let mount_path = r.checked_string(MOUNT_PATH, names::mount_path);
+        read: |r, k, d| {
+            let mount_path = r.checked_string(k, names::mount_path);
             set_given(&mut d.settings.values.mount_path, mount_path)
         },
         pod: pod(4, |p, a| {
@@ -125,16 +125,13 @@ pub const KEYS: &[Key] = &[
     },
     Key {
         name: "setEnvVar",
-        read: |r, d| {
-            let set_env_var = r.boolean("setEnvVar", true);
-            set(&mut d.settings.values.set_env_var, set_env_var)
-        },
+        read: |r, k, d| set(&mut d.settings.values.set_env_var, r.boolean(k, true)),
         pod: pod(6, |p, a| set(&mut p.values.set_env_var, a.boolean())),
     },
     Key {
         name: "sslCertFile",
-        read: |r, d| {
-            let ssl_cert_file = r.checked_string("sslCertFile", names::absolute_path);
+        read: |r, k, d| {
+            let ssl_cert_file = r.checked_string(k, names::absolute_path);
             set(&mut d.settings.values.ssl_cert_file, ssl_cert_file)
         },
         pod: pod(5, |p, a| {
@@ -144,27 +141,21 @@ pub const KEYS: &[Key] = &[
     },
     Key {
         name: "envVars",
-        read: |r, d| {
-            let given = r.get("envVars").map(|_| env_var_list(&r.list("envVars")?));
+        read: |r, k, d| {
+            let given = r.get(k).map(|_| env_var_list(k, &r.list(k)?));
             set_given(&mut d.settings.env_vars, given.transpose())
         },
         pod: None,
     },
     Key {
         name: "excludeContainers",
-        read: |r, d| {
-            let globs = r.globs("excludeContainers");
-            set(&mut d.settings.exclude_containers, globs)
-        },
+        read: |r, k, d| set(&mut d.settings.exclude_containers, r.globs(k)),
         pod: pod(7, |p, a| set(&mut p.exclude_containers, a.globs())),
     },
     // A pod can narrow the namespaces it is injected in, never widen them.
     Key {
         name: "includeNamespaces",
-        read: |r, d| {
-            let globs = r.globs("includeNamespaces");
-            set(&mut d.settings.include_namespaces, globs)
-        },
+        read: |r, k, d| set(&mut d.settings.include_namespaces, r.globs(k)),
         pod: pod(9, |p, a| {
             let include = a.globs()?;
             p.namespace_out |= !include.is_empty() && !any_matches(&include, p.namespace);
@@ -173,10 +164,7 @@ pub const KEYS: &[Key] = &[
     },
     Key {
         name: "excludeNamespaces",
-        read: |r, d| {
-            let globs = r.globs("excludeNamespaces");
-            set(&mut d.settings.exclude_namespaces, globs)
-        },
+        read: |r, k, d| set(&mut d.settings.exclude_namespaces, r.globs(k)),
         pod: pod(8, |p, a| {
             p.namespace_out |= any_matches(&a.globs()?, p.namespace);
             Ok(())
@@ -184,13 +172,13 @@ pub const KEYS: &[Key] = &[
     },
     Key {
         name: "inject",
-        read: |r, d| set(&mut d.settings.values.inject, r.boolean("inject", true)),
+        read: |r, k, d| set(&mut d.settings.values.inject, r.boolean(k, true)),
         pod: pod(0, |p, a| set(&mut p.values.inject, a.boolean())),
     },
     Key {
         name: "annotationPrefix",
-        read: |r, d| {
-            let prefix = r.checked_string("annotationPrefix", names::dns_subdomain);
+        read: |r, k, d| {
+            let prefix = r.checked_string(k, names::dns_subdomain);
             set_given(&mut d.settings.annotation_prefix, prefix)
         },
         pod: None,
@@ -202,10 +190,7 @@ pub const KEYS: &[Key] = &[
     },
     Key {
         name: "injectInitContainers",
-        read: |r, d| {
-            let init = r.boolean("injectInitContainers", true);
-            set(&mut d.settings.inject_init_containers, init)
-        },
+        read: |r, k, d| set(&mut d.settings.inject_init_containers, r.boolean(k, true)),
         pod: None,
     },
     Key {
@@ -220,26 +205,29 @@ pub const KEYS: &[Key] = &[
     },
     Key {
         name: "sourceCheck",
-        read: |r, d| set(&mut d.settings.source_check, source_check(r)),
+        read: |r, k, d| set(&mut d.settings.source_check, source_check(r, k)),
         pod: None,
     },
     Key {
         name: "statusAnnotation",
-        read: |r, d| {
-            let status = r.boolean("statusAnnotation", false);
-            set(&mut d.settings.status_annotation, status)
-        },
+        read: |r, k, d| set(&mut d.settings.status_annotation, r.boolean(k, false)),
         pod: None,
     },
     Key {
         name: "action",
-        read: |r, d| set(&mut d.settings.action, action(r)),
+        read: |r, k, d| {
+            let actions = [Action::Inject, Action::Require];
+            set(
+                &mut d.settings.action,
+                choice(r, k, &["inject", "require"], actions),
+            )
+        },
         pod: None,
     },
     Key {
         name: SYSTEM_TRUST_STORE,
-        read: |r, d| {
-            system_trust_store(r, d)?;
+        read: |r, k, d| {
+            system_trust_store(r, k, d)?;
             cacerts_apart_from_store(r, &d.settings)
         },
         pod: pod(11, |p, a| {
@@ -249,8 +237,8 @@ pub const KEYS: &[Key] = &[
     },
     Key {
         name: ENV_VALUES,
-        read: |r, d| {
-            let values = env_values(r, &d.settings);
+        read: |r, k, d| {
+            let values = env_values(r, k, &d.settings);
             set(&mut d.settings.env_values, values)
         },
         pod: None,
@@ -273,8 +261,6 @@ pub fn annotation_keys() -> Vec<&'static str> {
 pub enum Error {
     #[error(transparent)]
     Value(#[from] ValueError),
-    #[error(transparent)]
-    Read(#[from] reader::Error),
     #[error(transparent)]
     TrustBundle(#[from] trust_bundle::Error),
     /// serde_json's own message, for settings that are not JSON.
@@ -563,13 +549,13 @@ impl Settings {
     /// first problem found is the one reported).
     pub fn from_json(value: &Value) -> Result<Settings, Error> {
         let empty = Map::new();
-        let r = Reader(keys(value, &empty)?);
+        let r = Reader::new(keys(value, &empty)?);
         let mut draft = Draft {
             settings: Settings::defaults(),
             sources: Vec::new(),
         };
         for key in KEYS {
-            (key.read)(&r, &mut draft)?;
+            (key.read)(&r, key.name, &mut draft)?;
         }
         Ok(draft.settings)
     }
@@ -628,8 +614,8 @@ fn keys<'a>(
 }
 
 /// `clusterTrustBundle`, the last of the three sources: exactly one is set.
-fn cluster_trust_bundle(r: &Reader<'_>, d: &mut Draft) -> Result<(), Error> {
-    let bundle = r.get("clusterTrustBundle").map(parse_trust_bundle);
+fn cluster_trust_bundle(r: &Reader<'_>, key: &str, d: &mut Draft) -> Result<(), Error> {
+    let bundle = r.get(key).map(parse_trust_bundle);
     d.sources
         .extend(bundle.transpose()?.map(Source::ClusterTrustBundle));
     if d.sources.len() > 1 {
@@ -641,17 +627,17 @@ fn cluster_trust_bundle(r: &Reader<'_>, d: &mut Draft) -> Result<(), Error> {
 
 /// `allowedOverrides`: every annotation when it is absent; it must allow
 /// `inject` in opt-in mode.
-fn allowed_overrides(r: &Reader<'_>, d: &mut Draft) -> Result<(), Error> {
-    if r.get("allowedOverrides").is_some() {
+fn allowed_overrides(r: &Reader<'_>, key: &'static str, d: &mut Draft) -> Result<(), Error> {
+    if r.get(key).is_some() {
         let allow = |set: Overrides, name: &str| match overridable(name) {
             Some((_, pod)) => Ok(Overrides(set.0 | 1 << pod.place)),
             None => Err(invalid(
-                "allowedOverrides",
+                key,
                 name,
                 names::Rule::NotAnnotation(annotation_keys()),
             )),
         };
-        let list = r.list("allowedOverrides")?;
+        let list = r.list(key)?;
         d.settings.allowed_overrides = list.into_iter().try_fold(Overrides::none(), allow)?;
     }
     let inject = overridable("inject").map(|(_, pod)| pod);
@@ -662,50 +648,53 @@ fn allowed_overrides(r: &Reader<'_>, d: &mut Draft) -> Result<(), Error> {
     Ok(())
 }
 
-fn source_check(r: &Reader<'_>) -> Result<SourceCheck, Error> {
+fn source_check(r: &Reader<'_>, key: &str) -> Result<SourceCheck, Error> {
     // An unquoted `off` reaches us as false from YAML 1.1 readers (kubectl).
-    if matches!(r.get("sourceCheck"), None | Some(Value::Bool(false))) {
+    if matches!(r.get(key), None | Some(Value::Bool(false))) {
         return Ok(SourceCheck::Off);
     }
-    match r.string("sourceCheck")? {
-        Some("off") | None => Ok(SourceCheck::Off),
-        Some("warn") => Ok(SourceCheck::Warn),
-        Some("reject") => Ok(SourceCheck::Reject),
-        Some(other) => Err(Error::from(invalid(
-            "sourceCheck",
-            other,
-            Reason::OneOf(&["off", "warn", "reject"]),
-        ))),
-    }
+    let checks = [SourceCheck::Off, SourceCheck::Warn, SourceCheck::Reject];
+    choice(r, key, &["off", "warn", "reject"], checks)
+}
+
+/// The string setting `key` as the value of its word in `words` (of the
+/// first when it is absent).
+fn choice<T, const N: usize>(
+    r: &Reader<'_>,
+    key: &str,
+    words: &'static [&'static str; N],
+    values: [T; N],
+) -> Result<T, Error> {
+    let given = r.string(key)?;
+    let mut pairs = words.iter().zip(values);
+    let chosen = pairs.find(|(word, _)| given.is_none_or(|g| g == **word));
+    let refused = || invalid(key, given.unwrap_or_default(), Reason::OneOf(words)).into();
+    chosen.map(|(_, value)| value).ok_or_else(refused)
 }
 
 /// `systemTrustStore`: false, true (the standard list) or a list of files;
 /// when on, no file may overlap the mount path.
-fn system_trust_store(r: &Reader<'_>, d: &mut Draft) -> Result<(), Error> {
-    let on = match r.get(SYSTEM_TRUST_STORE) {
+fn system_trust_store(r: &Reader<'_>, key: &'static str, d: &mut Draft) -> Result<(), Error> {
+    let on = match r.get(key) {
         None => false,
         Some(Value::Array(_)) => {
-            let files = r.list(SYSTEM_TRUST_STORE)?;
-            d.settings.system_trust_store =
-                listed_files(SYSTEM_TRUST_STORE, &files, Error::StoreListEmpty)?;
+            let files = r.list(key)?;
+            d.settings.system_trust_store = listed_files(key, &files, Error::StoreListEmpty)?;
             true
         }
-        Some(value) => store_switch(SYSTEM_TRUST_STORE, value)?,
+        Some(value) => store_switch(key, value)?,
     };
     d.settings.values.system_trust_store = on;
     let mount_path = &d.settings.values.mount_path;
-    let files = d.settings.system_trust_store.iter().enumerate();
-    let overlapping = files
-        .filter(|_| on)
-        .find(|(_, f)| names::overlap(f, mount_path));
-    let Some((i, file)) = overlapping else {
-        return Ok(());
-    };
-    Err(Error::from(StoreOverlap {
-        subject: file_subject(SYSTEM_TRUST_STORE, r.get(SYSTEM_TRUST_STORE), i),
-        file: file.clone(),
-        mount_path: mount_path.clone(),
-    }))
+    let mut files = d.settings.system_trust_store.iter().enumerate();
+    match files.find(|(_, f)| on && names::overlap(f, mount_path)) {
+        None => Ok(()),
+        Some((i, file)) => Err(Error::from(StoreOverlap {
+            subject: file_subject(key, r.get(key), i),
+            file: file.clone(),
+            mount_path: mount_path.clone(),
+        })),
+    }
 }
 
 /// A store setting given as a switch: true or false, or Go's spellings of them.
@@ -730,24 +719,13 @@ fn listed_files(key: &'static str, files: &[&str], empty: Error) -> Result<Vec<S
     Ok(files.iter().map(|f| f.to_string()).collect())
 }
 
-fn action(r: &Reader<'_>) -> Result<Action, Error> {
-    match r.string("action")? {
-        None | Some("inject") => Ok(Action::Inject),
-        Some("require") => Ok(Action::Require),
-        Some(other) => Err(Error::from(invalid(
-            "action",
-            other,
-            Reason::OneOf(&["inject", "require"]),
-        ))),
-    }
-}
-
 /// `javaTrustStore`: the store, which the source, the env vars and the mount
 /// path read before must allow.
-fn java_trust_store(r: &Reader<'_>, d: &mut Draft) -> Result<(), Error> {
-    let Some(java) = r.get("javaTrustStore").map(parse_java).transpose()? else {
+fn java_trust_store(r: &Reader<'_>, key: &str, d: &mut Draft) -> Result<(), Error> {
+    let Some(given) = r.get(key) else {
         return Ok(());
     };
+    let java = parse_java(given)?;
     let s = &mut d.settings;
     if matches!(s.values.source, Source::ClusterTrustBundle(_)) {
         return Err(Error::JavaNeedsNamedSource);
@@ -755,17 +733,15 @@ fn java_trust_store(r: &Reader<'_>, d: &mut Draft) -> Result<(), Error> {
     if s.env_vars.iter().any(|v| v == JAVA_TOOL_OPTIONS) {
         return Err(Error::JavaOptionsListed);
     }
-    let cacerts = r
-        .get("javaTrustStore")
-        .map_or(Ok(Vec::new()), java_cacerts)?;
+    let cacerts = java_cacerts(given)?;
     let mount_path = &s.values.mount_path;
     // Only JAVA_TOOL_OPTIONS carries the mount path to the JVM.
     if cacerts.is_empty() {
         names::trust_store_path(mount_path, &java.key)
             .map_err(|reason| invalid(MOUNT_PATH, mount_path, reason))?;
     }
-    let files = cacerts.iter().enumerate();
-    if let Some((i, file)) = files.clone().find(|(_, f)| names::overlap(f, mount_path)) {
+    let mut files = cacerts.iter().enumerate();
+    if let Some((i, file)) = files.find(|(_, f)| names::overlap(f, mount_path)) {
         return Err(Error::from(CacertsOverlap {
             subject: cacerts_subject(r, i),
             file: file.clone(),
@@ -780,17 +756,15 @@ fn java_trust_store(r: &Reader<'_>, d: &mut Draft) -> Result<(), Error> {
 
 /// The `javaTrustStore` setting: `{key, type, password}`.
 fn parse_java(value: &Value) -> Result<JavaTrustStore, Error> {
-    const KEY: &str = "javaTrustStore";
-    let nested = Nested::read(
+    let nested = Reader::nested(
         value,
-        KEY,
+        "javaTrustStore",
         &["key", "type", "password", "cacerts"],
         "\"key\" and optionally \"type\", \"password\" and \"cacerts\"",
     )?;
-    let text = |field: &str| nested.text(field);
-    let key = text("key")?.ok_or(Error::JavaKeyRequired)?;
-    names::config_map_key(key).map_err(|reason| nested.invalid("key", key, reason))?;
-    let store_type = match text("type")? {
+    let key = nested.checked_string("key", names::config_map_key)?;
+    let key = key.ok_or(Error::JavaKeyRequired)?;
+    let store_type = match nested.string("type")? {
         None => DEFAULT_TRUST_STORE_TYPE,
         Some(t @ ("PKCS12" | "JKS")) => t,
         Some(other) => {
@@ -799,7 +773,8 @@ fn parse_java(value: &Value) -> Result<JavaTrustStore, Error> {
                 .into());
         }
     };
-    let password = text("password")?.unwrap_or(DEFAULT_TRUST_STORE_PASSWORD);
+    let password = nested.string("password")?;
+    let password = password.unwrap_or(DEFAULT_TRUST_STORE_PASSWORD);
     if password
         .chars()
         .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\'')
@@ -807,7 +782,7 @@ fn parse_java(value: &Value) -> Result<JavaTrustStore, Error> {
         return Err(Error::JavaPassword);
     }
     Ok(JavaTrustStore {
-        key: key.to_string(),
+        key,
         store_type: store_type.to_string(),
         password: password.to_string(),
     })
@@ -855,8 +830,8 @@ fn cacerts_subject(r: &Reader<'_>, i: usize) -> Subject {
 /// setting is off: a container could not get both mounts.
 fn cacerts_apart_from_store(r: &Reader<'_>, s: &Settings) -> Result<(), Error> {
     for (i, file) in s.java_cacerts.iter().enumerate() {
-        let store = s.system_trust_store.iter();
-        if let Some(other) = store.clone().find(|f| names::overlap(f, file)) {
+        let mut store = s.system_trust_store.iter();
+        if let Some(other) = store.find(|f| names::overlap(f, file)) {
             return Err(Error::from(CacertsOverlap {
                 subject: cacerts_subject(r, i),
                 file: file.clone(),
@@ -870,22 +845,22 @@ fn cacerts_apart_from_store(r: &Reader<'_>, s: &Settings) -> Result<(), Error> {
 /// `envValues`: variables with a literal value, under the rules of
 /// `envVars` (read before), and never JAVA_TOOL_OPTIONS when the policy
 /// owns the Java trust store.
-fn env_values(r: &Reader<'_>, s: &Settings) -> Result<Vec<(String, String)>, Error> {
-    let map = match r.get(ENV_VALUES) {
+fn env_values(r: &Reader<'_>, key: &str, s: &Settings) -> Result<Vec<(String, String)>, Error> {
+    let map = match r.get(key) {
         None => return Ok(Vec::new()),
         Some(Value::Object(map)) => map,
         Some(other) => {
             let expected = Expected::ObjectWith(
                 "variable names and their values as strings (e.g. NODE_USE_SYSTEM_CA: \"1\")",
             );
-            return Err(wrong(ENV_VALUES, expected, other).into());
+            return Err(wrong(key, expected, other).into());
         }
     };
     let mut out = Vec::with_capacity(map.len());
     for (name, value) in map {
-        names::env_var_name(name).map_err(|reason| invalid(ENV_VALUES, name, reason))?;
+        names::env_var_name(name).map_err(|reason| invalid(key, name, reason))?;
         let Value::String(value) = value else {
-            let subject = Subject::Setting(format!("{ENV_VALUES}.{name}"));
+            let subject = Subject::Setting(format!("{key}.{name}"));
             return Err(ValueError::wrong_kind(subject, Expected::String, Kind::of(value)).into());
         };
         if s.env_vars.iter().any(|v| v == name) {
@@ -899,12 +874,12 @@ fn env_values(r: &Reader<'_>, s: &Settings) -> Result<Vec<(String, String)>, Err
     Ok(out)
 }
 
-fn env_var_list(names_in: &[&str]) -> Result<Vec<String>, Error> {
+fn env_var_list(key: &str, names_in: &[&str]) -> Result<Vec<String>, Error> {
     let mut out: Vec<String> = Vec::with_capacity(names_in.len());
     for name in names_in {
-        names::env_var_name(name).map_err(|reason| invalid("envVars", name, reason))?;
+        names::env_var_name(name).map_err(|reason| invalid(key, name, reason))?;
         if out.iter().any(|seen| seen == name) {
-            return Err(invalid("envVars", name, names::Rule::ListedTwice).into());
+            return Err(invalid(key, name, names::Rule::ListedTwice).into());
         }
         out.push((*name).to_string());
     }
@@ -933,7 +908,7 @@ mod tests {
     }
 
     #[test]
-    fn settings_are_read_once_per_text() {
+    fn settings_are_read_once_per_text_and_refused_on_every_call() {
         let first = Settings::cached(r#"{"configMap":"ca-bundle"}"#).unwrap();
         let again = Settings::cached(r#"{"configMap":"ca-bundle"}"#).unwrap();
         assert!(Rc::ptr_eq(&first, &again));
@@ -942,10 +917,7 @@ mod tests {
         let back = Settings::cached(r#"{"configMap":"ca-bundle"}"#).unwrap();
         assert!(!Rc::ptr_eq(&first, &back));
         assert_eq!(back.values.source, Source::ConfigMap("ca-bundle".into()));
-    }
-
-    #[test]
-    fn refused_settings_are_refused_on_every_call() {
+        // Refused settings are not kept: each call refuses them again.
         let text = r#"{"configMap":"ca-bundle","secret":"x"}"#;
         let message = "the settings \"configMap\", \"secret\" and \"clusterTrustBundle\" are \
                        mutually exclusive: set only the one that holds the trust bundle";
@@ -1012,17 +984,13 @@ mod tests {
     }
 
     #[test]
-    fn null_settings_need_a_source() {
+    fn null_settings_need_a_source_and_sources_are_exclusive() {
         assert_eq!(
             parse(Value::Null).unwrap_err(),
             "one of the settings \"configMap\" or \"secret\" is required: the name of the \
              ConfigMap or Secret holding the trust bundle in each namespace (e.g. configMap: \
              ca-bundle), or \"clusterTrustBundle\""
         );
-    }
-
-    #[test]
-    fn config_map_and_secret_are_exclusive() {
         assert_eq!(
             parse(json!({"configMap": "a", "secret": "b"})).unwrap_err(),
             "the settings \"configMap\", \"secret\" and \"clusterTrustBundle\" are mutually \
@@ -1032,48 +1000,17 @@ mod tests {
 
     #[test]
     fn unknown_key_is_refused_with_a_hint() {
+        let known = KEYS.iter().map(|k| k.name).collect::<Vec<_>>().join(", ");
         assert_eq!(
             parse(json!({"configMap": "a", "excludeNamespace": ["x"]})).unwrap_err(),
             format!(
                 "setting \"excludeNamespace\" is not a known setting (did you mean \
-                 \"excludeNamespaces\"?); the settings are: {}",
-                KEYS.iter().map(|k| k.name).collect::<Vec<_>>().join(", ")
+                 \"excludeNamespaces\"?); the settings are: {known}"
             )
         );
         assert_eq!(
             parse(json!({"configMap": "a", "zzz": 1})).unwrap_err(),
-            format!(
-                "setting \"zzz\" is not a known setting; the settings are: {}",
-                KEYS.iter().map(|k| k.name).collect::<Vec<_>>().join(", ")
-            )
-        );
-    }
-
-    #[test]
-    fn wrong_types_name_the_key() {
-        assert_eq!(
-            parse(json!({"configMap": 3})).unwrap_err(),
-            "setting \"configMap\" must be a string, found a number"
-        );
-        assert_eq!(
-            parse(json!({"configMap": "a", "setEnvVar": "yes"})).unwrap_err(),
-            "setting \"setEnvVar\": \"yes\" must be true or false"
-        );
-        assert_eq!(
-            parse(json!({"configMap": "a", "inject": 1})).unwrap_err(),
-            "setting \"inject\" must be true or false, found a number"
-        );
-        assert_eq!(
-            parse(json!({"configMap": "a", "envVars": "SSL_CERT_FILE"})).unwrap_err(),
-            "setting \"envVars\" must be a list of strings, found a string"
-        );
-        assert_eq!(
-            parse(json!({"configMap": "a", "excludeContainers": ["ok", 1]})).unwrap_err(),
-            "setting \"excludeContainers\"[1] must be a string, found a number"
-        );
-        assert_eq!(
-            parse(json!(["configMap"])).unwrap_err(),
-            "settings must be an object of keys and values, found a list"
+            format!("setting \"zzz\" is not a known setting; the settings are: {known}")
         );
     }
 
@@ -1082,81 +1019,101 @@ mod tests {
          \"my-org.com\")";
 
     #[test]
-    fn invalid_values_name_the_key_and_the_problem() {
+    fn refused_values_name_the_key_and_the_problem() {
         let cases = [
             (
-                json!({"configMap": "My_Bundle"}),
-                format!("setting \"configMap\": \"My_Bundle\" {OBJECT_NAME}"),
+                json!({"configMap": 3}),
+                "setting \"configMap\" must be a string, found a number",
             ),
             (
-                json!({"secret": "-x"}),
-                format!("setting \"secret\": \"-x\" {OBJECT_NAME}"),
+                json!({"configMap": "a", "setEnvVar": "yes"}),
+                "setting \"setEnvVar\": \"yes\" must be true or false",
+            ),
+            (
+                json!({"configMap": "a", "inject": 1}),
+                "setting \"inject\" must be true or false, found a number",
+            ),
+            (
+                json!({"configMap": "a", "envVars": "SSL_CERT_FILE"}),
+                "setting \"envVars\" must be a list of strings, found a string",
+            ),
+            (
+                json!({"configMap": "a", "excludeContainers": ["ok", 1]}),
+                "setting \"excludeContainers\"[1] must be a string, found a number",
+            ),
+            (
+                json!(["configMap"]),
+                "settings must be an object of keys and values, found a list",
             ),
             (
                 json!({"configMap": "a", "certFile": "a/b"}),
                 "setting \"certFile\": \"a/b\" must be a valid ConfigMap key: letters, digits, \
-                 '-', '_' and '.' (e.g. \"ca.crt\")"
-                    .to_string(),
+                 '-', '_' and '.' (e.g. \"ca.crt\")",
             ),
             (
                 json!({"configMap": "a", "mountPath": "certs"}),
-                "setting \"mountPath\": \"certs\" must be an absolute path (starting with '/')"
-                    .to_string(),
+                "setting \"mountPath\": \"certs\" must be an absolute path (starting with '/')",
             ),
             (
                 json!({"configMap": "a", "mountPath": "/etc"}),
                 "setting \"mountPath\": \"/etc\" must not be /etc: the mount would hide the \
-                 container's own /etc; use a directory of its own such as \"/cacerts\""
-                    .to_string(),
+                 container's own /etc; use a directory of its own such as \"/cacerts\"",
             ),
             (
                 json!({"configMap": "a", "mountPath": "/certs/"}),
                 "setting \"mountPath\": \"/certs/\" must be a normalised absolute path (no '//', \
-                 '.', '..' or trailing '/'), e.g. \"/certs\""
-                    .to_string(),
+                 '.', '..' or trailing '/'), e.g. \"/certs\"",
             ),
             (
                 json!({"configMap": "a", "sslCertFile": "ca.crt"}),
-                "setting \"sslCertFile\": \"ca.crt\" must be an absolute path (starting with '/')"
-                    .to_string(),
+                "setting \"sslCertFile\": \"ca.crt\" must be an absolute path (starting with '/')",
             ),
             (
                 json!({"configMap": "a", "envVars": ["1BAD"]}),
                 "setting \"envVars\": \"1BAD\" must be a valid environment variable name: \
                  letters, digits, '_', '-' and '.', not starting with a digit nor with '..', and \
-                 not '.' (e.g. \"SSL_CERT_FILE\")"
-                    .to_string(),
+                 not '.' (e.g. \"SSL_CERT_FILE\")",
             ),
             (
                 json!({"configMap": "a", "envVars": ["A", "A"]}),
-                "setting \"envVars\": \"A\" is listed twice".to_string(),
+                "setting \"envVars\": \"A\" is listed twice",
             ),
             (
                 json!({"configMap": "a", "includeNamespaces": ["team-["]}),
                 "setting \"includeNamespaces\": \"team-[\" is not a valid glob: '[' opens a \
-                 character class that is never closed with ']'"
-                    .to_string(),
-            ),
-            (
-                json!({"configMap": "a", "annotationPrefix": "Not Valid"}),
-                format!("setting \"annotationPrefix\": \"Not Valid\" {OBJECT_NAME}"),
+                 character class that is never closed with ']'",
             ),
             (
                 json!({"configMap": "a", "allowedOverrides": ["mountpath"]}),
                 "setting \"allowedOverrides\": \"mountpath\" is not an annotation of this policy; \
                  the annotations are: inject, configMap, secret, certFile, mountPath, \
                  sslCertFile, setEnvVar, excludeContainers, excludeNamespaces, \
-                 includeNamespaces, javaTrustStore, systemTrustStore"
-                    .to_string(),
+                 includeNamespaces, javaTrustStore, systemTrustStore",
             ),
         ];
         for (settings, message) in cases {
             assert_eq!(parse(settings.clone()).unwrap_err(), message, "{settings}");
         }
+        for (settings, value) in [
+            (
+                json!({"configMap": "My_Bundle"}),
+                "setting \"configMap\": \"My_Bundle\"",
+            ),
+            (json!({"secret": "-x"}), "setting \"secret\": \"-x\""),
+            (
+                json!({"configMap": "a", "annotationPrefix": "Not Valid"}),
+                "setting \"annotationPrefix\": \"Not Valid\"",
+            ),
+        ] {
+            assert_eq!(
+                parse(settings).unwrap_err(),
+                format!("{value} {OBJECT_NAME}")
+            );
+        }
     }
 
     #[test]
-    fn opt_in_mode_needs_inject_override() {
+    fn opt_in_mode_needs_inject_override_and_an_empty_list_allows_none() {
         assert_eq!(
             parse(json!({"configMap": "a", "inject": false, "allowedOverrides": []})).unwrap_err(),
             "setting \"inject\" is false (opt-in mode) but \"allowedOverrides\" does not list \
@@ -1166,10 +1123,7 @@ mod tests {
             parse(json!({"configMap": "a", "inject": false, "allowedOverrides": ["inject"]}))
                 .is_ok()
         );
-    }
-
-    #[test]
-    fn empty_allowed_overrides_locks_every_annotation() {
+        // An empty list locks every annotation.
         let s = parse(json!({"configMap": "a", "allowedOverrides": []})).unwrap();
         assert_eq!(s.allowed_overrides, Overrides::none());
     }
@@ -1190,35 +1144,25 @@ mod tests {
 
     #[test]
     fn action_is_inject_unless_require_is_asked() {
-        let action = |v: Value| parse(v).map(|s| s.action);
-        assert_eq!(action(json!({"configMap": "a"})), Ok(Action::Inject));
+        let action = |v: Value| parse(json!({"configMap": "a", "action": v})).map(|s| s.action);
         assert_eq!(
-            action(json!({"configMap": "a", "action": null})),
-            Ok(Action::Inject)
+            parse(json!({"configMap": "a"})).unwrap().action,
+            Action::Inject
         );
+        assert_eq!(action(Value::Null), Ok(Action::Inject));
+        assert_eq!(action(json!("inject")), Ok(Action::Inject));
+        assert_eq!(action(json!("require")), Ok(Action::Require));
+        for other in ["audit", "Require"] {
+            assert_eq!(
+                action(json!(other)),
+                Err(format!(
+                    "setting \"action\": \"{other}\" must be \"inject\" or \"require\""
+                ))
+            );
+        }
         assert_eq!(
-            action(json!({"configMap": "a", "action": "inject"})),
-            Ok(Action::Inject)
-        );
-        assert_eq!(
-            action(json!({"configMap": "a", "action": "require"})),
-            Ok(Action::Require)
-        );
-    }
-
-    #[test]
-    fn action_other_than_inject_or_require_is_refused() {
-        assert_eq!(
-            parse(json!({"configMap": "a", "action": "audit"})).unwrap_err(),
-            "setting \"action\": \"audit\" must be \"inject\" or \"require\""
-        );
-        assert_eq!(
-            parse(json!({"configMap": "a", "action": "Require"})).unwrap_err(),
-            "setting \"action\": \"Require\" must be \"inject\" or \"require\""
-        );
-        assert_eq!(
-            parse(json!({"configMap": "a", "action": true})).unwrap_err(),
-            "setting \"action\" must be a string, found a boolean"
+            action(json!(true)),
+            Err("setting \"action\" must be a string, found a boolean".to_string())
         );
     }
 
@@ -1313,12 +1257,7 @@ mod tests {
                 "{file}"
             );
         }
-    }
-
-    #[test]
-    fn system_trust_store_files_are_listed_once_and_never_nested() {
-        let refused =
-            |files: Value| parse(json!({"configMap": "a", "systemTrustStore": files})).unwrap_err();
+        // Each file is listed once, and never under another.
         assert_eq!(
             refused(json!(["/etc/ssl/cert.pem", "/a.pem", "/etc/ssl/cert.pem"])),
             "setting \"systemTrustStore\"[2]: \"/etc/ssl/cert.pem\" is listed twice"
@@ -1450,14 +1389,9 @@ mod tests {
 
     #[test]
     fn java_cacerts_true_is_the_standard_list_and_a_list_replaces_it() {
-        assert_eq!(
-            java(json!(true)).unwrap().java_cacerts,
-            STANDARD_JAVA_CACERTS
-        );
-        assert_eq!(
-            java(json!("true")).unwrap().java_cacerts,
-            STANDARD_JAVA_CACERTS
-        );
+        for on in [json!(true), json!("true")] {
+            assert_eq!(java(on).unwrap().java_cacerts, STANDARD_JAVA_CACERTS);
+        }
         for off in [json!(false), json!("false"), Value::Null] {
             let s = java(off).unwrap();
             assert!(s.java_cacerts.is_empty());

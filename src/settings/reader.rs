@@ -1,6 +1,8 @@
 //! Reading the settings' JSON: each value by its key, of the kind the key
 //! needs, refused with a message naming the key.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use crate::diag::Kind;
@@ -8,22 +10,12 @@ use crate::error::{Expected, Reason, Subject, ValueError};
 use crate::settings::names;
 use crate::settings::selection::Glob;
 
-/// A setting's object refused as it is read.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum Error {
-    #[error(transparent)]
-    Value(#[from] ValueError),
-    /// A field that the setting's object does not have.
-    #[error("setting \"{setting}.{field}\" is not known: use {form}")]
-    UnknownField {
-        setting: &'static str,
-        field: String,
-        form: &'static str,
-    },
+/// The settings read by key: the top-level ones, or the fields of the
+/// setting `within`, which messages name `setting.field`.
+pub struct Reader<'a> {
+    map: &'a Map<String, Value>,
+    within: Option<&'static str>,
 }
-
-/// The top-level settings, read by key.
-pub struct Reader<'a>(pub &'a Map<String, Value>);
 
 /// `setting "{key}" must be {expected}, found` what `found` is.
 pub fn wrong(key: &str, expected: Expected, found: &Value) -> ValueError {
@@ -36,16 +28,54 @@ pub fn invalid(key: &str, value: &str, reason: impl Into<Reason>) -> ValueError 
 }
 
 impl<'a> Reader<'a> {
+    pub fn new(map: &'a Map<String, Value>) -> Reader<'a> {
+        Reader { map, within: None }
+    }
+
+    /// `value` as the object of the setting `key` with only `fields`; `form`
+    /// says what it should hold.
+    pub fn nested(
+        value: &'a Value,
+        key: &'static str,
+        fields: &[&str],
+        form: &'static str,
+    ) -> Result<Reader<'a>, ValueError> {
+        let Value::Object(map) = value else {
+            return Err(wrong(key, Expected::ObjectWith(form), value));
+        };
+        if let Some(unknown) = map.keys().find(|k| !fields.contains(&k.as_str())) {
+            let subject = Subject::Setting(format!("{key}.{unknown}"));
+            return Err(ValueError::UnknownField { subject, form });
+        }
+        Ok(Reader {
+            map,
+            within: Some(key),
+        })
+    }
+
+    /// How messages name the setting `key`.
+    fn name<'k>(&self, key: &'k str) -> Cow<'k, str> {
+        match self.within {
+            None => Cow::Borrowed(key),
+            Some(setting) => Cow::Owned(format!("{setting}.{key}")),
+        }
+    }
+
+    /// `setting "{key}": {value:?} {reason}`.
+    pub fn invalid(&self, key: &str, value: &str, reason: impl Into<Reason>) -> ValueError {
+        invalid(&self.name(key), value, reason)
+    }
+
     /// A present, non-null value.
     pub fn get(&self, key: &str) -> Option<&'a Value> {
-        self.0.get(key).filter(|v| !v.is_null())
+        self.map.get(key).filter(|v| !v.is_null())
     }
 
     pub fn string(&self, key: &str) -> Result<Option<&'a str>, ValueError> {
         match self.get(key) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
-            Some(other) => Err(wrong(key, Expected::String, other)),
+            Some(other) => Err(wrong(&self.name(key), Expected::String, other)),
         }
     }
 
@@ -58,7 +88,7 @@ impl<'a> Reader<'a> {
         let Some(s) = self.string(key)? else {
             return Ok(None);
         };
-        check(s).map_err(|reason| invalid(key, s, reason))?;
+        check(s).map_err(|reason| self.invalid(key, s, reason))?;
         Ok(Some(s.to_string()))
     }
 
@@ -69,11 +99,12 @@ impl<'a> Reader<'a> {
             None => Ok(default),
             Some(Value::Bool(b)) => Ok(*b),
             Some(Value::String(s)) => names::parse_bool(s)
-                .ok_or_else(|| invalid(key, s, Reason::MustBe(Expected::Boolean))),
-            Some(other) => Err(wrong(key, Expected::Boolean, other)),
+                .ok_or_else(|| self.invalid(key, s, Reason::MustBe(Expected::Boolean))),
+            Some(other) => Err(wrong(&self.name(key), Expected::Boolean, other)),
         }
     }
 
+    /// A list of strings (of a top-level setting: messages name its items).
     pub fn list(&self, key: &'static str) -> Result<Vec<&'a str>, ValueError> {
         let items = match self.get(key) {
             None => return Ok(Vec::new()),
@@ -98,55 +129,4 @@ pub fn strings<'v>(key: &'static str, items: &'v [Value]) -> Result<Vec<&'v str>
             .ok_or_else(|| ValueError::wrong_kind(subject, Expected::String, Kind::of(item)))
     };
     items.iter().enumerate().map(item).collect()
-}
-
-/// A setting that is an object of its own fields, each named in messages as
-/// `setting.field`.
-pub struct Nested<'m> {
-    key: &'static str,
-    map: &'m Map<String, Value>,
-}
-
-impl<'m> Nested<'m> {
-    /// `value` as an object with only `fields`; `form` says what it should hold.
-    pub fn read(
-        value: &'m Value,
-        key: &'static str,
-        fields: &[&str],
-        form: &'static str,
-    ) -> Result<Nested<'m>, Error> {
-        let Value::Object(map) = value else {
-            return Err(wrong(key, Expected::ObjectWith(form), value).into());
-        };
-        if let Some(unknown) = map.keys().find(|k| !fields.contains(&k.as_str())) {
-            return Err(Error::UnknownField {
-                setting: key,
-                field: unknown.clone(),
-                form,
-            });
-        }
-        Ok(Nested { key, map })
-    }
-
-    /// A string field; absent or null is `None`.
-    pub fn text(&self, field: &str) -> Result<Option<&'m str>, ValueError> {
-        match self.map.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(other) => Err(wrong(&self.name(field), Expected::String, other)),
-        }
-    }
-
-    pub fn get(&self, field: &str) -> Option<&'m Value> {
-        self.map.get(field).filter(|v| !v.is_null())
-    }
-
-    /// `setting "{key}.{field}": {value:?} {reason}`.
-    pub fn invalid(&self, field: &str, value: &str, reason: impl Into<Reason>) -> ValueError {
-        invalid(&self.name(field), value, reason)
-    }
-
-    fn name(&self, field: &str) -> String {
-        format!("{}.{field}", self.key)
-    }
 }

@@ -126,17 +126,13 @@ fn escaped(chars: &mut std::str::Chars<'_>) -> Result<char, GlobError> {
 }
 
 fn parse_class(chars: &mut std::str::Chars<'_>) -> Result<Token, GlobError> {
-    let mut negated = false;
+    let negated = matches!(chars.clone().next(), Some('^' | '!'));
+    if negated {
+        chars.next();
+    }
     let mut ranges = Vec::new();
-    let mut first = true;
     loop {
         let c = chars.next().ok_or(GlobError::UnclosedClass)?;
-        if first && (c == '^' || c == '!') {
-            negated = true;
-            first = false;
-            continue;
-        }
-        first = false;
         let lo = match c {
             ']' if !ranges.is_empty() => return Ok(Token::Class { negated, ranges }),
             ']' | '-' => return Err(GlobError::ClassStart(c)),
@@ -169,10 +165,7 @@ pub fn any_matches(globs: &[Glob], name: &str) -> bool {
 /// Whether a namespace is in scope: exclusion always wins over inclusion, and
 /// an empty inclusion list includes every namespace.
 pub fn namespace_selected(include: &[Glob], exclude: &[Glob], namespace: &str) -> bool {
-    if any_matches(exclude, namespace) {
-        return false;
-    }
-    include.is_empty() || any_matches(include, namespace)
+    !any_matches(exclude, namespace) && (include.is_empty() || any_matches(include, namespace))
 }
 
 #[cfg(test)]
@@ -184,55 +177,45 @@ mod tests {
     }
 
     #[test]
-    fn literal_matches_only_itself() {
-        assert!(glob("istio-proxy").matches("istio-proxy"));
-        assert!(!glob("istio-proxy").matches("istio-proxy2"));
-        assert!(!glob("istio-proxy").matches("istio"));
-    }
-
-    #[test]
-    fn star_matches_any_run() {
-        let g = glob("kube-*");
-        assert!(g.matches("kube-system"));
-        assert!(g.matches("kube-"));
-        assert!(!g.matches("kube"));
-        assert!(glob("*").matches(""));
-        assert!(glob("*-system").matches("kube-system"));
-        assert!(glob("a*b*c").matches("aXXbYYbc"));
-        assert!(!glob("a*b*c").matches("aXXbYYb"));
-        assert!(glob("**x").matches("x"));
-    }
-
-    #[test]
-    fn characters_beyond_ascii_count_as_one() {
-        assert!(glob("?").matches("é"));
-        assert!(glob("caf?-*").matches("café-ü"));
-        assert!(glob("*é?x").matches("ééé€x"));
-        assert!(!glob("*é?x").matches("éx"));
-    }
-
-    #[test]
-    fn question_mark_matches_one_character() {
-        assert!(glob("team-?").matches("team-a"));
-        assert!(!glob("team-?").matches("team-ab"));
-        assert!(!glob("team-?").matches("team-"));
-    }
-
-    #[test]
-    fn classes_ranges_and_negation() {
-        assert!(glob("ns-[0-9]").matches("ns-7"));
-        assert!(!glob("ns-[0-9]").matches("ns-x"));
-        assert!(glob("ns-[^0-9]").matches("ns-x"));
-        assert!(glob("ns-[!0-9]").matches("ns-x"));
-        assert!(!glob("ns-[!0-9]").matches("ns-1"));
-        assert!(glob("[ab]c").matches("bc"));
+    fn globs_match_as_go_path_match_does() {
+        let cases = [
+            // A literal matches only itself.
+            ("istio-proxy", "istio-proxy", true),
+            ("istio-proxy", "istio-proxy2", false),
+            ("istio-proxy", "istio", false),
+            // `*` matches any run.
+            ("kube-*", "kube-system", true),
+            ("kube-*", "kube-", true),
+            ("kube-*", "kube", false),
+            ("*", "", true),
+            ("*-system", "kube-system", true),
+            ("a*b*c", "aXXbYYbc", true),
+            ("a*b*c", "aXXbYYb", false),
+            ("**x", "x", true),
+            // Characters beyond ASCII count as one.
+            ("?", "é", true),
+            ("caf?-*", "café-ü", true),
+            ("*é?x", "ééé€x", true),
+            ("*é?x", "éx", false),
+            // `?` matches one character.
+            ("team-?", "team-a", true),
+            ("team-?", "team-ab", false),
+            ("team-?", "team-", false),
+            // Classes, ranges and negation.
+            ("ns-[0-9]", "ns-7", true),
+            ("ns-[0-9]", "ns-x", false),
+            ("ns-[^0-9]", "ns-x", true),
+            ("ns-[!0-9]", "ns-x", true),
+            ("ns-[!0-9]", "ns-1", false),
+            ("[ab]c", "bc", true),
+            // An escape makes a metacharacter literal.
+            ("a\\*", "a*", true),
+            ("a\\*", "ab", false),
+        ];
+        for (pattern, name, matches) in cases {
+            assert_eq!(glob(pattern).matches(name), matches, "{pattern:?} {name:?}");
+        }
         assert_eq!(Glob::parse("[]a]"), Err(GlobError::ClassStart(']')));
-    }
-
-    #[test]
-    fn escape_makes_metacharacters_literal() {
-        assert!(glob("a\\*").matches("a*"));
-        assert!(!glob("a\\*").matches("ab"));
     }
 
     #[test]
@@ -250,16 +233,12 @@ mod tests {
     }
 
     #[test]
-    fn exclude_namespace_wins_over_include() {
+    fn exclude_namespace_wins_over_include_and_no_include_includes_all() {
         let include = [glob("team-*")];
         let exclude = [glob("team-secret")];
         assert!(namespace_selected(&include, &exclude, "team-a"));
         assert!(!namespace_selected(&include, &exclude, "team-secret"));
         assert!(!namespace_selected(&include, &exclude, "default"));
-    }
-
-    #[test]
-    fn empty_include_list_includes_every_namespace() {
         assert!(namespace_selected(&[], &[], "anything"));
         assert!(!namespace_selected(&[], &[glob("kube-*")], "kube-system"));
     }

@@ -56,9 +56,7 @@ impl Source {
             }
         }
         item.insert("path".into(), Value::String(path.to_string()));
-        let mut source = Map::new();
-        source.insert("clusterTrustBundle".into(), Value::Object(item));
-        Value::Object(source)
+        one("clusterTrustBundle", Value::Object(item))
     }
 
     /// The volume source field and its value (`cert_file` is the projected
@@ -69,12 +67,8 @@ impl Source {
             Source::ConfigMap(name) => ("configMap", named("name", name)),
             Source::Secret(name) => ("secret", named("secretName", name)),
             Source::ClusterTrustBundle(bundle) => {
-                let mut projected = Map::new();
-                projected.insert(
-                    "sources".into(),
-                    Value::Array(vec![Source::projection(bundle, cert_file)]),
-                );
-                ("projected", Value::Object(projected))
+                let sources = vec![Source::projection(bundle, cert_file)];
+                ("projected", one("sources", Value::Array(sources)))
             }
         }
     }
@@ -100,15 +94,14 @@ impl Source {
 
     /// How the status annotation names the source.
     pub fn describe(&self) -> Value {
-        let text = |name: &String| Value::String(name.clone());
+        let name = Value::String(self.label().to_string());
         match self {
-            Source::ConfigMap(name) => one("configMap", text(name)),
-            Source::Secret(name) => one("secret", text(name)),
-            Source::ClusterTrustBundle(TrustBundle::Name(name)) => {
-                one("clusterTrustBundle", one("name", text(name)))
+            Source::ConfigMap(_) | Source::Secret(_) => one(self.volume_field(), name),
+            Source::ClusterTrustBundle(TrustBundle::Name(_)) => {
+                one("clusterTrustBundle", one("name", name))
             }
-            Source::ClusterTrustBundle(TrustBundle::Signer { signer_name, .. }) => {
-                one("clusterTrustBundle", one("signerName", text(signer_name)))
+            Source::ClusterTrustBundle(TrustBundle::Signer { .. }) => {
+                one("clusterTrustBundle", one("signerName", name))
             }
         }
     }

@@ -8,7 +8,7 @@ use crate::diag::{At, Kind};
 use crate::error::{Expected, Reason, Subject, ValueError};
 use crate::fields::missing;
 use crate::settings::names;
-use crate::settings::reader::{self, Nested};
+use crate::settings::reader::Reader;
 use crate::settings::signer::{signer_name, trust_bundle_name};
 use crate::settings::source::TrustBundle;
 
@@ -17,8 +17,6 @@ use crate::settings::source::TrustBundle;
 pub enum Error {
     #[error(transparent)]
     Value(#[from] ValueError),
-    #[error(transparent)]
-    Read(#[from] reader::Error),
     #[error(
         "setting \"clusterTrustBundle.labelSelector\" only goes with \"signerName\", not with \
          \"name\""
@@ -60,14 +58,14 @@ const REQUIREMENT_FIELDS: &str = "\"key\", \"operator\" and \"values\"";
 
 /// The `clusterTrustBundle` setting: `{name}` or `{signerName, labelSelector}`.
 pub fn parse_trust_bundle(value: &Value) -> Result<TrustBundle, Error> {
-    let nested = Nested::read(
+    let nested = Reader::nested(
         value,
         "clusterTrustBundle",
         &["name", "signerName", "labelSelector"],
         "\"name\", or \"signerName\" and \"labelSelector\"",
     )?;
     let selector = nested.get("labelSelector");
-    match (nested.text("name")?, nested.text("signerName")?) {
+    match (nested.string("name")?, nested.string("signerName")?) {
         (Some(name), None) => {
             if selector.is_some() {
                 return Err(Error::SelectorWithName);
@@ -106,18 +104,15 @@ fn label_selector(value: &Value) -> Result<(), Selector> {
         match (key.as_str(), field) {
             ("matchLabels" | "matchExpressions", Value::Null) => {}
             ("matchLabels", Value::Object(labels)) => match_labels(labels)?,
-            ("matchExpressions", Value::Array(items)) => match_expressions(items, &root)?,
+            ("matchExpressions", Value::Array(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    requirement(item, &At::Item(&root, "matchExpressions", i))?;
+                }
+            }
             ("matchLabels", other) => return Err(wrong(&at, Expected::Object, other)),
             ("matchExpressions", other) => return Err(wrong(&at, Expected::List, other)),
             (unknown, _) => return Err(Selector::UnknownField(unknown.to_string())),
         }
-    }
-    Ok(())
-}
-
-fn match_expressions(items: &[Value], root: &At<'_>) -> Result<(), Selector> {
-    for (i, item) in items.iter().enumerate() {
-        requirement(item, &At::Item(root, "matchExpressions", i))?;
     }
     Ok(())
 }
@@ -127,14 +122,18 @@ fn match_labels(labels: &Map<String, Value>) -> Result<(), Selector> {
     for (key, value) in labels {
         names::qualified_name(key)
             .map_err(|reason| ValueError::invalid(Subject::path("matchLabels key"), key, reason))?;
-        let at = At::Field(&root, key);
-        let Value::String(text) = value else {
-            return Err(wrong(&at, Expected::String, value));
-        };
-        names::label_value(text)
-            .map_err(|reason| ValueError::invalid(Subject::path(at), text, reason))?;
+        label_value(value, &At::Field(&root, key))?;
     }
     Ok(())
+}
+
+/// A label value, named `at` in messages.
+fn label_value(value: &Value, at: &At<'_>) -> Result<(), Selector> {
+    let Value::String(text) = value else {
+        return Err(wrong(at, Expected::String, value));
+    };
+    names::label_value(text)
+        .map_err(|reason| ValueError::invalid(Subject::path(at), text, reason).into())
 }
 
 /// One item of `matchExpressions`, named `at` in messages.
@@ -151,18 +150,27 @@ fn requirement(item: &Value, at: &At<'_>) -> Result<(), Selector> {
             field: unknown.clone(),
         });
     }
-    requirement_key(fields.get("key"), &At::Field(at, "key"))?;
+    let key_at = At::Field(at, "key");
+    let key = fields.get("key");
+    let key = required(key, &key_at, Expected::LabelKey, Expected::String)?;
+    names::qualified_name(key)
+        .map_err(|reason| ValueError::invalid(Subject::path(key_at), key, reason))?;
     let values = requirement_values(fields.get("values"), at)?;
     requirement_operator(fields.get("operator"), at, values)
 }
 
-/// A requirement's key: a label key.
-fn requirement_key(key: Option<&Value>, at: &At<'_>) -> Result<(), Selector> {
-    match key {
-        None | Some(Value::Null) => Err(missing(at, Some(Expected::LabelKey)).into()),
-        Some(Value::String(key)) => Ok(names::qualified_name(key)
-            .map_err(|reason| ValueError::invalid(Subject::path(at), key, reason))?),
-        Some(other) => Err(wrong(at, Expected::String, other)),
+/// A requirement's string field, named `at` in messages: missing, it must
+/// be `needs`; of another kind, `kind`.
+fn required<'v>(
+    value: Option<&'v Value>,
+    at: &At<'_>,
+    needs: Expected,
+    kind: Expected,
+) -> Result<&'v str, Selector> {
+    match value {
+        None | Some(Value::Null) => Err(missing(at, Some(needs)).into()),
+        Some(Value::String(text)) => Ok(text),
+        Some(other) => Err(wrong(at, kind, other)),
     }
 }
 
@@ -173,14 +181,7 @@ fn requirement_operator(
     values: usize,
 ) -> Result<(), Selector> {
     let here = At::Field(at, "operator");
-    let op = match operator {
-        None | Some(Value::Null) => {
-            return Err(missing(&here, Some(Expected::Operator)).into());
-        }
-        Some(Value::String(op)) => op.as_str(),
-        Some(other) => return Err(wrong(&here, Expected::Operator, other)),
-    };
-    match op {
+    match required(operator, &here, Expected::Operator, Expected::Operator)? {
         "In" | "NotIn" if values == 0 => Err(Selector::ValuesNeeded { at: at.to_string() }),
         "Exists" | "DoesNotExist" if values > 0 => {
             Err(Selector::ValuesRefused { at: at.to_string() })
@@ -202,12 +203,7 @@ fn requirement_values(values: Option<&Value>, at: &At<'_>) -> Result<usize, Sele
         Some(other) => return Err(wrong(&At::Field(at, "values"), Expected::StringList, other)),
     };
     for (i, value) in items.iter().enumerate() {
-        let item = At::Item(at, "values", i);
-        let Value::String(text) = value else {
-            return Err(wrong(&item, Expected::String, value));
-        };
-        names::label_value(text)
-            .map_err(|reason| ValueError::invalid(Subject::path(item), text, reason))?;
+        label_value(value, &At::Item(at, "values", i))?;
     }
     Ok(items.len())
 }
@@ -217,8 +213,12 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn refused(value: Value) -> String {
+        parse_trust_bundle(&value).unwrap_err().to_string()
+    }
+
     #[test]
-    fn trust_bundle_setting_forms() {
+    fn trust_bundle_setting_forms_and_errors_naming_the_field() {
         assert_eq!(
             parse_trust_bundle(&json!({"name": "root-bundle"})),
             Ok(TrustBundle::Name("root-bundle".into()))
@@ -232,14 +232,6 @@ mod tests {
                 label_selector: json!({"matchLabels": {"trust": "corp"}})
             })
         );
-    }
-
-    fn refused(value: Value) -> String {
-        parse_trust_bundle(&value).unwrap_err().to_string()
-    }
-
-    #[test]
-    fn trust_bundle_setting_errors_name_the_field() {
         let cases = [
             (
                 json!("x"),
