@@ -371,31 +371,29 @@ mod tests {
         }
     }
 
+    type Pieces = Vec<&'static str>;
+
+    /// `items` between `ends`, comma-separated, each after `key`.
+    fn wrap(ends: [&'static str; 2], key: &[&'static str], items: Vec<Pieces>) -> Pieces {
+        let mut out = vec![ends[0]];
+        for (n, item) in items.into_iter().enumerate() {
+            out.extend((n > 0).then_some(","));
+            out.extend(key);
+            out.extend(item);
+        }
+        out.push(ends[1]);
+        out
+    }
+
     /// A JSON text as its pieces: a leaf, or an array or object of texts.
-    fn json_pieces() -> impl proptest::strategy::Strategy<Value = Vec<&'static str>> {
+    fn json_pieces() -> impl proptest::strategy::Strategy<Value = Pieces> {
         use proptest::prelude::*;
         let leaf = proptest::sample::select(LEAVES.to_vec()).prop_map(|leaf| vec![leaf]);
         leaf.prop_recursive(4, 24, 4, |inner| {
+            let items = proptest::collection::vec(inner, 0..4);
             prop_oneof![
-                proptest::collection::vec(inner.clone(), 0..4).prop_map(|items| {
-                    let mut out = vec!["["];
-                    for (n, item) in items.into_iter().enumerate() {
-                        out.extend((n > 0).then_some(","));
-                        out.extend(item);
-                    }
-                    out.push("]");
-                    out
-                }),
-                proptest::collection::vec(inner, 0..4).prop_map(|values| {
-                    let mut out = vec!["{"];
-                    for (n, value) in values.into_iter().enumerate() {
-                        out.extend((n > 0).then_some(","));
-                        out.extend(["\"k\"", " ", ":"]);
-                        out.extend(value);
-                    }
-                    out.push("}");
-                    out
-                }),
+                items.clone().prop_map(|items| wrap(["[", "]"], &[], items)),
+                items.prop_map(|values| wrap(["{", "}"], &["\"k\"", " ", ":"], values)),
             ]
         })
     }
@@ -470,66 +468,41 @@ mod tests {
         "x",
     ];
 
-    /// The index accepts exactly what serde_json reads as JSON.
+    /// The index accepts exactly what serde_json reads as JSON: every text
+    /// of at most three pieces, and these.
     #[test]
     fn index_reads_the_grammar_serde_json_reads() {
+        let pieces = || [""].into_iter().chain(PIECES.iter().copied());
+        let joined = pieces()
+            .flat_map(|a| pieces().flat_map(move |b| pieces().map(move |c| [a, b, c].concat())));
         let texts = [
-            "",
-            " ",
-            "1",
-            "-0",
-            "-",
-            "01",
-            "1.",
-            "1.5",
             ".5",
-            "1e",
             "1e+",
-            "1E-2",
             "2e3x",
-            "true",
-            "tru",
-            "truex",
-            "null",
-            "nul",
-            "false",
-            "\"",
             "\"a",
-            "\"a\"",
             "\"\\x\"",
-            "\"\\u12\"",
             "\"\\u12g4\"",
             "\"\\u+123\"",
             "\"\u{1}\"",
             "\"\u{7f}\"",
-            "[",
-            "]",
-            "[]",
-            "[,]",
             "[1,]",
             "[1 2]",
             "[1,2]",
-            "{}",
-            "{,}",
-            "{\"a\"}",
             "{\"a\":}",
             "{\"a\":1,}",
             "{\"a\":1}",
             "{1:2}",
             "{\"a\":1]",
-            "[1}",
             "[1] x",
             "[1] ",
             " {\"a\" : [ true , null ] } ",
-            "\"é\"",
             "[é]",
             "{\"a\":{\"b\":[]}}",
             "[[[]]",
-            "[]]",
         ];
-        for text in texts {
-            let serde = serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok();
-            assert_eq!(Index::build(text, 0).is_ok(), serde, "{text:?}");
+        for text in joined.chain(texts.map(String::from)) {
+            let serde = serde_json::from_str::<serde::de::IgnoredAny>(&text).is_ok();
+            assert_eq!(Index::build(&text, 0).is_ok(), serde, "{text:?}");
         }
     }
 }
