@@ -86,10 +86,8 @@ mod tests {
         let escaped = r#"{"a": {"\u0024serde_json::private::RawValue": "{}"}}"#;
         assert_eq!(check(escaped), refused);
         // Not the first key, a string value, or a longer key: an object like any other.
-        assert_eq!(
-            check(&format!(r#"{{"a": 1, "{RAW_VALUE}": "{{}}"}}"#)),
-            Ok(())
-        );
+        let not_first = format!(r#"{{"a": 1, "{RAW_VALUE}": "{{}}"}}"#);
+        assert_eq!(check(&not_first), Ok(()));
         assert_eq!(check(&format!(r#"{{"a": "{RAW_VALUE}"}}"#)), Ok(()));
         assert_eq!(check(&format!(r#"{{"{RAW_VALUE}x": "{{}}"}}"#)), Ok(()));
         // A value beside it reads.
@@ -146,10 +144,8 @@ mod tests {
         assert_eq!(check(&o, "b"), Ok(()));
         assert_eq!(check(&a, "d"), too_deep);
         assert_eq!(check(&a, "s"), lone);
-        assert_eq!(
-            check(&a, "n").map_err(|e| e.to_string()),
-            Err("number out of range at line 1 column 5".into())
-        );
+        let out_of_range = Err("number out of range at line 1 column 5".into());
+        assert_eq!(check(&a, "n").map_err(|e| e.to_string()), out_of_range);
         // The first refusal in a value is the one given.
         assert_eq!(check(&o, "a"), lone);
         // Nested two levels in, the limit comes two levels sooner.

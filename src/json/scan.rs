@@ -355,10 +355,9 @@ mod tests {
             for stop in stops {
                 for len in 0..20 {
                     for at in 0..=len {
-                        let mut text = vec![filler; len];
-                        if at < len {
-                            text[at] = stop;
-                        }
+                        let text: Vec<u8> = (0..len)
+                            .map(|n| if n == at { stop } else { filler })
+                            .collect();
                         let one_by_one = text.iter().position(|b| is_in(&INSIDE_STRINGS, *b));
                         for from in 0..=len {
                             let expected = one_by_one.filter(|p| *p >= from);

@@ -242,7 +242,7 @@ mod tests {
     }
 
     #[test]
-    fn edits_outside_the_base_are_refused() {
+    fn edits_outside_the_base_or_overlapping_are_refused() {
         let elsewhere = Object::read(raw(r#"{"b": []}"#)).unwrap().get("b").unwrap();
         let got = edited(r#"{"a": []}"#, |_, e| e.append(elsewhere, 0, &["1"]));
         assert_eq!(got, Err(Error::Splice(Splice::Outside)));
@@ -251,10 +251,7 @@ mod tests {
             e.append(o.get("n").unwrap(), 0, &["1"])
         });
         assert_eq!(got, Err(Error::Splice(Splice::Outside)));
-    }
-
-    #[test]
-    fn overlapping_edits_are_refused() {
+        // Two edits of one place.
         let got = edited(r#"{"env": [1, 2]}"#, |o, edits| {
             let env = o.get("env").unwrap();
             edits.replace(env, "null".into());
