@@ -402,13 +402,12 @@ mod tests {
         /// or broken: the index accepts exactly those serde_json reads.
         #[test]
         fn index_and_serde_json_accept_the_same_texts(
-            pieces in json_pieces(),
+            mut pieces in json_pieces(),
             swaps in proptest::collection::vec(
                 (0.0..1.0f64, proptest::sample::select(PIECES.to_vec())),
                 0..3,
             ),
         ) {
-            let mut pieces = pieces;
             for (at, piece) in swaps {
                 let n = ((at * pieces.len() as f64) as usize).min(pieces.len() - 1);
                 pieces[n] = piece;
