@@ -132,10 +132,8 @@ mod tests {
     fn paths_in_messages() {
         let root = At::Root("spec.template.spec");
         let item = At::Item(&root, "containers", 2);
-        assert_eq!(
-            At::Field(&item, "env").to_string(),
-            "spec.template.spec.containers[2].env"
-        );
+        let env = At::Field(&item, "env");
+        assert_eq!(env.to_string(), "spec.template.spec.containers[2].env");
         let top = At::Root("");
         assert_eq!(At::Field(&top, "metadata").to_string(), "metadata");
     }
