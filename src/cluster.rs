@@ -207,16 +207,13 @@ mod tests {
         );
     }
 
+    /// A Secret's base64 decodes with and without padding and line breaks.
     #[test]
-    fn base64_decodes_with_and_without_padding_and_line_breaks() {
+    fn certificates_are_counted_by_their_begin_line_in_pem_or_base64() {
         assert_eq!(base64("aGVsbG8="), b"hello");
         assert_eq!(base64("aGVs\nbG8"), b"hello");
         assert_eq!(base64("YQ=="), b"a");
         assert_eq!(base64(""), b"");
-    }
-
-    #[test]
-    fn certificates_are_counted_by_their_begin_line() {
         let one = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
         assert_eq!(certificates(one.as_bytes()), 1);
         assert_eq!(certificates(one.repeat(3).as_bytes()), 3);

@@ -132,10 +132,8 @@ mod tests {
     fn paths_in_messages() {
         let root = At::Root("spec.template.spec");
         let item = At::Item(&root, "containers", 2);
-        assert_eq!(
-            At::Field(&item, "env").to_string(),
-            "spec.template.spec.containers[2].env"
-        );
+        let env = At::Field(&item, "env");
+        assert_eq!(env.to_string(), "spec.template.spec.containers[2].env");
         let top = At::Root("");
         assert_eq!(At::Field(&top, "metadata").to_string(), "metadata");
     }
@@ -152,16 +150,17 @@ mod tests {
             (json!(-1), "a number"),
         ] {
             assert_eq!(Kind::of(&value).to_string(), kind, "{value}");
-            assert_eq!(
-                Kind::of_text(&value.to_string()),
-                Kind::of(&value),
-                "{value}"
-            );
+            let text = value.to_string();
+            assert_eq!(Kind::of_text(&text), Kind::of(&value), "{value}");
         }
     }
 
+    /// Near is at most two edits apart.
     #[test]
     fn typos_are_near_and_huge_keys_are_not_compared() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("same", "same"), 0);
         assert!(is_near("excludeNamespaces", "excludeNamespace"));
         assert!(is_near("mountPath", "mountpath"));
         assert!(!is_near("mountPath", &"m".repeat(1_000_000)));
@@ -169,12 +168,5 @@ mod tests {
         let hint = " (did you mean \"p/mountPath\"?)";
         assert_eq!(did_you_mean(&known, "mountpat", "p/"), hint);
         assert_eq!(did_you_mean(&known, "zzz", "p/"), "");
-    }
-
-    #[test]
-    fn edit_distance_counts_edits() {
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("same", "same"), 0);
     }
 }

@@ -159,7 +159,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn one_of_quotes_and_joins_the_words() {
+    fn one_of_quotes_and_joins_the_words_and_values_are_quoted() {
         let reason = |words: &'static [&'static str]| Reason::OneOf(words).to_string();
         assert_eq!(reason(&["off"]), "must be \"off\"");
         assert_eq!(reason(&["true", "false"]), "must be \"true\" or \"false\"");
@@ -167,19 +167,15 @@ mod tests {
             reason(&["off", "warn", "reject"]),
             "must be \"off\", \"warn\" or \"reject\""
         );
-    }
-
-    #[test]
-    fn a_value_is_quoted_after_a_key_and_a_colon_or_after_a_path() {
+        // A value is quoted after a key and a colon, or after a path.
+        let invalid = |subject, value, rule: Rule| ValueError::invalid(subject, value, rule);
         assert_eq!(
-            ValueError::invalid(Subject::setting("certFile"), "a/b", Rule::ConfigMapKey)
-                .to_string(),
+            invalid(Subject::setting("certFile"), "a/b", Rule::ConfigMapKey).to_string(),
             "setting \"certFile\": \"a/b\" must be a valid ConfigMap key: letters, digits, '-', \
              '_' and '.' (e.g. \"ca.crt\")"
         );
         assert_eq!(
-            ValueError::invalid(Subject::path("matchLabels.tier"), "x y", Rule::LabelValue)
-                .to_string(),
+            invalid(Subject::path("matchLabels.tier"), "x y", Rule::LabelValue).to_string(),
             "matchLabels.tier \"x y\" must be a label value: empty, or at most 63 letters, \
              digits, '-', '_' and '.', starting and ending with a letter or digit (e.g. \"corp\")"
         );

@@ -204,14 +204,10 @@ mod tests {
     }
 
     #[test]
-    fn strings_with_escapes_are_decoded() {
+    fn strings_are_decoded_and_scanning_finds_values_across_strings_escapes_and_nesting() {
         assert_eq!(string(raw(r#""a\u0062c""#)).unwrap(), "abc");
         assert_eq!(string(raw("5")), None);
         assert_eq!(string(raw(r#""\ud800""#)), None);
-    }
-
-    #[test]
-    fn scanning_finds_values_across_strings_escapes_and_nesting() {
         let text = "{ \"a\\\"]}\" : \"x\\\\\",\n \"n\":-1.5e3 ,\"l\":[ [1,{\"k\":\"]\"}], \"}\" ,true],\"na\\u006de\":\"v\"\t}";
         let o = Object::read(raw(text)).unwrap();
         assert_eq!(o.get("a\"]}").unwrap().get(), "\"x\\\\\"");

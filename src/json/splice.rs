@@ -176,108 +176,87 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The edits `plan` makes in `text`'s object, applied to `text`.
+    fn edited(text: &str, plan: impl FnOnce(&Object, &mut Edits)) -> Result<String, Error> {
+        let r = raw(text);
+        let mut edits = Edits::new(r.check().unwrap());
+        plan(&Object::read(r).unwrap(), &mut edits);
+        edits.apply()
+    }
+
     #[test]
     fn append_to_empty_and_full_arrays() {
-        let text = r#"{"a": [], "b": [ 1 ,2 ]}"#;
-        let r = raw(text);
-        let o = Object::read(r).unwrap();
-        let mut edits = Edits::new(r.check().unwrap());
-        edits.append(
-            o.get("a").unwrap(),
-            0,
-            &["1", &to_json(&json!({"k": "v"})).unwrap()],
-        );
-        edits.append(o.get("b").unwrap(), 2, &["3"]);
-        assert_eq!(
-            edits.apply(),
-            Ok(r#"{"a": [1,{"k":"v"}], "b": [ 1 ,2 ,3]}"#.to_string())
-        );
+        let got = edited(r#"{"a": [], "b": [ 1 ,2 ]}"#, |o, edits| {
+            let k = to_json(&json!({"k": "v"})).unwrap();
+            edits.append(o.get("a").unwrap(), 0, &["1", &k]);
+            edits.append(o.get("b").unwrap(), 2, &["3"]);
+        });
+        let want = r#"{"a": [1,{"k":"v"}], "b": [ 1 ,2 ,3]}"#;
+        assert_eq!(got.as_deref(), Ok(want));
     }
 
     #[test]
     fn add_members_to_empty_and_full_objects() {
-        let text = r#"{"e": {}, "f": {"x":1.0}}"#;
-        let r = raw(text);
-        let o = Object::read(r).unwrap();
-        let e = Object::read(o.get("e").unwrap()).unwrap();
-        let f = Object::read(o.get("f").unwrap()).unwrap();
-        let mut edits = Edits::new(r.check().unwrap());
-        edits.add_member(&e, "k", "1");
-        edits.add_member(&e, "l", "[]");
-        edits.add_member(&f, "y", "\"z\"");
-        edits.add_member(&o, "g", "null");
-        assert_eq!(
-            edits.apply(),
-            Ok(r#"{"e": {"k":1,"l":[]}, "f": {"x":1.0,"y":"z"},"g":null}"#.to_string())
-        );
+        let got = edited(r#"{"e": {}, "f": {"x":1.0}}"#, |o, edits| {
+            let e = Object::read(o.get("e").unwrap()).unwrap();
+            let f = Object::read(o.get("f").unwrap()).unwrap();
+            edits.add_member(&e, "k", "1");
+            edits.add_member(&e, "l", "[]");
+            edits.add_member(&f, "y", "\"z\"");
+            edits.add_member(o, "g", "null");
+        });
+        let want = r#"{"e": {"k":1,"l":[]}, "f": {"x":1.0,"y":"z"},"g":null}"#;
+        assert_eq!(got.as_deref(), Ok(want));
     }
 
     #[test]
     fn replace_swaps_one_value() {
-        let text = r#"{"env": null, "n": 1e3}"#;
-        let r = raw(text);
-        let o = Object::read(r).unwrap();
-        let mut edits = Edits::new(r.check().unwrap());
-        edits.replace(
-            o.get("env").unwrap(),
-            to_json(&json!([{"name": "A"}])).unwrap(),
-        );
-        assert_eq!(
-            edits.apply(),
-            Ok(r#"{"env": [{"name":"A"}], "n": 1e3}"#.to_string())
-        );
+        let got = edited(r#"{"env": null, "n": 1e3}"#, |o, edits| {
+            let env = to_json(&json!([{"name": "A"}])).unwrap();
+            edits.replace(o.get("env").unwrap(), env);
+        });
+        assert_eq!(got.as_deref(), Ok(r#"{"env": [{"name":"A"}], "n": 1e3}"#));
     }
 
     #[test]
     fn insertions_at_one_place_keep_their_order() {
-        let r = raw(r#"{"a": []}"#);
-        let a = Object::read(r).unwrap().get("a").unwrap();
-        let mut edits = Edits::new(r.check().unwrap());
-        edits.append(a, 0, &["1"]);
-        edits.append(a, 0, &["2", "3"]);
-        assert_eq!(edits.apply(), Ok(r#"{"a": [1,2,3]}"#.to_string()));
+        let got = edited(r#"{"a": []}"#, |o, edits| {
+            edits.append(o.get("a").unwrap(), 0, &["1"]);
+            edits.append(o.get("a").unwrap(), 0, &["2", "3"]);
+        });
+        assert_eq!(got.as_deref(), Ok(r#"{"a": [1,2,3]}"#));
         // Empty lists and objects filled in turn: each knows only its own;
         // an empty text is no item.
-        let r = raw(r#"{"a": [], "b": [], "c": {}}"#);
-        let o = Object::read(r).unwrap();
-        let (a, b) = (o.get("a").unwrap(), o.get("b").unwrap());
-        let c = Object::read(o.get("c").unwrap()).unwrap();
-        let mut edits = Edits::new(r.check().unwrap());
-        edits.append(a, 0, &[""]);
-        edits.append(a, 0, &["1", ""]);
-        edits.add_member(&c, "k", "1");
-        edits.append(b, 0, &["2"]);
-        edits.append(a, 0, &["3"]);
-        edits.add_member(&c, "l", "2");
-        assert_eq!(
-            edits.apply(),
-            Ok(r#"{"a": [1,3], "b": [2], "c": {"k":1,"l":2}}"#.to_string())
-        );
+        let got = edited(r#"{"a": [], "b": [], "c": {}}"#, |o, edits| {
+            let (a, b) = (o.get("a").unwrap(), o.get("b").unwrap());
+            let c = Object::read(o.get("c").unwrap()).unwrap();
+            edits.append(a, 0, &[""]);
+            edits.append(a, 0, &["1", ""]);
+            edits.add_member(&c, "k", "1");
+            edits.append(b, 0, &["2"]);
+            edits.append(a, 0, &["3"]);
+            edits.add_member(&c, "l", "2");
+        });
+        let want = r#"{"a": [1,3], "b": [2], "c": {"k":1,"l":2}}"#;
+        assert_eq!(got.as_deref(), Ok(want));
     }
 
     #[test]
-    fn edits_outside_the_base_are_refused() {
-        let r = raw(r#"{"a": []}"#);
-        let elsewhere = raw(r#"{"b": []}"#);
-        let b = Object::read(elsewhere).unwrap().get("b").unwrap();
-        let mut edits = Edits::new(r.check().unwrap());
-        edits.append(b, 0, &["1"]);
-        assert_eq!(edits.apply(), Err(Error::Splice(Splice::Outside)));
+    fn edits_outside_the_base_or_overlapping_are_refused() {
+        let elsewhere = Object::read(raw(r#"{"b": []}"#)).unwrap().get("b").unwrap();
+        let got = edited(r#"{"a": []}"#, |_, e| e.append(elsewhere, 0, &["1"]));
+        assert_eq!(got, Err(Error::Splice(Splice::Outside)));
         // Inside the base, but not a list: no closing bracket to insert before.
-        let r = raw(r#"{"n": 12}"#);
-        let n = Object::read(r).unwrap().get("n").unwrap();
-        let mut edits = Edits::new(r.check().unwrap());
-        edits.append(n, 0, &["1"]);
-        assert_eq!(edits.apply(), Err(Error::Splice(Splice::Outside)));
-    }
-
-    #[test]
-    fn overlapping_edits_are_refused() {
-        let r = raw(r#"{"env": [1, 2]}"#);
-        let env = Object::read(r).unwrap().get("env").unwrap();
-        let mut edits = Edits::new(r.check().unwrap());
-        edits.replace(env, "null".into());
-        edits.append(env, 2, &["3"]);
-        assert_eq!(edits.apply(), Err(Error::Splice(Splice::Overlap)));
+        let got = edited(r#"{"n": 12}"#, |o, e| {
+            e.append(o.get("n").unwrap(), 0, &["1"])
+        });
+        assert_eq!(got, Err(Error::Splice(Splice::Outside)));
+        // Two edits of one place.
+        let got = edited(r#"{"env": [1, 2]}"#, |o, edits| {
+            let env = o.get("env").unwrap();
+            edits.replace(env, "null".into());
+            edits.append(env, 2, &["3"]);
+        });
+        assert_eq!(got, Err(Error::Splice(Splice::Overlap)));
     }
 }
