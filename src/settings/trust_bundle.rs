@@ -320,10 +320,6 @@ mod tests {
         }
     }
 
-    fn signer_refused(signer: &str) -> String {
-        refused(json!({"signerName": signer, "labelSelector": {}}))
-    }
-
     #[test]
     fn signer_name_follows_validate_signer_name() {
         for good in [
@@ -371,7 +367,7 @@ mod tests {
         ];
         for (signer, reason) in cases {
             assert_eq!(
-                signer_refused(signer),
+                refused(json!({"signerName": signer, "labelSelector": {}})),
                 format!("setting \"clusterTrustBundle.signerName\": {signer:?} {reason}"),
             );
         }
@@ -394,14 +390,6 @@ mod tests {
                 long.len()
             ))
         );
-    }
-
-    fn selector_refused(selector: Value) -> String {
-        let message = refused(json!({"signerName": "example.com/corp", "labelSelector": selector}));
-        message
-            .strip_prefix("setting \"clusterTrustBundle.labelSelector\": ")
-            .unwrap_or_else(|| panic!("{message}"))
-            .to_string()
     }
 
     const QUALIFIED: &str = "must be a qualified name: at most 63 letters, digits, '-', '_' and \
@@ -449,7 +437,9 @@ mod tests {
             (json!({"matchExpressions": [{"key": "k", "operator": "In", "values": ["a"]}, {"key": "k", "operator": "In", "values": ["a", "x y"]}]}), format!("matchExpressions[1].values[1] \"x y\" {LABEL_VALUE}")),
         ];
         for (selector, message) in cases {
-            assert_eq!(selector_refused(selector.clone()), message, "{selector}");
+            let settings = json!({"signerName": "example.com/corp", "labelSelector": selector});
+            let message = format!("setting \"clusterTrustBundle.labelSelector\": {message}");
+            assert_eq!(refused(settings), message, "{selector}");
         }
     }
 }
