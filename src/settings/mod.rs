@@ -1013,24 +1013,20 @@ mod tests {
     }
 
     #[test]
-    fn unknown_key_is_refused_with_a_hint() {
-        let known = KEYS.iter().map(|k| k.name).collect::<Vec<_>>().join(", ");
-        assert_eq!(
-            parse(json!({"configMap": "a", "excludeNamespace": ["x"]})).unwrap_err(),
-            format!(
-                "setting \"excludeNamespace\" is not a known setting (did you mean \
-                 \"excludeNamespaces\"?); the settings are: {known}"
-            )
-        );
-        assert_eq!(
-            parse(json!({"configMap": "a", "zzz": 1})).unwrap_err(),
-            format!("setting \"zzz\" is not a known setting; the settings are: {known}")
-        );
-    }
-
-    #[test]
     fn refused_values_name_the_key_and_the_problem() {
+        let known = KEYS.iter().map(|k| k.name).collect::<Vec<_>>().join(", ");
         let cases: &[(Value, &str)] = &[
+            (
+                json!({"configMap": "a", "excludeNamespace": ["x"]}),
+                &format!(
+                    "setting \"excludeNamespace\" is not a known setting (did you mean \
+                     \"excludeNamespaces\"?); the settings are: {known}"
+                ),
+            ),
+            (
+                json!({"configMap": "a", "zzz": 1}),
+                &format!("setting \"zzz\" is not a known setting; the settings are: {known}"),
+            ),
             (
                 Value::Null,
                 "one of the settings \"configMap\" or \"secret\" is required: the name of the \
@@ -1199,7 +1195,7 @@ mod tests {
     }
 
     #[test]
-    fn system_trust_store_values_are_refused_naming_the_setting() {
+    fn system_trust_store_values_and_overlaps_are_refused_naming_the_setting() {
         let cases: &[(Value, &str)] = &[
             (json!(1), &format!(" {FILES}, found a number")),
             (json!({"files": []}), &format!(" {FILES}, found an object")),
@@ -1265,10 +1261,7 @@ mod tests {
                 &[(list, &format!("[2]: {file:?} {reason}"))],
             );
         }
-    }
-
-    #[test]
-    fn system_trust_store_files_never_overlap_the_mount_path() {
+        // The files never overlap the mount path.
         let overlap = |index: &str, file: &str, mount_path: &str| {
             format!(
                 "setting \"systemTrustStore\"{index}: the system trust store file {file} and the \
@@ -1303,7 +1296,7 @@ mod tests {
     }
 
     #[test]
-    fn env_values_are_read_in_order_with_the_rules_of_env_vars() {
+    fn env_values_are_read_in_order_and_leave_java_options_to_the_store() {
         let s = parse(json!({"configMap": "a",
             "envValues": {"NODE_USE_SYSTEM_CA": "1", "DENO_TLS_CA_STORE": "system"}}))
         .unwrap();
@@ -1339,10 +1332,7 @@ mod tests {
             parse(json!({"configMap": "a", "envValues": {"NODE_USE_SYSTEM_CA": 1}})).unwrap_err(),
             "setting \"envValues.NODE_USE_SYSTEM_CA\" must be a string, found a number"
         );
-    }
-
-    #[test]
-    fn env_values_leave_java_tool_options_to_the_java_trust_store() {
+        // JAVA_TOOL_OPTIONS is left to the Java trust store.
         let values = json!({"JAVA_TOOL_OPTIONS": "-Xmx1g"});
         assert!(parse(json!({"configMap": "a", "envValues": values})).is_ok());
         for java in [
@@ -1378,7 +1368,7 @@ mod tests {
     }
 
     #[test]
-    fn java_cacerts_files_follow_the_system_trust_store_rules() {
+    fn java_cacerts_files_follow_the_store_rules_and_keep_apart() {
         let cases: &[(Value, &str)] = &[
             (
                 json!(["/etc/ssl/certs/java/cacerts", "/proc/cacerts"]),
@@ -1403,6 +1393,31 @@ mod tests {
             (json!("yes"), &format!(": \"yes\" {FILES}")),
         ];
         refusals(JAVA_CACERTS, cases);
+        // They keep apart from the mount path and the system store.
+        let overlap = |index: &str, file: &str, other: &str| {
+            format!(
+                "setting \"javaTrustStore.cacerts\"{index}: the JDK trust store file {file} and \
+                 {other} overlap (one is at or under the other), and a container cannot mount \
+                 both: keep javaTrustStore.cacerts apart from the mount path and the system \
+                 trust store files"
+            )
+        };
+        let mounted = json!({"configMap": "a", "mountPath": "/etc/ssl/certs",
+            "javaTrustStore": {"key": "truststore.p12", "cacerts": true}});
+        let mount = "the mount path /etc/ssl/certs";
+        // The system store files count even when off: an annotation may turn them on.
+        let stored = json!({"configMap": "a",
+            "javaTrustStore": {"key": "truststore.p12", "cacerts": ["/opt/j/cacerts", "/etc/ssl/cert.pem"]}});
+        let store = "the system trust store file /etc/ssl/cert.pem";
+        for (settings, message) in [
+            (mounted, overlap("", "/etc/ssl/certs/java/cacerts", mount)),
+            (stored, overlap("[1]", "/etc/ssl/cert.pem", store)),
+        ] {
+            assert_eq!(parse(settings.clone()).unwrap_err(), message, "{settings}");
+        }
+        let both = json!({"configMap": "a", "systemTrustStore": true,
+            "javaTrustStore": {"key": "truststore.p12", "cacerts": true}});
+        assert!(parse(both).is_ok());
     }
 
     #[test]
@@ -1419,36 +1434,5 @@ mod tests {
              password out"
         );
         assert!(with("").is_ok());
-    }
-
-    #[test]
-    fn java_cacerts_keep_apart_from_the_mount_path_and_the_system_store() {
-        let overlap = |index: &str, file: &str, other: &str| {
-            format!(
-                "setting \"javaTrustStore.cacerts\"{index}: the JDK trust store file {file} and \
-                 {other} overlap (one is at or under the other), and a container cannot mount \
-                 both: keep javaTrustStore.cacerts apart from the mount path and the system \
-                 trust store files"
-            )
-        };
-        let mounted = json!({"configMap": "a", "mountPath": "/etc/ssl/certs",
-            "javaTrustStore": {"key": "truststore.p12", "cacerts": true}});
-        let mount_path = "the mount path /etc/ssl/certs";
-        // The system store files count even when off: an annotation may turn them on.
-        let stored = json!({"configMap": "a",
-            "javaTrustStore": {"key": "truststore.p12", "cacerts": ["/opt/j/cacerts", "/etc/ssl/cert.pem"]}});
-        let store = "the system trust store file /etc/ssl/cert.pem";
-        for (settings, message) in [
-            (
-                mounted,
-                overlap("", "/etc/ssl/certs/java/cacerts", mount_path),
-            ),
-            (stored, overlap("[1]", "/etc/ssl/cert.pem", store)),
-        ] {
-            assert_eq!(parse(settings.clone()).unwrap_err(), message, "{settings}");
-        }
-        let both = json!({"configMap": "a", "systemTrustStore": true,
-            "javaTrustStore": {"key": "truststore.p12", "cacerts": true}});
-        assert!(parse(both).is_ok());
     }
 }
