@@ -898,8 +898,8 @@ mod tests {
          \"ca-bundle\" or \"my-org.com\")";
     const EXCLUSIVE: &str = "the settings \"configMap\", \"secret\" and \"clusterTrustBundle\" \
          are mutually exclusive: set only the one that holds the trust bundle";
-    pub(super) const ENV_NAME: &str = "must be a valid environment variable name: letters, digits, '_', \
-         '-' and '.', not starting with a digit nor with '..', and not '.' (e.g. \
+    pub(super) const ENV_NAME: &str = "must be a valid environment variable name: letters, \
+         digits, '_', '-' and '.', not starting with a digit nor with '..', and not '.' (e.g. \
          \"SSL_CERT_FILE\")";
     const FILES: &str = "must be true, false or a list of absolute file paths";
 
