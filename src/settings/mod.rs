@@ -891,8 +891,39 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The messages of the object name and variable name rules, which
+    /// trust_bundle.rs's and names.rs's tests use too.
+    pub(super) const OBJECT_NAME: &str = "must be a valid Kubernetes object name: lowercase \
+         letters, digits, '-' and '.', starting and ending with a letter or digit (e.g. \
+         \"ca-bundle\" or \"my-org.com\")";
+    const EXCLUSIVE: &str = "the settings \"configMap\", \"secret\" and \"clusterTrustBundle\" \
+         are mutually exclusive: set only the one that holds the trust bundle";
+    pub(super) const ENV_NAME: &str = "must be a valid environment variable name: letters, \
+         digits, '_', '-' and '.', not starting with a digit nor with '..', and not '.' (e.g. \
+         \"SSL_CERT_FILE\")";
+    const FILES: &str = "must be true, false or a list of absolute file paths";
+
     fn parse(v: Value) -> Result<Settings, String> {
         Settings::from_json(&v).map_err(|e| e.to_string())
+    }
+
+    fn java(cacerts: Value) -> Result<Settings, String> {
+        parse(json!({"configMap": "a",
+            "javaTrustStore": {"key": "truststore.p12", "cacerts": cacerts}}))
+    }
+
+    /// Each `(value, rest)` at `key`, a setting beside configMap "a" or
+    /// javaTrustStore.cacerts in `java`'s store, is refused with
+    /// `setting "<key>"` and then `rest`.
+    fn refusals(key: &str, cases: &[(Value, &str)]) {
+        for (value, rest) in cases {
+            let settings = match key {
+                JAVA_CACERTS => java(value.clone()),
+                _ => parse(json!({"configMap": "a", key: value})),
+            };
+            let message = format!("setting {key:?}{rest}");
+            assert_eq!(settings.unwrap_err(), message, "{value}");
+        }
     }
 
     #[test]
@@ -919,10 +950,8 @@ mod tests {
         assert_eq!(back.values.source, Source::ConfigMap("ca-bundle".into()));
         // Refused settings are not kept: each call refuses them again.
         let text = r#"{"configMap":"ca-bundle","secret":"x"}"#;
-        let message = "the settings \"configMap\", \"secret\" and \"clusterTrustBundle\" are \
-                       mutually exclusive: set only the one that holds the trust bundle";
         for _ in 0..2 {
-            assert_eq!(Settings::cached(text).err().unwrap().to_string(), message);
+            assert_eq!(Settings::cached(text).err().unwrap().to_string(), EXCLUSIVE);
         }
     }
 
@@ -984,43 +1013,27 @@ mod tests {
     }
 
     #[test]
-    fn null_settings_need_a_source_and_sources_are_exclusive() {
-        assert_eq!(
-            parse(Value::Null).unwrap_err(),
-            "one of the settings \"configMap\" or \"secret\" is required: the name of the \
-             ConfigMap or Secret holding the trust bundle in each namespace (e.g. configMap: \
-             ca-bundle), or \"clusterTrustBundle\""
-        );
-        assert_eq!(
-            parse(json!({"configMap": "a", "secret": "b"})).unwrap_err(),
-            "the settings \"configMap\", \"secret\" and \"clusterTrustBundle\" are mutually \
-             exclusive: set only the one that holds the trust bundle"
-        );
-    }
-
-    #[test]
-    fn unknown_key_is_refused_with_a_hint() {
-        let known = KEYS.iter().map(|k| k.name).collect::<Vec<_>>().join(", ");
-        assert_eq!(
-            parse(json!({"configMap": "a", "excludeNamespace": ["x"]})).unwrap_err(),
-            format!(
-                "setting \"excludeNamespace\" is not a known setting (did you mean \
-                 \"excludeNamespaces\"?); the settings are: {known}"
-            )
-        );
-        assert_eq!(
-            parse(json!({"configMap": "a", "zzz": 1})).unwrap_err(),
-            format!("setting \"zzz\" is not a known setting; the settings are: {known}")
-        );
-    }
-
-    const OBJECT_NAME: &str = "must be a valid Kubernetes object name: lowercase letters, \
-         digits, '-' and '.', starting and ending with a letter or digit (e.g. \"ca-bundle\" or \
-         \"my-org.com\")";
-
-    #[test]
     fn refused_values_name_the_key_and_the_problem() {
-        let cases = [
+        let known = KEYS.iter().map(|k| k.name).collect::<Vec<_>>().join(", ");
+        let cases: &[(Value, &str)] = &[
+            (
+                json!({"configMap": "a", "excludeNamespace": ["x"]}),
+                &format!(
+                    "setting \"excludeNamespace\" is not a known setting (did you mean \
+                     \"excludeNamespaces\"?); the settings are: {known}"
+                ),
+            ),
+            (
+                json!({"configMap": "a", "zzz": 1}),
+                &format!("setting \"zzz\" is not a known setting; the settings are: {known}"),
+            ),
+            (
+                Value::Null,
+                "one of the settings \"configMap\" or \"secret\" is required: the name of the \
+                 ConfigMap or Secret holding the trust bundle in each namespace (e.g. configMap: \
+                 ca-bundle), or \"clusterTrustBundle\"",
+            ),
+            (json!({"configMap": "a", "secret": "b"}), EXCLUSIVE),
             (
                 json!({"configMap": 3}),
                 "setting \"configMap\" must be a string, found a number",
@@ -1070,9 +1083,7 @@ mod tests {
             ),
             (
                 json!({"configMap": "a", "envVars": ["1BAD"]}),
-                "setting \"envVars\": \"1BAD\" must be a valid environment variable name: \
-                 letters, digits, '_', '-' and '.', not starting with a digit nor with '..', and \
-                 not '.' (e.g. \"SSL_CERT_FILE\")",
+                &format!("setting \"envVars\": \"1BAD\" {ENV_NAME}"),
             ),
             (
                 json!({"configMap": "a", "envVars": ["A", "A"]}),
@@ -1090,25 +1101,25 @@ mod tests {
                  sslCertFile, setEnvVar, excludeContainers, excludeNamespaces, \
                  includeNamespaces, javaTrustStore, systemTrustStore",
             ),
-        ];
-        for (settings, message) in cases {
-            assert_eq!(parse(settings.clone()).unwrap_err(), message, "{settings}");
-        }
-        for (settings, value) in [
+            (
+                json!({"configMap": "a", "sourceCheck": true}),
+                "setting \"sourceCheck\" must be a string, found a boolean",
+            ),
             (
                 json!({"configMap": "My_Bundle"}),
-                "setting \"configMap\": \"My_Bundle\"",
+                &format!("setting \"configMap\": \"My_Bundle\" {OBJECT_NAME}"),
             ),
-            (json!({"secret": "-x"}), "setting \"secret\": \"-x\""),
+            (
+                json!({"secret": "-x"}),
+                &format!("setting \"secret\": \"-x\" {OBJECT_NAME}"),
+            ),
             (
                 json!({"configMap": "a", "annotationPrefix": "Not Valid"}),
-                "setting \"annotationPrefix\": \"Not Valid\"",
+                &format!("setting \"annotationPrefix\": \"Not Valid\" {OBJECT_NAME}"),
             ),
-        ] {
-            assert_eq!(
-                parse(settings).unwrap_err(),
-                format!("{value} {OBJECT_NAME}")
-            );
+        ];
+        for (settings, message) in cases {
+            assert_eq!(&parse(settings.clone()).unwrap_err(), message, "{settings}");
         }
     }
 
@@ -1129,17 +1140,16 @@ mod tests {
     }
 
     #[test]
-    fn null_values_mean_the_default() {
+    fn null_values_mean_the_default_and_yaml_forms_are_read() {
         let s = parse(json!({"configMap": "a", "mountPath": null, "envVars": null})).unwrap();
         assert_eq!(s.values.mount_path, "/cacerts");
         assert_eq!(s.env_vars, vec!["SSL_CERT_FILE"]);
-    }
-
-    #[test]
-    fn webhook_string_booleans_are_read() {
+        // The webhook's string booleans, and YAML's off for sourceCheck.
         let s = parse(json!({"configMap": "a", "setEnvVar": "false", "inject": "true"})).unwrap();
         assert!(!s.values.set_env_var);
         assert!(s.values.inject);
+        let s = parse(json!({"configMap": "a", "sourceCheck": false})).unwrap();
+        assert_eq!(s.source_check, SourceCheck::Off);
     }
 
     #[test]
@@ -1152,18 +1162,13 @@ mod tests {
         assert_eq!(action(Value::Null), Ok(Action::Inject));
         assert_eq!(action(json!("inject")), Ok(Action::Inject));
         assert_eq!(action(json!("require")), Ok(Action::Require));
-        for other in ["audit", "Require"] {
-            assert_eq!(
-                action(json!(other)),
-                Err(format!(
-                    "setting \"action\": \"{other}\" must be \"inject\" or \"require\""
-                ))
-            );
-        }
-        assert_eq!(
-            action(json!(true)),
-            Err("setting \"action\" must be a string, found a boolean".to_string())
-        );
+        let choice = "must be \"inject\" or \"require\"";
+        let cases: &[(Value, &str)] = &[
+            (json!("audit"), &format!(": \"audit\" {choice}")),
+            (json!("Require"), &format!(": \"Require\" {choice}")),
+            (json!(true), " must be a string, found a boolean"),
+        ];
+        refusals("action", cases);
     }
 
     #[test]
@@ -1190,33 +1195,32 @@ mod tests {
     }
 
     #[test]
-    fn system_trust_store_values_are_refused_naming_the_setting() {
-        let refused =
-            |value: Value| parse(json!({"configMap": "a", "systemTrustStore": value})).unwrap_err();
-        assert_eq!(
-            refused(json!(1)),
-            "setting \"systemTrustStore\" must be true, false or a list of absolute file paths, \
-             found a number"
-        );
-        assert_eq!(
-            refused(json!({"files": []})),
-            "setting \"systemTrustStore\" must be true, false or a list of absolute file paths, \
-             found an object"
-        );
-        assert_eq!(
-            refused(json!("yes")),
-            "setting \"systemTrustStore\": \"yes\" must be true, false or a list of absolute \
-             file paths"
-        );
-        assert_eq!(
-            refused(json!([])),
-            "setting \"systemTrustStore\" is an empty list, which puts the bundle over no file: \
-             list the files, or set true for the standard list or false for none"
-        );
-        assert_eq!(
-            refused(json!(["/etc/ssl/cert.pem", 2])),
-            "setting \"systemTrustStore\"[1] must be a string, found a number"
-        );
+    fn system_trust_store_values_and_overlaps_are_refused_naming_the_setting() {
+        let cases: &[(Value, &str)] = &[
+            (json!(1), &format!(" {FILES}, found a number")),
+            (json!({"files": []}), &format!(" {FILES}, found an object")),
+            (json!("yes"), &format!(": \"yes\" {FILES}")),
+            (
+                json!([]),
+                " is an empty list, which puts the bundle over no file: list the files, or \
+                 set true for the standard list or false for none",
+            ),
+            (
+                json!(["/etc/ssl/cert.pem", 2]),
+                "[1] must be a string, found a number",
+            ),
+            // Each file is listed once, and never under another.
+            (
+                json!(["/etc/ssl/cert.pem", "/a.pem", "/etc/ssl/cert.pem"]),
+                "[2]: \"/etc/ssl/cert.pem\" is listed twice",
+            ),
+            (
+                json!(["/etc/ssl/cert.pem/x", "/etc/ssl/cert.pem"]),
+                "[0]: \"/etc/ssl/cert.pem/x\" is under \"/etc/ssl/cert.pem\", another file of \
+                 the list",
+            ),
+        ];
+        refusals(SYSTEM_TRUST_STORE, cases);
         let cases = [
             (
                 "etc/ssl/cert.pem",
@@ -1251,57 +1255,37 @@ mod tests {
             ),
         ];
         for (file, reason) in cases {
-            assert_eq!(
-                refused(json!(["/etc/ssl/cert.pem", "/opt/x.pem", file])),
-                format!("setting \"systemTrustStore\"[2]: {file:?} {reason}"),
-                "{file}"
+            let list = json!(["/etc/ssl/cert.pem", "/opt/x.pem", file]);
+            refusals(
+                SYSTEM_TRUST_STORE,
+                &[(list, &format!("[2]: {file:?} {reason}"))],
             );
         }
-        // Each file is listed once, and never under another.
-        assert_eq!(
-            refused(json!(["/etc/ssl/cert.pem", "/a.pem", "/etc/ssl/cert.pem"])),
-            "setting \"systemTrustStore\"[2]: \"/etc/ssl/cert.pem\" is listed twice"
-        );
-        assert_eq!(
-            refused(json!(["/etc/ssl/cert.pem/x", "/etc/ssl/cert.pem"])),
-            "setting \"systemTrustStore\"[0]: \"/etc/ssl/cert.pem/x\" is under \
-             \"/etc/ssl/cert.pem\", another file of the list"
-        );
-    }
-
-    #[test]
-    fn system_trust_store_files_never_overlap_the_mount_path() {
-        let overlap = |subject: &str, file: &str, mount_path: &str| {
+        // The files never overlap the mount path.
+        let overlap = |index: &str, file: &str, mount_path: &str| {
             format!(
-                "{subject}: the system trust store file {file} and the mount path {mount_path} \
-                 overlap (one is at or under the other), and a container cannot mount the bundle \
-                 at both: use a mountPath apart from the system trust store files, or leave \
-                 {file} out of systemTrustStore's list"
+                "setting \"systemTrustStore\"{index}: the system trust store file {file} and the \
+                 mount path {mount_path} overlap (one is at or under the other), and a container \
+                 cannot mount the bundle at both: use a mountPath apart from the system trust \
+                 store files, or leave {file} out of systemTrustStore's list"
             )
         };
-        assert_eq!(
-            parse(
-                json!({"configMap": "a", "mountPath": "/etc/ssl/certs", "systemTrustStore": true})
-            )
-            .unwrap_err(),
-            overlap(
-                "setting \"systemTrustStore\"",
-                "/etc/ssl/certs/ca-certificates.crt",
-                "/etc/ssl/certs"
-            )
-        );
-        assert_eq!(
-            parse(json!({"configMap": "a", "systemTrustStore": ["/x.pem", "/cacerts"]}))
-                .unwrap_err(),
-            overlap("setting \"systemTrustStore\"[1]", "/cacerts", "/cacerts")
-        );
-        assert_eq!(
-            parse(
-                json!({"configMap": "a", "mountPath": "/x.pem/in", "systemTrustStore": ["/x.pem"]})
-            )
-            .unwrap_err(),
-            overlap("setting \"systemTrustStore\"[0]", "/x.pem", "/x.pem/in")
-        );
+        for (settings, message) in [
+            (
+                json!({"configMap": "a", "mountPath": "/etc/ssl/certs", "systemTrustStore": true}),
+                overlap("", "/etc/ssl/certs/ca-certificates.crt", "/etc/ssl/certs"),
+            ),
+            (
+                json!({"configMap": "a", "systemTrustStore": ["/x.pem", "/cacerts"]}),
+                overlap("[1]", "/cacerts", "/cacerts"),
+            ),
+            (
+                json!({"configMap": "a", "mountPath": "/x.pem/in", "systemTrustStore": ["/x.pem"]}),
+                overlap("[0]", "/x.pem", "/x.pem/in"),
+            ),
+        ] {
+            assert_eq!(parse(settings.clone()).unwrap_err(), message, "{settings}");
+        }
         // Off, the standard list may overlap: only an annotation could turn it on.
         let off = parse(json!({"configMap": "a", "mountPath": "/etc/ssl/certs"})).unwrap();
         assert!(!off.values.system_trust_store);
@@ -1312,17 +1296,7 @@ mod tests {
     }
 
     #[test]
-    fn yaml_off_reads_as_source_check_off() {
-        let s = parse(json!({"configMap": "a", "sourceCheck": false})).unwrap();
-        assert_eq!(s.source_check, SourceCheck::Off);
-        assert_eq!(
-            parse(json!({"configMap": "a", "sourceCheck": true})).unwrap_err(),
-            "setting \"sourceCheck\" must be a string, found a boolean"
-        );
-    }
-
-    #[test]
-    fn env_values_are_read_in_order_with_the_rules_of_env_vars() {
+    fn env_values_are_read_in_order_and_leave_java_options_to_the_store() {
         let s = parse(json!({"configMap": "a",
             "envValues": {"NODE_USE_SYSTEM_CA": "1", "DENO_TLS_CA_STORE": "system"}}))
         .unwrap();
@@ -1340,32 +1314,25 @@ mod tests {
                 .env_values
                 .is_empty()
         );
-        let refused =
-            |values: Value| parse(json!({"configMap": "a", "envValues": values})).unwrap_err();
+        let cases: &[(Value, &str)] = &[
+            (
+                json!(["NODE_USE_SYSTEM_CA=1"]),
+                " must be an object with variable names and their values as strings (e.g. \
+                 NODE_USE_SYSTEM_CA: \"1\"), found a list",
+            ),
+            (json!({"1NODE": "1"}), &format!(": \"1NODE\" {ENV_NAME}")),
+            (
+                json!({"SSL_CERT_FILE": "/x"}),
+                " sets SSL_CERT_FILE, which \"envVars\" also sets to the bundle's path: keep \
+                 it in one of them",
+            ),
+        ];
+        refusals(ENV_VALUES, cases);
         assert_eq!(
-            refused(json!(["NODE_USE_SYSTEM_CA=1"])),
-            "setting \"envValues\" must be an object with variable names and their values as \
-             strings (e.g. NODE_USE_SYSTEM_CA: \"1\"), found a list"
-        );
-        assert_eq!(
-            refused(json!({"1NODE": "1"})),
-            "setting \"envValues\": \"1NODE\" must be a valid environment variable name: \
-             letters, digits, '_', '-' and '.', not starting with a digit nor with '..', and \
-             not '.' (e.g. \"SSL_CERT_FILE\")"
-        );
-        assert_eq!(
-            refused(json!({"NODE_USE_SYSTEM_CA": 1})),
+            parse(json!({"configMap": "a", "envValues": {"NODE_USE_SYSTEM_CA": 1}})).unwrap_err(),
             "setting \"envValues.NODE_USE_SYSTEM_CA\" must be a string, found a number"
         );
-        assert_eq!(
-            refused(json!({"SSL_CERT_FILE": "/x"})),
-            "setting \"envValues\" sets SSL_CERT_FILE, which \"envVars\" also sets to the \
-             bundle's path: keep it in one of them"
-        );
-    }
-
-    #[test]
-    fn env_values_leave_java_tool_options_to_the_java_trust_store() {
+        // JAVA_TOOL_OPTIONS is left to the Java trust store.
         let values = json!({"JAVA_TOOL_OPTIONS": "-Xmx1g"});
         assert!(parse(json!({"configMap": "a", "envValues": values})).is_ok());
         for java in [
@@ -1380,11 +1347,6 @@ mod tests {
                  the JDK's default one, which trustStore options there would hide"
             );
         }
-    }
-
-    fn java(cacerts: Value) -> Result<Settings, String> {
-        parse(json!({"configMap": "a",
-            "javaTrustStore": {"key": "truststore.p12", "cacerts": cacerts}}))
     }
 
     #[test]
@@ -1406,41 +1368,56 @@ mod tests {
     }
 
     #[test]
-    fn java_cacerts_files_follow_the_system_trust_store_rules() {
-        assert_eq!(
-            java(json!(["/etc/ssl/certs/java/cacerts", "/proc/cacerts"])).unwrap_err(),
-            "setting \"javaTrustStore.cacerts\"[1]: \"/proc/cacerts\" must not be at or under \
-             /proc, which the container needs"
-        );
-        assert_eq!(
-            java(json!(["/x/cacerts", "/x/cacerts"])).unwrap_err(),
-            "setting \"javaTrustStore.cacerts\"[1]: \"/x/cacerts\" is listed twice"
-        );
-        assert_eq!(
-            java(json!(["etc/cacerts"])).unwrap_err(),
-            "setting \"javaTrustStore.cacerts\"[0]: \"etc/cacerts\" must be an absolute path \
-             (starting with '/')"
-        );
-        assert_eq!(
-            java(json!([])).unwrap_err(),
-            "setting \"javaTrustStore.cacerts\" is an empty list, which puts the Java trust \
-             store over no file: list the files, or set true for the standard list or false \
-             for none"
-        );
-        assert_eq!(
-            java(json!([true])).unwrap_err(),
-            "setting \"javaTrustStore.cacerts\"[0] must be a string, found a boolean"
-        );
-        assert_eq!(
-            java(json!(3)).unwrap_err(),
-            "setting \"javaTrustStore.cacerts\" must be true, false or a list of absolute file \
-             paths, found a number"
-        );
-        assert_eq!(
-            java(json!("yes")).unwrap_err(),
-            "setting \"javaTrustStore.cacerts\": \"yes\" must be true, false or a list of \
-             absolute file paths"
-        );
+    fn java_cacerts_files_follow_the_store_rules_and_keep_apart() {
+        let cases: &[(Value, &str)] = &[
+            (
+                json!(["/etc/ssl/certs/java/cacerts", "/proc/cacerts"]),
+                "[1]: \"/proc/cacerts\" must not be at or under /proc, which the container \
+                 needs",
+            ),
+            (
+                json!(["/x/cacerts", "/x/cacerts"]),
+                "[1]: \"/x/cacerts\" is listed twice",
+            ),
+            (
+                json!(["etc/cacerts"]),
+                "[0]: \"etc/cacerts\" must be an absolute path (starting with '/')",
+            ),
+            (
+                json!([]),
+                " is an empty list, which puts the Java trust store over no file: list the \
+                 files, or set true for the standard list or false for none",
+            ),
+            (json!([true]), "[0] must be a string, found a boolean"),
+            (json!(3), &format!(" {FILES}, found a number")),
+            (json!("yes"), &format!(": \"yes\" {FILES}")),
+        ];
+        refusals(JAVA_CACERTS, cases);
+        // They keep apart from the mount path and the system store.
+        let overlap = |index: &str, file: &str, other: &str| {
+            format!(
+                "setting \"javaTrustStore.cacerts\"{index}: the JDK trust store file {file} and \
+                 {other} overlap (one is at or under the other), and a container cannot mount \
+                 both: keep javaTrustStore.cacerts apart from the mount path and the system \
+                 trust store files"
+            )
+        };
+        let mounted = json!({"configMap": "a", "mountPath": "/etc/ssl/certs",
+            "javaTrustStore": {"key": "truststore.p12", "cacerts": true}});
+        let mount = "the mount path /etc/ssl/certs";
+        // The system store files count even when off: an annotation may turn them on.
+        let stored = json!({"configMap": "a",
+            "javaTrustStore": {"key": "truststore.p12", "cacerts": ["/opt/j/cacerts", "/etc/ssl/cert.pem"]}});
+        let store = "the system trust store file /etc/ssl/cert.pem";
+        for (settings, message) in [
+            (mounted, overlap("", "/etc/ssl/certs/java/cacerts", mount)),
+            (stored, overlap("[1]", "/etc/ssl/cert.pem", store)),
+        ] {
+            assert_eq!(parse(settings.clone()).unwrap_err(), message, "{settings}");
+        }
+        let both = json!({"configMap": "a", "systemTrustStore": true,
+            "javaTrustStore": {"key": "truststore.p12", "cacerts": true}});
+        assert!(parse(both).is_ok());
     }
 
     #[test]
@@ -1457,41 +1434,5 @@ mod tests {
              password out"
         );
         assert!(with("").is_ok());
-    }
-
-    #[test]
-    fn java_cacerts_keep_apart_from_the_mount_path_and_the_system_store() {
-        let overlap = |subject: &str, file: &str, other: &str| {
-            format!(
-                "{subject}: the JDK trust store file {file} and {other} overlap (one is at or \
-                 under the other), and a container cannot mount both: keep \
-                 javaTrustStore.cacerts apart from the mount path and the system trust store \
-                 files"
-            )
-        };
-        let mounted = json!({"configMap": "a", "mountPath": "/etc/ssl/certs",
-            "javaTrustStore": {"key": "truststore.p12", "cacerts": true}});
-        assert_eq!(
-            parse(mounted).unwrap_err(),
-            overlap(
-                "setting \"javaTrustStore.cacerts\"",
-                "/etc/ssl/certs/java/cacerts",
-                "the mount path /etc/ssl/certs"
-            )
-        );
-        // The system store files count even when off: an annotation may turn them on.
-        let stored = json!({"configMap": "a",
-            "javaTrustStore": {"key": "truststore.p12", "cacerts": ["/opt/j/cacerts", "/etc/ssl/cert.pem"]}});
-        assert_eq!(
-            parse(stored).unwrap_err(),
-            overlap(
-                "setting \"javaTrustStore.cacerts\"[1]",
-                "/etc/ssl/cert.pem",
-                "the system trust store file /etc/ssl/cert.pem"
-            )
-        );
-        let both = json!({"configMap": "a", "systemTrustStore": true,
-            "javaTrustStore": {"key": "truststore.p12", "cacerts": true}});
-        assert!(parse(both).is_ok());
     }
 }

@@ -318,9 +318,10 @@ pub fn clean_path(value: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::tests::ENV_NAME;
 
     #[test]
-    fn subdomain_accepts_dotted_names_and_refuses_bad_ones() {
+    fn dns_subdomain_and_label_rules() {
         for good in ["my-org.com", "ca-bundle", "a"] {
             assert!(dns_subdomain(good).is_ok(), "{good:?}");
         }
@@ -331,10 +332,7 @@ mod tests {
             dns_subdomain(&"a".repeat(254)).map_err(|r| r.to_string()),
             Err("must be at most 253 characters, it has 254".to_string())
         );
-    }
-
-    #[test]
-    fn label_has_no_dots_and_at_most_63_characters() {
+        // A label has no dots and at most 63 characters.
         assert!(is_dns_label(&"a".repeat(63)));
         assert!(!is_dns_label(&"a".repeat(64)));
         assert!(!is_dns_label("my-org.com"));
@@ -366,41 +364,7 @@ mod tests {
         for bad in ["", "1ABC", "A=B", "A B", "Ä", ".", "..", "..x"] {
             assert_eq!(env_var_name(bad), Err(Rule::EnvVarName), "{bad:?}");
         }
-        assert_eq!(
-            Rule::EnvVarName.to_string(),
-            "must be a valid environment variable name: letters, digits, '_', '-' and '.', not \
-             starting with a digit nor with '..', and not '.' (e.g. \"SSL_CERT_FILE\")"
-        );
-    }
-
-    #[test]
-    fn absolute_path_must_be_normalised() {
-        assert!(absolute_path("/cacerts").is_ok());
-        assert!(absolute_path("/etc/ssl/certs").is_ok());
-        assert_eq!(
-            absolute_path("cacerts").map_err(|r| r.to_string()),
-            Err("must be an absolute path (starting with '/')".to_string())
-        );
-        assert_eq!(
-            absolute_path("/a//b/./c/../d/").map_err(|r| r.to_string()),
-            Err(
-                "must be a normalised absolute path (no '//', '.', '..' or trailing '/'), \
-                 e.g. \"/a/b/d\""
-                    .to_string()
-            )
-        );
-    }
-
-    #[test]
-    fn store_file_follows_mount_path_worded_for_a_file() {
-        assert_eq!(store_file("/etc/ssl/cert.pem"), Ok(()));
-        assert_eq!(store_file("/etc"), Err(Rule::NotAFile("/etc".into())));
-        assert_eq!(store_file("/proc/x"), Err(Rule::FileUnderTree("/proc")));
-        assert_eq!(store_file("etc/ssl/cert.pem"), Err(Rule::NotAbsolute));
-        assert_eq!(
-            store_file("/etc/ssl//cert.pem"),
-            Err(Rule::NotNormalised("/etc/ssl/cert.pem".into()))
-        );
+        assert_eq!(Rule::EnvVarName.to_string(), ENV_NAME);
     }
 
     #[test]
@@ -415,7 +379,7 @@ mod tests {
     }
 
     #[test]
-    fn mount_path_refuses_system_directories() {
+    fn mount_path_and_store_file_refuse_system_directories() {
         for hidden in ["/", "/etc", "/usr", "/bin", "/lib"] {
             assert_eq!(
                 mount_path(hidden),
@@ -443,10 +407,19 @@ mod tests {
         ] {
             assert!(mount_path(good).is_ok(), "{good:?} should be allowed");
         }
+        // store_file is mount_path's rule, worded for a file.
+        assert_eq!(store_file("/etc/ssl/cert.pem"), Ok(()));
+        assert_eq!(store_file("/etc"), Err(Rule::NotAFile("/etc".into())));
+        assert_eq!(store_file("/proc/x"), Err(Rule::FileUnderTree("/proc")));
+        assert_eq!(store_file("etc/ssl/cert.pem"), Err(Rule::NotAbsolute));
+        assert_eq!(
+            store_file("/etc/ssl//cert.pem"),
+            Err(Rule::NotNormalised("/etc/ssl/cert.pem".into()))
+        );
     }
 
     #[test]
-    fn spellings_of_one_directory_clean_alike_as_go_cleans_them() {
+    fn spellings_clean_as_go_cleans_them_and_absolute_path_wants_them_clean() {
         for spelling in [
             "/cacerts",
             "/cacerts/",
@@ -474,10 +447,25 @@ mod tests {
         assert_eq!(clean_path(""), "/");
         assert_eq!(clean_path("a/b"), "/a/b");
         assert_eq!(clean_path("/.."), "/");
+        // absolute_path refuses a spelling that cleans to another, naming that one.
+        assert!(absolute_path("/cacerts").is_ok());
+        assert!(absolute_path("/etc/ssl/certs").is_ok());
+        assert_eq!(
+            absolute_path("cacerts").map_err(|r| r.to_string()),
+            Err("must be an absolute path (starting with '/')".to_string())
+        );
+        assert_eq!(
+            absolute_path("/a//b/./c/../d/").map_err(|r| r.to_string()),
+            Err(
+                "must be a normalised absolute path (no '//', '.', '..' or trailing '/'), \
+                 e.g. \"/a/b/d\""
+                    .to_string()
+            )
+        );
     }
 
     #[test]
-    fn qualified_name_rules() {
+    fn qualified_name_and_label_value_rules() {
         for good in [
             "trust",
             "example.com/trust",
@@ -500,10 +488,6 @@ mod tests {
         ] {
             assert_eq!(qualified_name(bad), Err(Rule::QualifiedName), "{bad:?}");
         }
-    }
-
-    #[test]
-    fn label_value_rules() {
         for good in ["", "corp", "Corp_1.x-y", &"v".repeat(63)] {
             assert!(label_value(good).is_ok(), "{good:?}");
         }

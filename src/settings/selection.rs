@@ -211,6 +211,8 @@ mod tests {
             // An escape makes a metacharacter literal.
             ("a\\*", "a*", true),
             ("a\\*", "ab", false),
+            // Backtracking over stars stays quick on a long name.
+            ("*a*a*a*a*a*b", &"a".repeat(10_000), false),
         ];
         for (pattern, name, matches) in cases {
             assert_eq!(glob(pattern).matches(name), matches, "{pattern:?} {name:?}");
@@ -241,11 +243,5 @@ mod tests {
         assert!(!namespace_selected(&include, &exclude, "default"));
         assert!(namespace_selected(&[], &[], "anything"));
         assert!(!namespace_selected(&[], &[glob("kube-*")], "kube-system"));
-    }
-
-    #[test]
-    fn star_backtracking_handles_long_names() {
-        let name = "a".repeat(10_000);
-        assert!(!glob("*a*a*a*a*a*b").matches(&name));
     }
 }

@@ -211,6 +211,7 @@ fn requirement_values(values: Option<&Value>, at: &At<'_>) -> Result<usize, Sele
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::tests::OBJECT_NAME;
     use serde_json::json;
 
     fn refused(value: Value) -> String {
@@ -263,10 +264,6 @@ mod tests {
         }
     }
 
-    const SUBDOMAIN: &str = "must be a valid Kubernetes object name: lowercase letters, digits, \
-         '-' and '.', starting and ending with a letter or digit (e.g. \"ca-bundle\" or \
-         \"my-org.com\")";
-
     #[test]
     fn trust_bundle_name_is_a_subdomain_after_its_signer_prefix() {
         for good in [
@@ -277,58 +274,50 @@ mod tests {
         ] {
             assert_eq!(trust_bundle_name(good), Ok(()), "{good:?}");
         }
-        assert_eq!(
-            refused(json!({"name": "a..b"})),
-            format!(
-                "setting \"clusterTrustBundle.name\": \"a..b\" is not a ClusterTrustBundle name: \
-                 it {SUBDOMAIN}, or a signer's bundle name such as \"example.com:my-signer:root\""
-            )
-        );
-        assert_eq!(
-            refused(json!({"name": "example.com:signer:-root"})),
-            format!(
-                "setting \"clusterTrustBundle.name\": \"example.com:signer:-root\" is not a \
-                 ClusterTrustBundle name: after its signer prefix \"example.com:signer:\", \
-                 \"-root\" {SUBDOMAIN}"
-            )
-        );
-        assert_eq!(
-            refused(json!({"name": "corp:root"})),
-            "setting \"clusterTrustBundle.name\": \"corp:root\" is not a ClusterTrustBundle name: \
-             its signer prefix \"corp:\" names the signer \"corp\", which must be a signer name \
-             of the form \"example.com/my-signer\": a domain, one '/' and a path"
-        );
-        assert_eq!(
-            refused(json!({"name": "Bad Name"})),
-            format!(
-                "setting \"clusterTrustBundle.name\": \"Bad Name\" is not a ClusterTrustBundle \
-                 name: it {SUBDOMAIN}, or a signer's bundle name such as \
-                 \"example.com:my-signer:root\""
-            )
-        );
         // A bundle of a signer may be longer than 253 characters in all.
         let long = format!("{}.com:{}:root", "d".repeat(60), "p".repeat(200));
         assert_eq!(trust_bundle_name(&long), Ok(()));
-        assert_eq!(
-            refused(json!({"name": format!("a:b:{}", "r".repeat(254))})),
-            "setting \"clusterTrustBundle.name\": \"a:b:rrr\" is not a ClusterTrustBundle name: \
-             its signer prefix \"a:b:\" names the signer \"a/b\", which must have a domain of \
-             at least two labels separated by dots (e.g. \"example.com/my-signer\")"
-                .replace("rrr", &"r".repeat(254))
+        let either = format!(
+            "it {OBJECT_NAME}, or a signer's bundle name such as \"example.com:my-signer:root\""
         );
-        assert_eq!(
-            refused(json!({"name": format!("a.com:b:{}", "r".repeat(254))})),
-            format!(
-                "setting \"clusterTrustBundle.name\": \"a.com:b:{r}\" is not a ClusterTrustBundle \
-                 name: after its signer prefix \"a.com:b:\", \"{r}\" must be at most 253 \
-                 characters, it has 254",
-                r = "r".repeat(254)
-            )
-        );
-    }
-
-    fn signer_refused(signer: &str) -> String {
-        refused(json!({"signerName": signer, "labelSelector": {}}))
+        let r = "r".repeat(254);
+        let cases = [
+            ("a..b", either.clone()),
+            (
+                "example.com:signer:-root",
+                format!("after its signer prefix \"example.com:signer:\", \"-root\" {OBJECT_NAME}"),
+            ),
+            (
+                "corp:root",
+                "its signer prefix \"corp:\" names the signer \"corp\", which must be a signer \
+                 name of the form \"example.com/my-signer\": a domain, one '/' and a path"
+                    .to_string(),
+            ),
+            ("Bad Name", either),
+            (
+                &format!("a:b:{r}"),
+                "its signer prefix \"a:b:\" names the signer \"a/b\", which must have a domain \
+                 of at least two labels separated by dots (e.g. \"example.com/my-signer\")"
+                    .to_string(),
+            ),
+            (
+                &format!("a.com:b:{r}"),
+                format!(
+                    "after its signer prefix \"a.com:b:\", \"{r}\" must be at most 253 \
+                     characters, it has 254"
+                ),
+            ),
+        ];
+        for (name, problem) in cases {
+            assert_eq!(
+                refused(json!({"name": name})),
+                format!(
+                    "setting \"clusterTrustBundle.name\": {name:?} is not a ClusterTrustBundle \
+                     name: {problem}"
+                ),
+                "{name}"
+            );
+        }
     }
 
     #[test]
@@ -346,43 +335,39 @@ mod tests {
         ] {
             assert_eq!(signer_name(good), Ok(()), "{good:?}");
         }
+        let form = "must be a signer name of the form \"example.com/my-signer\": a domain, \
+             one '/' and a path";
+        let label = |label: &str| {
+            format!(
+                "has the domain label {label:?}, which must be at most 63 lowercase letters, \
+                 digits and '-', starting and ending with a letter or digit"
+            )
+        };
+        let part = |part: &str| {
+            format!(
+                "has the path part {part:?}, which must be lowercase letters, digits and '-', \
+                 starting and ending with a letter or digit, at most 253 characters (the path's \
+                 parts are separated by dots)"
+            )
+        };
         let cases = [
-            (
-                "nodomain",
-                "must be a signer name of the form \"example.com/my-signer\": a domain, one '/' and a path",
-            ),
-            (
-                "a.com/b/c",
-                "must be a signer name of the form \"example.com/my-signer\": a domain, one '/' and a path",
-            ),
+            ("nodomain", form.to_string()),
+            ("a.com/b/c", form.to_string()),
             (
                 "example/corp",
-                "must have a domain of at least two labels separated by dots (e.g. \"example.com/my-signer\")",
+                "must have a domain of at least two labels separated by dots (e.g. \
+                 \"example.com/my-signer\")"
+                    .to_string(),
             ),
-            (
-                "Example.com/corp",
-                "has the domain label \"Example\", which must be at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit",
-            ),
-            (
-                "example..com/corp",
-                "has the domain label \"\", which must be at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit",
-            ),
-            (
-                "example.com/Corp_Signer",
-                "has the path part \"Corp_Signer\", which must be lowercase letters, digits and '-', starting and ending with a letter or digit, at most 253 characters (the path's parts are separated by dots)",
-            ),
-            (
-                "example.com/",
-                "has the path part \"\", which must be lowercase letters, digits and '-', starting and ending with a letter or digit, at most 253 characters (the path's parts are separated by dots)",
-            ),
-            (
-                "example.com/corp.",
-                "has the path part \"\", which must be lowercase letters, digits and '-', starting and ending with a letter or digit, at most 253 characters (the path's parts are separated by dots)",
-            ),
+            ("Example.com/corp", label("Example")),
+            ("example..com/corp", label("")),
+            ("example.com/Corp_Signer", part("Corp_Signer")),
+            ("example.com/", part("")),
+            ("example.com/corp.", part("")),
         ];
         for (signer, reason) in cases {
             assert_eq!(
-                signer_refused(signer),
+                refused(json!({"signerName": signer, "labelSelector": {}})),
                 format!("setting \"clusterTrustBundle.signerName\": {signer:?} {reason}"),
             );
         }
@@ -405,14 +390,6 @@ mod tests {
                 long.len()
             ))
         );
-    }
-
-    fn selector_refused(selector: Value) -> String {
-        let message = refused(json!({"signerName": "example.com/corp", "labelSelector": selector}));
-        message
-            .strip_prefix("setting \"clusterTrustBundle.labelSelector\": ")
-            .unwrap_or_else(|| panic!("{message}"))
-            .to_string()
     }
 
     const QUALIFIED: &str = "must be a qualified name: at most 63 letters, digits, '-', '_' and \
@@ -460,7 +437,9 @@ mod tests {
             (json!({"matchExpressions": [{"key": "k", "operator": "In", "values": ["a"]}, {"key": "k", "operator": "In", "values": ["a", "x y"]}]}), format!("matchExpressions[1].values[1] \"x y\" {LABEL_VALUE}")),
         ];
         for (selector, message) in cases {
-            assert_eq!(selector_refused(selector.clone()), message, "{selector}");
+            let settings = json!({"signerName": "example.com/corp", "labelSelector": selector});
+            let message = format!("setting \"clusterTrustBundle.labelSelector\": {message}");
+            assert_eq!(refused(settings), message, "{selector}");
         }
     }
 }
