@@ -152,12 +152,10 @@ mod tests {
 
     /// What the policy reads of `payload`: the request's fields, with the
     /// texts of its object and old object, and the settings' text.
-    fn read(payload: &str) -> Result<(Request<'static>, Option<&'static str>), String> {
-        let payload: &'static str = Box::leak(payload.into());
-        let index = Box::leak(Box::new(
-            index(payload.as_bytes()).map_err(|e| e.to_string())?,
-        ));
-        let read = Payload::read(index).map_err(|e| e.to_string())?;
+    fn read(payload: impl AsRef<[u8]>) -> Result<(Request<'static>, Option<&'static str>), String> {
+        let payload: &'static [u8] = Box::leak(payload.as_ref().into());
+        let index = index(payload).map_err(|e| e.to_string())?;
+        let read = Payload::read(Box::leak(Box::new(index))).map_err(|e| e.to_string())?;
         Ok((read.request, read.settings))
     }
 
@@ -166,14 +164,14 @@ mod tests {
     }
 
     #[test]
-    fn object_is_kept_as_sent() {
+    fn object_and_settings_are_kept_as_sent() {
         let payload = r#"{"request": {"kind": {"kind": "Pod"}, "operation": "CREATE", "object": {"b": 1.0, "a": [ ]}}}"#;
         let request = request(payload);
-        assert_eq!(
-            (request.kind.kind.as_str(), request.operation.as_str()),
-            ("Pod", "CREATE")
-        );
+        assert_eq!(request.kind.kind, "Pod");
+        assert_eq!(request.operation, "CREATE");
         assert_eq!(request.object.unwrap().get(), r#"{"b": 1.0, "a": [ ]}"#);
+        let payload = r#"{"settings": {"configMap": "a"}, "request": {}}"#;
+        assert_eq!(read(payload).unwrap().1, Some(r#"{"configMap": "a"}"#));
     }
 
     #[test]
@@ -200,77 +198,65 @@ mod tests {
         assert_eq!(request.object.unwrap().get(), r#"{"\ud800": 4}"#);
     }
 
-    #[test]
-    fn settings_are_kept_as_text() {
-        let payload = r#"{"settings": {"configMap": "a"}, "request": {}}"#;
-        assert_eq!(read(payload).unwrap().1, Some(r#"{"configMap": "a"}"#));
-    }
-
     /// The contract's rule for duplicate keys holds in the payload, the
     /// request and its kind: the last one wins, the others are not read.
     #[test]
     fn a_field_given_twice_reads_as_the_last() {
         let payload = r#"{"request": 5, "request": {"kind": {"kind": 1, "kind": "Pod"}, "kind": {"kind": "Job", "group": "batch"}, "namespace": 7, "namespace": "a"}}"#;
         let request = request(payload);
-        assert_eq!(
-            (request.kind.group.as_str(), request.kind.kind.as_str()),
-            ("batch", "Job")
-        );
+        assert_eq!(request.kind.group, "batch");
+        assert_eq!(request.kind.kind, "Job");
         assert_eq!(request.namespace, "a");
     }
 
+    /// A payload that is not JSON gets serde_json's message; a field of
+    /// another type is named by its path.
     #[test]
-    fn fields_of_another_type_are_named_by_their_path() {
-        let refused = |payload: &str| read(payload).map(|_| ()).unwrap_err();
+    fn unread_payloads_are_refused_saying_why() {
+        let refused = |payload: &[u8]| read(payload).map(|_| ()).unwrap_err();
         let unreadable = "cannot read the admission request:";
-        for (payload, message) in [
+        let cases: [(&[u8], &str); 9] = [
             (
-                r#"[{"request": {}}]"#,
+                br#"{"request": {}"#,
+                "EOF while parsing an object at line 1 column 14",
+            ),
+            (
+                b"{\"request\": \"\xff\"}",
+                "invalid unicode code point at line 1 column 14",
+            ),
+            (
+                br#"[{"request": {}}]"#,
                 "payload must be an object, found a list",
             ),
             (
-                r#"{"settings": {}}"#,
+                br#"{"settings": {}}"#,
                 "request is missing: it must be an object",
             ),
             (
-                r#"{"request": null}"#,
+                br#"{"request": null}"#,
                 "request must be an object, found null",
             ),
             (
-                r#"{"request": {"operation": 1}}"#,
+                br#"{"request": {"operation": 1}}"#,
                 "request.operation must be a string, found a number",
             ),
             (
-                r#"{"request": {"kind": ["", "Pod"]}}"#,
+                br#"{"request": {"kind": ["", "Pod"]}}"#,
                 "request.kind must be an object, found a list",
             ),
             (
-                r#"{"request": {"kind": {"group": null}}}"#,
+                br#"{"request": {"kind": {"group": null}}}"#,
                 "request.kind.group must be a string, found null",
             ),
             (
-                r#"{"request": {"namespace": "\ud800"}}"#,
+                br#"{"request": {"namespace": "\ud800"}}"#,
                 "request.namespace: lone leading surrogate in hex escape",
             ),
-        ] {
-            assert_eq!(
-                refused(payload),
-                format!("{unreadable} {message}"),
-                "{payload}"
-            );
+        ];
+        for (payload, message) in cases {
+            let shown = String::from_utf8_lossy(payload);
+            let message = format!("{unreadable} {message}");
+            assert_eq!(refused(payload), message, "{shown}");
         }
-    }
-
-    #[test]
-    fn a_payload_that_is_not_json_gets_serde_jsons_message() {
-        let refused = |payload: &[u8]| index(payload).map(|_| ()).unwrap_err().to_string();
-        assert_eq!(
-            refused(br#"{"request": {}"#),
-            "cannot read the admission request: EOF while parsing an object at line 1 column 14"
-        );
-        assert_eq!(
-            refused(b"{\"request\": \"\xff\"}"),
-            "cannot read the admission request: invalid unicode code point at line 1 column 14"
-        );
     }
 }

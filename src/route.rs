@@ -65,32 +65,28 @@ mod tests {
         Route::of(&Payload::read(&index).unwrap().request)
     }
 
+    /// Pods and workloads are routed on CREATE only; an UPDATE of a pod's
+    /// ephemeral containers is `kubectl debug`, of a workload's nothing.
     #[test]
-    fn pods_and_workloads_are_routed_on_create_only() {
-        assert_eq!(
-            route(r#"{"kind": {"kind": "Pod"}, "operation": "CREATE"}"#),
-            Some(Route::Template(&[]))
-        );
-        assert_eq!(
-            route(r#"{"kind": {"group": "apps", "kind": "Deployment"}, "operation": "CREATE"}"#),
-            Some(Route::Template(&["spec", "template"]))
-        );
-        assert_eq!(
-            route(r#"{"kind": {"kind": "Pod"}, "operation": "UPDATE"}"#),
-            None
-        );
-        assert_eq!(
-            route(r#"{"kind": {"kind": "ConfigMap"}, "operation": "CREATE"}"#),
-            None
-        );
-    }
-
-    #[test]
-    fn ephemeral_containers_update_is_debug() {
+    fn requests_are_routed_by_kind_operation_and_subresource() {
+        let pod = r#"{"kind": {"kind": "Pod"}, "operation": "CREATE"}"#;
+        let deployment =
+            r#"{"kind": {"group": "apps", "kind": "Deployment"}, "operation": "CREATE"}"#;
+        let pod_update = r#"{"kind": {"kind": "Pod"}, "operation": "UPDATE"}"#;
+        let config_map = r#"{"kind": {"kind": "ConfigMap"}, "operation": "CREATE"}"#;
         let debug = r#"{"kind": {"kind": "Pod"}, "operation": "UPDATE", "subResource": "ephemeralcontainers"}"#;
-        assert_eq!(route(debug), Some(Route::Debug));
         let other = r#"{"kind": {"group": "apps", "kind": "Deployment"}, "operation": "UPDATE", "subResource": "ephemeralcontainers"}"#;
-        assert_eq!(route(other), None);
+        let workload = Some(Route::Template(&["spec", "template"]));
+        for (request, expected) in [
+            (pod, Some(Route::Template(&[]))),
+            (deployment, workload),
+            (pod_update, None),
+            (config_map, None),
+            (debug, Some(Route::Debug)),
+            (other, None),
+        ] {
+            assert_eq!(route(request), expected, "{request}");
+        }
     }
 
     #[test]

@@ -219,8 +219,18 @@ mod tests {
         decide(s, annotations).unwrap().expect("expected injection")
     }
 
+    /// What a value that is not one of Go's booleans is refused with.
+    const BOOLEAN: &str = "must be \"true\" or \"false\"";
+
+    /// The pod's annotations: `key`, under the default prefix, set to `value`.
+    fn one(key: &str, value: impl Into<Value>) -> Value {
+        json!({ format!("cainjector.lestak.sh/{key}"): value.into() })
+    }
+
+    /// Without annotations the settings apply; every annotation overrides its
+    /// setting, and excludeContainers adds to the settings' list.
     #[test]
-    fn no_annotations_use_the_settings() {
+    fn annotations_override_the_settings() {
         let s = settings(json!({"configMap": "ca-bundle"}));
         let p = injected(&s, json!({}));
         assert_eq!(p.source, Source::ConfigMap("ca-bundle".into()));
@@ -228,60 +238,6 @@ mod tests {
         assert_eq!(p.cert_file, "ca.crt");
         assert_eq!(p.env_value.as_deref(), Some("/cacerts/ca.crt"));
         assert!(p.init_containers);
-    }
-
-    /// Whether the pod is injected (or the refusal): the `inject` annotation
-    /// under the settings' prefix, Go's booleans only, read before the others.
-    #[test]
-    fn inject_annotation_decides_whether_the_pod_is_injected() {
-        const INJECT: &str = "cainjector.lestak.sh/inject";
-        let default = json!({"configMap": "a"});
-        let opt_in = json!({"configMap": "a", "inject": false});
-        let prefixed = json!({"configMap": "a", "annotationPrefix": "trust.example.com"});
-        let cases = [
-            (&default, json!({ INJECT: "false" }), Ok(false)),
-            (&default, json!({ INJECT: "False" }), Ok(false)),
-            (&opt_in, json!({}), Ok(false)),
-            (&opt_in, json!({ INJECT: "true" }), Ok(true)),
-            // A skipped pod is not checked further.
-            (
-                &default,
-                json!({ INJECT: "false", "cainjector.lestak.sh/mountPath": "rel" }),
-                Ok(false),
-            ),
-            (
-                &default,
-                json!({ INJECT: "maybe" }),
-                Err(
-                    "annotation \"cainjector.lestak.sh/inject\": \"maybe\" must be \"true\" or \"false\"",
-                ),
-            ),
-            (
-                &prefixed,
-                json!({"trust.example.com/inject": "false"}),
-                Ok(false),
-            ),
-            // The default prefix means nothing under another prefix.
-            (&prefixed, json!({ INJECT: "false" }), Ok(true)),
-            // Other annotations are ignored.
-            (
-                &default,
-                json!({"example.com/x": 1, "cainjector.lestak.sh.other/y": "z"}),
-                Ok(true),
-            ),
-        ];
-        for (s, annotations, expected) in cases {
-            let injected = decide(&settings(s.clone()), annotations.clone()).map(|p| p.is_some());
-            assert_eq!(
-                injected,
-                expected.map_err(String::from),
-                "{s} {annotations}"
-            );
-        }
-    }
-
-    #[test]
-    fn every_annotation_overrides_its_setting() {
         let s = settings(json!({"configMap": "a"}));
         let p = injected(
             &s,
@@ -299,90 +255,112 @@ mod tests {
         assert!(p.excludes("sidecar"));
         assert!(p.excludes("log-shipper"));
         assert!(!p.excludes("app"));
-    }
-
-    #[test]
-    fn exclude_containers_annotation_adds_to_the_settings_list() {
         let s = settings(json!({"configMap": "a", "excludeContainers": ["istio-proxy"]}));
-        let p = injected(
-            &s,
-            json!({"cainjector.lestak.sh/excludeContainers": "debug"}),
-        );
+        let p = injected(&s, one("excludeContainers", "debug"));
         assert!(p.excludes("istio-proxy"));
         assert!(p.excludes("debug"));
+    }
+
+    /// Whether the pod is injected: the `inject` annotation under the
+    /// settings' prefix, Go's booleans only (other values are refused, see
+    /// `invalid_annotation_values_name_the_annotation`), read before the others.
+    #[test]
+    fn inject_annotation_decides_whether_the_pod_is_injected() {
+        const INJECT: &str = "cainjector.lestak.sh/inject";
+        const OTHER: &str = "trust.example.com/inject";
+        const MOUNT: &str = "cainjector.lestak.sh/mountPath";
+        let default = json!({"configMap": "a"});
+        let opt_in = json!({"configMap": "a", "inject": false});
+        let prefixed = json!({"configMap": "a", "annotationPrefix": "trust.example.com"});
+        let cases = [
+            (&default, json!({ INJECT: "false" }), false),
+            (&default, json!({ INJECT: "False" }), false),
+            (&opt_in, json!({}), false),
+            (&opt_in, json!({ INJECT: "true" }), true),
+            // A skipped pod is not checked further.
+            (&default, json!({ INJECT: "false", MOUNT: "rel" }), false),
+            (&prefixed, json!({ OTHER: "false" }), false),
+            // The default prefix means nothing under another prefix.
+            (&prefixed, json!({ INJECT: "false" }), true),
+            // Other annotations are ignored.
+            (
+                &default,
+                json!({"example.com/x": 1, "cainjector.lestak.sh.other/y": "z"}),
+                true,
+            ),
+        ];
+        for (s, annotations, expected) in cases {
+            let injected = decide(&settings(s.clone()), annotations.clone()).map(|p| p.is_some());
+            assert_eq!(injected, Ok(expected), "{s} {annotations}");
+        }
+    }
+
+    /// A value that is not valid, or not a string, is refused naming the
+    /// annotation.
+    #[test]
+    fn invalid_annotation_values_name_the_annotation() {
+        const ABSOLUTE: &str = "must be an absolute path (starting with '/')";
+        let s = settings(json!({"configMap": "a"}));
+        let cases = [
+            ("inject", "maybe", BOOLEAN),
+            (
+                "configMap",
+                "Bad_Name",
+                "must be a valid Kubernetes object name: lowercase letters, digits, '-' and '.', \
+                 starting and ending with a letter or digit (e.g. \"ca-bundle\" or \"my-org.com\")",
+            ),
+            ("mountPath", "certs", ABSOLUTE),
+            (
+                "mountPath",
+                "/proc/x",
+                "must not be at or under /proc, which the container needs; use a directory of its \
+                 own such as \"/cacerts\"",
+            ),
+            (
+                "certFile",
+                "../x",
+                "must be a valid ConfigMap key: letters, digits, '-', '_' and '.' (e.g. \
+                 \"ca.crt\")",
+            ),
+            ("setEnvVar", "maybe", BOOLEAN),
+            ("sslCertFile", "x.pem", ABSOLUTE),
+            (
+                "excludeContainers",
+                "a,[",
+                "has \"[\", which is not a valid glob: '[' opens a character class that is never \
+                 closed with ']'",
+            ),
+        ];
+        for (key, value, problem) in cases {
+            assert_eq!(
+                decide(&s, one(key, value)).unwrap_err(),
+                format!("annotation \"cainjector.lestak.sh/{key}\": \"{value}\" {problem}"),
+                "{key}={value}"
+            );
+        }
+        assert_eq!(
+            decide(&s, one("certFile", 5)).unwrap_err(),
+            "annotation \"cainjector.lestak.sh/certFile\" must be a string, found a number"
+        );
     }
 
     #[test]
     fn both_source_annotations_are_refused() {
         let s = settings(json!({"configMap": "a"}));
+        let both =
+            json!({"cainjector.lestak.sh/configMap": "x", "cainjector.lestak.sh/secret": "y"});
         assert_eq!(
-            decide(&s, json!({"cainjector.lestak.sh/configMap": "x", "cainjector.lestak.sh/secret": "y"})),
-            Err("annotations \"cainjector.lestak.sh/configMap\" and \"cainjector.lestak.sh/secret\" \
-                 are mutually exclusive: a pod takes its bundle from one ConfigMap or one Secret"
-                .into())
+            decide(&s, both).unwrap_err(),
+            "annotations \"cainjector.lestak.sh/configMap\" and \"cainjector.lestak.sh/secret\" \
+             are mutually exclusive: a pod takes its bundle from one ConfigMap or one Secret"
         );
-    }
-
-    #[test]
-    fn invalid_annotation_values_name_the_annotation() {
-        let s = settings(json!({"configMap": "a"}));
-        let cases = [
-            (
-                "configMap",
-                "Bad_Name",
-                "\"Bad_Name\" must be a valid Kubernetes object name: lowercase letters, digits, \
-                 '-' and '.', starting and ending with a letter or digit (e.g. \"ca-bundle\" or \
-                 \"my-org.com\")",
-            ),
-            (
-                "mountPath",
-                "certs",
-                "\"certs\" must be an absolute path (starting with '/')",
-            ),
-            (
-                "mountPath",
-                "/proc/x",
-                "\"/proc/x\" must not be at or under /proc, which the container needs; use a \
-                 directory of its own such as \"/cacerts\"",
-            ),
-            (
-                "certFile",
-                "../x",
-                "\"../x\" must be a valid ConfigMap key: letters, digits, '-', '_' and '.' (e.g. \
-                 \"ca.crt\")",
-            ),
-            (
-                "setEnvVar",
-                "maybe",
-                "\"maybe\" must be \"true\" or \"false\"",
-            ),
-            (
-                "sslCertFile",
-                "x.pem",
-                "\"x.pem\" must be an absolute path (starting with '/')",
-            ),
-            (
-                "excludeContainers",
-                "a,[",
-                "\"a,[\" has \"[\", which is not a valid glob: '[' opens a character class that \
-                 is never closed with ']'",
-            ),
-        ];
-        for (key, value, problem) in cases {
-            let key = format!("cainjector.lestak.sh/{key}");
-            assert_eq!(
-                decide(&s, json!({ key.clone(): value })),
-                Err(format!("annotation \"{key}\": {problem}")),
-                "{key}={value}"
-            );
-        }
     }
 
     #[test]
     fn unknown_annotation_under_prefix_is_refused_with_a_hint() {
         let s = settings(json!({"configMap": "a"}));
         assert_eq!(
-            decide(&s, json!({"cainjector.lestak.sh/mountpath": "/x"})).unwrap_err(),
+            decide(&s, one("mountpath", "/x")).unwrap_err(),
             format!(
                 "annotation \"cainjector.lestak.sh/mountpath\" is not an annotation of cainjector \
                  (did you mean \"cainjector.lestak.sh/mountPath\"?); the annotations are: {}",
@@ -395,13 +373,13 @@ mod tests {
     fn disallowed_override_is_rejected_naming_it() {
         let s = settings(json!({"configMap": "a", "allowedOverrides": ["inject"]}));
         assert_eq!(
-            decide(&s, json!({"cainjector.lestak.sh/mountPath": "/x"})).unwrap_err(),
+            decide(&s, one("mountPath", "/x")).unwrap_err(),
             "annotation \"cainjector.lestak.sh/mountPath\" is not allowed: the cluster's cainjector \
              policy lets pods use only inject (setting allowedOverrides)"
         );
         let locked = settings(json!({"configMap": "a", "allowedOverrides": []}));
         assert_eq!(
-            decide(&locked, json!({"cainjector.lestak.sh/inject": "false"})).unwrap_err(),
+            decide(&locked, one("inject", "false")).unwrap_err(),
             "annotation \"cainjector.lestak.sh/inject\" is not allowed: the cluster's cainjector \
              policy lets pods use none of its annotations (setting allowedOverrides)"
         );
@@ -423,8 +401,7 @@ mod tests {
         assert!(store(&own, json!({ KEY: "false" })).is_empty());
         assert_eq!(
             decide(&own, json!({ KEY: "yes" })).unwrap_err(),
-            "annotation \"cainjector.lestak.sh/systemTrustStore\": \"yes\" must be \"true\" or \
-             \"false\""
+            format!("annotation \"{KEY}\": \"yes\" {BOOLEAN}")
         );
         let locked = settings(json!({"configMap": "a", "allowedOverrides": ["inject"]}));
         assert_eq!(
@@ -438,30 +415,22 @@ mod tests {
     fn annotation_that_makes_the_files_overlap_the_mount_path_is_named() {
         let overlap = |key: &str, file: &str, mount_path: &str| {
             format!(
-                "annotation \"{key}\": the system trust store file {file} and the mount path \
-                 {mount_path} overlap (one is at or under the other), and a container cannot \
-                 mount the bundle at both: use a mountPath apart from the system trust store \
-                 files, or leave {file} out of systemTrustStore's list"
+                "annotation \"cainjector.lestak.sh/{key}\": the system trust store file {file} and \
+                 the mount path {mount_path} overlap (one is at or under the other), and a \
+                 container cannot mount the bundle at both: use a mountPath apart from the system \
+                 trust store files, or leave {file} out of systemTrustStore's list"
             )
         };
         let on = settings(json!({"configMap": "a", "systemTrustStore": true}));
         assert_eq!(
-            decide(&on, json!({"cainjector.lestak.sh/mountPath": "/etc/pki"})).unwrap_err(),
-            overlap(
-                "cainjector.lestak.sh/mountPath",
-                "/etc/pki/tls/certs/ca-bundle.crt",
-                "/etc/pki"
-            )
+            decide(&on, one("mountPath", "/etc/pki")).unwrap_err(),
+            overlap("mountPath", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/pki")
         );
         let off = settings(json!({"configMap": "a", "mountPath": "/etc/ssl"}));
         assert_eq!(
-            decide(
-                &off,
-                json!({"cainjector.lestak.sh/systemTrustStore": "true"})
-            )
-            .unwrap_err(),
+            decide(&off, one("systemTrustStore", "true")).unwrap_err(),
             overlap(
-                "cainjector.lestak.sh/systemTrustStore",
+                "systemTrustStore",
                 "/etc/ssl/certs/ca-certificates.crt",
                 "/etc/ssl"
             )
@@ -476,15 +445,6 @@ mod tests {
     }
 
     #[test]
-    fn non_string_annotation_value_is_refused() {
-        let s = settings(json!({"configMap": "a"}));
-        assert_eq!(
-            decide(&s, json!({"cainjector.lestak.sh/certFile": 5})).unwrap_err(),
-            "annotation \"cainjector.lestak.sh/certFile\" must be a string, found a number"
-        );
-    }
-
-    #[test]
     fn java_cacerts_mode_mounts_the_store_without_java_tool_options() {
         let s = settings(json!({"configMap": "a",
             "javaTrustStore": {"key": "truststore.p12", "cacerts": ["/opt/j/cacerts"]}}));
@@ -492,19 +452,15 @@ mod tests {
         assert_eq!(p.cacerts, ["/opt/j/cacerts"]);
         assert_eq!(p.java_key.as_deref(), Some("truststore.p12"));
         assert_eq!(p.java_options, None);
-        let off = injected(&s, json!({"cainjector.lestak.sh/javaTrustStore": "false"}));
+        let off = injected(&s, one("javaTrustStore", "false"));
         assert!(off.cacerts.is_empty());
         assert_eq!(off.java_key, None);
-        let moved = decide(&s, json!({"cainjector.lestak.sh/mountPath": "/opt/j"}));
         assert_eq!(
-            moved,
-            Err(
-                "annotation \"cainjector.lestak.sh/mountPath\": the JDK trust store file \
-                 /opt/j/cacerts and the mount path /opt/j overlap (one is at or under the \
-                 other), and a container cannot mount both: keep javaTrustStore.cacerts apart \
-                 from the mount path and the system trust store files"
-                    .into()
-            )
+            decide(&s, one("mountPath", "/opt/j")).unwrap_err(),
+            "annotation \"cainjector.lestak.sh/mountPath\": the JDK trust store file \
+             /opt/j/cacerts and the mount path /opt/j overlap (one is at or under the other), \
+             and a container cannot mount both: keep javaTrustStore.cacerts apart from the \
+             mount path and the system trust store files"
         );
     }
 
@@ -513,9 +469,9 @@ mod tests {
         let s = settings(json!({"configMap": "a", "envValues": {"UV_NATIVE_TLS": "1"}}));
         let pair = ("UV_NATIVE_TLS".to_string(), "1".to_string());
         assert_eq!(injected(&s, json!({})).env_values, [pair]);
-        let p = injected(&s, json!({"cainjector.lestak.sh/sslCertFile": "/x/y.pem"}));
+        let p = injected(&s, one("sslCertFile", "/x/y.pem"));
         assert_eq!(p.env_value.as_deref(), Some("/x/y.pem"));
-        let off = injected(&s, json!({"cainjector.lestak.sh/setEnvVar": "false"}));
+        let off = injected(&s, one("setEnvVar", "false"));
         assert_eq!(off.env_value, None);
         assert!(off.env_values.is_empty());
     }

@@ -157,11 +157,13 @@ mod tests {
         assert_eq!(and(&items(&["a", "b", "c"])), "a, b and c");
     }
 
+    /// Containers lacking the same are named together, and a container that
+    /// sets its own JAVA_TOOL_OPTIONS is told it lacks the trust store there.
     #[test]
-    fn containers_lacking_the_same_are_named_together() {
+    fn containers_are_named_with_what_they_lack() {
         let all = ["SSL_CERT_FILE"];
         let source = Source::ConfigMap("ca-bundle".into());
-        let report = report(vec![
+        let changes = report(vec![
             added(List::Containers, "a", true, &all),
             added(List::Containers, "b", true, &all),
             added(List::Containers, "c", false, &all),
@@ -169,10 +171,17 @@ mod tests {
             added(List::InitContainers, "j", false, &all),
         ]);
         assert_eq!(
-            refusal(&source, &report, false),
+            refusal(&source, &changes, false),
             "pod lacks the trust bundle (ConfigMap \"ca-bundle\"): containers \"a\" and \"b\" \
              lack the mount at /cacerts and SSL_CERT_FILE; container \"c\" lacks SSL_CERT_FILE; \
              init containers \"i\" and \"j\" lack SSL_CERT_FILE"
+        );
+        let mut java = added(List::EphemeralContainers, "debugger", false, &[]);
+        java.java_options = true;
+        assert_eq!(
+            refusal(&Source::ConfigMap("b".into()), &report(vec![java]), false),
+            "pod lacks the trust bundle (ConfigMap \"b\"): ephemeral container \"debugger\" \
+             lacks the trust store in JAVA_TOOL_OPTIONS"
         );
     }
 
@@ -202,16 +211,5 @@ mod tests {
                 )
             );
         }
-    }
-
-    #[test]
-    fn java_trust_store_missing_from_own_options_is_named() {
-        let mut java = added(List::EphemeralContainers, "debugger", false, &[]);
-        java.java_options = true;
-        assert_eq!(
-            refusal(&Source::ConfigMap("b".into()), &report(vec![java]), false),
-            "pod lacks the trust bundle (ConfigMap \"b\"): ephemeral container \"debugger\" \
-             lacks the trust store in JAVA_TOOL_OPTIONS"
-        );
     }
 }
