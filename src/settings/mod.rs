@@ -1141,10 +1141,8 @@ mod tests {
     #[test]
     fn action_is_inject_unless_require_is_asked() {
         let action = |v: Value| parse(json!({"configMap": "a", "action": v})).map(|s| s.action);
-        assert_eq!(
-            parse(json!({"configMap": "a"})).unwrap().action,
-            Action::Inject
-        );
+        let unset = parse(json!({"configMap": "a"})).unwrap();
+        assert_eq!(unset.action, Action::Inject);
         assert_eq!(action(Value::Null), Ok(Action::Inject));
         assert_eq!(action(json!("inject")), Ok(Action::Inject));
         assert_eq!(action(json!("require")), Ok(Action::Require));
