@@ -282,11 +282,6 @@ mod tests {
         );
         let r = "r".repeat(254);
         let cases = [
-            ("a..b", either.clone()),
-            (
-                "example.com:signer:-root",
-                format!("after its signer prefix \"example.com:signer:\", \"-root\" {OBJECT_NAME}"),
-            ),
             (
                 "corp:root",
                 "its signer prefix \"corp:\" names the signer \"corp\", which must be a signer \
@@ -353,15 +348,8 @@ mod tests {
         let cases = [
             ("nodomain", form.to_string()),
             ("a.com/b/c", form.to_string()),
-            (
-                "example/corp",
-                "must have a domain of at least two labels separated by dots (e.g. \
-                 \"example.com/my-signer\")"
-                    .to_string(),
-            ),
             ("Example.com/corp", label("Example")),
             ("example..com/corp", label("")),
-            ("example.com/Corp_Signer", part("Corp_Signer")),
             ("example.com/", part("")),
             ("example.com/corp.", part("")),
         ];
@@ -423,7 +411,6 @@ mod tests {
             (json!({"matchLabels": {"trust": "v".repeat(64)}}), format!("matchLabels.trust \"{}\" {LABEL_VALUE}", "v".repeat(64))),
             (json!({"matchExpressions": {}}), "matchExpressions must be a list, found an object".to_string()),
             (json!({"matchExpressions": ["trust"]}), "matchExpressions[0] must be an object with \"key\", \"operator\" and \"values\", found a string".to_string()),
-            (json!({"matchExpressions": [{"key": "Bad Key", "operator": "Exists"}]}), format!("matchExpressions[0].key \"Bad Key\" {QUALIFIED}")),
             (json!({"matchExpressions": [{"operator": "Exists"}]}), "matchExpressions[0].key is missing: it must be a label key (e.g. \"trust\")".to_string()),
             (json!({"matchExpressions": [{"key": 1, "operator": "Exists"}]}), "matchExpressions[0].key must be a string, found a number".to_string()),
             (json!({"matchExpressions": [{"key": "k", "operator": "Exists", "nested": {"deeper": [1]}}]}), "matchExpressions[0].nested is not known: a requirement has \"key\", \"operator\" and \"values\"".to_string()),
