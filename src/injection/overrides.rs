@@ -373,16 +373,11 @@ mod tests {
     #[test]
     fn system_trust_store_annotation_turns_the_settings_files_on_or_off() {
         const KEY: &str = "cainjector.lestak.sh/systemTrustStore";
-        let standard = crate::settings::STANDARD_TRUST_STORE.map(String::from);
         fn store(s: &Settings, annotations: Value) -> &[String] {
             injected(s, annotations).system_store
         }
-        let off = settings(json!({"configMap": "a"}));
-        assert!(store(&off, json!({})).is_empty());
-        assert_eq!(store(&off, json!({ KEY: "true" })), standard);
         let own = settings(json!({"configMap": "a", "systemTrustStore": ["/opt/ca.pem"]}));
         assert_eq!(store(&own, json!({})), ["/opt/ca.pem"]);
-        assert_eq!(store(&own, json!({ KEY: "true" })), ["/opt/ca.pem"]);
         assert!(store(&own, json!({ KEY: "false" })).is_empty());
         assert_eq!(
             decide(&own, json!({ KEY: "yes" })).unwrap_err(),
