@@ -601,15 +601,9 @@ mod tests {
 
     #[test]
     fn volume_name_is_a_label_for_dotted_sources() {
-        assert_eq!(volume_name("my-org.com", 0), "cainjector-my-org-com");
-        assert_eq!(volume_name("ca-bundle", 1), "cainjector-ca-bundle-2");
         assert_eq!(
             volume_name("example.com/corp-signer", 0),
             "cainjector-example-com-corp-signer"
-        );
-        assert_eq!(
-            volume_name("example.com:corp:root", 0),
-            "cainjector-example-com-corp-root"
         );
     }
 

@@ -227,17 +227,10 @@ mod tests {
         json!({ format!("cainjector.lestak.sh/{key}"): value.into() })
     }
 
-    /// Without annotations the settings apply; every annotation overrides its
-    /// setting, and excludeContainers adds to the settings' list.
+    /// Every annotation overrides its setting, and excludeContainers adds to
+    /// the settings' list.
     #[test]
     fn annotations_override_the_settings() {
-        let s = settings(json!({"configMap": "ca-bundle"}));
-        let p = injected(&s, json!({}));
-        assert_eq!(p.source, Source::ConfigMap("ca-bundle".into()));
-        assert_eq!(p.mount_path, "/cacerts");
-        assert_eq!(p.cert_file, "ca.crt");
-        assert_eq!(p.env_value.as_deref(), Some("/cacerts/ca.crt"));
-        assert!(p.init_containers);
         let s = settings(json!({"configMap": "a"}));
         let p = injected(
             &s,
@@ -267,19 +260,13 @@ mod tests {
     #[test]
     fn inject_annotation_decides_whether_the_pod_is_injected() {
         const INJECT: &str = "cainjector.lestak.sh/inject";
-        const OTHER: &str = "trust.example.com/inject";
         const MOUNT: &str = "cainjector.lestak.sh/mountPath";
         let default = json!({"configMap": "a"});
-        let opt_in = json!({"configMap": "a", "inject": false});
         let prefixed = json!({"configMap": "a", "annotationPrefix": "trust.example.com"});
         let cases = [
-            (&default, json!({ INJECT: "false" }), false),
             (&default, json!({ INJECT: "False" }), false),
-            (&opt_in, json!({}), false),
-            (&opt_in, json!({ INJECT: "true" }), true),
             // A skipped pod is not checked further.
             (&default, json!({ INJECT: "false", MOUNT: "rel" }), false),
-            (&prefixed, json!({ OTHER: "false" }), false),
             // The default prefix means nothing under another prefix.
             (&prefixed, json!({ INJECT: "false" }), true),
             // Other annotations are ignored.
@@ -309,7 +296,6 @@ mod tests {
                 "must be a valid Kubernetes object name: lowercase letters, digits, '-' and '.', \
                  starting and ending with a letter or digit (e.g. \"ca-bundle\" or \"my-org.com\")",
             ),
-            ("mountPath", "certs", ABSOLUTE),
             (
                 "mountPath",
                 "/proc/x",
@@ -322,7 +308,6 @@ mod tests {
                 "must be a valid ConfigMap key: letters, digits, '-', '_' and '.' (e.g. \
                  \"ca.crt\")",
             ),
-            ("setEnvVar", "maybe", BOOLEAN),
             ("sslCertFile", "x.pem", ABSOLUTE),
             (
                 "excludeContainers",
@@ -388,16 +373,11 @@ mod tests {
     #[test]
     fn system_trust_store_annotation_turns_the_settings_files_on_or_off() {
         const KEY: &str = "cainjector.lestak.sh/systemTrustStore";
-        let standard = crate::settings::STANDARD_TRUST_STORE.map(String::from);
         fn store(s: &Settings, annotations: Value) -> &[String] {
             injected(s, annotations).system_store
         }
-        let off = settings(json!({"configMap": "a"}));
-        assert!(store(&off, json!({})).is_empty());
-        assert_eq!(store(&off, json!({ KEY: "true" })), standard);
         let own = settings(json!({"configMap": "a", "systemTrustStore": ["/opt/ca.pem"]}));
         assert_eq!(store(&own, json!({})), ["/opt/ca.pem"]);
-        assert_eq!(store(&own, json!({ KEY: "true" })), ["/opt/ca.pem"]);
         assert!(store(&own, json!({ KEY: "false" })).is_empty());
         assert_eq!(
             decide(&own, json!({ KEY: "yes" })).unwrap_err(),
