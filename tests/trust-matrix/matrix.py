@@ -56,9 +56,16 @@ VARIANTS = [
     ("`system-trust-store.yaml`", "policy-settings/system-trust-store.yaml"),
     ("`every-runtime.yaml`", "policy-settings/every-runtime.yaml"),
     ("`env-values.yaml`", "policy-settings/env-values.yaml"),
-    # policy-settings/java-cacerts.yaml with the key of the bundle's password-less store
-    ("`java-cacerts.yaml`", "tests/trust-matrix/settings/java-cacerts.yaml"),
+    ("`java-cacerts.yaml`", "policy-settings/java-cacerts.yaml"),
+    # java-cacerts.yaml with the key of a store that has a password: what the JDK makes of it
+    ("`java-cacerts-password.yaml`", "tests/trust-matrix/settings/java-cacerts-password.yaml"),
 ]
+# Columns measured with the first bundle only: the pod as submitted, and a store the JDK
+# cannot read, which trusts nothing whatever the bundle holds.
+FIRST_BUNDLE_ONLY = {"no injection", "`java-cacerts-password.yaml`"}
+# The image families' columns: the settings whose files differ between families.
+FAMILY_COLUMNS = ["no injection", "`default.yaml`", "`language-env.yaml`", "`system-trust-store.yaml`",
+                  "`every-runtime.yaml`", "`env-values.yaml`", "`java-cacerts.yaml`"]
 # The two tables: the bundle with the public roots, then the enterprise CA alone; the
 # second shows which mechanisms replace a client's roots rather than add to them.
 BUNDLES = [pki.WITH_DEFAULT_CAS, pki.ENTERPRISE_ONLY]
@@ -67,10 +74,11 @@ CONTROL = "the client given the CA"
 
 
 def cluster(bundle: pki.Bundle):
-    """The bundle as examples/trust-manager-bundle.yaml has trust-manager write it, with a
-    password-less PKCS#12 store too (cacerts.p12), as trust-manager writes one given no password."""
-    keys = {"ca.crt": bundle.pem.read_bytes(), "truststore.p12": bundle.truststore.read_bytes(),
-            "cacerts.p12": bundle.passwordless.read_bytes()}
+    """The bundle as examples/trust-manager-bundle.yaml has trust-manager write it (ca.crt, and
+    truststore.p12 without a password), with a store that has one (truststore-changeit.p12),
+    as trust-manager writes its pkcs12 target given a password, for java-cacerts-password.yaml."""
+    keys = {"ca.crt": bundle.pem.read_bytes(), "truststore.p12": bundle.passwordless.read_bytes(),
+            "truststore-changeit.p12": bundle.truststore.read_bytes()}
     return kubelet.Cluster(configMaps={"ca-bundle": keys}, secrets={"ca-bundle": keys},
                            clusterTrustBundles={"example.com:corp:root": bundle.pem.read_bytes()})
 
@@ -138,9 +146,9 @@ def with_table(docs_text, begin, end, table):
 
 
 def columns(variants):
-    """[(table, column, settings)]: every variant with each bundle; no injection once."""
+    """[(table, column, settings)]: every variant with each bundle, but FIRST_BUNDLE_ONLY's."""
     return [(table, column, settings) for table in BUNDLES for column, settings in variants
-            if settings is not None or table == BUNDLES[0]]
+            if table == BUNDLES[0] or column not in FIRST_BUNDLE_ONLY]
 
 
 def measure(args, keys, runtimes, unbuildable, servers, layer, variants):
@@ -221,7 +229,7 @@ def measure_families(containers, keys, unbuildable, server):
     """{column: {family row: cell}} and the families' control; prints each file's verdict."""
     print("\n== image families (the bundle with the public roots; the enterprise server)")
     built = {name: unbuildable.get(name, path) for name, path in clients.static_clients(WORK / "build").items()}
-    plans = {column: containers[column][1] for column, _ in VARIANTS if column in containers}
+    plans = {column: containers[column][1] for column in FAMILY_COLUMNS if column in containers}
     return families.measure(plans, WORK / "run" / "families", built, keys.ca, keys.bundles[BUNDLES[0]].truststore,
                             server.url, lambda result: cell(result, server.token), TIMEOUT)
 
@@ -333,13 +341,12 @@ def main():
     rotated = measure_rotation(containers, keys, runtimes, measured, layer)
     print(f"(the rotation: {time.monotonic() - started:.0f} s)")
 
-    settings_columns = [c for c, _ in VARIANTS]
     family_rows = [row for family in families.FAMILIES for row in families.rows(family)]
     family_control = family_cells.pop("control")
     rotation_columns = [c for c, _ in rotation.COLUMNS]
     all_tables = [tables(measured, runtimes, VARIANTS),
-                  markdown([(row, [family_cells[c][row] for c in settings_columns]) for row in family_rows],
-                           settings_columns),
+                  markdown([(row, [family_cells[c][row] for c in FAMILY_COLUMNS]) for row in family_rows],
+                           FAMILY_COLUMNS),
                   markdown([(r.name, [rotated[c][r.name] for c in rotation_columns]) for r in runtimes],
                            rotation_columns)]
     control = measured[BUNDLES[0]].get(CONTROL, {})

@@ -331,10 +331,21 @@ class Matrix(unittest.TestCase):
             (pki.ENTERPRISE_ONLY, "`a.yaml`", "a.yaml"),
         ])
 
+    def test_the_store_with_a_password_is_measured_with_the_first_bundle_only(self):
+        variants = [("`java-cacerts-password.yaml`", "b.yaml"), ("`a.yaml`", "a.yaml")]
+        self.assertEqual(matrix.columns(variants), [
+            (pki.WITH_DEFAULT_CAS, "`java-cacerts-password.yaml`", "b.yaml"),
+            (pki.WITH_DEFAULT_CAS, "`a.yaml`", "a.yaml"),
+            (pki.ENTERPRISE_ONLY, "`a.yaml`", "a.yaml"),
+        ])
+
+    def test_the_family_columns_are_matrix_columns(self):
+        self.assertLessEqual(set(matrix.FAMILY_COLUMNS), {c for c, _ in matrix.VARIANTS})
+
     def test_each_container_has_a_staging_directory_of_its_own(self):  # they run PARALLEL at a time
         staging = [matrix.staging_for(table, column) for table, column, _ in
                    matrix.columns(matrix.VARIANTS)]
-        self.assertEqual(len(staging), 2 * len(matrix.VARIANTS) - 1)
+        self.assertEqual(len(staging), 2 * len(matrix.VARIANTS) - len(matrix.FIRST_BUNDLE_ONLY))
         self.assertEqual(len(set(staging)), len(staging))
 
     def test_every_settings_file_exists(self):
@@ -342,12 +353,22 @@ class Matrix(unittest.TestCase):
             if settings is not None:
                 self.assertTrue((matrix.REPO / settings).is_file(), settings)
 
-    def test_the_java_store_variant_is_the_policy_settings_file_but_its_key(self):
+    def test_the_java_store_with_a_password_is_the_policy_settings_file_but_its_key(self):
         def settings_lines(path):  # the YAML without its comments
             return [line for line in (matrix.REPO / path).read_text().splitlines() if not line.startswith("#")]
         published = settings_lines("policy-settings/java-cacerts.yaml")
-        measured = settings_lines("tests/trust-matrix/settings/java-cacerts.yaml")
-        self.assertEqual(measured, [line.replace("key: truststore.p12", "key: cacerts.p12") for line in published])
+        measured = settings_lines("tests/trust-matrix/settings/java-cacerts-password.yaml")
+        self.assertEqual(measured, [line.replace("key: truststore.p12", "key: truststore-changeit.p12")
+                                    for line in published])
+
+    def test_the_cluster_holds_the_stores_as_the_example_bundle_writes_them(self):
+        scratch = Path(tempfile.mkdtemp(prefix="trust-matrix-test."))
+        self.addCleanup(shutil.rmtree, scratch)
+        for name in ("pem", "with-password", "without"):
+            (scratch / name).write_bytes(name.encode())
+        bundle = pki.Bundle(scratch / "pem", scratch / "with-password", scratch / "without")
+        self.assertEqual(matrix.cluster(bundle).configMaps["ca-bundle"],
+                         {"ca.crt": b"pem", "truststore.p12": b"without", "truststore-changeit.p12": b"with-password"})
 
     def test_cells(self):
         self.assertEqual(matrix.joined(("yes", "no")), "yes / no")
