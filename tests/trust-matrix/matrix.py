@@ -225,12 +225,18 @@ def tables(measured, runtimes, variants):
     return "\n".join(text)
 
 
+def java_store(bundle: pki.Bundle):
+    """The store the Java columns give the JVM: the cluster's truststore.p12, which
+    language-env.yaml's JAVA_TOOL_OPTIONS names and java-cacerts.yaml mounts over cacerts."""
+    return bundle.passwordless
+
+
 def measure_families(containers, keys, unbuildable, server):
     """{column: {family row: cell}} and the families' control; prints each file's verdict."""
     print("\n== image families (the bundle with the public roots; the enterprise server)")
     built = {name: unbuildable.get(name, path) for name, path in clients.static_clients(WORK / "build").items()}
     plans = {column: containers[column][1] for column in FAMILY_COLUMNS if column in containers}
-    return families.measure(plans, WORK / "run" / "families", built, keys.ca, keys.bundles[BUNDLES[0]].truststore,
+    return families.measure(plans, WORK / "run" / "families", built, keys.ca, java_store(keys.bundles[BUNDLES[0]]),
                             server.url, lambda result: cell(result, server.token), TIMEOUT)
 
 

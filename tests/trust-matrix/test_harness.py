@@ -369,6 +369,9 @@ class Matrix(unittest.TestCase):
         bundle = pki.Bundle(scratch / "pem", scratch / "with-password", scratch / "without")
         self.assertEqual(matrix.cluster(bundle).configMaps["ca-bundle"],
                          {"ca.crt": b"pem", "truststore.p12": b"without", "truststore-changeit.p12": b"with-password"})
+        # trustfile's Java row is 'yes' for the store of this digest: the one the Java columns mount
+        self.assertEqual(matrix.java_store(bundle).read_bytes(),
+                         matrix.cluster(bundle).configMaps["ca-bundle"]["truststore.p12"])
 
     def test_cells(self):
         self.assertEqual(matrix.joined(("yes", "no")), "yes / no")
