@@ -54,6 +54,8 @@ VARIANTS = [
     ("`default.yaml`", "policy-settings/default.yaml"),
     ("`language-env.yaml`", "policy-settings/language-env.yaml"),
     ("`system-trust-store.yaml`", "policy-settings/system-trust-store.yaml"),
+    # system-trust-store.yaml with setEnvVar: false: what systemTrustStore reaches without SSL_CERT_FILE
+    ("`system-trust-store-no-env.yaml`", "tests/trust-matrix/settings/system-trust-store-no-env.yaml"),
     ("`every-runtime.yaml`", "policy-settings/every-runtime.yaml"),
     ("`env-values.yaml`", "policy-settings/env-values.yaml"),
     ("`java-cacerts.yaml`", "policy-settings/java-cacerts.yaml"),
@@ -65,7 +67,8 @@ VARIANTS = [
 FIRST_BUNDLE_ONLY = {"no injection", "`java-cacerts-password.yaml`"}
 # The image families' columns: the settings whose files differ between families.
 FAMILY_COLUMNS = ["no injection", "`default.yaml`", "`language-env.yaml`", "`system-trust-store.yaml`",
-                  "`every-runtime.yaml`", "`env-values.yaml`", "`java-cacerts.yaml`"]
+                  "`system-trust-store-no-env.yaml`", "`every-runtime.yaml`", "`env-values.yaml`",
+                  "`java-cacerts.yaml`"]
 # The two tables: the bundle with the public roots, then the enterprise CA alone; the
 # second shows which mechanisms replace a client's roots rather than add to them.
 BUNDLES = [pki.WITH_DEFAULT_CAS, pki.ENTERPRISE_ONLY]

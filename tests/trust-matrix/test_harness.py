@@ -321,6 +321,11 @@ class Runtimes(unittest.TestCase):
             self.assertFalse(r.compiled_roots and r.own_roots, f"{r.name}: roots both compiled in and in files")
 
 
+def _settings_lines(path):
+    """A settings file's YAML without its comments."""
+    return [line for line in (matrix.REPO / path).read_text().splitlines() if not line.startswith("#")]
+
+
 class Matrix(unittest.TestCase):
     VARIANTS = [("no injection", None), ("`a.yaml`", "a.yaml")]
 
@@ -354,12 +359,15 @@ class Matrix(unittest.TestCase):
                 self.assertTrue((matrix.REPO / settings).is_file(), settings)
 
     def test_the_java_store_with_a_password_is_the_policy_settings_file_but_its_key(self):
-        def settings_lines(path):  # the YAML without its comments
-            return [line for line in (matrix.REPO / path).read_text().splitlines() if not line.startswith("#")]
-        published = settings_lines("policy-settings/java-cacerts.yaml")
-        measured = settings_lines("tests/trust-matrix/settings/java-cacerts-password.yaml")
+        published = _settings_lines("policy-settings/java-cacerts.yaml")
+        measured = _settings_lines("tests/trust-matrix/settings/java-cacerts-password.yaml")
         self.assertEqual(measured, [line.replace("key: truststore.p12", "key: truststore-changeit.p12")
                                     for line in published])
+
+    def test_the_system_store_without_the_variable_is_system_trust_store_yaml_but_set_env_var(self):
+        published = _settings_lines("policy-settings/system-trust-store.yaml")
+        measured = _settings_lines("tests/trust-matrix/settings/system-trust-store-no-env.yaml")
+        self.assertEqual(measured, [published[0], "setEnvVar: false", *published[1:]])
 
     def test_the_cluster_holds_the_stores_as_the_example_bundle_writes_them(self):
         scratch = Path(tempfile.mkdtemp(prefix="trust-matrix-test."))
