@@ -58,6 +58,8 @@ VARIANTS = [
     ("`system-trust-store-no-env.yaml`", "tests/trust-matrix/settings/system-trust-store-no-env.yaml"),
     ("`every-runtime.yaml`", "policy-settings/every-runtime.yaml"),
     ("`env-values.yaml`", "policy-settings/env-values.yaml"),
+    # env-values.yaml without NODE_EXTRA_CA_CERTS: the switches with SSL_CERT_FILE alone
+    ("`env-values-only.yaml`", "tests/trust-matrix/settings/env-values-only.yaml"),
     ("`java-cacerts.yaml`", "policy-settings/java-cacerts.yaml"),
     # java-cacerts.yaml with the key of a store that has a password: what the JDK makes of it
     ("`java-cacerts-password.yaml`", "tests/trust-matrix/settings/java-cacerts-password.yaml"),

@@ -369,6 +369,13 @@ class Matrix(unittest.TestCase):
         measured = _settings_lines("tests/trust-matrix/settings/system-trust-store-no-env.yaml")
         self.assertEqual(measured, [published[0], "setEnvVar: false", *published[1:]])
 
+    def test_the_switches_alone_are_env_values_yaml_without_node_extra_ca_certs(self):
+        published = _settings_lines("policy-settings/env-values.yaml")
+        measured = _settings_lines("tests/trust-matrix/settings/env-values-only.yaml")
+        dropped = ("envVars:", "  - SSL_CERT_FILE", "  - NODE_EXTRA_CA_CERTS")
+        without = [line for line in published if line not in dropped]
+        self.assertEqual(measured, without)
+
     def test_the_cluster_holds_the_stores_as_the_example_bundle_writes_them(self):
         scratch = Path(tempfile.mkdtemp(prefix="trust-matrix-test."))
         self.addCleanup(shutil.rmtree, scratch)
