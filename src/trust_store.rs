@@ -40,6 +40,8 @@ pub enum Malformed {
     ContentType,
     /// The authenticated safe is not `data`: protected with a public key.
     PublicKey,
+    /// A JKS entry of another type than a key (1) or a certificate (2).
+    JksEntry(u32),
 }
 
 impl fmt::Display for Malformed {
@@ -59,6 +61,10 @@ impl fmt::Display for Malformed {
             Malformed::ContentType => write!(
                 f,
                 "a part of it is neither data nor encrypted data, which the JDK does not read"
+            ),
+            Malformed::JksEntry(tag) => write!(
+                f,
+                "a JKS entry has the type {tag}, neither a key (1) nor a trusted certificate (2)"
             ),
             Malformed::PublicKey => write!(
                 f,
@@ -278,10 +284,7 @@ impl<'a> Jks<'a> {
                 Ok(0)
             }
             2 => r.certificate(version).map(|()| 1),
-            _ => Err(Malformed::Unexpected {
-                what: "a JKS entry (1 or 2)",
-                tag: u8::try_from(tag).unwrap_or(u8::MAX),
-            }),
+            _ => Err(Malformed::JksEntry(tag)),
         }
     }
 
@@ -415,6 +418,14 @@ mod tests {
         );
         let jks = [0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 3];
         assert_eq!(read(&jks), Err(Malformed::Version(3)));
+        let entry = [
+            0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 7, 0, 0,
+        ];
+        let entry = [&entry[..], &[0; 8]].concat();
+        assert_eq!(
+            read(&entry).unwrap_err().to_string(),
+            "a JKS entry has the type 7, neither a key (1) nor a trusted certificate (2)"
+        );
     }
 
     /// DER `tag` with `content` (short or one-byte long form).
