@@ -6,6 +6,7 @@
 use serde_json::{Value, json};
 
 use crate::settings::source::Source;
+use crate::trust_store::{self, Contents, Malformed};
 
 /// Why the source cannot serve the pod: the resource, and what it lacks.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -18,7 +19,7 @@ pub struct Problem {
 }
 
 /// Missing, unreadable or without a key the pod reads (nothing is injected),
-/// or `Thin`.
+/// or `Thin` or `Locked` (the rest is injected).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Lack {
     /// The host's reason, when it gave one.
@@ -30,6 +31,82 @@ pub enum Lack {
         key: String,
         count: usize,
     },
+    /// The Java store, to be put over the JDK's default trust stores, which
+    /// the JDK opens without a password, is not all readable without one:
+    /// the rest is injected.
+    Locked {
+        key: String,
+        store: Unread,
+    },
+}
+
+/// What keeps the JDK from reading a store's certificates without a password.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Unread {
+    /// Parts encrypted (under a password, or to a key).
+    Encrypted,
+    /// Certificates without the JDK's trusted key usage attribute.
+    Unmarked(usize),
+    NoCertificate,
+    /// Not a PKCS#12 or JKS store.
+    Malformed(Malformed),
+    /// A ConfigMap's `data` (text), and not a store.
+    Text(Malformed),
+}
+
+impl Unread {
+    /// Why the JDK cannot read `contents`, if it cannot read them all.
+    fn of(contents: Contents) -> Option<Unread> {
+        match contents {
+            Contents { encrypted: 1.., .. } => Some(Unread::Encrypted),
+            Contents {
+                unmarked: n @ 1.., ..
+            } => Some(Unread::Unmarked(n)),
+            Contents { trusted: 0, .. } => Some(Unread::NoCertificate),
+            Contents { .. } => None,
+        }
+    }
+
+    /// What the key holds, what the JVM is left with, and the fix.
+    fn parts(&self) -> (String, &'static str, &'static str) {
+        const LEFT_WITHOUT: &str = "leaves the JVM without them";
+        const NO_TRUST: &str = "leaves the JVM trusting no certificate at all";
+        const TRUST_MANAGER: &str = "write the store without a password (trust-manager \
+                                     additionalFormats.pkcs12.password: \"\")";
+        match self {
+            Unread::Encrypted => (
+                "a PKCS#12 store whose certificates are encrypted, as trust-manager writes it given \
+                 a password"
+                    .into(),
+                LEFT_WITHOUT,
+                TRUST_MANAGER,
+            ),
+            Unread::Unmarked(n) => (
+                format!(
+                    "a PKCS#12 store with {n} certificate{} not marked trusted for Java (the JDK's \
+                     trusted key usage attribute, which openssl pkcs12 -export writes only with \
+                     -jdktrust)",
+                    if *n == 1 { "" } else { "s" }
+                ),
+                LEFT_WITHOUT,
+                "write the store with trust-manager (additionalFormats.pkcs12.password: \"\") or \
+                 keytool -importcert",
+            ),
+            Unread::NoCertificate => ("a store with no certificate".into(), NO_TRUST, TRUST_MANAGER),
+            Unread::Malformed(why) => (
+                format!("no PKCS#12 or JKS store ({why})"),
+                NO_TRUST,
+                "point javaTrustStore.key at trust-manager's additionalFormats.pkcs12 key, written \
+                 without a password (password: \"\")",
+            ),
+            Unread::Text(why) => (
+                format!("text (ConfigMap data), no PKCS#12 or JKS store ({why})"),
+                NO_TRUST,
+                "a binary store goes in binaryData, where trust-manager writes its \
+                 additionalFormats.pkcs12 target (password: \"\")",
+            ),
+        }
+    }
 }
 
 impl Lack {
@@ -53,6 +130,24 @@ impl Lack {
                  useDefaultCAs: true)",
                 if *count == 1 { "" } else { "s" }
             ),
+            Lack::Locked { key, store } => {
+                let (holds, left, fix) = store.parts();
+                format!(
+                    "in namespace {namespace:?} holds in key {key:?} {holds}: put over the JDK's \
+                     default cacerts (javaTrustStore.cacerts), which the JDK opens without a \
+                     password, it {left}; {fix}"
+                )
+            }
+        }
+    }
+
+    /// The files a lack keeps the bundle off while the rest is injected;
+    /// `None` for the lacks that keep it out of the pod.
+    pub fn left_out(&self) -> Option<&'static str> {
+        match self {
+            Lack::Thin { .. } => Some("the system trust store"),
+            Lack::Locked { .. } => Some("the JDK's default cacerts"),
+            Lack::Unreadable(_) | Lack::Keys(_) => None,
         }
     }
 }
@@ -99,21 +194,30 @@ impl Cluster for KubewardenHost {
     }
 }
 
-/// Why `source` cannot serve the pod, which reads `keys` from it and has
-/// `store_key` put over its system trust store files, if it cannot. A
-/// ClusterTrustBundle is cluster-scoped and selected by the kubelet, so it
-/// is not checked.
+/// What the pod reads from the source: every key, and the keys put over
+/// trust store files when a container got them.
+pub struct Reads<'a> {
+    pub keys: &'a [String],
+    /// Put over the system trust store files.
+    pub store_key: Option<&'a str>,
+    /// Put over the JDK's default trust stores (`javaTrustStore.cacerts`).
+    pub cacerts_key: Option<&'a str>,
+}
+
+/// Why `source` cannot serve the pod, which `reads` from it: one problem
+/// that keeps the bundle out, or those that keep it off trust store files.
+/// A ClusterTrustBundle is cluster-scoped and selected by the kubelet, so
+/// it is not checked.
 pub fn check_source(
     cluster: &dyn Cluster,
     source: &Source,
-    keys: &[String],
-    store_key: Option<&str>,
+    reads: &Reads<'_>,
     namespace: &str,
-) -> Option<Problem> {
+) -> Vec<Problem> {
     let (kind, name) = match source {
         Source::ConfigMap(name) => ("ConfigMap", name),
         Source::Secret(name) => ("Secret", name),
-        Source::ClusterTrustBundle(_) => return None,
+        Source::ClusterTrustBundle(_) => return Vec::new(),
     };
     let problem = |lack| Problem {
         kind,
@@ -123,32 +227,66 @@ pub fn check_source(
     };
     let resource = match cluster.get_resource("v1", kind, namespace, name) {
         Ok(resource) => resource,
-        Err(reason) => return Some(problem(Lack::Unreadable(reason))),
+        Err(reason) => return vec![problem(Lack::Unreadable(reason))],
     };
-    let value = |field: &str, key: &str| resource.get(field)?.get(key);
     let has = |key: &str| {
         ["data", "binaryData"]
             .iter()
-            .any(|f| value(f, key).is_some())
+            .any(|f| resource.get(f).and_then(|d| d.get(key)).is_some())
     };
-    let absent: Vec<String> = keys.iter().filter(|key| !has(key)).cloned().collect();
+    let absent: Vec<String> = reads.keys.iter().filter(|key| !has(key)).cloned().collect();
     if !absent.is_empty() {
-        return Some(problem(Lack::Keys(absent)));
+        return vec![problem(Lack::Keys(absent))];
     }
-    let key = store_key?;
-    let text = |field: &str| value(field, key).and_then(Value::as_str);
-    let count = match (kind, text("data")) {
-        ("ConfigMap", Some(pem)) => certificates(pem.as_bytes()),
-        (_, Some(encoded)) => certificates(&base64(encoded)),
-        (_, None) => certificates(&base64(text("binaryData").unwrap_or_default())),
-    };
-    // The private CA alone, put over the system store, untrusts every public site.
-    (count < 2).then(|| {
-        problem(Lack::Thin {
+    let thin = reads.store_key.and_then(|key| {
+        let count = certificates(&Content::of(&resource, kind, key).bytes);
+        // The private CA alone, put over the system store, untrusts every public site.
+        (count < 2).then(|| Lack::Thin {
             key: key.to_string(),
             count,
         })
-    })
+    });
+    let locked = reads.cacerts_key.and_then(|key| {
+        let content = Content::of(&resource, kind, key);
+        // The JDK opens its default cacerts with no password.
+        let store = match trust_store::read(&content.bytes) {
+            Ok(contents) => Unread::of(contents)?,
+            Err(why) if content.text => Unread::Text(why),
+            Err(why) => Unread::Malformed(why),
+        };
+        Some(Lack::Locked {
+            key: key.to_string(),
+            store,
+        })
+    });
+    thin.into_iter().chain(locked).map(problem).collect()
+}
+
+/// A key's bytes as the kubelet writes them into the volume.
+struct Content {
+    bytes: Vec<u8>,
+    /// From a ConfigMap's `data`: text, written as it is.
+    text: bool,
+}
+
+impl Content {
+    fn of(resource: &Value, kind: &str, key: &str) -> Content {
+        let text = |field: &str| resource.get(field)?.get(key)?.as_str();
+        match (kind, text("data")) {
+            ("ConfigMap", Some(text)) => Content {
+                bytes: text.as_bytes().to_vec(),
+                text: true,
+            },
+            (_, Some(encoded)) => Content {
+                bytes: base64(encoded),
+                text: false,
+            },
+            (_, None) => Content {
+                bytes: base64(text("binaryData").unwrap_or_default()),
+                text: false,
+            },
+        }
+    }
 }
 
 const PEM_CERTIFICATE: &[u8] = b"-----BEGIN CERTIFICATE-----";
@@ -205,6 +343,23 @@ mod tests {
             lacks(&["ca.crt", "truststore.p12"]).to_string(),
             "ConfigMap \"ca\" in namespace \"team-a\" has no key \"ca.crt\" nor \"truststore.p12\""
         );
+    }
+
+    /// Any part the JDK cannot read without a password is named, encrypted
+    /// parts first; a store it reads whole passes.
+    #[test]
+    fn a_store_passes_only_when_the_jdk_reads_it_whole() {
+        let of = |trusted, unmarked, encrypted| {
+            Unread::of(Contents {
+                trusted,
+                unmarked,
+                encrypted,
+            })
+        };
+        assert_eq!(of(2, 0, 0), None);
+        assert_eq!(of(2, 1, 1), Some(Unread::Encrypted));
+        assert_eq!(of(2, 1, 0), Some(Unread::Unmarked(1)));
+        assert_eq!(of(0, 0, 0), Some(Unread::NoCertificate));
     }
 
     /// A Secret's base64 decodes with and without padding and line breaks.

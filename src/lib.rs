@@ -37,6 +37,7 @@
 //!   injection/workload      one object's injection: template, plan, mutation, status
 //!   injection/require       the answer of `action: require`: what a pod lacks
 //!   injection               the injection half, gathered
+//!   trust_store             a Java trust store as the JDK reads it without a password
 //!   cluster                 sourceCheck: the source asked of the cluster
 //!   lib                     decode -> route -> settings -> namespace -> injection -> answer
 #![cfg_attr(
@@ -64,13 +65,14 @@ mod json;
 mod request;
 mod route;
 pub mod settings;
+mod trust_store;
 
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use kubewarden_policy_sdk::wapc_guest::CallResult;
 use kubewarden_policy_sdk::{accept_request, reject_request};
 use serde_json::Value;
 
-use crate::cluster::{Cluster, KubewardenHost, Lack, check_source};
+use crate::cluster::{Cluster, KubewardenHost, Lack, Reads, check_source};
 use crate::injection::{InjectedObject, Target};
 use crate::request::{Payload, Request};
 use crate::route::Route;
@@ -146,6 +148,7 @@ fn decide(payload: &[u8], cluster: &dyn Cluster) -> Result<Answer, Error> {
         old: request.old_object,
         namespace: &namespace,
         system_store: true,
+        cacerts: true,
     };
     let Some(injected) = injection::inject_object(route, &target, &settings)? else {
         return Ok(Answer::Accept);
@@ -212,40 +215,64 @@ fn respond(
     }
     // Debug containers mount the volume the pod already has: nothing to check.
     let checked = settings.source_check != SourceCheck::Off && route != Route::Debug;
-    let problem = || {
-        let store_key = injected.store_key.as_deref();
-        check_source(
-            cluster,
-            &injected.source,
-            &injected.keys,
-            store_key,
-            target.namespace,
-        )
+    let problems = || {
+        let reads = Reads {
+            keys: &injected.keys,
+            store_key: injected.store_key.as_deref(),
+            cacerts_key: injected.cacerts_key.as_deref(),
+        };
+        check_source(cluster, &injected.source, &reads, target.namespace)
     };
+    let problems = if checked { problems() } else { Vec::new() };
     let reject = settings.source_check == SourceCheck::Reject;
-    match checked.then(problem).flatten() {
+    let joined = || {
+        let all: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        all.join("; ")
+    };
+    match problems.first() {
         None => mutation(injected, None),
-        Some(problem) if reject => Answer::Reject(format!(
-            "the trust bundle cannot be injected: {problem} (setting sourceCheck: reject)"
+        Some(_) if reject => Answer::Reject(format!(
+            "the trust bundle cannot be injected: {} (setting sourceCheck: reject)",
+            joined()
         )),
-        Some(problem) if matches!(problem.lack, Lack::Thin { .. }) => {
-            let warning = format!(
-                "cainjector injected the trust bundle but not over the system trust store: \
-                 {problem} (setting sourceCheck: warn)"
-            );
-            let without = Target {
-                system_store: false,
-                ..*target
-            };
-            match injection::inject_object(route, &without, settings) {
-                Ok(Some(injected)) => mutation(injected, Some(warning)),
-                Ok(None) => Answer::Warn(warning),
-                Err(error) => Answer::Reject(error.to_string()),
-            }
+        Some(problem) if problem.lack.left_out().is_some() => {
+            without_files(&problems, settings, route, target)
         }
         Some(problem) => Answer::Warn(format!(
             "cainjector did not inject the trust bundle: {problem}"
         )),
+    }
+}
+
+/// `sourceCheck: warn` with `problems` that keep the bundle off trust store
+/// files only: the rest injected, and a warning for each.
+fn without_files(
+    problems: &[cluster::Problem],
+    settings: &Settings,
+    route: Route,
+    target: &Target<'_>,
+) -> Answer {
+    let lacks = |lack: fn(&Lack) -> bool| problems.iter().any(|p| lack(&p.lack));
+    let without = Target {
+        system_store: !lacks(|l| matches!(l, Lack::Thin { .. })),
+        cacerts: !lacks(|l| matches!(l, Lack::Locked { .. })),
+        ..*target
+    };
+    let warnings: Vec<String> = problems
+        .iter()
+        .filter_map(|problem| {
+            let files = problem.lack.left_out()?;
+            Some(format!(
+                "cainjector injected the trust bundle but not over {files}: {problem} (setting \
+                 sourceCheck: warn)"
+            ))
+        })
+        .collect();
+    let warning = warnings.join("; ");
+    match injection::inject_object(route, &without, settings) {
+        Ok(Some(injected)) => mutation(injected, Some(warning)),
+        Ok(None) => Answer::Warn(warning),
+        Err(error) => Answer::Reject(error.to_string()),
     }
 }
 

@@ -4,6 +4,8 @@
 
 mod common;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use cainjector::settings::STANDARD_JAVA_CACERTS;
 use common::*;
 use serde_json::{Value, json};
@@ -159,31 +161,245 @@ fn require_names_the_files_a_container_lacks() {
     assert_eq!(run(&pod_request(done), settings), Verdict::Accept);
 }
 
-fn bundle(keys: &[&str]) -> Value {
-    let data: serde_json::Map<String, Value> =
-        keys.iter().map(|k| (k.to_string(), json!("x"))).collect();
-    json!({"apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": "ca-bundle", "namespace": "default"}, "data": data})
+// ---- sourceCheck: the store must be readable without a password ----
+
+const PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----\n";
+
+/// A store of test_data/trust-stores (README.md there says how each was made).
+fn store(name: &str) -> Vec<u8> {
+    let relative = format!("test_data/trust-stores/{name}");
+    std::fs::read(path(&relative)).unwrap_or_else(|e| panic!("{relative}: {e}"))
+}
+
+/// The ConfigMap with the PEM bundle in `data` and the store as `field` holds it.
+fn config_map(pem: &str, field: &str, store: Value) -> Value {
+    let mut map = json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "ca-bundle", "namespace": "default"}, "data": {"ca.crt": pem}});
+    map[field][KEY] = store;
+    map
+}
+
+/// The ConfigMap as trust-manager writes it: the store in `binaryData`.
+fn with_store(name: &str) -> Value {
+    config_map(
+        &PEM.repeat(2),
+        "binaryData",
+        json!(BASE64.encode(store(name))),
+    )
+}
+
+fn source_check(check: &str) -> Value {
+    let mut settings = on();
+    settings["sourceCheck"] = json!(check);
+    settings
+}
+
+/// The message naming the store `key` holds in the ConfigMap, and the fix.
+fn locked(holds: &str, left: &str, fix: &str) -> String {
+    format!(
+        "ConfigMap \"ca-bundle\" in namespace \"default\" holds in key \"truststore.p12\" {holds}: \
+         put over the JDK's default cacerts (javaTrustStore.cacerts), which the JDK opens without \
+         a password, it {left}; {fix}"
+    )
+}
+
+const ENCRYPTED: &str =
+    "a PKCS#12 store whose certificates are encrypted, as trust-manager writes it given a password";
+const LEFT_WITHOUT: &str = "leaves the JVM without them";
+const NO_TRUST: &str = "leaves the JVM trusting no certificate at all";
+const NO_PASSWORD: &str =
+    "write the store without a password (trust-manager additionalFormats.pkcs12.password: \"\")";
+
+fn rejected_for(reason: &str) -> Verdict {
+    Verdict::Reject(format!(
+        "the trust bundle cannot be injected: {reason} (setting sourceCheck: reject)"
+    ))
 }
 
 #[test]
-fn source_check_asks_for_the_store_key_and_counts_no_pem_for_it() {
-    let mut settings = on();
-    settings["sourceCheck"] = json!("reject");
+fn password_less_pkcs12_and_jks_stores_are_put_over_cacerts() {
     let pod = pod_request(simple_pod());
-    let whole = cluster(vec![bundle(&["ca.crt", KEY])]);
+    for name in ["passwordless.p12", "changeit.jks"] {
+        let c = cluster(vec![with_store(name)]);
+        assert_eq!(
+            checked(&pod, source_check("reject"), &c),
+            Verdict::Mutate(over_cacerts().applied_to(&simple_pod())),
+            "{name}"
+        );
+        assert_eq!(*c.asked.borrow(), ["v1 ConfigMap default/ca-bundle"]);
+    }
+    let secret = json!({"apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "ca-bundle", "namespace": "default"},
+        "data": {"ca.crt": BASE64.encode(PEM), KEY: BASE64.encode(store("passwordless.p12"))}});
+    let settings = json!({"secret": "ca-bundle", "sourceCheck": "reject",
+        "javaTrustStore": {"key": KEY, "cacerts": true}});
+    let expected = Injection::secret("cainjector-ca-bundle", "ca-bundle")
+        .java_over(&STANDARD_JAVA_CACERTS, KEY);
     assert_eq!(
-        checked(&pod, settings.clone(), &whole),
-        Verdict::Mutate(over_cacerts().applied_to(&simple_pod()))
+        checked(&pod, settings, &cluster(vec![secret])),
+        Verdict::Mutate(expected.applied_to(&simple_pod()))
     );
-    let lacking = cluster(vec![bundle(&["ca.crt"])]);
+}
+
+#[test]
+fn reject_refuses_a_store_under_a_password_naming_key_and_fix() {
+    let pod = pod_request(simple_pod());
+    for name in ["changeit.p12", "openssl-changeit.p12"] {
+        let c = cluster(vec![with_store(name)]);
+        assert_eq!(
+            checked(&pod, source_check("reject"), &c),
+            rejected_for(&locked(ENCRYPTED, LEFT_WITHOUT, NO_PASSWORD)),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn warn_injects_a_store_under_a_password_without_the_cacerts_mounts() {
+    let c = cluster(vec![with_store("changeit.p12")]);
+    let warning = format!(
+        "cainjector injected the trust bundle but not over the JDK's default cacerts: {} \
+         (setting sourceCheck: warn)",
+        locked(ENCRYPTED, LEFT_WITHOUT, NO_PASSWORD)
+    );
+    let rest = Injection::default().applied_to(&simple_pod());
     assert_eq!(
-        checked(&pod, settings, &lacking),
+        checked(&pod_request(simple_pod()), source_check("warn"), &c),
+        Verdict::MutateWarn(rest.clone(), warning.clone())
+    );
+    // The pod that has the rest is accepted, with the warning again.
+    assert_eq!(
+        checked(&pod_request(rest), source_check("warn"), &c),
+        Verdict::Warn(warning)
+    );
+}
+
+#[test]
+fn certificates_not_marked_trusted_for_java_are_named() {
+    let c = cluster(vec![with_store("openssl-nokeys.p12")]);
+    let holds = "a PKCS#12 store with 2 certificates not marked trusted for Java (the JDK's \
+                 trusted key usage attribute, which openssl pkcs12 -export writes only with \
+                 -jdktrust)";
+    let fix = "write the store with trust-manager (additionalFormats.pkcs12.password: \"\") or \
+               keytool -importcert";
+    assert_eq!(
+        checked(&pod_request(simple_pod()), source_check("reject"), &c),
+        rejected_for(&locked(holds, LEFT_WITHOUT, fix))
+    );
+}
+
+#[test]
+fn a_store_that_is_none_or_cut_short_is_named_with_the_reason() {
+    let pod = pod_request(simple_pod());
+    let fix = "point javaTrustStore.key at trust-manager's additionalFormats.pkcs12 key, written \
+               without a password (password: \"\")";
+    let whole = store("passwordless.p12");
+    let cases = [
+        (whole.get(..500).unwrap().to_vec(), "it ends inside the PFX"),
+        (Vec::new(), "it is empty"),
+        (
+            PEM.as_bytes().to_vec(),
+            "it has the DER tag 0x2d where the PFX should be",
+        ),
+    ];
+    for (bytes, why) in cases {
+        let c = cluster(vec![config_map(
+            PEM,
+            "binaryData",
+            json!(BASE64.encode(bytes)),
+        )]);
+        let holds = format!("no PKCS#12 or JKS store ({why})");
+        assert_eq!(
+            checked(&pod, source_check("reject"), &c),
+            rejected_for(&locked(&holds, NO_TRUST, fix))
+        );
+    }
+}
+
+/// A ConfigMap's `data` is text, which the kubelet writes as it is: base64
+/// there is no store, and a binary store cannot be written there at all.
+#[test]
+fn a_store_in_config_map_data_is_text() {
+    let encoded = BASE64.encode(store("passwordless.p12"));
+    let c = cluster(vec![config_map(PEM, "data", json!(encoded))]);
+    let holds = "text (ConfigMap data), no PKCS#12 or JKS store (it has the DER tag 0x4d where \
+                 the PFX should be)";
+    let fix = "a binary store goes in binaryData, where trust-manager writes its \
+               additionalFormats.pkcs12 target (password: \"\")";
+    assert_eq!(
+        checked(&pod_request(simple_pod()), source_check("reject"), &c),
+        rejected_for(&locked(holds, NO_TRUST, fix))
+    );
+}
+
+#[test]
+fn a_thin_bundle_and_a_locked_store_are_both_named_and_both_left_out() {
+    let mut settings = source_check("warn");
+    settings["systemTrustStore"] = json!(["/etc/ssl/cert.pem"]);
+    let c = cluster(vec![config_map(
+        PEM,
+        "binaryData",
+        json!(BASE64.encode(store("changeit.p12"))),
+    )]);
+    let thin = "ConfigMap \"ca-bundle\" in namespace \"default\" holds 1 PEM certificate in key \
+                \"ca.crt\": put over the system trust store (systemTrustStore), a bundle of the \
+                private CA alone makes every public site untrusted; build it with the public roots \
+                (trust-manager useDefaultCAs: true)";
+    let store = locked(ENCRYPTED, LEFT_WITHOUT, NO_PASSWORD);
+    assert_eq!(
+        checked(&pod_request(simple_pod()), settings.clone(), &c),
+        Verdict::MutateWarn(
+            Injection::default().applied_to(&simple_pod()),
+            format!(
+                "cainjector injected the trust bundle but not over the system trust store: {thin} \
+                 (setting sourceCheck: warn); cainjector injected the trust bundle but not over \
+                 the JDK's default cacerts: {store} (setting sourceCheck: warn)"
+            )
+        )
+    );
+    settings["sourceCheck"] = json!("reject");
+    assert_eq!(
+        checked(&pod_request(simple_pod()), settings, &c),
+        rejected_for(&format!("{thin}; {store}"))
+    );
+}
+
+#[test]
+fn source_check_asks_for_the_store_key() {
+    let mut lacking = config_map(PEM, "data", json!(PEM));
+    lacking["data"].as_object_mut().unwrap().remove(KEY);
+    assert_eq!(
+        checked(
+            &pod_request(simple_pod()),
+            source_check("reject"),
+            &cluster(vec![lacking])
+        ),
         Verdict::Reject(
             "the trust bundle cannot be injected: ConfigMap \"ca-bundle\" in namespace \
              \"default\" has no key \"truststore.p12\" (setting sourceCheck: reject)"
                 .into()
         )
+    );
+}
+
+/// With the store off for the pod, or in the JAVA_TOOL_OPTIONS mode (the
+/// password given), the store is not read.
+#[test]
+fn a_store_not_over_cacerts_is_not_read() {
+    let c = cluster(vec![with_store("changeit.p12")]);
+    let mut pod = simple_pod();
+    pod["metadata"]["annotations"] = json!({"cainjector.lestak.sh/javaTrustStore": "false"});
+    assert_eq!(
+        checked(&pod_request(pod.clone()), source_check("reject"), &c),
+        Verdict::Mutate(Injection::default().applied_to(&pod))
+    );
+    let mut options = json!({"configMap": "ca-bundle",
+        "javaTrustStore": {"key": KEY, "password": "changeit"}});
+    let unchecked = mutated(&pod_request(simple_pod()), options.clone());
+    options["sourceCheck"] = json!("reject");
+    assert_eq!(
+        checked(&pod_request(simple_pod()), options, &c),
+        Verdict::Mutate(unchecked)
     );
 }
 

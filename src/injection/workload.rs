@@ -3,7 +3,7 @@
 //! the mutation (inject.rs) and the status annotation (status.rs).
 
 use crate::diag::At;
-use crate::injection::inject::{Given, SpecChanges, inject, inject_ephemeral};
+use crate::injection::inject::{SpecChanges, inject, inject_ephemeral};
 use crate::injection::overrides::{self, Plan, plan};
 use crate::injection::status;
 use crate::injection::template::{self, Malformed, Template, existing_ephemeral};
@@ -40,6 +40,9 @@ pub struct Target<'a> {
     /// Whether the plan's system trust store files are mounted (`sourceCheck:
     /// warn` injects a thin bundle without them).
     pub system_store: bool,
+    /// Whether the plan's JDK trust store files are mounted (`sourceCheck:
+    /// warn` injects without them a store the JDK cannot read).
+    pub cacerts: bool,
 }
 
 /// What was injected: the object's new text, what to check the source for,
@@ -52,6 +55,8 @@ pub struct InjectedObject {
     pub keys: Vec<String>,
     /// The key put over the system trust store files, when a container got it.
     pub store_key: Option<String>,
+    /// The key put over the JDK trust store files, when a container got it.
+    pub cacerts_key: Option<String>,
     pub report: SpecChanges,
     /// For the client, when the status annotation was left out.
     pub warning: Option<status::LeftOut>,
@@ -59,9 +64,12 @@ pub struct InjectedObject {
 
 impl InjectedObject {
     fn new(edits: Edits<'_>, plan: Plan<'_>, report: SpecChanges) -> Result<InjectedObject, Error> {
-        let system = |added: &Given| added.store.iter().any(|f| !report.is_cacerts(f));
-        let stored = report.added.iter().any(system);
-        let store_key = stored.then(|| plan.cert_file.clone());
+        let got = |cacerts: bool| {
+            let mut files = report.added.iter().flat_map(|added| added.store.iter());
+            files.any(|f| report.is_cacerts(f) == cacerts)
+        };
+        let store_key = got(false).then(|| plan.cert_file.clone());
+        let cacerts_key = plan.java_key.clone().filter(|_| got(true));
         let mut keys = vec![plan.cert_file];
         keys.extend(plan.java_key);
         Ok(InjectedObject {
@@ -69,6 +77,7 @@ impl InjectedObject {
             source: plan.source,
             keys,
             store_key,
+            cacerts_key,
             report,
             warning: None,
         })
@@ -107,8 +116,13 @@ fn planned<'a, 's>(
         return Ok(None);
     };
     let mut plan = plan(settings, t.annotation_map(), target.namespace)?;
-    if let (Some(plan), false) = (&mut plan, target.system_store) {
-        plan.system_store = &[];
+    if let Some(plan) = &mut plan {
+        if !target.system_store {
+            plan.system_store = &[];
+        }
+        if !target.cacerts {
+            plan.cacerts = &[];
+        }
     }
     Ok(plan.map(|plan| (t, plan)))
 }
