@@ -176,7 +176,7 @@ artifacthub-pkg.yml: metadata.yml questions-ui.yml
 	kwctl scaffold artifacthub --metadata-path metadata.yml \
 		--questions-path questions-ui.yml --output artifacthub-pkg.yml
 
-# Fuzz the three targets with AddressSanitizer (cargo-fuzz on the pinned stable
+# Fuzz the four targets with AddressSanitizer (cargo-fuzz on the pinned stable
 # toolchain: RUSTC_BOOTSTRAP=1 lets it pass its unstable flags; see fuzz/README.md).
 # validate_quick explores first (a quarter of the work per input); validate_payload
 # then starts from what it found, with every check.
@@ -191,6 +191,8 @@ fuzz:
 	cd fuzz && $(FUZZ) validate_payload corpus/validate_payload corpus/validate_quick regressions/validate_payload -- \
 		-dict=payload.dict -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1
 	cd fuzz && $(FUZZ) mutation corpus/mutation -- \
+		-max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1
+	cd fuzz && $(FUZZ) java_store corpus/java_store -- \
 		-max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1
 
 .PHONY: clean

@@ -7,11 +7,14 @@
 #     corpus as a second directory); it grows its own in corpus/validate_quick.
 #   mutation: its input is the choices of an `arbitrary` generator, which no
 #     fixture encodes; it gets a few random seeds and grows its own corpus.
+#   java_store: the Java trust stores of test_data/trust-stores, as they are.
 set -euo pipefail
 cd "$(dirname "$0")"
 payloads=corpus/validate_payload
 choices=corpus/mutation
-mkdir -p "$payloads" "$choices" corpus/validate_quick
+stores=corpus/java_store
+mkdir -p "$payloads" "$choices" "$stores" corpus/validate_quick
+cp ../test_data/trust-stores/*.p12 ../test_data/trust-stores/*.jks "$stores"/
 
 settings=(
   '{"configMap":"ca-bundle"}'
@@ -57,4 +60,4 @@ done
 for i in $(seq 1 16); do
   head -c 512 /dev/urandom >"$choices/random-$i"
 done
-echo "corpora: $(ls "$payloads" | wc -l) payloads, $(ls "$choices" | wc -l) mutation inputs"
+echo "corpora: $(ls "$payloads" | wc -l) payloads, $(ls "$choices" | wc -l) mutation inputs, $(ls "$stores" | wc -l) Java stores"
