@@ -87,7 +87,7 @@ def cluster(bundle: pki.Bundle):
     truststore.p12 without a password), with a store that has one (truststore-changeit.p12),
     as trust-manager writes its pkcs12 target given a password, for java-cacerts-password.yaml."""
     keys = {"ca.crt": bundle.pem.read_bytes(), "truststore.p12": bundle.passwordless.read_bytes(),
-            "truststore-changeit.p12": bundle.truststore.read_bytes()}
+            "truststore-changeit.p12": bundle.with_password.read_bytes()}
     return kubelet.Cluster(configMaps={"ca-bundle": keys}, secrets={"ca-bundle": keys},
                            clusterTrustBundles={"example.com:corp:root": bundle.pem.read_bytes()})
 

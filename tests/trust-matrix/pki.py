@@ -19,7 +19,7 @@ WITH_DEFAULT_CAS, ENTERPRISE_ONLY = "useDefaultCAs: true", "useDefaultCAs: false
 @dataclass
 class Bundle:
     pem: Path
-    truststore: Path  # PKCS#12, password TRUSTSTORE_PASSWORD
+    with_password: Path  # PKCS#12, password TRUSTSTORE_PASSWORD
     passwordless: Path  # PKCS#12 without a password, as trust-manager writes it when given none
 
 
@@ -72,10 +72,10 @@ def localhost_certificate(directory, name, ca, ca_key):
 def bundle(directory, name, pem_bytes):
     pem = directory / f"{name}.pem"
     pem.write_bytes(pem_bytes)
-    truststore, passwordless = directory / f"{name}.p12", directory / f"{name}-passwordless.p12"
-    java_store(truststore, "PKCS12", TRUSTSTORE_PASSWORD, pem)
+    with_password, passwordless = directory / f"{name}.p12", directory / f"{name}-passwordless.p12"
+    java_store(with_password, "PKCS12", TRUSTSTORE_PASSWORD, pem)
     java_store(passwordless, "PKCS12", "", pem)
-    return Bundle(pem, truststore, passwordless)
+    return Bundle(pem, with_password, passwordless)
 
 
 def make(directory: Path, name="Test Enterprise Root CA") -> Pki:
