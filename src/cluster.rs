@@ -5,6 +5,7 @@
 
 use serde_json::{Value, json};
 
+use crate::base64_decode;
 use crate::settings::source::Source;
 use crate::trust_store::{self, Contents, Malformed};
 
@@ -278,11 +279,11 @@ impl Content {
                 text: true,
             },
             (_, Some(encoded)) => Content {
-                bytes: base64(encoded),
+                bytes: base64_decode::decode(encoded),
                 text: false,
             },
             (_, None) => Content {
-                bytes: base64(text("binaryData").unwrap_or_default()),
+                bytes: base64_decode::decode(text("binaryData").unwrap_or_default()),
                 text: false,
             },
         }
@@ -296,35 +297,6 @@ fn certificates(pem: &[u8]) -> usize {
     pem.windows(PEM_CERTIFICATE.len())
         .filter(|w| *w == PEM_CERTIFICATE)
         .count()
-}
-
-/// The bytes of base64 `text` (a Secret's `data`, a ConfigMap's
-/// `binaryData`); what is not of the alphabet (padding, line breaks) is skipped.
-fn base64(text: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for sextet in text.bytes().filter_map(sextet) {
-        acc = (acc << 6) | u32::from(sextet);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            let [.., byte] = (acc >> bits).to_be_bytes();
-            out.push(byte);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    out
-}
-
-fn sextet(b: u8) -> Option<u8> {
-    match b {
-        b'A'..=b'Z' => Some(b - b'A'),
-        b'a'..=b'z' => Some(b - b'a' + 26),
-        b'0'..=b'9' => Some(b - b'0' + 52),
-        b'+' => Some(62),
-        b'/' => Some(63),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
@@ -362,13 +334,8 @@ mod tests {
         assert_eq!(of(0, 0, 0), Some(Unread::NoCertificate));
     }
 
-    /// A Secret's base64 decodes with and without padding and line breaks.
     #[test]
-    fn certificates_are_counted_by_their_begin_line_in_pem_or_base64() {
-        assert_eq!(base64("aGVsbG8="), b"hello");
-        assert_eq!(base64("aGVs\nbG8"), b"hello");
-        assert_eq!(base64("YQ=="), b"a");
-        assert_eq!(base64(""), b"");
+    fn certificates_are_counted_by_their_begin_line() {
         let one = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
         assert_eq!(certificates(one.as_bytes()), 1);
         assert_eq!(certificates(one.repeat(3).as_bytes()), 3);

@@ -38,6 +38,7 @@
 //!   injection/require       the answer of `action: require`: what a pod lacks
 //!   injection               the injection half, gathered
 //!   trust_store             a Java trust store as the JDK reads it without a password
+//!   base64_decode           a Secret's data, a ConfigMap's binaryData: base64, fast
 //!   cluster                 sourceCheck: the source asked of the cluster
 //!   lib                     decode -> route -> settings -> namespace -> injection -> answer
 #![cfg_attr(
@@ -56,6 +57,7 @@
     )
 )]
 
+mod base64_decode;
 pub mod cluster;
 mod diag;
 mod error;
