@@ -1,13 +1,17 @@
 //! `sourceCheck`: ask the cluster, through Kubewarden's `kubernetes` host
 //! capability, whether the bundle a pod is about to mount exists in its
-//! namespace, so that a missing one is reported at admission instead of as a
-//! pod stuck in ContainerCreating.
+//! namespace with the keys the pod reads, so that a missing one is reported
+//! at admission instead of as a pod stuck in ContainerCreating; and whether
+//! the keys put over trust store files can serve there (a bundle with the
+//! public roots, a Java store the JDK reads without a password).
+
+use std::fmt;
 
 use serde_json::{Value, json};
 
 use crate::base64_decode;
 use crate::settings::source::Source;
-use crate::trust_store::{self, Contents, Malformed};
+use crate::trust_store::{self, Unread};
 
 /// Why the source cannot serve the pod: the resource, and what it lacks.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -41,72 +45,19 @@ pub enum Lack {
     },
 }
 
-/// What keeps the JDK from reading a store's certificates without a password.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Unread {
-    /// Parts encrypted (under a password, or to a key).
-    Encrypted,
-    /// Certificates without the JDK's trusted key usage attribute.
-    Unmarked(usize),
-    NoCertificate,
-    /// Not a PKCS#12 or JKS store.
-    Malformed(Malformed),
-    /// A ConfigMap's `data` (text), and not a store.
-    Text(Malformed),
+/// Trust store files a lack keeps the bundle off while the rest is injected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Files {
+    SystemStore,
+    Cacerts,
 }
 
-impl Unread {
-    /// Why the JDK cannot read `contents`, if it cannot read them all.
-    fn of(contents: Contents) -> Option<Unread> {
-        match contents {
-            Contents { encrypted: 1.., .. } => Some(Unread::Encrypted),
-            Contents {
-                unmarked: n @ 1.., ..
-            } => Some(Unread::Unmarked(n)),
-            Contents { trusted: 0, .. } => Some(Unread::NoCertificate),
-            Contents { .. } => None,
-        }
-    }
-
-    /// What the key holds, what the JVM is left with, and the fix.
-    fn parts(&self) -> (String, &'static str, &'static str) {
-        const LEFT_WITHOUT: &str = "leaves the JVM without them";
-        const NO_TRUST: &str = "leaves the JVM trusting no certificate at all";
-        const TRUST_MANAGER: &str = "write the store without a password (trust-manager \
-                                     additionalFormats.pkcs12.password: \"\")";
-        match self {
-            Unread::Encrypted => (
-                "a PKCS#12 store whose certificates are encrypted, as trust-manager writes it given \
-                 a password"
-                    .into(),
-                LEFT_WITHOUT,
-                TRUST_MANAGER,
-            ),
-            Unread::Unmarked(n) => (
-                format!(
-                    "a PKCS#12 store with {n} certificate{} not marked trusted for Java (the JDK's \
-                     trusted key usage attribute, which openssl pkcs12 -export writes only with \
-                     -jdktrust)",
-                    if *n == 1 { "" } else { "s" }
-                ),
-                LEFT_WITHOUT,
-                "write the store with trust-manager (additionalFormats.pkcs12.password: \"\") or \
-                 keytool -importcert",
-            ),
-            Unread::NoCertificate => ("a store with no certificate".into(), NO_TRUST, TRUST_MANAGER),
-            Unread::Malformed(why) => (
-                format!("no PKCS#12 or JKS store ({why})"),
-                NO_TRUST,
-                "point javaTrustStore.key at trust-manager's additionalFormats.pkcs12 key, written \
-                 without a password (password: \"\")",
-            ),
-            Unread::Text(why) => (
-                format!("text (ConfigMap data), no PKCS#12 or JKS store ({why})"),
-                NO_TRUST,
-                "a binary store goes in binaryData, where trust-manager writes its \
-                 additionalFormats.pkcs12 target (password: \"\")",
-            ),
-        }
+impl fmt::Display for Files {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Files::SystemStore => "the system trust store",
+            Files::Cacerts => "the JDK's default cacerts",
+        })
     }
 }
 
@@ -144,10 +95,10 @@ impl Lack {
 
     /// The files a lack keeps the bundle off while the rest is injected;
     /// `None` for the lacks that keep it out of the pod.
-    pub fn left_out(&self) -> Option<&'static str> {
+    pub fn left_out(&self) -> Option<Files> {
         match self {
-            Lack::Thin { .. } => Some("the system trust store"),
-            Lack::Locked { .. } => Some("the JDK's default cacerts"),
+            Lack::Thin { .. } => Some(Files::SystemStore),
+            Lack::Locked { .. } => Some(Files::Cacerts),
             Lack::Unreadable(_) | Lack::Keys(_) => None,
         }
     }
@@ -205,20 +156,21 @@ pub struct Reads<'a> {
     pub cacerts_key: Option<&'a str>,
 }
 
-/// Why `source` cannot serve the pod, which `reads` from it: one problem
-/// that keeps the bundle out, or those that keep it off trust store files.
-/// A ClusterTrustBundle is cluster-scoped and selected by the kubelet, so
-/// it is not checked.
+/// Why `source` cannot serve the pod, which `reads` from it: the problem
+/// that keeps the bundle out of the pod (`Err`), or those that keep it off
+/// trust store files (`Ok`, each `left_out`; none when it serves). A
+/// ClusterTrustBundle is cluster-scoped and selected by the kubelet, so it is
+/// not checked.
 pub fn check_source(
     cluster: &dyn Cluster,
     source: &Source,
     reads: &Reads<'_>,
     namespace: &str,
-) -> Vec<Problem> {
+) -> Result<Vec<Problem>, Problem> {
     let (kind, name) = match source {
         Source::ConfigMap(name) => ("ConfigMap", name),
         Source::Secret(name) => ("Secret", name),
-        Source::ClusterTrustBundle(_) => return Vec::new(),
+        Source::ClusterTrustBundle(_) => return Ok(Vec::new()),
     };
     let problem = |lack| Problem {
         kind,
@@ -228,7 +180,7 @@ pub fn check_source(
     };
     let resource = match cluster.get_resource("v1", kind, namespace, name) {
         Ok(resource) => resource,
-        Err(reason) => return vec![problem(Lack::Unreadable(reason))],
+        Err(reason) => return Err(problem(Lack::Unreadable(reason))),
     };
     let has = |key: &str| {
         ["data", "binaryData"]
@@ -237,7 +189,7 @@ pub fn check_source(
     };
     let absent: Vec<String> = reads.keys.iter().filter(|key| !has(key)).cloned().collect();
     if !absent.is_empty() {
-        return vec![problem(Lack::Keys(absent))];
+        return Err(problem(Lack::Keys(absent)));
     }
     let thin = reads.store_key.and_then(|key| {
         let count = certificates(&Content::of(&resource, kind, key).bytes);
@@ -249,18 +201,13 @@ pub fn check_source(
     });
     let locked = reads.cacerts_key.and_then(|key| {
         let content = Content::of(&resource, kind, key);
-        // The JDK opens its default cacerts with no password.
-        let store = match trust_store::read(&content.bytes) {
-            Ok(contents) => Unread::of(contents)?,
-            Err(why) if content.text => Unread::Text(why),
-            Err(why) => Unread::Malformed(why),
-        };
+        let store = trust_store::unread(&content.bytes, content.text)?;
         Some(Lack::Locked {
             key: key.to_string(),
             store,
         })
     });
-    thin.into_iter().chain(locked).map(problem).collect()
+    Ok(thin.into_iter().chain(locked).map(problem).collect())
 }
 
 /// A key's bytes as the kubelet writes them into the volume.
@@ -315,23 +262,6 @@ mod tests {
             lacks(&["ca.crt", "truststore.p12"]).to_string(),
             "ConfigMap \"ca\" in namespace \"team-a\" has no key \"ca.crt\" nor \"truststore.p12\""
         );
-    }
-
-    /// Any part the JDK cannot read without a password is named, encrypted
-    /// parts first; a store it reads whole passes.
-    #[test]
-    fn a_store_passes_only_when_the_jdk_reads_it_whole() {
-        let of = |trusted, unmarked, encrypted| {
-            Unread::of(Contents {
-                trusted,
-                unmarked,
-                encrypted,
-            })
-        };
-        assert_eq!(of(2, 0, 0), None);
-        assert_eq!(of(2, 1, 1), Some(Unread::Encrypted));
-        assert_eq!(of(2, 1, 0), Some(Unread::Unmarked(1)));
-        assert_eq!(of(0, 0, 0), Some(Unread::NoCertificate));
     }
 
     #[test]

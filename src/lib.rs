@@ -74,7 +74,7 @@ use kubewarden_policy_sdk::wapc_guest::CallResult;
 use kubewarden_policy_sdk::{accept_request, reject_request};
 use serde_json::Value;
 
-use crate::cluster::{Cluster, KubewardenHost, Lack, Reads, check_source};
+use crate::cluster::{Cluster, Files, KubewardenHost, Reads, check_source};
 use crate::injection::{InjectedObject, Target};
 use crate::request::{Payload, Request};
 use crate::route::Route;
@@ -118,7 +118,8 @@ pub enum Answer {
     Reject(String),
     /// The object's text with our additions.
     Mutate(String),
-    /// A mutation with a warning for the client (the status annotation left out).
+    /// A mutation with a warning for the client (the status annotation left
+    /// out, or with `sourceCheck: warn` trust store files).
     MutateWarn(String, String),
 }
 
@@ -225,39 +226,39 @@ fn respond(
         };
         check_source(cluster, &injected.source, &reads, target.namespace)
     };
-    let problems = if checked { problems() } else { Vec::new() };
+    let problems = if checked { problems() } else { Ok(Vec::new()) };
     let reject = settings.source_check == SourceCheck::Reject;
-    let joined = || {
-        let all: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        all.join("; ")
-    };
-    match problems.first() {
-        None => mutation(injected, None),
-        Some(_) if reject => Answer::Reject(format!(
-            "the trust bundle cannot be injected: {} (setting sourceCheck: reject)",
-            joined()
+    match problems {
+        Ok(left_out) if left_out.is_empty() => mutation(injected, None),
+        Err(problem) if reject => Answer::Reject(format!(
+            "the trust bundle cannot be injected: {problem} (setting sourceCheck: reject)"
         )),
-        Some(problem) if problem.lack.left_out().is_some() => {
-            without_files(&problems, settings, route, target)
-        }
-        Some(problem) => Answer::Warn(format!(
+        Err(problem) => Answer::Warn(format!(
             "cainjector did not inject the trust bundle: {problem}"
         )),
+        Ok(left_out) if reject => {
+            let all: Vec<String> = left_out.iter().map(ToString::to_string).collect();
+            Answer::Reject(format!(
+                "the trust bundle cannot be injected: {} (setting sourceCheck: reject)",
+                all.join("; ")
+            ))
+        }
+        Ok(left_out) => without_files(&left_out, settings, route, target),
     }
 }
 
 /// `sourceCheck: warn` with `problems` that keep the bundle off trust store
-/// files only: the rest injected, and a warning for each.
+/// files: the rest injected, and a warning for each.
 fn without_files(
     problems: &[cluster::Problem],
     settings: &Settings,
     route: Route,
     target: &Target<'_>,
 ) -> Answer {
-    let lacks = |lack: fn(&Lack) -> bool| problems.iter().any(|p| lack(&p.lack));
+    let off = |files| problems.iter().any(|p| p.lack.left_out() == Some(files));
     let without = Target {
-        system_store: !lacks(|l| matches!(l, Lack::Thin { .. })),
-        cacerts: !lacks(|l| matches!(l, Lack::Locked { .. })),
+        system_store: !off(Files::SystemStore),
+        cacerts: !off(Files::Cacerts),
         ..*target
     };
     let warnings: Vec<String> = problems

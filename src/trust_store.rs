@@ -1,22 +1,30 @@
 //! A Java trust store as the JDK reads its default `cacerts`: with no
 //! password. What it finds is counted by walking the store's structure: a
-//! PKCS#12 store's DER (RFC 7292), or a JKS store's entries. It is read the
-//! way the JDK reads it (PKCS12KeyStore, which also reads JKS by its magic):
-//! a part encrypted under a password is skipped, and a certificate is a
-//! trusted entry only when it carries the JDK's trusted key usage attribute.
+//! PKCS#12 store's DER (RFC 7292), or a JKS store's entries (told apart by
+//! JKS's magic; the JDK tries PKCS#12 first and falls back to JKS). As the
+//! JDK does without a password, a part encrypted under one is skipped, and a
+//! certificate is trusted when it carries the JDK's trusted key usage
+//! attribute or is a key entry's own certificate.
+//!
+//! Limits, each on the side of a store that works: a store in BER (indefinite
+//! lengths, constructed strings), which the JDK also reads, is not walked
+//! (`Malformed::Ber`, which the check lets through); a certificate's bytes are
+//! not read as X.509. A JKS store must end with its digest, as every writer
+//! writes it, though the JDK does not read it without a password.
 
 use std::fmt;
 
 /// What a store holds that the JDK reads without a password.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Contents {
-    /// Certificates the JDK makes trusted entries of.
+    /// Certificates the JDK trusts: trusted entries, and the certificate of
+    /// each key entry.
     pub trusted: usize,
     /// Certificates read but not marked trusted for Java (as OpenSSL 3.0's
     /// `pkcs12 -export` writes them): the JDK makes no entry of them.
     pub unmarked: usize,
-    /// Parts (PKCS#7 ContentInfos) encrypted under a password, or to a key,
-    /// which the JDK skips when it has no password.
+    /// Parts (PKCS#7 encryptedData ContentInfos) encrypted under a password,
+    /// which the JDK skips when it has none.
     pub encrypted: usize,
 }
 
@@ -31,12 +39,16 @@ pub enum Malformed {
         what: &'static str,
         tag: u8,
     },
-    /// A length this reader does not take: indefinite (BER) or over 4 bytes.
+    /// A length over 4 bytes.
     Length(&'static str),
+    /// BER where DER would be (an indefinite length, a constructed string):
+    /// the JDK reads it, this walk does not.
+    Ber(&'static str),
     /// `what` ends before the value that holds it does.
     Trailing(&'static str),
     Version(u64),
-    /// A ContentInfo of another type than data, encryptedData or envelopedData.
+    /// A ContentInfo of another type than data or encryptedData (the JDK
+    /// refuses the store whole).
     ContentType,
     /// The authenticated safe is not `data`: protected with a public key.
     PublicKey,
@@ -52,15 +64,18 @@ impl fmt::Display for Malformed {
             Malformed::Unexpected { what, tag } => {
                 write!(f, "it has the DER tag 0x{tag:02x} where {what} should be")
             }
-            Malformed::Length(what) => write!(
+            Malformed::Length(what) => write!(f, "{what} has a length over 4 bytes"),
+            Malformed::Ber(what) => write!(
                 f,
-                "{what} has an indefinite or over-long length (BER, which this check does not read)"
+                "{what} is in BER (an indefinite length or a constructed string), which this \
+                 check does not walk"
             ),
             Malformed::Trailing(what) => write!(f, "bytes follow {what} inside its holder"),
             Malformed::Version(v) => write!(f, "its version is {v}, which the JDK does not read"),
             Malformed::ContentType => write!(
                 f,
-                "a part of it is neither data nor encrypted data, which the JDK does not read"
+                "a part of it is neither data nor encrypted data (public-key protected), which \
+                 the JDK does not read"
             ),
             Malformed::JksEntry(tag) => write!(
                 f,
@@ -83,25 +98,130 @@ pub fn read(bytes: &[u8]) -> Result<Contents, Malformed> {
     }
 }
 
+/// What keeps the JDK from trusting all of a store's certificates without a
+/// password.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Unread {
+    /// Parts encrypted under a password; `trusted` certificates outside them.
+    Encrypted {
+        trusted: usize,
+    },
+    /// `count` certificates not marked trusted for Java.
+    Unmarked {
+        count: usize,
+        trusted: usize,
+    },
+    NoCertificate,
+    /// Not a PKCS#12 or JKS store.
+    Malformed(Malformed),
+    /// A ConfigMap's `data` (text), and not a store.
+    Text(Malformed),
+}
+
+/// Why the JDK, which opens its default `cacerts` with no password, cannot
+/// trust all of the store in `bytes` (from a ConfigMap's `data` when
+/// `text`), if it cannot.
+pub fn unread(bytes: &[u8], text: bool) -> Option<Unread> {
+    match read(bytes) {
+        Ok(contents) => Unread::of(contents),
+        // The JDK reads BER, which this walk does not: let through.
+        Err(Malformed::Ber(_)) => None,
+        Err(why) if text => Some(Unread::Text(why)),
+        Err(why) => Some(Unread::Malformed(why)),
+    }
+}
+
+impl Unread {
+    /// Why the JDK cannot trust all of `contents`, if it cannot.
+    fn of(contents: Contents) -> Option<Unread> {
+        match contents {
+            Contents {
+                encrypted: 1..,
+                trusted,
+                ..
+            } => Some(Unread::Encrypted { trusted }),
+            Contents {
+                unmarked: count @ 1..,
+                trusted,
+                ..
+            } => Some(Unread::Unmarked { count, trusted }),
+            Contents { trusted: 0, .. } => Some(Unread::NoCertificate),
+            Contents { .. } => None,
+        }
+    }
+
+    /// What the key holds, what the JVM is left with, and the fix.
+    pub fn parts(&self) -> (String, &'static str, &'static str) {
+        const TRUST_MANAGER: &str = "write the store without a password (trust-manager \
+                                     additionalFormats.pkcs12.password: \"\")";
+        let left = |trusted: &usize| match trusted {
+            0 => NO_TRUST,
+            _ => "leaves the JVM without them",
+        };
+        match self {
+            Unread::Encrypted { trusted } => (
+                "a PKCS#12 store whose certificates are encrypted, as trust-manager writes it given \
+                 a password"
+                    .into(),
+                left(trusted),
+                TRUST_MANAGER,
+            ),
+            Unread::Unmarked { count, trusted } => (
+                format!(
+                    "a PKCS#12 store with {count} certificate{} not marked trusted for Java (the \
+                     JDK's trusted key usage attribute, which openssl pkcs12 -export writes only \
+                     with -jdktrust)",
+                    if *count == 1 { "" } else { "s" }
+                ),
+                left(trusted),
+                "write the store with trust-manager (additionalFormats.pkcs12.password: \"\") or \
+                 keytool -importcert",
+            ),
+            Unread::NoCertificate => (
+                "a store with no certificate".into(),
+                NO_TRUST,
+                "put the bundle's certificates in it (trust-manager's additionalFormats.pkcs12 \
+                 target holds the Bundle's sources)",
+            ),
+            Unread::Malformed(why) => (
+                format!("no PKCS#12 or JKS store ({why})"),
+                NO_TRUST,
+                "point javaTrustStore.key at trust-manager's additionalFormats.pkcs12 key, written \
+                 without a password (password: \"\")",
+            ),
+            Unread::Text(why) => (
+                format!("text (ConfigMap data), no PKCS#12 or JKS store ({why})"),
+                NO_TRUST,
+                "a binary store goes in binaryData, where trust-manager writes its \
+                 additionalFormats.pkcs12 target (password: \"\")",
+            ),
+        }
+    }
+}
+
+const NO_TRUST: &str = "leaves the JVM trusting no certificate at all";
+
 const SEQUENCE: u8 = 0x30;
 const SET: u8 = 0x31;
 const INTEGER: u8 = 0x02;
 const OCTET_STRING: u8 = 0x04;
 const OID: u8 = 0x06;
+/// A constructed OCTET STRING: BER.
+const OCTET_STRING_PARTS: u8 = 0x24;
 /// `[0] EXPLICIT`: the content of a ContentInfo, the value of a SafeBag.
 const CONTEXT_0: u8 = 0xa0;
 
 // The object identifiers' content bytes.
 /// PKCS#7 data (1.2.840.113549.1.7.1).
 const DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01];
-/// PKCS#7 envelopedData (1.2.840.113549.1.7.3).
-const ENVELOPED: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x03];
 /// PKCS#7 encryptedData (1.2.840.113549.1.7.6).
 const ENCRYPTED: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x06];
 /// PKCS#12 certBag (1.2.840.113549.1.12.10.1.3).
 const CERT_BAG: &[u8] = &[
     0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x0a, 0x01, 0x03,
 ];
+/// PKCS#9 localKeyId (1.2.840.113549.1.9.21): the certificate of a key entry.
+const LOCAL_KEY_ID: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x15];
 /// The JDK's trusted key usage attribute (2.16.840.1.113894.746875.1.1).
 const TRUSTED_KEY_USAGE: &[u8] = &[
     0x60, 0x86, 0x48, 0x01, 0x86, 0xf9, 0x66, 0xad, 0xca, 0x7b, 0x01, 0x01,
@@ -127,12 +247,12 @@ impl<'a> Der<'a> {
         let (&first, rest) = rest.split_first().ok_or(Malformed::Truncated(what))?;
         let (length, rest) = match first {
             0..=0x7f => (usize::from(first), rest),
+            0x80 => return Err(Malformed::Ber(what)),
             0x81..=0x84 => {
                 let width = usize::from(first & 0x7f);
                 let digits = rest.get(..width).ok_or(Malformed::Truncated(what))?;
-                let length = digits
-                    .iter()
-                    .fold(0usize, |n, &d| (n << 8) | usize::from(d));
+                let length =
+                    usize::try_from(number(digits)).map_err(|_| Malformed::Length(what))?;
                 (length, rest.get(width..).unwrap_or_default())
             }
             _ => return Err(Malformed::Length(what)),
@@ -146,6 +266,7 @@ impl<'a> Der<'a> {
     fn take(&mut self, tag: u8, what: &'static str) -> Result<&'a [u8], Malformed> {
         match self.any(what)? {
             (found, content) if found == tag => Ok(content),
+            (OCTET_STRING_PARTS, _) if tag == OCTET_STRING => Err(Malformed::Ber(what)),
             (found, _) => Err(Malformed::Unexpected { what, tag: found }),
         }
     }
@@ -173,8 +294,7 @@ fn pkcs12(bytes: &[u8]) -> Result<Contents, Malformed> {
         let mut pfx = Der::new(pfx);
         let version = pfx.take(INTEGER, "the PFX version")?;
         if version != [3] {
-            let v = version.iter().fold(0u64, |n, &d| (n << 8) | u64::from(d));
-            return Err(Malformed::Version(v));
+            return Err(Malformed::Version(number(version)));
         }
         let safe = pfx.within(SEQUENCE, "the authenticated safe", |info| {
             if info.take(OID, "the authenticated safe's type")? != DATA {
@@ -204,7 +324,7 @@ fn content_infos(safe: &mut Der<'_>) -> Result<Contents, Malformed> {
                         safe_bags(bags, &mut found)
                     })
                 }
-                ENCRYPTED | ENVELOPED => {
+                ENCRYPTED => {
                     found.encrypted += 1;
                     Ok(())
                 }
@@ -217,7 +337,7 @@ fn content_infos(safe: &mut Der<'_>) -> Result<Contents, Malformed> {
 
 /// SafeContents ::= SEQUENCE OF SafeBag { bagId, [0] bagValue, bagAttributes
 /// SET OF Attribute OPTIONAL }: certificate bags are counted, trusted when
-/// an attribute is the JDK's trusted key usage.
+/// an attribute is the JDK's trusted key usage or a localKeyId (a key's).
 fn safe_bags(bags: &mut Der<'_>, found: &mut Contents) -> Result<(), Malformed> {
     while !bags.is_empty() {
         bags.within(SEQUENCE, "a SafeBag", |bag| {
@@ -229,7 +349,7 @@ fn safe_bags(bags: &mut Der<'_>, found: &mut Contents) -> Result<(), Malformed> 
                 while !attributes.is_empty() {
                     let attribute = attributes.take(SEQUENCE, "a SafeBag attribute")?;
                     let kind = Der::new(attribute).take(OID, "a SafeBag attribute's type")?;
-                    trusted |= kind == TRUSTED_KEY_USAGE;
+                    trusted |= kind == TRUSTED_KEY_USAGE || kind == LOCAL_KEY_ID;
                 }
             }
             match (id == CERT_BAG, trusted) {
@@ -241,6 +361,14 @@ fn safe_bags(bags: &mut Der<'_>, found: &mut Contents) -> Result<(), Malformed> 
         })?;
     }
     Ok(())
+}
+
+/// A big-endian number (saturating: a count or length this large is refused
+/// by what follows).
+fn number(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0u64, |n, &d| {
+        n.saturating_mul(256).saturating_add(u64::from(d))
+    })
 }
 
 /// JKS: magic, version 1 or 2, the entry count, then each entry: 1 a private
@@ -268,7 +396,8 @@ struct Jks<'a> {
 }
 
 impl<'a> Jks<'a> {
-    /// One entry: 1 for a trusted certificate, 0 for a private key.
+    /// One entry: 1 for a trusted certificate, or a private key with its
+    /// certificate (the JDK trusts a key entry's first certificate).
     fn entry(&mut self, version: u32) -> Result<usize, Malformed> {
         let r = self;
         let tag = r.u32("a JKS entry")?;
@@ -278,10 +407,11 @@ impl<'a> Jks<'a> {
             1 => {
                 let key = r.u32("a JKS key")?;
                 r.take(key, "a JKS key")?;
-                for _ in 0..r.u32("a JKS chain")? {
+                let chain = r.u32("a JKS chain")?;
+                for _ in 0..chain {
                     r.certificate(version)?;
                 }
-                Ok(0)
+                Ok(usize::from(chain > 0))
             }
             2 => r.certificate(version).map(|()| 1),
             _ => Err(Malformed::JksEntry(tag)),
@@ -297,13 +427,12 @@ impl<'a> Jks<'a> {
 
     fn u32(&mut self, what: &'static str) -> Result<u32, Malformed> {
         let b = self.take(4usize, what)?;
-        Ok(b.iter().fold(0u32, |n, &d| (n << 8) | u32::from(d)))
+        u32::try_from(number(b)).map_err(|_| Malformed::Truncated(what))
     }
 
     /// A Java modified-UTF-8 string: a 2-byte length, then the bytes.
     fn utf(&mut self, what: &'static str) -> Result<(), Malformed> {
-        let b = self.take(2usize, what)?;
-        let n = b.iter().fold(0usize, |n, &d| (n << 8) | usize::from(d));
+        let n = number(self.take(2usize, what)?);
         self.take(n, what).map(|_| ())
     }
 
@@ -345,6 +474,52 @@ mod tests {
             unmarked,
             encrypted,
         }
+    }
+
+    /// Any part the JDK cannot read without a password is named, encrypted
+    /// parts first; a store it reads whole passes, and so does BER.
+    #[test]
+    fn a_store_passes_only_when_the_jdk_reads_it_whole() {
+        let of = |trusted, unmarked, encrypted| Unread::of(contents(trusted, unmarked, encrypted));
+        assert_eq!(of(2, 0, 0), None);
+        assert_eq!(of(2, 1, 1), Some(Unread::Encrypted { trusted: 2 }));
+        assert_eq!(
+            of(0, 1, 0),
+            Some(Unread::Unmarked {
+                count: 1,
+                trusted: 0
+            })
+        );
+        assert_eq!(of(0, 0, 0), Some(Unread::NoCertificate));
+        assert_eq!(unread(&[0x30, 0x80, 0, 0], false), None);
+        let cut = Malformed::Truncated("the PFX");
+        assert_eq!(
+            unread(&[0x30, 9], false),
+            Some(Unread::Malformed(cut.clone()))
+        );
+        assert_eq!(unread(&[0x30, 9], true), Some(Unread::Text(cut)));
+    }
+
+    /// What the JVM is left with: some certificates, or none; one or more.
+    #[test]
+    fn the_parts_name_what_the_jvm_keeps() {
+        let unmarked = |count, trusted| Unread::Unmarked { count, trusted }.parts();
+        let (holds, left, _) = unmarked(1, 2);
+        assert_eq!(
+            (holds.as_str(), left),
+            (
+                "a PKCS#12 store with 1 certificate not marked trusted for Java (the JDK's \
+                 trusted key usage attribute, which openssl pkcs12 -export writes only with \
+                 -jdktrust)",
+                "leaves the JVM without them"
+            )
+        );
+        assert_eq!(unmarked(2, 0).1, NO_TRUST);
+        assert_eq!(
+            Unread::Encrypted { trusted: 1 }.parts().1,
+            "leaves the JVM without them"
+        );
+        assert_eq!(Unread::Encrypted { trusted: 0 }.parts().1, NO_TRUST);
     }
 
     #[test]
@@ -396,7 +571,11 @@ mod tests {
             refused.to_string(),
             "it has the DER tag 0x2d where the PFX should be"
         );
-        assert_eq!(read(&[0x30, 0x80, 0, 0]), Err(Malformed::Length("the PFX")));
+        assert_eq!(read(&[0x30, 0x80, 0, 0]), Err(Malformed::Ber("the PFX")));
+        assert_eq!(
+            read(&[0x30, 0x85, 0, 0, 0, 0, 1]),
+            Err(Malformed::Length("the PFX"))
+        );
         assert_eq!(
             read(&[0x30, 0x03, 0x02, 0x01, 0x02]),
             Err(Malformed::Version(2))
@@ -443,13 +622,11 @@ mod tests {
         der(SEQUENCE, &[der(INTEGER, &[3]), auth].concat())
     }
 
-    /// A certBag, with the JDK's trust attribute when `trusted`.
-    fn cert_bag(trusted: bool) -> Vec<u8> {
-        let attribute = der(
-            SEQUENCE,
-            &[der(OID, TRUSTED_KEY_USAGE), der(SET, &[])].concat(),
-        );
-        let attributes = der(SET, &if trusted { attribute } else { vec![] });
+    /// A certBag, with the attribute of OID `attribute` if any.
+    fn cert_bag(attribute: Option<&[u8]>) -> Vec<u8> {
+        let attribute =
+            attribute.map(|oid| der(SEQUENCE, &[der(OID, oid), der(SET, &[])].concat()));
+        let attributes = der(SET, &attribute.unwrap_or_default());
         let value = der(CONTEXT_0, &der(SEQUENCE, &[]));
         der(SEQUENCE, &[der(OID, CERT_BAG), value, attributes].concat())
     }
@@ -457,26 +634,59 @@ mod tests {
     #[test]
     fn data_parts_are_read_and_encrypted_parts_counted() {
         let data = |bags: &[Vec<u8>]| der(OCTET_STRING, &der(SEQUENCE, &bags.concat()));
+        let trusted = cert_bag(Some(TRUSTED_KEY_USAGE));
         let store = pfx(&[
-            (DATA, data(&[cert_bag(true), cert_bag(false)])),
+            (DATA, data(&[trusted.clone(), cert_bag(None)])),
             (ENCRYPTED, der(SEQUENCE, &[])),
-            (ENVELOPED, der(SEQUENCE, &[])),
-            (DATA, data(&[cert_bag(true)])),
+            (DATA, data(&[cert_bag(Some(LOCAL_KEY_ID))])),
+            (ENCRYPTED, der(SEQUENCE, &[])),
         ]);
         assert_eq!(read(&store), Ok(contents(2, 1, 2)));
         assert_eq!(read(&pfx(&[])), Ok(contents(0, 0, 0)));
-        let signed: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02];
+        // signedData and envelopedData: the JDK refuses the whole store.
+        for last in [0x02, 0x03] {
+            let other = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, last];
+            assert_eq!(
+                read(&pfx(&[(&other, der(SEQUENCE, &[]))])),
+                Err(Malformed::ContentType)
+            );
+        }
+        // BER's constructed OCTET STRING where a data part's octets are.
         assert_eq!(
-            read(&pfx(&[(signed, der(SEQUENCE, &[]))])),
-            Err(Malformed::ContentType)
+            read(&pfx(&[(DATA, der(OCTET_STRING_PARTS, &[]))])),
+            Err(Malformed::Ber("a data ContentInfo"))
         );
-        let mut bag = cert_bag(true);
+        let mut bag = trusted;
         bag.extend(der(INTEGER, &[0]));
         let bag = der(SEQUENCE, bag.get(2..).unwrap());
         assert_eq!(
             read(&pfx(&[(DATA, data(&[bag]))])),
             Err(Malformed::Trailing("a SafeBag"))
         );
+    }
+
+    /// A JKS key entry with its chain: the JDK trusts its first certificate.
+    #[test]
+    fn a_jks_key_entry_counts_its_certificate() {
+        let utf = |text: &[u8]| [&[0, 4], text].concat();
+        let certificate = [utf(b"X509"), vec![0, 0, 0, 1, 0x30]].concat();
+        let entry = |chain: u8| {
+            let certificates = vec![certificate.clone(); usize::from(chain)].concat();
+            let head = [
+                vec![0, 0, 0, 1],
+                utf(b"key1"),
+                vec![0; 8],
+                vec![0, 0, 0, 1, 7],
+            ];
+            [head.concat(), vec![0, 0, 0, chain], certificates].concat()
+        };
+        let store = |entries: &[Vec<u8>]| {
+            let count = u8::try_from(entries.len()).unwrap();
+            let head = vec![0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 2, 0, 0, 0, count];
+            [head, entries.concat(), vec![0; 20]].concat()
+        };
+        assert_eq!(read(&store(&[entry(2), entry(0)])), Ok(contents(1, 0, 0)));
+        assert_eq!(read(&store(&[])), Ok(contents(0, 0, 0)));
     }
 
     #[test]

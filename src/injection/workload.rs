@@ -41,7 +41,8 @@ pub struct Target<'a> {
     /// warn` injects a thin bundle without them).
     pub system_store: bool,
     /// Whether the plan's JDK trust store files are mounted (`sourceCheck:
-    /// warn` injects without them a store the JDK cannot read).
+    /// warn` injects without them, and without the store, a store the JDK
+    /// cannot read).
     pub cacerts: bool,
 }
 
@@ -120,8 +121,10 @@ fn planned<'a, 's>(
         if !target.system_store {
             plan.system_store = &[];
         }
+        // Nothing else points Java at the store: the status names none.
         if !target.cacerts {
             plan.cacerts = &[];
+            plan.java_key = None;
         }
     }
     Ok(plan.map(|plan| (t, plan)))
