@@ -205,7 +205,6 @@ fn locked(holds: &str, left: &str, fix: &str) -> String {
 
 const ENCRYPTED: &str =
     "a PKCS#12 store whose certificates are encrypted, as trust-manager writes it given a password";
-const LEFT_WITHOUT: &str = "leaves the JVM without them";
 const NO_TRUST: &str = "leaves the JVM trusting no certificate at all";
 const NO_PASSWORD: &str =
     "write the store without a password (trust-manager additionalFormats.pkcs12.password: \"\")";
@@ -248,7 +247,7 @@ fn reject_refuses_a_store_under_a_password_naming_key_and_fix() {
         let c = cluster(vec![with_store(name)]);
         assert_eq!(
             checked(&pod, source_check("reject"), &c),
-            rejected_for(&locked(ENCRYPTED, LEFT_WITHOUT, NO_PASSWORD)),
+            rejected_for(&locked(ENCRYPTED, NO_TRUST, NO_PASSWORD)),
             "{name}"
         );
     }
@@ -260,7 +259,7 @@ fn warn_injects_a_store_under_a_password_without_the_cacerts_mounts() {
     let warning = format!(
         "cainjector injected the trust bundle but not over the JDK's default cacerts: {} \
          (setting sourceCheck: warn)",
-        locked(ENCRYPTED, LEFT_WITHOUT, NO_PASSWORD)
+        locked(ENCRYPTED, NO_TRUST, NO_PASSWORD)
     );
     let rest = Injection::default().applied_to(&simple_pod());
     assert_eq!(
@@ -274,6 +273,90 @@ fn warn_injects_a_store_under_a_password_without_the_cacerts_mounts() {
     );
 }
 
+/// Under `warn`, the status names what the pod got: no Java store.
+#[test]
+fn warn_leaves_the_store_out_of_the_status_too() {
+    let c = cluster(vec![with_store("changeit.p12")]);
+    let mut settings = source_check("warn");
+    settings["statusAnnotation"] = json!(true);
+    let Verdict::MutateWarn(result, _) = checked(&pod_request(simple_pod()), settings, &c) else {
+        panic!("not a mutation with a warning");
+    };
+    assert_eq!(
+        result["metadata"]["annotations"]["cainjector.lestak.sh/status"],
+        json!(
+            r#"{"source":{"configMap":"ca-bundle"},"volume":"cainjector-ca-bundle","mountPath":"/cacerts","containers":["app"],"initContainers":[],"envVars":["SSL_CERT_FILE"]}"#
+        )
+    );
+}
+
+/// A Secret's `data` is base64 of the store, as the API server writes it.
+#[test]
+fn a_secret_with_a_store_under_a_password_is_named_as_a_secret() {
+    let secret = json!({"apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "ca-bundle", "namespace": "default"},
+        "data": {"ca.crt": BASE64.encode(PEM), KEY: BASE64.encode(store("changeit.p12"))}});
+    let c = cluster(vec![secret]);
+    let mut settings = json!({"secret": "ca-bundle", "sourceCheck": "reject",
+        "javaTrustStore": {"key": KEY, "cacerts": true}});
+    let reason = locked(ENCRYPTED, NO_TRUST, NO_PASSWORD).replacen("ConfigMap", "Secret", 1);
+    let pod = pod_request(simple_pod());
+    assert_eq!(checked(&pod, settings.clone(), &c), rejected_for(&reason));
+    settings["sourceCheck"] = json!("warn");
+    let rest = Injection::secret("cainjector-ca-bundle", "ca-bundle").applied_to(&simple_pod());
+    assert_eq!(
+        checked(&pod, settings, &c),
+        Verdict::MutateWarn(
+            rest,
+            format!(
+                "cainjector injected the trust bundle but not over the JDK's default cacerts: \
+                 {reason} (setting sourceCheck: warn)"
+            )
+        )
+    );
+}
+
+/// A JKS store with no entry: the JVM would trust nothing.
+#[test]
+fn a_store_with_no_certificate_is_named() {
+    let empty = [
+        &[0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 2, 0, 0, 0, 0][..],
+        &[0; 20],
+    ]
+    .concat();
+    let c = cluster(vec![config_map(
+        &PEM.repeat(2),
+        "binaryData",
+        json!(BASE64.encode(empty)),
+    )]);
+    let fix = "put the bundle's certificates in it (trust-manager's additionalFormats.pkcs12 \
+               target holds the Bundle's sources)";
+    assert_eq!(
+        checked(&pod_request(simple_pod()), source_check("reject"), &c),
+        rejected_for(&locked("a store with no certificate", NO_TRUST, fix))
+    );
+}
+
+/// The JDK reads BER (an indefinite length here), which the check does not
+/// walk: the store is put over cacerts unchecked. This very store was
+/// measured: JDK 17, opening it as its default cacerts (the default type,
+/// no password), trusts its 2 certificates.
+#[test]
+fn a_store_in_ber_is_let_through() {
+    let der = store("passwordless.p12");
+    // 30 82 <2 bytes>: the PFX's definite length, made indefinite.
+    let ber = [&[0x30, 0x80][..], der.get(4..).unwrap(), &[0, 0]].concat();
+    let c = cluster(vec![config_map(
+        &PEM.repeat(2),
+        "binaryData",
+        json!(BASE64.encode(ber)),
+    )]);
+    assert_eq!(
+        checked(&pod_request(simple_pod()), source_check("reject"), &c),
+        Verdict::Mutate(over_cacerts().applied_to(&simple_pod()))
+    );
+}
+
 #[test]
 fn certificates_not_marked_trusted_for_java_are_named() {
     let c = cluster(vec![with_store("openssl-nokeys.p12")]);
@@ -284,7 +367,7 @@ fn certificates_not_marked_trusted_for_java_are_named() {
                keytool -importcert";
     assert_eq!(
         checked(&pod_request(simple_pod()), source_check("reject"), &c),
-        rejected_for(&locked(holds, LEFT_WITHOUT, fix))
+        rejected_for(&locked(holds, NO_TRUST, fix))
     );
 }
 
@@ -345,7 +428,7 @@ fn a_thin_bundle_and_a_locked_store_are_both_named_and_both_left_out() {
                 \"ca.crt\": put over the system trust store (systemTrustStore), a bundle of the \
                 private CA alone makes every public site untrusted; build it with the public roots \
                 (trust-manager useDefaultCAs: true)";
-    let store = locked(ENCRYPTED, LEFT_WITHOUT, NO_PASSWORD);
+    let store = locked(ENCRYPTED, NO_TRUST, NO_PASSWORD);
     assert_eq!(
         checked(&pod_request(simple_pod()), settings.clone(), &c),
         Verdict::MutateWarn(
