@@ -9,6 +9,8 @@
 set -euo pipefail
 
 source "$(dirname "$0")/common.sh"
+# More runner options, e.g. a recorded session (benches/source-check.sh).
+RUNNER_ARGS=${RUNNER_ARGS:-}
 N1=${N1:-2}
 N2=${N2:-22}
 OUT=$(mktemp -d)
@@ -17,9 +19,10 @@ trap 'rm -rf "$OUT"' EXIT
 # counts MODULE REQUEST N -> "total waPC" instructions over N+1 calls (warm-up included)
 counts() {
   local file=$OUT/callgrind.out
+  # shellcheck disable=SC2086 # RUNNER_ARGS is words
   valgrind --tool=callgrind --callgrind-out-file="$file" \
     --toggle-collect='policy_runner::bench::evaluation' \
-    "$RUNNER" bench --warm-up-time 0 --iterations "$3" \
+    "$RUNNER" bench $RUNNER_ARGS --warm-up-time 0 --iterations "$3" \
     --request-path "$2" --settings-path "$SETTINGS" "$1" >"$OUT/log" 2>&1 ||
     { cat "$OUT/log" >&2; exit 1; }
   local total wapc
