@@ -725,6 +725,27 @@ CACERTS_MOUNTS="$(java_mount /etc/ssl/certs/java/cacerts), $(java_mount /etc/pki
   [[ "$stderr" == *'setting "javaTrustStore.cacerts": the JDK trust store file /opt/java/openjdk/lib/security/cacerts and the mount path /opt/java overlap'* ]]
 }
 
+# The ConfigMap of replay-bundle-locked-store.yml holds the PKCS#12 store in binaryData
+# as trust-manager writes it given a password (test_data/trust-stores/changeit.p12).
+LOCKED="ConfigMap \"ca-bundle\" in namespace \"default\" holds in key \"truststore.p12\" a PKCS#12 store whose certificates are encrypted, as trust-manager writes it given a password: put over the JDK's default cacerts (javaTrustStore.cacerts), which the JDK opens without a password, it leaves the JVM trusting no certificate at all; write the store without a password (trust-manager additionalFormats.pkcs12.password: \"\")"
+CACERTS_CHECKED='{"configMap": "ca-bundle", "javaTrustStore": {"key": "truststore.p12", "cacerts": true}, "sourceCheck": "%s"}'
+
+@test "javaTrustStore.cacerts with sourceCheck reject: a store under a password is refused, naming key and fix" {
+  # shellcheck disable=SC2059 # the settings are the format
+  evaluate_replayed pod-simple.json "$(printf "$CACERTS_CHECKED" reject)" \
+    replay-bundle-locked-store.yml --allow-context-aware
+  assert_rejected "the trust bundle cannot be injected: $LOCKED (setting sourceCheck: reject)"
+}
+
+@test "javaTrustStore.cacerts with sourceCheck warn: a store under a password is left off cacerts, with a warning" {
+  # shellcheck disable=SC2059 # the settings are the format
+  evaluate_replayed pod-simple.json "$(printf "$CACERTS_CHECKED" warn)" \
+    replay-bundle-locked-store.yml --allow-context-aware
+  assert_patch "$STANDARD"
+  [ "$(echo "$output" | jq -r '.warnings | length')" = 1 ]
+  [ "$(echo "$output" | jq -r '.warnings[0]')" = "cainjector injected the trust bundle but not over the JDK's default cacerts: $LOCKED (setting sourceCheck: warn)" ]
+}
+
 @test "policy-settings/env-values.yaml: the variables with their values after the path variables, the pod's own kept" {
   settings_file env-values.yaml pod-simple.json
   assert_patch "[
