@@ -465,8 +465,9 @@ fn source_check_asks_for_the_store_key() {
     );
 }
 
-/// With the store off for the pod, or in the JAVA_TOOL_OPTIONS mode (the
-/// password given), the store is not read.
+/// With the store off for the pod, in the JAVA_TOOL_OPTIONS mode (the
+/// password given), or where the container's own mounts hold every JDK file,
+/// the store is not read.
 #[test]
 fn a_store_not_over_cacerts_is_not_read() {
     let c = cluster(vec![with_store("changeit.p12")]);
@@ -482,6 +483,14 @@ fn a_store_not_over_cacerts_is_not_read() {
     options["sourceCheck"] = json!("reject");
     assert_eq!(
         checked(&pod_request(simple_pod()), options, &c),
+        Verdict::Mutate(unchecked)
+    );
+    let own = |path: &str| json!({"name": "jdk", "mountPath": path});
+    let mounted = pod_with(json!([{"name": "app", "image": "x", "volumeMounts": [
+        own("/etc/ssl/certs/java"), own("/etc/pki/ca-trust"), own("/opt/java")]}]));
+    let unchecked = mutated(&pod_request(mounted.clone()), on());
+    assert_eq!(
+        checked(&pod_request(mounted), source_check("reject"), &c),
         Verdict::Mutate(unchecked)
     );
 }
