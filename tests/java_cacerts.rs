@@ -163,8 +163,6 @@ fn require_names_the_files_a_container_lacks() {
 
 // ---- sourceCheck: the store must be readable without a password ----
 
-const PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----\n";
-
 /// A store of test_data/trust-stores (README.md there says how each was made).
 fn store(name: &str) -> Vec<u8> {
     let relative = format!("test_data/trust-stores/{name}");
@@ -173,8 +171,7 @@ fn store(name: &str) -> Vec<u8> {
 
 /// The ConfigMap with the PEM bundle in `data` and the store as `field` holds it.
 fn config_map(pem: &str, field: &str, store: Value) -> Value {
-    let mut map = json!({"apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": "ca-bundle", "namespace": "default"}, "data": {"ca.crt": pem}});
+    let mut map = source("ConfigMap", json!({"data": {"ca.crt": pem}}));
     map[field][KEY] = store;
     map
 }
@@ -227,9 +224,10 @@ fn password_less_pkcs12_and_jks_stores_are_put_over_cacerts() {
         );
         assert_eq!(*c.asked.borrow(), ["v1 ConfigMap default/ca-bundle"]);
     }
-    let secret = json!({"apiVersion": "v1", "kind": "Secret",
-        "metadata": {"name": "ca-bundle", "namespace": "default"},
-        "data": {"ca.crt": BASE64.encode(PEM), KEY: BASE64.encode(store("passwordless.p12"))}});
+    let secret = source(
+        "Secret",
+        json!({"data": {"ca.crt": BASE64.encode(PEM), KEY: BASE64.encode(store("passwordless.p12"))}}),
+    );
     let settings = json!({"secret": "ca-bundle", "sourceCheck": "reject",
         "javaTrustStore": {"key": KEY, "cacerts": true}});
     let expected = Injection::secret("cainjector-ca-bundle", "ca-bundle")
@@ -293,9 +291,10 @@ fn warn_leaves_the_store_out_of_the_status_too() {
 /// A Secret's `data` is base64 of the store, as the API server writes it.
 #[test]
 fn a_secret_with_a_store_under_a_password_is_named_as_a_secret() {
-    let secret = json!({"apiVersion": "v1", "kind": "Secret",
-        "metadata": {"name": "ca-bundle", "namespace": "default"},
-        "data": {"ca.crt": BASE64.encode(PEM), KEY: BASE64.encode(store("changeit.p12"))}});
+    let secret = source(
+        "Secret",
+        json!({"data": {"ca.crt": BASE64.encode(PEM), KEY: BASE64.encode(store("changeit.p12"))}}),
+    );
     let c = cluster(vec![secret]);
     let mut settings = json!({"secret": "ca-bundle", "sourceCheck": "reject",
         "javaTrustStore": {"key": KEY, "cacerts": true}});

@@ -310,16 +310,12 @@ fn mount_path_annotation_that_overlaps_a_file_rejects_the_pod() {
 
 // ---- sourceCheck: a bundle too thin to be put over the system store ----
 
-const PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----\n";
-
 fn config_map(field: &str, key: &str, value: &str) -> Value {
-    json!({"apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": "ca-bundle", "namespace": "default"}, field: {key: value}})
+    source("ConfigMap", json!({field: {key: value}}))
 }
 
 fn secret(key: &str, value: &str) -> Value {
-    json!({"apiVersion": "v1", "kind": "Secret",
-        "metadata": {"name": "ca-bundle", "namespace": "default"}, "data": {key: BASE64.encode(value)}})
+    source("Secret", json!({"data": {key: BASE64.encode(value)}}))
 }
 
 fn source_check(check: &str) -> Value {

@@ -11,17 +11,17 @@ mod common;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use cainjector::settings::STANDARD_JAVA_CACERTS;
-use common::{Injection, Verdict, checked, cluster, pod_request, simple_pod};
+use common::{Injection, PEM, Verdict, checked, cluster, pod_request, simple_pod, source};
 use libfuzzer_sys::fuzz_target;
 use serde_json::json;
 
 const KEY: &str = "truststore.p12";
-const PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 
 fuzz_target!(|data: &[u8]| {
-    let map = json!({"apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": "ca-bundle", "namespace": "default"},
-        "data": {"ca.crt": PEM}, "binaryData": {KEY: BASE64.encode(data)}});
+    let map = source(
+        "ConfigMap",
+        json!({"data": {"ca.crt": PEM}, "binaryData": {KEY: BASE64.encode(data)}}),
+    );
     let c = cluster(vec![map]);
     let pod = simple_pod();
     let settings = |check: &str| {

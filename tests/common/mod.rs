@@ -154,6 +154,22 @@ impl Cluster for FakeCluster {
     }
 }
 
+/// A certificate as a PEM bundle holds it (sourceCheck counts its first line).
+pub const PEM: &str =
+    "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----\n";
+
+/// The bundle source `ca-bundle` in namespace `default` as the cluster
+/// returns it: a ConfigMap or Secret (`kind`) with `fields` (`data`,
+/// `binaryData`).
+pub fn source(kind: &str, fields: Value) -> Value {
+    let mut resource = json!({"apiVersion": "v1", "kind": kind,
+        "metadata": {"name": "ca-bundle", "namespace": "default"}});
+    for (field, value) in fields.as_object().into_iter().flatten() {
+        resource[field] = value.clone();
+    }
+    resource
+}
+
 pub fn cluster(resources: Vec<Value>) -> FakeCluster {
     FakeCluster {
         resources,
