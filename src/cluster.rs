@@ -5,6 +5,7 @@
 //! the keys put over trust store files can serve there (a bundle with the
 //! public roots, a Java store the JDK reads without a password).
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde_json::{Value, json};
@@ -211,26 +212,30 @@ pub fn check_source(
 }
 
 /// A key's bytes as the kubelet writes them into the volume.
-struct Content {
-    bytes: Vec<u8>,
+struct Content<'r> {
+    /// A ConfigMap's text as it is (a bundle of the public roots is some
+    /// 200 KB, not copied); base64 decoded.
+    bytes: Cow<'r, [u8]>,
     /// From a ConfigMap's `data`: text, written as it is.
     text: bool,
 }
 
-impl Content {
-    fn of(resource: &Value, kind: &str, key: &str) -> Content {
+impl<'r> Content<'r> {
+    fn of(resource: &'r Value, kind: &str, key: &str) -> Content<'r> {
         let text = |field: &str| resource.get(field)?.get(key)?.as_str();
         match (kind, text("data")) {
             ("ConfigMap", Some(text)) => Content {
-                bytes: text.as_bytes().to_vec(),
+                bytes: Cow::Borrowed(text.as_bytes()),
                 text: true,
             },
             (_, Some(encoded)) => Content {
-                bytes: base64_decode::decode(encoded),
+                bytes: Cow::Owned(base64_decode::decode(encoded)),
                 text: false,
             },
             (_, None) => Content {
-                bytes: base64_decode::decode(text("binaryData").unwrap_or_default()),
+                bytes: Cow::Owned(base64_decode::decode(
+                    text("binaryData").unwrap_or_default(),
+                )),
                 text: false,
             },
         }

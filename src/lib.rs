@@ -228,21 +228,20 @@ fn respond(
     };
     let problems = if checked { problems() } else { Ok(Vec::new()) };
     let reject = settings.source_check == SourceCheck::Reject;
+    let refused = |problems: &[cluster::Problem]| {
+        let all: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        Answer::Reject(format!(
+            "the trust bundle cannot be injected: {} (setting sourceCheck: reject)",
+            all.join("; ")
+        ))
+    };
     match problems {
         Ok(left_out) if left_out.is_empty() => mutation(injected, None),
-        Err(problem) if reject => Answer::Reject(format!(
-            "the trust bundle cannot be injected: {problem} (setting sourceCheck: reject)"
-        )),
+        Err(problem) if reject => refused(&[problem]),
+        Ok(left_out) if reject => refused(&left_out),
         Err(problem) => Answer::Warn(format!(
             "cainjector did not inject the trust bundle: {problem}"
         )),
-        Ok(left_out) if reject => {
-            let all: Vec<String> = left_out.iter().map(ToString::to_string).collect();
-            Answer::Reject(format!(
-                "the trust bundle cannot be injected: {} (setting sourceCheck: reject)",
-                all.join("; ")
-            ))
-        }
         Ok(left_out) => without_files(&left_out, settings, route, target),
     }
 }
